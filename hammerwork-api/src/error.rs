@@ -1,0 +1,62 @@
+use crate::JobId;
+
+/// A boxed error from a backend driver or a job handler.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The result type of every fallible Hammerwork operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in Hammerwork, by what a caller can do about it.
+///
+/// Backends map their driver errors into [`Error::Backend`] (or a more specific
+/// variant when the database tells us what happened) in one place, so no driver
+/// type leaks through the API.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A job failed validation before anything was written; `reason` names the problem.
+    #[error("invalid job {id}: {reason}")]
+    InvalidJob {
+        /// The offending job.
+        id: JobId,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A payload could not be turned into (or stored as) JSON.
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
+    /// A job with this id already exists.
+    #[error("job {id} already exists")]
+    DuplicateJob {
+        /// The id that is taken.
+        id: JobId,
+    },
+    /// No job with this id exists.
+    #[error("job {id} not found")]
+    NotFound {
+        /// The id that was looked up.
+        id: JobId,
+    },
+    /// A configuration value (URL, schema name, option) is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Applying the schema migrations failed.
+    #[error("migration {version} failed: {source}")]
+    Migration {
+        /// The migration that failed.
+        version: i64,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
+    /// The database or its driver failed (connection lost, timeout, ...).
+    #[error("backend: {0}")]
+    Backend(#[source] BoxError),
+}
+
+impl Error {
+    /// Wraps any driver error as [`Error::Backend`].
+    pub fn backend(err: impl Into<BoxError>) -> Self {
+        Error::Backend(err.into())
+    }
+}

@@ -1,0 +1,284 @@
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{Error, JobPriority, JobStatus, Result, RetryPolicy};
+
+/// A job's id: a UUIDv7, so ids are time-ordered and index-friendly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub Uuid);
+
+impl JobId {
+    /// A fresh, time-ordered id.
+    pub fn new() -> Self {
+        JobId(Uuid::now_v7())
+    }
+
+    /// The underlying UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl Default for JobId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for JobId {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Uuid::parse_str(s)
+            .map(JobId)
+            .map_err(|e| Error::Config(format!("{s:?} is not a job id: {e}")))
+    }
+}
+
+impl From<Uuid> for JobId {
+    fn from(value: Uuid) -> Self {
+        JobId(value)
+    }
+}
+
+/// A unit of background work: a JSON payload for a named queue, plus how and
+/// when to run it.
+///
+/// Build one with [`Job::new`] and the `with_*` methods, then hand it to a
+/// [`Storage`](crate::Storage). Fields are public so handlers can read them;
+/// the storage owns the lifecycle fields (`status`, `attempts`, timestamps).
+///
+/// ```
+/// use std::time::Duration;
+/// use hammerwork_api::{Job, JobPriority};
+/// use serde_json::json;
+///
+/// let job = Job::new("emails", json!({"to": "a@example.com"}))
+///     .with_priority(JobPriority::High)
+///     .with_delay(Duration::from_secs(60))
+///     .with_max_attempts(5)
+///     .with_timeout(Duration::from_secs(30))
+///     .with_trace_id("trace-1")
+///     .with_correlation_id("order-42");
+/// assert_eq!(job.queue_name, "emails");
+/// assert!(job.scheduled_at > job.created_at);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Job {
+    /// Unique id, assigned at construction.
+    pub id: JobId,
+    /// The queue a worker claims it from.
+    pub queue_name: String,
+    /// What the handler works on.
+    pub payload: Value,
+    /// Lifecycle state.
+    pub status: JobStatus,
+    /// Claim order within the queue.
+    pub priority: JobPriority,
+    /// Attempts started so far (the running one included).
+    pub attempts: i32,
+    /// Attempts allowed before the job is `Dead`.
+    pub max_attempts: i32,
+    /// When the job was built.
+    pub created_at: DateTime<Utc>,
+    /// Not claimed before this instant.
+    pub scheduled_at: DateTime<Utc>,
+    /// When the current (or last) attempt started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When its last attempt failed.
+    pub failed_at: Option<DateTime<Utc>>,
+    /// While running: the worker's lease ends here unless renewed.
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// Longest one attempt may run.
+    pub timeout: Option<Duration>,
+    /// The last failure's message.
+    pub error_message: Option<String>,
+    /// What the handler returned on success.
+    pub result: Option<Value>,
+    /// Backoff between attempts; `None` uses [`RetryPolicy::default`].
+    pub retry_policy: Option<RetryPolicy>,
+    /// Distributed trace id, carried into the job's tracing span.
+    pub trace_id: Option<String>,
+    /// Business correlation id, carried into the job's tracing span.
+    pub correlation_id: Option<String>,
+}
+
+/// Attempts allowed by default.
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
+
+impl Job {
+    /// A pending job for `queue_name` carrying `payload`, runnable now.
+    ///
+    /// Timestamps are kept to the microsecond, the precision databases store,
+    /// so a job read back compares equal to the one written.
+    pub fn new(queue_name: impl Into<String>, payload: Value) -> Self {
+        let now = Utc::now().trunc_subsecs(6);
+        Job {
+            id: JobId::new(),
+            queue_name: queue_name.into(),
+            payload,
+            status: JobStatus::Pending,
+            priority: JobPriority::Normal,
+            attempts: 0,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            created_at: now,
+            scheduled_at: now,
+            started_at: None,
+            completed_at: None,
+            failed_at: None,
+            lease_expires_at: None,
+            timeout: None,
+            error_message: None,
+            result: None,
+            retry_policy: None,
+            trace_id: None,
+            correlation_id: None,
+        }
+    }
+
+    /// Like [`Job::new`] for any serialisable payload.
+    ///
+    /// Fails with [`Error::InvalidPayload`] when `payload` cannot be represented
+    /// as JSON (for example a map with non-string keys).
+    pub fn try_new<T: Serialize + ?Sized>(
+        queue_name: impl Into<String>,
+        payload: &T,
+    ) -> Result<Self> {
+        let value =
+            serde_json::to_value(payload).map_err(|e| Error::InvalidPayload(e.to_string()))?;
+        Ok(Job::new(queue_name, value))
+    }
+
+    /// Sets the claim priority.
+    pub fn with_priority(mut self, priority: JobPriority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Runs no earlier than `delay` after the job was built.
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.scheduled_at = (self.created_at + delay).trunc_subsecs(6);
+        self
+    }
+
+    /// Runs no earlier than `at`.
+    pub fn scheduled_at(mut self, at: DateTime<Utc>) -> Self {
+        self.scheduled_at = at;
+        self
+    }
+
+    /// Allows `max_attempts` attempts before the job is `Dead` (at least 1).
+    pub fn with_max_attempts(mut self, max_attempts: i32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Fails an attempt that runs longer than `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the backoff between attempts.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(policy);
+        self
+    }
+
+    /// Sets the distributed trace id.
+    pub fn with_trace_id(mut self, trace_id: impl Into<String>) -> Self {
+        self.trace_id = Some(trace_id.into());
+        self
+    }
+
+    /// Sets the business correlation id.
+    pub fn with_correlation_id(mut self, correlation_id: impl Into<String>) -> Self {
+        self.correlation_id = Some(correlation_id.into());
+        self
+    }
+
+    /// When the next attempt should run if attempt `self.attempts` just failed,
+    /// or `None` when no attempt is left. `random` feeds jitter (`0.0..1.0`).
+    pub fn next_retry_at(&self, now: DateTime<Utc>, random: f64) -> Option<DateTime<Utc>> {
+        if self.attempts >= self.max_attempts {
+            return None;
+        }
+        let policy = self.retry_policy.clone().unwrap_or_default();
+        let delay = policy.delay_for(self.attempts.max(1) as u32, random);
+        Some(now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn builder_sets_fields() {
+        let job = Job::new("q", json!({"a": 1}))
+            .with_priority(JobPriority::Critical)
+            .with_max_attempts(7)
+            .with_timeout(Duration::from_secs(3))
+            .with_trace_id("t")
+            .with_correlation_id("c");
+        assert_eq!(job.priority, JobPriority::Critical);
+        assert_eq!(job.max_attempts, 7);
+        assert_eq!(job.timeout, Some(Duration::from_secs(3)));
+        assert_eq!(job.trace_id.as_deref(), Some("t"));
+        assert_eq!(job.correlation_id.as_deref(), Some("c"));
+        assert_eq!(job.status, JobStatus::Pending);
+        assert_eq!(job.scheduled_at, job.created_at);
+    }
+
+    #[test]
+    fn ids_are_time_ordered() {
+        let a = JobId::new();
+        let b = JobId::new();
+        assert!(a < b);
+        assert_eq!(a.to_string().parse::<JobId>().unwrap(), a);
+    }
+
+    #[test]
+    fn try_new_rejects_non_json_payloads() {
+        let mut map = std::collections::HashMap::new();
+        map.insert((1, 2), "tuple keys are not JSON");
+        assert!(matches!(
+            Job::try_new("q", &map),
+            Err(Error::InvalidPayload(_))
+        ));
+    }
+
+    #[test]
+    fn next_retry_respects_max_attempts() {
+        let now = Utc::now();
+        let mut job = Job::new("q", json!(null))
+            .with_max_attempts(2)
+            .with_retry_policy(RetryPolicy::Fixed {
+                delay: Duration::from_secs(10),
+            });
+        job.attempts = 1;
+        assert_eq!(
+            job.next_retry_at(now, 0.0),
+            Some(now + chrono::Duration::seconds(10))
+        );
+        job.attempts = 2;
+        assert_eq!(job.next_retry_at(now, 0.0), None);
+    }
+}

@@ -1,0 +1,26 @@
+//! Hammerwork's core vocabulary: the [`Job`] and its lifecycle types, the
+//! [`Storage`] trait every backend implements, and the one [`Error`] type.
+//!
+//! This crate does no I/O. Backends (`hammerwork-postgres`, `hammerwork-mysql`, or
+//! your own) implement [`Storage`]; the runtime in the `hammerwork` crate drives it.
+//! Shared pure logic (input validation, retry backoff) lives here once so that
+//! every backend behaves the same way.
+
+mod error;
+mod job;
+mod params;
+mod priority;
+mod retry;
+mod status;
+mod storage;
+pub mod validate;
+
+pub use error::{BoxError, Error, Result};
+pub use job::{Job, JobId, DEFAULT_MAX_ATTEMPTS};
+pub use params::{
+    Capabilities, ClaimParams, Lease, ListJobsParams, Outcome, QueueCounts, Settlement, WakeupScope,
+};
+pub use priority::JobPriority;
+pub use retry::RetryPolicy;
+pub use status::JobStatus;
+pub use storage::{Storage, StorageExt, WakeupListener};

@@ -1,0 +1,220 @@
+//! Parameter and result types of [`Storage`](crate::Storage) methods.
+//!
+//! They are `#[non_exhaustive]` so a field can be added without breaking every
+//! backend: build them with their `new` functions.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::{JobId, JobStatus};
+
+/// What [`Storage::claim_jobs`](crate::Storage::claim_jobs) claims.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClaimParams {
+    /// The queue to claim from.
+    pub queue: String,
+    /// Claim at most this many jobs.
+    pub limit: u32,
+    /// The current time: only jobs with `scheduled_at <= now` are ready.
+    pub now: DateTime<Utc>,
+    /// The lease given to every claimed job.
+    pub lease_until: DateTime<Utc>,
+}
+
+impl ClaimParams {
+    /// Claim up to `limit` ready jobs of `queue` at `now`, leased until `lease_until`.
+    pub fn new(
+        queue: impl Into<String>,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Self {
+        ClaimParams {
+            queue: queue.into(),
+            limit,
+            now,
+            lease_until,
+        }
+    }
+}
+
+/// A claimed attempt: the job's id and the attempt number the claim gave it.
+///
+/// The attempt number fences stale workers: an outcome or heartbeat for an
+/// attempt that is no longer the job's current running attempt (the lease
+/// expired and the job was rescued, or it was cancelled) changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lease {
+    /// The job.
+    pub id: JobId,
+    /// Its `attempts` value when claimed.
+    pub attempt: i32,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The handler succeeded, optionally returning a result to store.
+    Completed {
+        /// The handler's result.
+        result: Option<Value>,
+    },
+    /// The handler failed.
+    Failed {
+        /// Why.
+        error: String,
+        /// When to try again; `None` (or no attempts left) makes the job `Dead`.
+        retry_at: Option<DateTime<Utc>>,
+    },
+    /// The worker cancelled the job.
+    Cancelled {
+        /// Why.
+        reason: String,
+    },
+    /// The worker gives the job back (shutdown). When the attempt never started,
+    /// it is not counted; the job is claimable again at once.
+    GiveBack {
+        /// Whether the handler had started (the attempt then counts).
+        started: bool,
+    },
+}
+
+/// One attempt's outcome, for [`Storage::settle_jobs`](crate::Storage::settle_jobs).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Settlement {
+    /// The attempt being settled.
+    pub lease: Lease,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+impl Settlement {
+    /// Settles `lease` with `outcome`.
+    pub fn new(lease: Lease, outcome: Outcome) -> Self {
+        Settlement { lease, outcome }
+    }
+}
+
+/// Filters for [`Storage::list_jobs`](crate::Storage::list_jobs); results are
+/// ordered by id (creation order), paged with `after`.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ListJobsParams {
+    /// Only this queue.
+    pub queue: Option<String>,
+    /// Only this status.
+    pub status: Option<JobStatus>,
+    /// Only ids greater than this (keyset paging).
+    pub after: Option<JobId>,
+    /// At most this many (default 100).
+    pub limit: Option<u32>,
+}
+
+impl ListJobsParams {
+    /// No filter; first page.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only jobs of `queue`.
+    pub fn queue(mut self, queue: impl Into<String>) -> Self {
+        self.queue = Some(queue.into());
+        self
+    }
+
+    /// Only jobs in `status`.
+    pub fn status(mut self, status: JobStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Only jobs after `id`.
+    pub fn after(mut self, id: JobId) -> Self {
+        self.after = Some(id);
+        self
+    }
+
+    /// At most `limit` jobs.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+
+/// How many jobs of a queue are in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueueCounts {
+    /// Waiting to be claimed.
+    pub pending: u64,
+    /// Leased to a worker.
+    pub running: u64,
+    /// Finished successfully.
+    pub completed: u64,
+    /// Waiting for a retry.
+    pub retrying: u64,
+    /// Out of attempts.
+    pub dead: u64,
+    /// Cancelled.
+    pub cancelled: u64,
+    /// Skipped.
+    pub skipped: u64,
+}
+
+impl QueueCounts {
+    /// Adds `count` jobs in `status`.
+    pub fn add(&mut self, status: JobStatus, count: u64) {
+        let slot = match status {
+            JobStatus::Pending => &mut self.pending,
+            JobStatus::Running => &mut self.running,
+            JobStatus::Completed => &mut self.completed,
+            JobStatus::Retrying => &mut self.retrying,
+            JobStatus::Dead => &mut self.dead,
+            JobStatus::Cancelled => &mut self.cancelled,
+            JobStatus::Skipped => &mut self.skipped,
+        };
+        *slot += count;
+    }
+
+    /// All jobs of the queue.
+    pub fn total(&self) -> u64 {
+        self.pending
+            + self.running
+            + self.completed
+            + self.retrying
+            + self.dead
+            + self.cancelled
+            + self.skipped
+    }
+}
+
+/// How far a backend's wakeups reach when jobs are enqueued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WakeupScope {
+    /// No wakeups: workers must poll.
+    None,
+    /// Enqueues in this process wake this process's workers; others must poll.
+    Process,
+    /// Every process's workers are woken (e.g. PostgreSQL LISTEN/NOTIFY).
+    Cluster,
+}
+
+/// What a backend can do, so the runtime asks instead of matching on a
+/// database name.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Reach of [`Storage::listen`](crate::Storage::listen).
+    pub wakeups: WakeupScope,
+}
+
+impl Capabilities {
+    /// A backend with the given wakeup reach.
+    pub fn new(wakeups: WakeupScope) -> Self {
+        Capabilities { wakeups }
+    }
+}

@@ -1,0 +1,68 @@
+use serde::{Deserialize, Serialize};
+
+/// How urgently a job should run. Higher priorities are claimed first within a
+/// queue; among equal priorities the earlier `scheduled_at` wins.
+///
+/// Priority never overrides readiness: a delayed job (or, later, one waiting on
+/// dependencies) is not claimed before its time whatever its priority.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum JobPriority {
+    /// Runs when nothing else is waiting.
+    Background,
+    /// Below normal.
+    Low,
+    /// The default.
+    #[default]
+    Normal,
+    /// Above normal.
+    High,
+    /// Ahead of everything else.
+    Critical,
+}
+
+impl JobPriority {
+    /// The stored integer: Background = 0 ... Critical = 4 (higher runs first).
+    pub fn as_i16(self) -> i16 {
+        match self {
+            JobPriority::Background => 0,
+            JobPriority::Low => 1,
+            JobPriority::Normal => 2,
+            JobPriority::High => 3,
+            JobPriority::Critical => 4,
+        }
+    }
+
+    /// The inverse of [`JobPriority::as_i16`]; values outside 0..=4 are clamped.
+    pub fn from_i16(value: i16) -> Self {
+        match value {
+            i16::MIN..=0 => JobPriority::Background,
+            1 => JobPriority::Low,
+            2 => JobPriority::Normal,
+            3 => JobPriority::High,
+            _ => JobPriority::Critical,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_orders() {
+        for p in [
+            JobPriority::Background,
+            JobPriority::Low,
+            JobPriority::Normal,
+            JobPriority::High,
+            JobPriority::Critical,
+        ] {
+            assert_eq!(JobPriority::from_i16(p.as_i16()), p);
+        }
+        assert!(JobPriority::Critical > JobPriority::Normal);
+        assert!(JobPriority::Critical.as_i16() > JobPriority::Background.as_i16());
+    }
+}

@@ -1,0 +1,99 @@
+//! Input checks every backend runs before writing, so bad input is rejected
+//! the same way everywhere and nothing is half-written.
+
+use std::collections::HashSet;
+
+use crate::{Error, Job, Result};
+
+/// Longest queue name accepted (it is an indexed column).
+pub const MAX_QUEUE_NAME_LEN: usize = 255;
+
+/// Checks one job: a non-empty queue name of at most
+/// [`MAX_QUEUE_NAME_LEN`] bytes, `max_attempts >= 1`, a non-zero timeout.
+pub fn validate_job(job: &Job) -> Result<()> {
+    let invalid = |reason: String| Error::InvalidJob { id: job.id, reason };
+    if job.queue_name.trim().is_empty() {
+        return Err(invalid("queue name is empty".into()));
+    }
+    if job.queue_name.len() > MAX_QUEUE_NAME_LEN {
+        return Err(invalid(format!(
+            "queue name is {} bytes, the limit is {MAX_QUEUE_NAME_LEN}",
+            job.queue_name.len()
+        )));
+    }
+    if job.max_attempts < 1 {
+        return Err(invalid(format!(
+            "max_attempts must be at least 1, got {}",
+            job.max_attempts
+        )));
+    }
+    if job.timeout.is_some_and(|t| t.is_zero()) {
+        return Err(invalid("timeout must be greater than zero".into()));
+    }
+    Ok(())
+}
+
+/// Checks a batch: every job is valid and no id appears twice.
+pub fn validate_jobs(jobs: &[Job]) -> Result<()> {
+    let mut seen = HashSet::with_capacity(jobs.len());
+    for job in jobs {
+        validate_job(job)?;
+        if !seen.insert(job.id) {
+            return Err(Error::DuplicateJob { id: job.id });
+        }
+    }
+    Ok(())
+}
+
+/// The distinct queue names of a batch, in first-seen order (for wakeups).
+pub fn distinct_queues(jobs: &[Job]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    jobs.iter()
+        .filter(|job| seen.insert(job.queue_name.as_str()))
+        .map(|job| job.queue_name.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Duration;
+
+    #[test]
+    fn rejects_bad_jobs() {
+        assert!(validate_job(&Job::new("q", json!(1))).is_ok());
+        assert!(matches!(
+            validate_job(&Job::new("", json!(1))),
+            Err(Error::InvalidJob { reason, .. }) if reason.contains("queue name")
+        ));
+        assert!(validate_job(&Job::new("x".repeat(256), json!(1))).is_err());
+        assert!(matches!(
+            validate_job(&Job::new("q", json!(1)).with_max_attempts(0)),
+            Err(Error::InvalidJob { reason, .. }) if reason.contains("max_attempts")
+        ));
+        assert!(validate_job(&Job::new("q", json!(1)).with_timeout(Duration::ZERO)).is_err());
+    }
+
+    #[test]
+    fn rejects_duplicate_ids() {
+        let job = Job::new("q", json!(1));
+        assert!(matches!(
+            validate_jobs(&[job.clone(), job]),
+            Err(Error::DuplicateJob { .. })
+        ));
+    }
+
+    #[test]
+    fn distinct_queues_keeps_order() {
+        let jobs = [
+            Job::new("b", json!(1)),
+            Job::new("a", json!(1)),
+            Job::new("b", json!(1)),
+        ];
+        assert_eq!(
+            distinct_queues(&jobs),
+            vec!["b".to_string(), "a".to_string()]
+        );
+    }
+}

@@ -1,0 +1,18 @@
+WITH ready AS (
+    SELECT id
+    FROM hammerwork_jobs
+    WHERE queue_name = $1
+      AND status IN ('pending', 'retrying')
+      AND scheduled_at <= $2
+    ORDER BY priority DESC, scheduled_at ASC
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE hammerwork_jobs AS j
+SET status = 'running',
+    attempts = j.attempts + 1,
+    started_at = $2,
+    lease_expires_at = $4
+FROM ready
+WHERE j.id = ready.id
+RETURNING j.*

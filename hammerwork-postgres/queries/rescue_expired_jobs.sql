@@ -1,0 +1,16 @@
+WITH expired AS (
+    SELECT id
+    FROM hammerwork_jobs
+    WHERE status = 'running' AND lease_expires_at < $1
+    ORDER BY lease_expires_at
+    LIMIT 1000
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE hammerwork_jobs AS j
+SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'pending' END,
+    scheduled_at = $1,
+    error_message = 'lease expired: the worker stopped heartbeating',
+    failed_at = $1,
+    lease_expires_at = NULL
+FROM expired
+WHERE j.id = expired.id

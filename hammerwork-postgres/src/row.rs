@@ -1,0 +1,44 @@
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hammerwork_api::{Error, Job, JobId, JobPriority, Result};
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+/// Builds a [`Job`] from a `hammerwork_jobs` row (`SELECT *` / `RETURNING *`).
+pub(crate) fn job_from_row(row: &PgRow) -> Result<Job> {
+    let get_err = |e: sqlx::Error| Error::backend(e);
+    let status: String = row.try_get("status").map_err(get_err)?;
+    let retry_policy: Option<Value> = row.try_get("retry_policy").map_err(get_err)?;
+    let timeout_ms: Option<i64> = row.try_get("timeout_ms").map_err(get_err)?;
+
+    let mut job = Job::new(
+        row.try_get::<String, _>("queue_name").map_err(get_err)?,
+        row.try_get::<Value, _>("payload").map_err(get_err)?,
+    );
+    job.id = JobId(row.try_get::<Uuid, _>("id").map_err(get_err)?);
+    job.status = status.parse()?;
+    job.priority = JobPriority::from_i16(row.try_get("priority").map_err(get_err)?);
+    job.attempts = row.try_get("attempts").map_err(get_err)?;
+    job.max_attempts = row.try_get("max_attempts").map_err(get_err)?;
+    job.created_at = row
+        .try_get::<DateTime<Utc>, _>("created_at")
+        .map_err(get_err)?;
+    job.scheduled_at = row.try_get("scheduled_at").map_err(get_err)?;
+    job.started_at = row.try_get("started_at").map_err(get_err)?;
+    job.completed_at = row.try_get("completed_at").map_err(get_err)?;
+    job.failed_at = row.try_get("failed_at").map_err(get_err)?;
+    job.lease_expires_at = row.try_get("lease_expires_at").map_err(get_err)?;
+    job.timeout = timeout_ms.map(|ms| Duration::from_millis(ms.max(0) as u64));
+    job.error_message = row.try_get("error_message").map_err(get_err)?;
+    job.result = row.try_get("result").map_err(get_err)?;
+    job.retry_policy = retry_policy
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(Error::backend)?;
+    job.trace_id = row.try_get("trace_id").map_err(get_err)?;
+    job.correlation_id = row.try_get("correlation_id").map_err(get_err)?;
+    Ok(job)
+}

@@ -1,0 +1,202 @@
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use hammerwork_api::{
+    ClaimParams, Job, JobPriority, JobStatus, Lease, Outcome, Settlement, Storage, StorageExt,
+};
+use serde_json::json;
+
+use crate::support::{now, secs};
+
+/// Higher priority is claimed first; equal priorities go by `scheduled_at`.
+/// A claim marks the job running, counts the attempt and sets the lease.
+pub async fn claim_priority_then_schedule_order<S: Storage>(storage: S) {
+    let t0 = now() - secs(60);
+    let jobs = vec![
+        Job::new("prio", json!("low"))
+            .with_priority(JobPriority::Low)
+            .scheduled_at(t0),
+        Job::new("prio", json!("critical"))
+            .with_priority(JobPriority::Critical)
+            .scheduled_at(t0),
+        Job::new("prio", json!("normal-later")).scheduled_at(t0 + secs(2)),
+        Job::new("prio", json!("normal-earlier")).scheduled_at(t0 + secs(1)),
+        Job::new("prio", json!("background"))
+            .with_priority(JobPriority::Background)
+            .scheduled_at(t0),
+        Job::new("prio", json!("high"))
+            .with_priority(JobPriority::High)
+            .scheduled_at(t0),
+    ];
+    storage.enqueue_many(jobs).await.unwrap();
+
+    let at = now();
+    let lease_until = at + secs(30);
+    let mut order = Vec::new();
+    // Claim one at a time so the order is the database's, not a sort of a batch.
+    for _ in 0..6 {
+        let claimed = storage
+            .claim_jobs(ClaimParams::new("prio", 1, at, lease_until))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let job = &claimed[0];
+        assert_eq!(job.status, JobStatus::Running);
+        assert_eq!(job.attempts, 1);
+        assert_eq!(job.lease_expires_at, Some(lease_until));
+        assert_eq!(job.started_at, Some(at));
+        order.push(job.payload.as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        order,
+        [
+            "critical",
+            "high",
+            "normal-earlier",
+            "normal-later",
+            "low",
+            "background"
+        ]
+    );
+    let none = storage
+        .claim_jobs(ClaimParams::new("prio", 10, at, lease_until))
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "a running job was claimed again");
+
+    // A batch claim returns the same order.
+    let jobs = vec![
+        Job::new("prio_batch", json!("low"))
+            .with_priority(JobPriority::Low)
+            .scheduled_at(t0),
+        Job::new("prio_batch", json!("critical"))
+            .with_priority(JobPriority::Critical)
+            .scheduled_at(t0),
+        Job::new("prio_batch", json!("normal")).scheduled_at(t0),
+    ];
+    storage.enqueue_many(jobs).await.unwrap();
+    let batch = storage
+        .claim_jobs(ClaimParams::new("prio_batch", 10, at, lease_until))
+        .await
+        .unwrap();
+    let names: Vec<_> = batch.iter().map(|j| j.payload.as_str().unwrap()).collect();
+    assert_eq!(names, ["critical", "normal", "low"]);
+}
+
+/// A job scheduled in the future is not claimed before its time, whatever its
+/// priority, and is claimed once the time comes.
+pub async fn claim_skips_delayed_until_due<S: Storage>(storage: S) {
+    let t = now();
+    let delayed = Job::new("delayed", json!({}))
+        .with_priority(JobPriority::Critical)
+        .scheduled_at(t + secs(60));
+    let ready = Job::new("delayed", json!({}))
+        .with_priority(JobPriority::Low)
+        .scheduled_at(t);
+    storage
+        .enqueue_many(vec![delayed.clone(), ready.clone()])
+        .await
+        .unwrap();
+
+    let early = storage
+        .claim_jobs(ClaimParams::new("delayed", 10, t, t + secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(early.len(), 1, "only the due job may be claimed");
+    assert_eq!(early[0].id, ready.id);
+    let still_early = storage
+        .claim_jobs(ClaimParams::new("delayed", 10, t + secs(59), t + secs(90)))
+        .await
+        .unwrap();
+    assert!(still_early.is_empty(), "claimed a second before its time");
+    let due = storage
+        .claim_jobs(ClaimParams::new("delayed", 10, t + secs(60), t + secs(90)))
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].id, delayed.id);
+}
+
+/// A claim takes at most `limit` jobs and only from its own queue.
+pub async fn claim_respects_limit_and_queue<S: Storage>(storage: S) {
+    let jobs: Vec<Job> = (0..5)
+        .map(|i| Job::new("mine", json!(i)))
+        .chain((0..5).map(|i| Job::new("other", json!(i))))
+        .collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    let t = now();
+    let first = storage
+        .claim_jobs(ClaimParams::new("mine", 3, t, t + secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 3);
+    assert!(first.iter().all(|j| j.queue_name == "mine"));
+    let rest = storage
+        .claim_jobs(ClaimParams::new("mine", 10, t, t + secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 2);
+    assert!(rest.iter().all(|j| j.queue_name == "mine"));
+    let zero = storage
+        .claim_jobs(ClaimParams::new("other", 0, t, t + secs(30)))
+        .await
+        .unwrap();
+    assert!(zero.is_empty());
+    assert_eq!(storage.queue_counts("other").await.unwrap().pending, 5);
+}
+
+/// Eight claimers racing over 2,000 jobs: every job is claimed exactly once.
+pub async fn claim_concurrent_claimers_process_each_job_once<S: Storage + Clone>(storage: S) {
+    const JOBS: usize = 2_000;
+    let jobs: Vec<Job> = (0..JOBS).map(|i| Job::new("race", json!(i))).collect();
+    let all: HashSet<_> = jobs.iter().map(|j| j.id).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+
+    let seen = Arc::new(Mutex::new(Vec::with_capacity(JOBS)));
+    let mut claimers = Vec::new();
+    for _ in 0..8 {
+        let storage = storage.clone();
+        let seen = seen.clone();
+        claimers.push(tokio::spawn(async move {
+            loop {
+                let t = now();
+                let claimed = storage
+                    .claim_jobs(ClaimParams::new("race", 25, t, t + secs(60)))
+                    .await
+                    .unwrap();
+                if claimed.is_empty() {
+                    return;
+                }
+                let settlements: Vec<_> = claimed
+                    .iter()
+                    .map(|j| {
+                        Settlement::new(
+                            Lease {
+                                id: j.id,
+                                attempt: j.attempts,
+                            },
+                            Outcome::Completed { result: None },
+                        )
+                    })
+                    .collect();
+                let changed = storage.settle_jobs(&settlements, now()).await.unwrap();
+                assert_eq!(changed as usize, claimed.len());
+                seen.lock().unwrap().extend(claimed.iter().map(|j| j.id));
+            }
+        }));
+    }
+    for claimer in claimers {
+        claimer.await.unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    let unique: HashSet<_> = seen.iter().copied().collect();
+    assert_eq!(
+        seen.len(),
+        JOBS,
+        "{} claims for {JOBS} jobs: some job was claimed twice",
+        seen.len()
+    );
+    assert_eq!(unique, all);
+    let counts = storage.queue_counts("race").await.unwrap();
+    assert_eq!(counts.completed, JOBS as u64);
+}

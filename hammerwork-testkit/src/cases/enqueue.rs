@@ -1,0 +1,135 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hammerwork_api::{
+    Error, Job, JobPriority, JobStatus, ListJobsParams, RetryPolicy, Storage, StorageExt,
+};
+use serde_json::json;
+
+use crate::support::{now, secs};
+
+/// Every field a caller sets survives a write and a read.
+pub async fn enqueue_get_round_trip<S: Storage>(storage: S) {
+    let at = now() + secs(30);
+    let policy = RetryPolicy::Linear {
+        initial_delay: Duration::from_millis(1500),
+        increment: Duration::from_secs(2),
+        max_delay: Duration::from_secs(60),
+    };
+    let job = Job::new(
+        "round_trip",
+        json!({"n": 1, "nested": {"list": [1, "two", null, true]}, "s": "ünïcødé"}),
+    )
+    .with_priority(JobPriority::High)
+    .scheduled_at(at)
+    .with_max_attempts(7)
+    .with_timeout(Duration::from_millis(2500))
+    .with_retry_policy(policy.clone())
+    .with_trace_id("trace-abc")
+    .with_correlation_id("order-42");
+    let id = storage.enqueue(job.clone()).await.expect("enqueue");
+    assert_eq!(id, job.id);
+
+    let stored = storage.get_job(id).await.expect("get").expect("job exists");
+    assert_eq!(stored, job, "stored job differs from the one enqueued");
+    assert_eq!(stored.status, JobStatus::Pending);
+    assert_eq!(stored.attempts, 0);
+    assert_eq!(stored.retry_policy, Some(policy));
+
+    let missing = storage
+        .get_job(hammerwork_api::JobId::new())
+        .await
+        .expect("get");
+    assert!(missing.is_none(), "an unknown id must read as None");
+}
+
+/// Many jobs go in with one call, keep their order, and are all readable.
+pub async fn enqueue_bulk_in_one_call<S: Storage>(storage: S) {
+    let jobs: Vec<Job> = (0..1_000)
+        .map(|i| Job::new("bulk", json!({"i": i})))
+        .collect();
+    let expected: Vec<_> = jobs.iter().map(|j| j.id).collect();
+    let ids = storage.enqueue_many(jobs).await.expect("bulk enqueue");
+    assert_eq!(ids, expected, "ids come back in input order");
+    let counts = storage.queue_counts("bulk").await.expect("counts");
+    assert_eq!(counts.pending, 1_000);
+    assert_eq!(counts.total(), 1_000);
+    let last = storage
+        .get_job(expected[999])
+        .await
+        .unwrap()
+        .expect("last job");
+    assert_eq!(last.payload, json!({"i": 999}));
+}
+
+/// Bad input is a typed error naming the problem, and a batch holding one bad
+/// job writes none of its good ones.
+pub async fn enqueue_rejects_bad_input_writing_nothing<S: Storage>(storage: S) {
+    let empty_queue = storage.enqueue(Job::new("", json!({}))).await;
+    assert!(
+        matches!(&empty_queue, Err(Error::InvalidJob { reason, .. }) if reason.contains("queue name")),
+        "empty queue name: {empty_queue:?}"
+    );
+    let zero_attempts = storage
+        .enqueue(Job::new("bad", json!({})).with_max_attempts(0))
+        .await;
+    assert!(
+        matches!(&zero_attempts, Err(Error::InvalidJob { reason, .. }) if reason.contains("max_attempts")),
+        "max_attempts 0: {zero_attempts:?}"
+    );
+    let zero_timeout = storage
+        .enqueue(Job::new("bad", json!({})).with_timeout(Duration::ZERO))
+        .await;
+    assert!(
+        matches!(zero_timeout, Err(Error::InvalidJob { .. })),
+        "zero timeout: {zero_timeout:?}"
+    );
+
+    let mut not_json = HashMap::new();
+    not_json.insert(vec![1u8], "a map with non-string keys is not JSON");
+    let payload = Job::try_new("bad", &not_json);
+    assert!(
+        matches!(payload, Err(Error::InvalidPayload(_))),
+        "non-JSON payload: {payload:?}"
+    );
+
+    let good = Job::new("mixed", json!({"ok": true}));
+    let bad = Job::new("mixed", json!({})).with_max_attempts(-1);
+    let bad_id = bad.id;
+    let mixed = storage.enqueue_many(vec![good.clone(), bad]).await;
+    assert!(
+        matches!(&mixed, Err(Error::InvalidJob { id, .. }) if *id == bad_id),
+        "the error names the bad job: {mixed:?}"
+    );
+    assert!(
+        storage.get_job(good.id).await.unwrap().is_none(),
+        "the good job of a bad batch was written"
+    );
+    let all = storage.list_jobs(ListJobsParams::new()).await.unwrap();
+    assert!(all.is_empty(), "bad input wrote {} jobs", all.len());
+}
+
+/// Re-enqueueing an existing id fails with `DuplicateJob` naming it, and the
+/// rest of that batch is not written.
+pub async fn enqueue_duplicate_id_is_typed_error<S: Storage>(storage: S) {
+    let first = Job::new("dup", json!({"v": 1}));
+    storage.enqueue(first.clone()).await.expect("first enqueue");
+    let fresh = Job::new("dup", json!({"v": 2}));
+    let again = storage
+        .enqueue_many(vec![fresh.clone(), first.clone()])
+        .await;
+    assert!(
+        matches!(&again, Err(Error::DuplicateJob { id }) if *id == first.id),
+        "duplicate id: {again:?}"
+    );
+    assert!(
+        storage.get_job(fresh.id).await.unwrap().is_none(),
+        "half a batch was written"
+    );
+    let stored = storage.get_job(first.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.payload,
+        json!({"v": 1}),
+        "the original job was overwritten"
+    );
+}

@@ -1,0 +1,110 @@
+use hammerwork_api::{ClaimParams, Job, JobStatus, Lease, Storage, StorageExt};
+use serde_json::json;
+
+use crate::support::{now, secs};
+
+/// A running job whose lease ended is returned to `Pending` with its attempt
+/// counted, and is claimable again; a job still leased is left alone.
+pub async fn lease_expired_job_is_rescued<S: Storage>(storage: S) {
+    let short = Job::new("lease", json!("short"));
+    let long = Job::new("lease", json!("long"));
+    storage
+        .enqueue_many(vec![short.clone(), long.clone()])
+        .await
+        .unwrap();
+    let t = now();
+    storage
+        .claim_jobs(ClaimParams::new("lease", 1, t, t + secs(10)))
+        .await
+        .unwrap();
+    storage
+        .claim_jobs(ClaimParams::new("lease", 1, t, t + secs(100)))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        storage.rescue_expired_jobs(t + secs(9)).await.unwrap(),
+        0,
+        "rescued a live lease"
+    );
+    assert_eq!(storage.rescue_expired_jobs(t + secs(11)).await.unwrap(), 1);
+    let rescued = storage.get_job(short.id).await.unwrap().unwrap();
+    assert_eq!(rescued.status, JobStatus::Pending);
+    assert_eq!(rescued.attempts, 1, "the crashed attempt counts");
+    assert_eq!(rescued.lease_expires_at, None);
+    assert!(rescued.error_message.unwrap().contains("lease"));
+    assert_eq!(
+        storage.get_job(long.id).await.unwrap().unwrap().status,
+        JobStatus::Running
+    );
+
+    let again = storage
+        .claim_jobs(ClaimParams::new("lease", 5, t + secs(12), t + secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempts), (short.id, 2));
+}
+
+/// A heartbeat moves the lease forward so the rescuer leaves the job alone; a
+/// heartbeat for a stale attempt extends nothing.
+pub async fn lease_heartbeat_extends_lease<S: Storage>(storage: S) {
+    let job = Job::new("heartbeat", json!({}));
+    storage.enqueue(job.clone()).await.unwrap();
+    let t = now();
+    let claimed = storage
+        .claim_jobs(ClaimParams::new("heartbeat", 1, t, t + secs(10)))
+        .await
+        .unwrap();
+    let current = Lease {
+        id: job.id,
+        attempt: claimed[0].attempts,
+    };
+    assert_eq!(
+        storage
+            .heartbeat_jobs(&[current], t + secs(60))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        storage.rescue_expired_jobs(t + secs(30)).await.unwrap(),
+        0,
+        "rescued a renewed lease"
+    );
+    let stored = storage.get_job(job.id).await.unwrap().unwrap();
+    assert_eq!(stored.lease_expires_at, Some(t + secs(60)));
+
+    let stale = Lease {
+        id: job.id,
+        attempt: current.attempt + 1,
+    };
+    assert_eq!(
+        storage
+            .heartbeat_jobs(&[stale], t + secs(600))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(storage.rescue_expired_jobs(t + secs(61)).await.unwrap(), 1);
+}
+
+/// A lease that expires on the last allowed attempt makes the job `Dead`
+/// instead of running it again.
+pub async fn lease_rescue_on_last_attempt_is_dead<S: Storage>(storage: S) {
+    let job = Job::new("lease_last", json!({})).with_max_attempts(1);
+    storage.enqueue(job.clone()).await.unwrap();
+    let t = now();
+    storage
+        .claim_jobs(ClaimParams::new("lease_last", 1, t, t + secs(1)))
+        .await
+        .unwrap();
+    assert_eq!(storage.rescue_expired_jobs(t + secs(2)).await.unwrap(), 1);
+    let stored = storage.get_job(job.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Dead);
+    let none = storage
+        .claim_jobs(ClaimParams::new("lease_last", 1, t + secs(3), t + secs(9)))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}

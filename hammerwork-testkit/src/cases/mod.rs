@@ -1,0 +1,21 @@
+//! The conformance cases, one public async function per behaviour. Each takes
+//! a storage on an empty database of its own and panics when the backend
+//! breaks the promise its name states.
+
+mod cancel;
+mod claim;
+mod enqueue;
+mod lease;
+mod list;
+mod listen;
+mod settle;
+mod worker;
+
+pub use cancel::*;
+pub use claim::*;
+pub use enqueue::*;
+pub use lease::*;
+pub use list::*;
+pub use listen::*;
+pub use settle::*;
+pub use worker::*;

@@ -1,0 +1,245 @@
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hammerwork::{
+    ClaimParams, HandlerResult, Job, JobContext, JobId, JobStatus, RetryPolicy, Storage,
+    StorageExt, Worker, WorkerPool,
+};
+use serde_json::json;
+
+use crate::support::{now, secs, wait_for};
+
+async fn job_status<S: Storage>(storage: &S, id: JobId) -> Job {
+    storage.get_job(id).await.unwrap().expect("job exists")
+}
+
+/// A worker runs every job once and stores what its handler returned.
+pub async fn worker_processes_jobs_and_stores_results<S: Storage + Clone>(storage: S) {
+    let jobs: Vec<Job> = (0..50).map(|i| Job::new("work", json!({"n": i}))).collect();
+    let ids: Vec<_> = jobs.iter().map(|j| j.id).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    let runs = Arc::new(Mutex::new(HashMap::<JobId, usize>::new()));
+    let seen = runs.clone();
+    let running = Worker::new(storage.clone(), "work", move |ctx: JobContext| {
+        let seen = seen.clone();
+        async move {
+            *seen.lock().unwrap().entry(ctx.id).or_default() += 1;
+            let n = ctx.payload["n"].as_i64().unwrap();
+            Ok(Some(json!({"double": n * 2})))
+        }
+    })
+    .with_concurrency(4)
+    .start();
+    wait_for("50 completed jobs", || async {
+        (storage.queue_counts("work").await.unwrap().completed == 50).then_some(())
+    })
+    .await;
+    running.shutdown().await;
+    for (n, id) in ids.iter().enumerate() {
+        let job = job_status(&storage, *id).await;
+        assert_eq!(job.result, Some(json!({"double": n as i64 * 2})));
+        assert_eq!(job.attempts, 1);
+    }
+    assert!(
+        runs.lock().unwrap().values().all(|&n| n == 1),
+        "a job ran twice"
+    );
+}
+
+/// A failing handler is retried after its backoff until `max_attempts`, then
+/// the job is `Dead` with the last error kept.
+pub async fn worker_retries_then_marks_dead<S: Storage + Clone>(storage: S) {
+    let job = Job::new("flaky", json!({}))
+        .with_max_attempts(3)
+        .with_retry_policy(RetryPolicy::Fixed {
+            delay: Duration::from_millis(20),
+        });
+    storage.enqueue(job.clone()).await.unwrap();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counter = attempts.clone();
+    let running = Worker::new(storage.clone(), "flaky", move |ctx: JobContext| {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Err(format!("attempt {} failed", ctx.attempts).into())
+        }
+    })
+    .with_poll_interval(Duration::from_millis(20))
+    .start();
+    let dead = wait_for("the job to be dead", || async {
+        let job = job_status(&storage, job.id).await;
+        (job.status == JobStatus::Dead).then_some(job)
+    })
+    .await;
+    running.shutdown().await;
+    assert_eq!(dead.attempts, 3);
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    assert_eq!(dead.error_message.as_deref(), Some("attempt 3 failed"));
+}
+
+/// An attempt that outlives the job's timeout fails (and is retried).
+pub async fn worker_timeout_fails_attempt<S: Storage + Clone>(storage: S) {
+    let job = Job::new("slow", json!({}))
+        .with_timeout(Duration::from_millis(50))
+        .with_max_attempts(2)
+        .with_retry_policy(RetryPolicy::Fixed {
+            delay: Duration::ZERO,
+        });
+    storage.enqueue(job.clone()).await.unwrap();
+    let running = Worker::new(storage.clone(), "slow", |ctx: JobContext| async move {
+        if ctx.attempts == 1 {
+            // Far longer than the timeout: only the timeout can end this attempt.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Ok(Some(json!("second attempt")))
+    })
+    .with_poll_interval(Duration::from_millis(20))
+    .start();
+    let done = wait_for("the retried job to complete", || async {
+        let job = job_status(&storage, job.id).await;
+        (job.status == JobStatus::Completed).then_some(job)
+    })
+    .await;
+    running.shutdown().await;
+    assert_eq!(done.attempts, 2);
+    assert_eq!(done.result, Some(json!("second attempt")));
+    assert!(done.error_message.unwrap().contains("timed out"));
+}
+
+/// Shutdown stops claiming, gives back claimed jobs that had not started and
+/// jobs still running at the deadline; a new worker then finishes every job.
+pub async fn worker_shutdown_loses_nothing<S: Storage + Clone>(storage: S) {
+    const JOBS: usize = 200;
+    let jobs: Vec<Job> = (0..JOBS).map(|i| Job::new("shutdown", json!(i))).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+
+    let started = Arc::new(AtomicUsize::new(0));
+    let counter = started.clone();
+    // Every handler blocks far past the grace period: they must be given back.
+    let stuck = Worker::new(storage.clone(), "shutdown", move |_: JobContext| {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            HandlerResult::Ok(None)
+        }
+    })
+    .with_concurrency(4)
+    .with_batch_size(50);
+    let pool = WorkerPool::new()
+        .add_worker(stuck)
+        .with_shutdown_timeout(Duration::from_millis(100))
+        .start();
+    wait_for("4 running handlers", || async {
+        (started.load(Ordering::SeqCst) == 4).then_some(())
+    })
+    .await;
+    pool.shutdown().await;
+
+    let counts = storage.queue_counts("shutdown").await.unwrap();
+    assert_eq!(counts.running, 0, "shutdown left jobs leased: {counts:?}");
+    assert_eq!(
+        counts.pending, JOBS as u64,
+        "every job is claimable again: {counts:?}"
+    );
+    let t = now();
+    let given_back = storage
+        .claim_jobs(ClaimParams::new("shutdown", JOBS as u32, t, t + secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(given_back.len(), JOBS);
+    let started_attempts = given_back.iter().filter(|j| j.attempts == 2).count();
+    assert_eq!(started_attempts, 4, "only the 4 started attempts count");
+    let leases: Vec<_> = given_back
+        .iter()
+        .map(|j| {
+            hammerwork::Settlement::new(
+                hammerwork::Lease {
+                    id: j.id,
+                    attempt: j.attempts,
+                },
+                hammerwork::Outcome::GiveBack { started: false },
+            )
+        })
+        .collect();
+    storage.settle_jobs(&leases, now()).await.unwrap();
+
+    let runs = Arc::new(Mutex::new(HashMap::<JobId, usize>::new()));
+    let seen = runs.clone();
+    let finisher = Worker::new(storage.clone(), "shutdown", move |ctx: JobContext| {
+        let seen = seen.clone();
+        async move {
+            *seen.lock().unwrap().entry(ctx.id).or_default() += 1;
+            HandlerResult::Ok(None)
+        }
+    })
+    .start();
+    wait_for("every job completed", || async {
+        (storage.queue_counts("shutdown").await.unwrap().completed == JOBS as u64).then_some(())
+    })
+    .await;
+    finisher.shutdown().await;
+    let runs = runs.lock().unwrap();
+    assert_eq!(runs.len(), JOBS);
+    assert!(runs.values().all(|&n| n == 1));
+}
+
+/// A job whose worker died mid-attempt (its lease lapses unrenewed) is rescued
+/// by a live worker's rescuer and completed.
+pub async fn worker_rescues_job_of_crashed_worker<S: Storage + Clone>(storage: S) {
+    let job = Job::new("crash", json!({}));
+    storage.enqueue(job.clone()).await.unwrap();
+    // The "crashed" worker: claims with a short lease and never reports back.
+    let t = now();
+    let claimed = storage
+        .claim_jobs(ClaimParams::new(
+            "crash",
+            1,
+            t,
+            t + chrono::Duration::milliseconds(200),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    let running = Worker::new(storage.clone(), "crash", |_: JobContext| async {
+        Ok(Some(json!("rescued")))
+    })
+    .with_rescue_interval(Duration::from_millis(50))
+    .with_poll_interval(Duration::from_millis(20))
+    .start();
+    let done = wait_for("the rescued job to complete", || async {
+        let job = job_status(&storage, job.id).await;
+        (job.status == JobStatus::Completed).then_some(job)
+    })
+    .await;
+    running.shutdown().await;
+    assert_eq!(done.attempts, 2);
+    assert_eq!(done.result, Some(json!("rescued")));
+}
+
+/// Heartbeats keep a job that runs longer than its lease from being rescued.
+pub async fn worker_heartbeat_keeps_long_job_leased<S: Storage + Clone>(storage: S) {
+    let job = Job::new("long", json!({}));
+    storage.enqueue(job.clone()).await.unwrap();
+    let running = Worker::new(storage.clone(), "long", |_: JobContext| async {
+        // Four lease lengths of work: without heartbeats the job would be rescued.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        HandlerResult::Ok(None)
+    })
+    .with_lease_duration(Duration::from_millis(300))
+    .with_rescue_interval(Duration::from_millis(50))
+    .start();
+    let done = wait_for("the long job to complete", || async {
+        let job = job_status(&storage, job.id).await;
+        (job.status == JobStatus::Completed).then_some(job)
+    })
+    .await;
+    running.shutdown().await;
+    assert_eq!(
+        done.attempts, 1,
+        "the job was rescued while its worker was alive"
+    );
+}

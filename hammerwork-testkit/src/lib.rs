@@ -1,0 +1,72 @@
+//! The Hammerwork conformance suite: every behaviour a [`Storage`] promises,
+//! as tests that any backend runs with one macro call.
+//!
+//! In a backend crate's `tests/conformance.rs` (with `tokio` as a
+//! dev-dependency), write an async factory that gives each test a fresh
+//! database or schema, then call the macro:
+//!
+//! ```ignore
+//! use hammerwork_testkit::provision::{postgres_url, unique_name, TestDb};
+//!
+//! async fn storage(test: &str) -> TestDb<MyStorage> {
+//!     let name = unique_name(test);
+//!     // create database/schema `name` on postgres_url(), connect, migrate ...
+//!     TestDb::new(storage, name, async move { /* drop it */ })
+//! }
+//!
+//! hammerwork_testkit::conformance_tests!(storage);
+//! ```
+//!
+//! Each case becomes its own `#[tokio::test]`, named as in [`cases`], so
+//! `cargo test claim_` runs the claim cases. A failing test keeps its database
+//! and prints its name.
+//!
+//! [`Storage`]: hammerwork_api::Storage
+
+pub mod cases;
+pub mod provision;
+mod support;
+
+/// Expands to one `#[tokio::test]` per conformance case, each calling
+/// `$factory(test_name).await` for a fresh [`provision::TestDb`].
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:path) => {
+        $crate::conformance_tests!(@cases $factory;
+            enqueue_get_round_trip,
+            enqueue_bulk_in_one_call,
+            enqueue_rejects_bad_input_writing_nothing,
+            enqueue_duplicate_id_is_typed_error,
+            claim_priority_then_schedule_order,
+            claim_skips_delayed_until_due,
+            claim_respects_limit_and_queue,
+            claim_concurrent_claimers_process_each_job_once,
+            settle_completed_stores_result,
+            settle_retry_with_backoff_then_dead,
+            settle_ignores_stale_attempt,
+            settle_give_back_unstarted_is_not_counted,
+            lease_expired_job_is_rescued,
+            lease_heartbeat_extends_lease,
+            lease_rescue_on_last_attempt_is_dead,
+            cancel_pending_running_and_finished_jobs,
+            list_jobs_filters_and_pages,
+            listen_wakes_on_enqueue,
+            worker_processes_jobs_and_stores_results,
+            worker_retries_then_marks_dead,
+            worker_timeout_fails_attempt,
+            worker_shutdown_loses_nothing,
+            worker_rescues_job_of_crashed_worker,
+            worker_heartbeat_keeps_long_job_leased,
+        );
+    };
+    (@cases $factory:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let db = $factory(stringify!($case)).await;
+                $crate::cases::$case(db.storage.clone()).await;
+                db.finish().await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,38 @@
+//! Hammerwork: a database-driven job queue for Rust.
+//!
+//! Durable background jobs on the PostgreSQL or MySQL you already run, with no
+//! broker. This crate is the one you depend on: it re-exports the domain types
+//! and the [`Storage`] trait from `hammerwork-api`, provides the runtime
+//! ([`Worker`], [`WorkerPool`]) and, behind Cargo features, the backends
+//! (`postgres`, on by default: [`PostgresStorage`]).
+//!
+//! ```no_run
+//! use hammerwork::{Job, JobContext, HandlerResult, PostgresStorage, StorageExt, Worker};
+//! use serde_json::json;
+//!
+//! # async fn demo() -> hammerwork::Result<()> {
+//! let storage = PostgresStorage::connect("postgres://postgres@127.0.0.1/test").await?;
+//! storage.migrate().await?;
+//! storage.enqueue(Job::new("emails", json!({"to": "a@example.com"}))).await?;
+//!
+//! let worker = Worker::new(storage.clone(), "emails", |ctx: JobContext| async move {
+//!     println!("sending to {}", ctx.payload["to"]);
+//!     HandlerResult::Ok(None)
+//! });
+//! let running = worker.start();
+//! // ... later, on SIGTERM:
+//! running.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod handler;
+mod pool;
+mod worker;
+
+pub use hammerwork_api::*;
+pub use handler::{HandlerError, HandlerResult, JobContext, JobHandler};
+pub use pool::{WorkerPool, WorkerPoolHandle};
+pub use worker::Worker;
+
+#[cfg(feature = "postgres")]
+pub use hammerwork_postgres::PostgresStorage;

@@ -1,0 +1,427 @@
+use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::FutureExt;
+use hammerwork_api::{ClaimParams, Job, JobId, Lease, Outcome, Settlement, Storage, WakeupScope};
+use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::{AbortHandle, JoinSet};
+use tracing::Instrument;
+
+use crate::handler::{JobContext, JobHandler};
+use crate::pool::{WorkerPool, WorkerPoolHandle};
+
+/// Leases held by this worker (claimed and not yet settled), for heartbeats.
+type Leases = Arc<Mutex<HashMap<JobId, i32>>>;
+
+/// Most settlements written in one `settle_jobs` call.
+const MAX_SETTLE_BATCH: usize = 1_000;
+
+/// First idle re-poll delay after a claim comes back short; doubles up to the
+/// poll interval.
+const MIN_IDLE_DELAY: Duration = Duration::from_millis(10);
+
+/// Processes one queue: claims jobs in batches, runs them with bounded
+/// concurrency, batches their outcomes, heartbeats their leases, rescues
+/// expired leases, and shuts down without losing a job.
+///
+/// ```no_run
+/// # async fn demo(storage: hammerwork::PostgresStorage) {
+/// use std::time::Duration;
+/// use hammerwork::{HandlerResult, JobContext, Worker};
+///
+/// let running = Worker::new(storage, "emails", |ctx: JobContext| async move {
+///     let _to = ctx.payload["to"].as_str();
+///     HandlerResult::Ok(None)
+/// })
+/// .with_concurrency(32)
+/// .start();
+/// running.shutdown().await;
+/// # }
+/// ```
+pub struct Worker<S: Storage + Clone> {
+    pub(crate) storage: S,
+    pub(crate) queue: String,
+    handler: Arc<dyn JobHandler>,
+    concurrency: usize,
+    batch_size: Option<u32>,
+    poll_interval: Option<Duration>,
+    lease_duration: Duration,
+    rescue_interval: Duration,
+}
+
+impl<S: Storage + Clone> Worker<S> {
+    /// A worker for `queue` on `storage`, running `handler` for each job.
+    ///
+    /// Defaults: 16 jobs at once, claims of up to 4x that, a 30 s lease
+    /// renewed every 10 s, expired leases rescued every 15 s, and an idle
+    /// re-poll of at most 1 s on a backend that pushes wakeups (100 ms otherwise).
+    pub fn new(storage: S, queue: impl Into<String>, handler: impl JobHandler) -> Self {
+        Worker {
+            storage,
+            queue: queue.into(),
+            handler: Arc::new(handler),
+            concurrency: 16,
+            batch_size: None,
+            poll_interval: None,
+            lease_duration: Duration::from_secs(30),
+            rescue_interval: Duration::from_secs(15),
+        }
+    }
+
+    /// Runs at most `n` jobs at once (at least 1).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Claims at most `n` jobs per round trip (default: 4 x concurrency, 10..=200).
+    /// Claimed jobs wait in a local buffer until a slot frees; on shutdown the
+    /// unstarted ones are given back.
+    pub fn with_batch_size(mut self, n: u32) -> Self {
+        self.batch_size = Some(n.max(1));
+        self
+    }
+
+    /// Longest wait between claims while the queue looks empty. Wakeups from the
+    /// backend cut it short; delayed and retried jobs are found by this poll.
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = Some(interval);
+        self
+    }
+
+    /// How long a claim is leased for; heartbeats renew it every third of it. A
+    /// worker that dies stops renewing, and the job is rescued after the lease.
+    pub fn with_lease_duration(mut self, lease: Duration) -> Self {
+        self.lease_duration = lease.max(Duration::from_millis(100));
+        self
+    }
+
+    /// How often this worker looks for expired leases to rescue.
+    pub fn with_rescue_interval(mut self, interval: Duration) -> Self {
+        self.rescue_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Starts this worker alone; see [`WorkerPool`] to run several.
+    pub fn start(self) -> WorkerPoolHandle {
+        WorkerPool::new().add_worker(self).start()
+    }
+
+    fn batch_size(&self) -> u32 {
+        self.batch_size
+            .unwrap_or_else(|| (self.concurrency as u32).saturating_mul(4).clamp(10, 200))
+    }
+
+    fn poll_interval(&self) -> Duration {
+        self.poll_interval
+            .unwrap_or_else(|| match self.storage.capabilities().wakeups {
+                WakeupScope::Cluster => Duration::from_secs(1),
+                _ => Duration::from_millis(100),
+            })
+    }
+
+    /// Runs until `shutdown` turns true, then stops claiming, gives back
+    /// unstarted jobs, waits up to `grace` for running ones (giving back those
+    /// still running after it), and flushes every outcome.
+    pub(crate) async fn run(self, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+        let leases: Leases = Arc::default();
+        let (settle_tx, settle_rx) = mpsc::unbounded_channel::<Settlement>();
+        let wake = Arc::new(Notify::new());
+        let (stop_aux_tx, stop_aux) = watch::channel(false);
+
+        let completer = tokio::spawn(complete_loop(
+            self.storage.clone(),
+            settle_rx,
+            leases.clone(),
+        ));
+        let heartbeat = tokio::spawn(heartbeat_loop(
+            self.storage.clone(),
+            leases.clone(),
+            self.lease_duration,
+            stop_aux.clone(),
+        ));
+        let rescuer = tokio::spawn(rescue_loop(
+            self.storage.clone(),
+            self.rescue_interval,
+            stop_aux.clone(),
+        ));
+        let listener = (self.storage.capabilities().wakeups != WakeupScope::None).then(|| {
+            tokio::spawn(listen_loop(
+                self.storage.clone(),
+                self.queue.clone(),
+                wake.clone(),
+            ))
+        });
+
+        let semaphore = Arc::new(Semaphore::new(self.concurrency));
+        let batch_size = self.batch_size();
+        let poll_interval = self.poll_interval();
+        let mut buffer: VecDeque<Job> = VecDeque::new();
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, Lease> = HashMap::new();
+        let mut drained = false;
+        let mut idle_delay = MIN_IDLE_DELAY;
+
+        while !*shutdown.borrow() {
+            while let Some(done) = tasks.try_join_next_with_id() {
+                running.remove(&task_id(&done));
+            }
+            if !drained && buffer.len() < (batch_size as usize).div_ceil(2) {
+                let want = batch_size - buffer.len() as u32;
+                let now = Utc::now();
+                let lease_until = now + self.lease_duration;
+                let params = ClaimParams::new(self.queue.clone(), want, now, lease_until);
+                match self.storage.claim_jobs(params).await {
+                    Ok(jobs) => {
+                        drained = (jobs.len() as u32) < want;
+                        if jobs.is_empty() {
+                            idle_delay = (idle_delay * 2).min(poll_interval);
+                        } else {
+                            idle_delay = MIN_IDLE_DELAY;
+                        }
+                        let mut held = leases.lock().expect("lease map poisoned");
+                        for job in &jobs {
+                            held.insert(job.id, job.attempts);
+                        }
+                        drop(held);
+                        buffer.extend(jobs);
+                    }
+                    Err(err) => {
+                        tracing::warn!(queue = %self.queue, error = %err, "claim failed; backing off");
+                        drained = true;
+                        idle_delay = poll_interval;
+                    }
+                }
+            }
+            while !buffer.is_empty() {
+                let Ok(permit) = semaphore.clone().try_acquire_owned() else {
+                    break;
+                };
+                let job = buffer.pop_front().expect("buffer is not empty");
+                self.spawn_job(&mut tasks, &mut running, job, permit, &settle_tx);
+            }
+            if !buffer.is_empty() {
+                tokio::select! {
+                    permit = semaphore.clone().acquire_owned() => {
+                        let permit = permit.expect("semaphore is never closed");
+                        let job = buffer.pop_front().expect("buffer is not empty");
+                        self.spawn_job(&mut tasks, &mut running, job, permit, &settle_tx);
+                    }
+                    _ = shutdown.changed() => {}
+                }
+            } else if drained {
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(idle_delay) => {}
+                    _ = shutdown.changed() => {}
+                }
+                drained = false;
+            }
+        }
+
+        // Shutdown: give back what never started, then let running jobs finish.
+        for job in buffer.drain(..) {
+            let lease = Lease {
+                id: job.id,
+                attempt: job.attempts,
+            };
+            let _ = settle_tx.send(Settlement::new(lease, Outcome::GiveBack { started: false }));
+        }
+        let drain = async {
+            while let Some(done) = tasks.join_next_with_id().await {
+                running.remove(&task_id(&done));
+            }
+        };
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            tracing::warn!(queue = %self.queue, still_running = running.len(), "shutdown grace elapsed; giving back running jobs");
+            tasks.abort_all();
+            while let Some(done) = tasks.join_next_with_id().await {
+                if let Some(lease) = running.remove(&task_id(&done)) {
+                    let _ =
+                        settle_tx.send(Settlement::new(lease, Outcome::GiveBack { started: true }));
+                }
+            }
+        }
+        drop(settle_tx);
+        let _ = completer.await;
+        let _ = stop_aux_tx.send(true);
+        let _ = heartbeat.await;
+        let _ = rescuer.await;
+        if let Some(listener) = listener {
+            listener.abort();
+        }
+    }
+
+    fn spawn_job(
+        &self,
+        tasks: &mut JoinSet<()>,
+        running: &mut HashMap<tokio::task::Id, Lease>,
+        job: Job,
+        permit: OwnedSemaphorePermit,
+        settle_tx: &mpsc::UnboundedSender<Settlement>,
+    ) {
+        let lease = Lease {
+            id: job.id,
+            attempt: job.attempts,
+        };
+        let span = tracing::info_span!(
+            "hammerwork.job",
+            job.id = %job.id,
+            job.queue = %job.queue_name,
+            job.attempt = job.attempts,
+            trace_id = job.trace_id.as_deref().unwrap_or(""),
+            correlation_id = job.correlation_id.as_deref().unwrap_or(""),
+        );
+        let handler = self.handler.clone();
+        let settle_tx = settle_tx.clone();
+        let handle: AbortHandle = tasks.spawn(
+            async move {
+                let outcome = run_attempt(handler.as_ref(), job).await;
+                drop(permit);
+                let _ = settle_tx.send(Settlement::new(lease, outcome));
+            }
+            .instrument(span),
+        );
+        running.insert(handle.id(), lease);
+    }
+}
+
+fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> tokio::task::Id {
+    match done {
+        Ok((id, ())) => *id,
+        Err(err) => err.id(),
+    }
+}
+
+/// Runs one attempt under its timeout, turning a panic into a failure.
+async fn run_attempt(handler: &dyn JobHandler, job: Job) -> Outcome {
+    let timeout = job.timeout;
+    let retry_source = job.clone();
+    let attempt = AssertUnwindSafe(handler.handle(JobContext { job })).catch_unwind();
+    let result = match timeout {
+        Some(limit) => match tokio::time::timeout(limit, attempt).await {
+            Ok(result) => result,
+            Err(_) => Ok(Err(format!("timed out after {limit:?}").into())),
+        },
+        None => attempt.await,
+    };
+    let error = match result {
+        Ok(Ok(value)) => {
+            tracing::debug!("job completed");
+            return Outcome::Completed { result: value };
+        }
+        Ok(Err(err)) => err.to_string(),
+        Err(panic) => panic_message(panic.as_ref()),
+    };
+    let retry_at = retry_source.next_retry_at(Utc::now(), rand::random::<f64>());
+    tracing::warn!(error = %error, retry = retry_at.is_some(), "job attempt failed");
+    Outcome::Failed { error, retry_at }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into());
+    format!("handler panicked: {detail}")
+}
+
+/// Writes outcomes in batches: whatever has arrived while the previous batch
+/// was being written goes in the next one. A failed write is retried, never
+/// dropped (until the leases expire, the jobs are ours).
+async fn complete_loop<S: Storage>(
+    storage: S,
+    mut rx: mpsc::UnboundedReceiver<Settlement>,
+    leases: Leases,
+) {
+    let mut batch = Vec::with_capacity(MAX_SETTLE_BATCH);
+    while rx.recv_many(&mut batch, MAX_SETTLE_BATCH).await > 0 {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            match storage.settle_jobs(&batch, Utc::now()).await {
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::warn!(error = %err, jobs = batch.len(), "settling outcomes failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        let mut held = leases.lock().expect("lease map poisoned");
+        for settlement in batch.drain(..) {
+            held.remove(&settlement.lease.id);
+        }
+    }
+}
+
+/// Renews the leases of every job this worker holds, every third of the lease.
+async fn heartbeat_loop<S: Storage>(
+    storage: S,
+    leases: Leases,
+    lease_duration: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(lease_duration / 3);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let held: Vec<Lease> = leases
+            .lock()
+            .expect("lease map poisoned")
+            .iter()
+            .map(|(&id, &attempt)| Lease { id, attempt })
+            .collect();
+        if held.is_empty() {
+            continue;
+        }
+        if let Err(err) = storage
+            .heartbeat_jobs(&held, Utc::now() + lease_duration)
+            .await
+        {
+            tracing::warn!(error = %err, jobs = held.len(), "heartbeat failed");
+        }
+    }
+}
+
+/// Rescues jobs whose worker stopped heartbeating.
+async fn rescue_loop<S: Storage>(storage: S, interval: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match storage.rescue_expired_jobs(Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rescued = n, "rescued jobs with expired leases"),
+            Err(err) => tracing::warn!(error = %err, "rescue failed"),
+        }
+    }
+}
+
+/// Wakes the fetch loop when the backend says `queue` (or any queue) got work.
+async fn listen_loop<S: Storage>(storage: S, queue: String, wake: Arc<Notify>) {
+    loop {
+        match storage.listen().await {
+            Ok(Some(mut listener)) => {
+                while let Some(name) = listener.recv().await {
+                    if name.is_empty() || name == queue {
+                        wake.notify_one();
+                    }
+                }
+            }
+            Ok(None) => return,
+            Err(err) => tracing::warn!(error = %err, "listen failed; polling meanwhile"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
