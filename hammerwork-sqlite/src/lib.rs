@@ -1,0 +1,1 @@
+//! Embedded SQLite storage for Hammerwork (in progress).
