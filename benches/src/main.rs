@@ -1,1 +1,214 @@
-fn main() {}
+//! The Hammerwork bench binary: throughput and latency against a real database.
+//!
+//! ```text
+//! DATABASE_URL=postgres://postgres@127.0.0.1/test \
+//!   cargo run --release -p hammerwork-benches -- throughput --jobs 50000 --workers 16
+//! cargo run --release -p hammerwork-benches -- latency --samples 200
+//! ```
+//!
+//! Each run works in a fresh schema (`hammerwork_bench`) so figures do not
+//! depend on earlier runs, and prints one JSON object per line.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use hammerwork::{HandlerResult, Job, JobContext, PostgresStorage, Storage, StorageExt, Worker};
+use serde_json::json;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::sync::{mpsc, Notify};
+
+const BENCH_SCHEMA: &str = "hammerwork_bench";
+const QUEUE: &str = "bench";
+
+#[derive(Parser)]
+#[command(
+    about = "Hammerwork benchmarks; DATABASE_URL picks the database (default: local PostgreSQL)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Bulk-enqueue N no-op jobs, then drain them with W concurrent handlers.
+    Throughput {
+        /// Jobs to enqueue and process.
+        #[arg(long, default_value_t = 50_000)]
+        jobs: usize,
+        /// Concurrent handlers (the worker's concurrency).
+        #[arg(long, default_value_t = 16)]
+        workers: usize,
+        /// Jobs claimed per round trip (default: the worker's default).
+        #[arg(long)]
+        batch: Option<u32>,
+        /// Repeat enqueue + drain this many times on the same table, one line
+        /// each: later rounds show claim cost with finished jobs piling up.
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
+    },
+    /// Idle worker; enqueue one job at a time and time enqueue-to-handler-start.
+    Latency {
+        /// Jobs to time.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Pause between samples, so each one finds the worker idle.
+        #[arg(long, default_value_t = 10)]
+        interval_ms: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        eprintln!("DATABASE_URL not set; using postgres://postgres@127.0.0.1:5432/test");
+        "postgres://postgres@127.0.0.1:5432/test".into()
+    });
+    let (backend, storage) = if url.starts_with("postgres") {
+        ("postgres", postgres(&url).await?)
+    } else {
+        return Err(format!("unsupported DATABASE_URL scheme: {url}").into());
+    };
+    match cli.bench {
+        Bench::Throughput {
+            jobs,
+            workers,
+            batch,
+            rounds,
+        } => {
+            for round in 1..=rounds {
+                let mut line = throughput(storage.clone(), backend, jobs, workers, batch).await?;
+                if rounds > 1 {
+                    line["round"] = json!(round);
+                    line["finished_jobs_before"] = json!((round - 1) * jobs);
+                }
+                println!("{line}");
+            }
+        }
+        Bench::Latency {
+            samples,
+            interval_ms,
+        } => println!("{}", latency(storage, backend, samples, interval_ms).await?),
+    }
+    Ok(())
+}
+
+/// A storage in a freshly created `hammerwork_bench` schema.
+async fn postgres(url: &str) -> Result<PostgresStorage, Box<dyn std::error::Error>> {
+    let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
+    sqlx::raw_sql(&format!(
+        "DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE; CREATE SCHEMA {BENCH_SCHEMA}"
+    ))
+    .execute(&admin)
+    .await?;
+    admin.close().await;
+    let options: PgConnectOptions = url.parse()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(20)
+        .connect_with(options.options([("search_path", BENCH_SCHEMA)]))
+        .await?;
+    let storage = PostgresStorage::from_pool(pool).await?;
+    storage.migrate().await?;
+    Ok(storage)
+}
+
+async fn throughput<S: Storage + Clone>(
+    storage: S,
+    backend: &str,
+    jobs: usize,
+    workers: usize,
+    batch: Option<u32>,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let batch_jobs: Vec<Job> = (0..jobs)
+        .map(|i| Job::new(QUEUE, json!({"i": i})))
+        .collect();
+    let started = Instant::now();
+    storage.enqueue_many(batch_jobs).await?;
+    let enqueue_s = started.elapsed().as_secs_f64();
+
+    let first_claim: Arc<OnceLock<Instant>> = Arc::default();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let all_handled = Arc::new(Notify::new());
+    let (first, count, done) = (first_claim.clone(), handled.clone(), all_handled.clone());
+    let mut worker = Worker::new(storage.clone(), QUEUE, move |_: JobContext| {
+        first.get_or_init(Instant::now);
+        if count.fetch_add(1, Ordering::Relaxed) + 1 == jobs {
+            done.notify_one();
+        }
+        async { HandlerResult::Ok(None) }
+    })
+    .with_concurrency(workers);
+    if let Some(batch) = batch {
+        worker = worker.with_batch_size(batch);
+    }
+    let running = worker.start();
+    all_handled.notified().await;
+    // Handlers are done; the last outcomes may still be in flight to the database.
+    loop {
+        let counts = storage.queue_counts(QUEUE).await?;
+        if counts.pending + counts.running + counts.retrying == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let process_s = first_claim
+        .get()
+        .expect("a job ran")
+        .elapsed()
+        .as_secs_f64();
+    running.shutdown().await;
+    Ok(json!({
+        "bench": "throughput",
+        "backend": backend,
+        "jobs": jobs,
+        "workers": workers,
+        "enqueue_s": round(enqueue_s),
+        "process_s": round(process_s),
+        "enqueue_per_s": (jobs as f64 / enqueue_s).round(),
+        "process_per_s": (jobs as f64 / process_s).round(),
+    }))
+}
+
+async fn latency<S: Storage + Clone>(
+    storage: S,
+    backend: &str,
+    samples: usize,
+    interval_ms: u64,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
+    let running = Worker::new(storage.clone(), QUEUE, move |_: JobContext| {
+        let _ = tx.send(Instant::now());
+        async { HandlerResult::Ok(None) }
+    })
+    .start();
+    // Let the worker finish its first (empty) claim and go idle.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut millis = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let enqueued = Instant::now();
+        storage.enqueue(Job::new(QUEUE, json!({"i": i}))).await?;
+        let started = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await?
+            .ok_or("worker stopped")?;
+        millis.push(started.duration_since(enqueued).as_secs_f64() * 1e3);
+        tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+    }
+    running.shutdown().await;
+    millis.sort_by(f64::total_cmp);
+    let pct = |p: f64| millis[((millis.len() as f64 - 1.0) * p).round() as usize];
+    Ok(json!({
+        "bench": "latency",
+        "backend": backend,
+        "samples": samples,
+        "p50_ms": round(pct(0.50)),
+        "p99_ms": round(pct(0.99)),
+        "max_ms": round(pct(1.0)),
+    }))
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

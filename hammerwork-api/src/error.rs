@@ -37,6 +37,29 @@ pub enum Error {
         /// The id that was looked up.
         id: JobId,
     },
+    /// A workflow's dependencies form a cycle; `path` lists it in dependency
+    /// order, the first id repeated at the end.
+    #[error("dependency cycle: {}", path.iter().map(ToString::to_string).collect::<Vec<_>>().join(" -> "))]
+    Cycle {
+        /// The jobs on the cycle.
+        path: Vec<JobId>,
+    },
+    /// A job depends on an id that is neither in its batch nor stored.
+    #[error("job {job} depends on {id}, which does not exist")]
+    MissingDependency {
+        /// The job that declared the dependency.
+        job: JobId,
+        /// The id that was not found.
+        id: JobId,
+    },
+    /// A job condition does not parse; `pos` is the byte offset of the problem.
+    #[error("invalid condition at position {pos}: {msg}")]
+    InvalidCondition {
+        /// Byte offset in the expression.
+        pos: usize,
+        /// What is wrong there.
+        msg: String,
+    },
     /// A configuration value (URL, schema name, option) is unusable.
     #[error("configuration: {0}")]
     Config(String),

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{Error, JobPriority, JobStatus, Result, RetryPolicy};
+use crate::workflow::WorkflowId;
+use crate::{DependencyStatus, Error, JobPriority, JobStatus, Result, RetryPolicy};
 
 /// A job's id: a UUIDv7, so ids are time-ordered and index-friendly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -117,6 +118,15 @@ pub struct Job {
     pub trace_id: Option<String>,
     /// Business correlation id, carried into the job's tracing span.
     pub correlation_id: Option<String>,
+    /// Jobs that must complete before this one may run.
+    pub depends_on: Vec<JobId>,
+    /// Where this job stands with respect to `depends_on`.
+    pub dependency_status: DependencyStatus,
+    /// The workflow this job belongs to, if any.
+    pub workflow_id: Option<WorkflowId>,
+    /// Runs only when this expression over the parents' results is true;
+    /// otherwise the job is `Skipped`. See [`Condition`](crate::workflow::Condition).
+    pub condition: Option<String>,
 }
 
 /// Attempts allowed by default.
@@ -149,6 +159,10 @@ impl Job {
             retry_policy: None,
             trace_id: None,
             correlation_id: None,
+            depends_on: Vec::new(),
+            dependency_status: DependencyStatus::None,
+            workflow_id: None,
+            condition: None,
         }
     }
 
@@ -210,6 +224,35 @@ impl Job {
     /// Sets the business correlation id.
     pub fn with_correlation_id(mut self, correlation_id: impl Into<String>) -> Self {
         self.correlation_id = Some(correlation_id.into());
+        self
+    }
+
+    /// Waits for `parent` to complete before running. Repeatable; a repeated
+    /// id is kept once.
+    ///
+    /// Consumes and returns the job like every builder method, so write
+    /// `job = job.depends_on(&parent.id)` when adding dependencies in a loop.
+    pub fn depends_on(mut self, parent: &JobId) -> Self {
+        if !self.depends_on.contains(parent) {
+            self.depends_on.push(*parent);
+        }
+        self.dependency_status = DependencyStatus::Waiting;
+        self
+    }
+
+    /// Waits for every job in `parents`.
+    pub fn depends_on_jobs(mut self, parents: impl IntoIterator<Item = JobId>) -> Self {
+        for parent in parents {
+            self = self.depends_on(&parent);
+        }
+        self
+    }
+
+    /// Runs only if `expression` holds over the parents' results, e.g.
+    /// `"validation_status == 'valid'"`. The expression is parsed when the job
+    /// is enqueued; a syntax error is then [`Error::InvalidCondition`].
+    pub fn with_condition(mut self, expression: impl Into<String>) -> Self {
+        self.condition = Some(expression.into());
         self
     }
 

@@ -14,6 +14,7 @@ mod retry;
 mod status;
 mod storage;
 pub mod validate;
+pub mod workflow;
 
 pub use error::{BoxError, Error, Result};
 pub use job::{Job, JobId, DEFAULT_MAX_ATTEMPTS};
@@ -22,5 +23,5 @@ pub use params::{
 };
 pub use priority::JobPriority;
 pub use retry::RetryPolicy;
-pub use status::JobStatus;
+pub use status::{DependencyStatus, JobStatus};
 pub use storage::{Storage, StorageExt, WakeupListener};

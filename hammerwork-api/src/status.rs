@@ -91,3 +91,55 @@ mod tests {
         assert!("nope".parse::<JobStatus>().is_err());
     }
 }
+
+/// Where a job stands with respect to the jobs it depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DependencyStatus {
+    /// No dependencies: runnable as soon as it is due.
+    #[default]
+    None,
+    /// Some dependency has not completed yet; the job is never claimed.
+    Waiting,
+    /// Every dependency completed.
+    Satisfied,
+    /// A dependency failed, was cancelled or was skipped.
+    Failed,
+}
+
+impl DependencyStatus {
+    /// Every dependency status.
+    pub const ALL: [DependencyStatus; 4] = [
+        DependencyStatus::None,
+        DependencyStatus::Waiting,
+        DependencyStatus::Satisfied,
+        DependencyStatus::Failed,
+    ];
+
+    /// The stored name, e.g. `"waiting"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependencyStatus::None => "none",
+            DependencyStatus::Waiting => "waiting",
+            DependencyStatus::Satisfied => "satisfied",
+            DependencyStatus::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for DependencyStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DependencyStatus {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DependencyStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| crate::Error::backend(format!("unknown dependency status {s:?}")))
+    }
+}

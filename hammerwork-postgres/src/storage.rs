@@ -205,42 +205,48 @@ fn channel_for(schema: &str) -> String {
     format!("hammerwork.{hash:016x}")
 }
 
-/// Splits settlements by outcome into the columns of each settle statement.
+/// The leases of one outcome kind, as the id and attempt columns of its
+/// settle statement, plus that kind's own columns in `extra`.
+#[derive(Default)]
+struct LeaseColumns<T> {
+    ids: Vec<Uuid>,
+    attempts: Vec<i32>,
+    extra: T,
+}
+
+impl<T> LeaseColumns<T> {
+    fn push(&mut self, lease: Lease) -> &mut T {
+        self.ids.push(lease.id.0);
+        self.attempts.push(lease.attempt);
+        &mut self.extra
+    }
+}
+
+/// A failure's error message and retry time, per failed lease.
+type FailedColumns = (Vec<String>, Vec<Option<DateTime<Utc>>>);
+
+/// Settlements split by outcome, one settle statement each.
 #[derive(Default)]
 struct SettleBatches {
-    completed: (Vec<Uuid>, Vec<i32>, Vec<Option<Value>>),
-    failed: (Vec<Uuid>, Vec<i32>, Vec<String>, Vec<Option<DateTime<Utc>>>),
-    cancelled: (Vec<Uuid>, Vec<i32>, Vec<String>),
-    given_back: (Vec<Uuid>, Vec<i32>, Vec<bool>),
+    completed: LeaseColumns<Vec<Option<Value>>>,
+    failed: LeaseColumns<FailedColumns>,
+    cancelled: LeaseColumns<Vec<String>>,
+    given_back: LeaseColumns<Vec<bool>>,
 }
 
 impl SettleBatches {
     fn new(settlements: &[Settlement]) -> Self {
         let mut b = SettleBatches::default();
         for s in settlements {
-            let (id, attempt) = (s.lease.id.0, s.lease.attempt);
             match &s.outcome {
-                Outcome::Completed { result } => {
-                    b.completed.0.push(id);
-                    b.completed.1.push(attempt);
-                    b.completed.2.push(result.clone());
-                }
+                Outcome::Completed { result } => b.completed.push(s.lease).push(result.clone()),
                 Outcome::Failed { error, retry_at } => {
-                    b.failed.0.push(id);
-                    b.failed.1.push(attempt);
-                    b.failed.2.push(error.clone());
-                    b.failed.3.push(*retry_at);
+                    let (errors, retry_ats) = b.failed.push(s.lease);
+                    errors.push(error.clone());
+                    retry_ats.push(*retry_at);
                 }
-                Outcome::Cancelled { reason } => {
-                    b.cancelled.0.push(id);
-                    b.cancelled.1.push(attempt);
-                    b.cancelled.2.push(reason.clone());
-                }
-                Outcome::GiveBack { started } => {
-                    b.given_back.0.push(id);
-                    b.given_back.1.push(attempt);
-                    b.given_back.2.push(*started);
-                }
+                Outcome::Cancelled { reason } => b.cancelled.push(s.lease).push(reason.clone()),
+                Outcome::GiveBack { started } => b.given_back.push(s.lease).push(*started),
                 _ => unreachable!("every Outcome variant is handled"),
             }
         }
@@ -297,46 +303,46 @@ impl Storage for PostgresStorage {
         let b = SettleBatches::new(settlements);
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let mut changed = 0;
-        if !b.completed.0.is_empty() {
+        if !b.completed.ids.is_empty() {
             changed += sqlx::query(include_str!("../queries/settle_jobs_completed.sql"))
-                .bind(&b.completed.0)
-                .bind(&b.completed.1)
-                .bind(&b.completed.2)
+                .bind(&b.completed.ids)
+                .bind(&b.completed.attempts)
+                .bind(&b.completed.extra)
                 .bind(now)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?
                 .rows_affected();
         }
-        if !b.failed.0.is_empty() {
+        if !b.failed.ids.is_empty() {
             changed += sqlx::query(include_str!("../queries/settle_jobs_failed.sql"))
-                .bind(&b.failed.0)
-                .bind(&b.failed.1)
-                .bind(&b.failed.2)
+                .bind(&b.failed.ids)
+                .bind(&b.failed.attempts)
+                .bind(&b.failed.extra.0)
                 .bind(now)
-                .bind(&b.failed.3)
+                .bind(&b.failed.extra.1)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?
                 .rows_affected();
         }
-        if !b.cancelled.0.is_empty() {
+        if !b.cancelled.ids.is_empty() {
             changed += sqlx::query(include_str!("../queries/settle_jobs_cancelled.sql"))
-                .bind(&b.cancelled.0)
-                .bind(&b.cancelled.1)
-                .bind(&b.cancelled.2)
+                .bind(&b.cancelled.ids)
+                .bind(&b.cancelled.attempts)
+                .bind(&b.cancelled.extra)
                 .bind(now)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?
                 .rows_affected();
         }
-        if !b.given_back.0.is_empty() {
+        if !b.given_back.ids.is_empty() {
             changed += sqlx::query(include_str!("../queries/settle_jobs_given_back.sql"))
-                .bind(&b.given_back.0)
-                .bind(&b.given_back.1)
+                .bind(&b.given_back.ids)
+                .bind(&b.given_back.attempts)
                 .bind(now)
-                .bind(&b.given_back.2)
+                .bind(&b.given_back.extra)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?

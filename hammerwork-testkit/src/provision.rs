@@ -88,10 +88,7 @@ mod containers {
             .clone()
     }
 
-    fn keep<T: Send + 'static>(container: Container<T>)
-    where
-        T: testcontainers::Image,
-    {
+    fn keep<T: testcontainers::Image + Send + 'static>(container: Container<T>) {
         KEEP_ALIVE
             .get_or_init(Default::default)
             .lock()

@@ -19,6 +19,9 @@ type Leases = Arc<Mutex<HashMap<JobId, i32>>>;
 /// Most settlements written in one `settle_jobs` call.
 const MAX_SETTLE_BATCH: usize = 1_000;
 
+/// Attempts to write outcomes once shutdown has begun before giving up.
+const SHUTDOWN_SETTLE_TRIES: u32 = 5;
+
 /// First idle re-poll delay after a claim comes back short; doubles up to the
 /// poll interval.
 const MIN_IDLE_DELAY: Duration = Duration::from_millis(10);
@@ -341,13 +344,21 @@ async fn complete_loop<S: Storage>(
     let mut batch = Vec::with_capacity(MAX_SETTLE_BATCH);
     while rx.recv_many(&mut batch, MAX_SETTLE_BATCH).await > 0 {
         let mut backoff = Duration::from_millis(50);
+        let mut tries = 0;
         loop {
             match storage.settle_jobs(&batch, Utc::now()).await {
                 Ok(_) => break,
+                // Shutting down with the database unreachable: stop trying. The
+                // leases expire and the jobs are rescued and run again.
+                Err(err) if rx.is_closed() && tries >= SHUTDOWN_SETTLE_TRIES => {
+                    tracing::error!(error = %err, jobs = batch.len(), "could not write outcomes before shutdown; the jobs will be rescued when their leases expire");
+                    break;
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, jobs = batch.len(), "settling outcomes failed; retrying");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
+                    tries += 1;
                 }
             }
         }

@@ -188,7 +188,7 @@ pub async fn claim_concurrent_claimers_process_each_job_once<S: Storage + Clone>
     for claimer in claimers {
         claimer.await.unwrap();
     }
-    let seen = seen.lock().unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     let unique: HashSet<_> = seen.iter().copied().collect();
     assert_eq!(
         seen.len(),

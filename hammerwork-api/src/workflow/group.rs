@@ -1,0 +1,344 @@
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Error, Job, JobId, JobPriority, Result, RetryPolicy};
+
+/// A workflow's id (a UUIDv7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WorkflowId(pub Uuid);
+
+impl WorkflowId {
+    /// A fresh, time-ordered id.
+    pub fn new() -> Self {
+        WorkflowId(Uuid::now_v7())
+    }
+}
+
+impl Default for WorkflowId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for WorkflowId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for WorkflowId {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Uuid::parse_str(s)
+            .map(WorkflowId)
+            .map_err(|e| Error::Config(format!("{s:?} is not a workflow id: {e}")))
+    }
+}
+
+/// What a workflow does when one of its jobs fails for good (is `Dead`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailurePolicy {
+    /// Cancel every unfinished job of the workflow; the workflow is `Failed`.
+    #[default]
+    FailFast,
+    /// Fail only the failed job's transitive dependents; other branches run on.
+    ContinueOnFailure,
+    /// Dependents wait and the workflow is `Paused` until an operator retries
+    /// or cancels it.
+    Manual,
+}
+
+impl FailurePolicy {
+    /// The stored name, e.g. `"fail_fast"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailurePolicy::FailFast => "fail_fast",
+            FailurePolicy::ContinueOnFailure => "continue_on_failure",
+            FailurePolicy::Manual => "manual",
+        }
+    }
+}
+
+impl FromStr for FailurePolicy {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        [
+            FailurePolicy::FailFast,
+            FailurePolicy::ContinueOnFailure,
+            FailurePolicy::Manual,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+        .ok_or_else(|| Error::Config(format!("unknown failure policy {s:?}")))
+    }
+}
+
+/// Where a workflow stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WorkflowStatus {
+    /// Some job has not finished.
+    Running,
+    /// Every job finished and none failed (skipped jobs are fine).
+    Completed,
+    /// A job failed (or the workflow timed out) and the policy ended it.
+    Failed,
+    /// An operator cancelled it.
+    Cancelled,
+    /// A job failed under [`FailurePolicy::Manual`]; waiting for an operator.
+    Paused,
+}
+
+impl WorkflowStatus {
+    /// The stored name, e.g. `"running"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowStatus::Running => "running",
+            WorkflowStatus::Completed => "completed",
+            WorkflowStatus::Failed => "failed",
+            WorkflowStatus::Cancelled => "cancelled",
+            WorkflowStatus::Paused => "paused",
+        }
+    }
+}
+
+impl FromStr for WorkflowStatus {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        [
+            WorkflowStatus::Running,
+            WorkflowStatus::Completed,
+            WorkflowStatus::Failed,
+            WorkflowStatus::Cancelled,
+            WorkflowStatus::Paused,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+        .ok_or_else(|| Error::backend(format!("unknown workflow status {s:?}")))
+    }
+}
+
+/// A workflow's job counts, kept up to date in the same transaction as each
+/// job's transition, so reading them is O(1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WorkflowStats {
+    /// Jobs in the workflow.
+    pub total_jobs: u64,
+    /// Completed jobs.
+    pub completed_jobs: u64,
+    /// Dead jobs and jobs whose dependencies failed.
+    pub failed_jobs: u64,
+    /// Jobs not yet started (waiting or ready).
+    pub pending_jobs: u64,
+    /// Jobs running now.
+    pub running_jobs: u64,
+    /// Jobs skipped by a false condition.
+    pub skipped_jobs: u64,
+    /// Cancelled jobs.
+    pub cancelled_jobs: u64,
+}
+
+impl WorkflowStats {
+    /// Share of jobs that reached an end state, in percent (100 for an empty
+    /// workflow).
+    pub fn completion_percentage(&self) -> f64 {
+        if self.total_jobs == 0 {
+            return 100.0;
+        }
+        let done = self.completed_jobs + self.failed_jobs + self.skipped_jobs + self.cancelled_jobs;
+        done as f64 * 100.0 / self.total_jobs as f64
+    }
+}
+
+/// A set of jobs with dependencies between them, enqueued as one workflow in
+/// one transaction.
+///
+/// `add_job` and `add_parallel_jobs` add jobs without new dependencies;
+/// `then(job)` makes `job` depend on the previous stage only (the job added
+/// just before, or every job of the `add_parallel_jobs` just before: a
+/// barrier), so a chain of L jobs has L-1 edges.
+///
+/// ```
+/// use hammerwork_api::workflow::{FailurePolicy, JobGroup};
+/// use hammerwork_api::Job;
+/// use serde_json::json;
+///
+/// let group = JobGroup::new("etl")
+///     .add_job(Job::new("extract", json!({})))
+///     .add_parallel_jobs(vec![Job::new("transform", json!({"part": 1})), Job::new("transform", json!({"part": 2}))])
+///     .then(Job::new("load", json!({})))
+///     .with_failure_policy(FailurePolicy::ContinueOnFailure);
+/// group.validate().unwrap();
+/// assert_eq!(group.jobs()[3].depends_on.len(), 2);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JobGroup {
+    /// The workflow's id.
+    pub id: WorkflowId,
+    /// A name for people.
+    pub name: String,
+    /// What it does.
+    pub description: Option<String>,
+    /// What a failure does.
+    pub failure_policy: FailurePolicy,
+    /// Unfinished jobs are cancelled and the workflow `Failed` once this has
+    /// elapsed since enqueue.
+    pub timeout: Option<Duration>,
+    /// The default priority of its jobs (applied to jobs left at `Normal`).
+    pub priority: Option<JobPriority>,
+    /// Trace id given to jobs that have none.
+    pub trace_id: Option<String>,
+    /// Correlation id given to jobs that have none.
+    pub correlation_id: Option<String>,
+    /// Retry policy given to jobs that have none.
+    pub retry_policy: Option<RetryPolicy>,
+    /// Cron expression: when set, the whole group is enqueued again on schedule.
+    pub cron_schedule: Option<String>,
+    /// When the group was built.
+    pub created_at: DateTime<Utc>,
+    jobs: Vec<Job>,
+    last_stage: Vec<JobId>,
+}
+
+impl JobGroup {
+    /// An empty group named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        JobGroup {
+            id: WorkflowId::new(),
+            name: name.into(),
+            description: None,
+            failure_policy: FailurePolicy::default(),
+            timeout: None,
+            priority: None,
+            trace_id: None,
+            correlation_id: None,
+            retry_policy: None,
+            cron_schedule: None,
+            created_at: Utc::now(),
+            jobs: Vec::new(),
+            last_stage: Vec::new(),
+        }
+    }
+
+    /// Adds `job` as it is (its own `depends_on` kept); it becomes the stage
+    /// the next `then` waits for.
+    pub fn add_job(mut self, job: Job) -> Self {
+        self.last_stage = vec![job.id];
+        self.jobs.push(job);
+        self
+    }
+
+    /// Adds `job` depending on the previous stage, and makes it the new stage.
+    pub fn then(mut self, job: Job) -> Self {
+        let job = job.depends_on_jobs(self.last_stage.iter().copied());
+        self.last_stage = vec![job.id];
+        self.jobs.push(job);
+        self
+    }
+
+    /// Adds jobs that run in parallel; the next `then` waits for all of them.
+    pub fn add_parallel_jobs(mut self, jobs: Vec<Job>) -> Self {
+        self.last_stage = jobs.iter().map(|j| j.id).collect();
+        self.jobs.extend(jobs);
+        self
+    }
+
+    /// Sets what a failure does (default [`FailurePolicy::FailFast`]).
+    pub fn with_failure_policy(mut self, policy: FailurePolicy) -> Self {
+        self.failure_policy = policy;
+        self
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Fails the workflow (cancelling unfinished jobs) after `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Default priority of the group's jobs.
+    pub fn with_priority(mut self, priority: JobPriority) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+
+    /// Trace id for jobs without one.
+    pub fn with_trace_id(mut self, trace_id: impl Into<String>) -> Self {
+        self.trace_id = Some(trace_id.into());
+        self
+    }
+
+    /// Correlation id for jobs without one.
+    pub fn with_correlation_id(mut self, correlation_id: impl Into<String>) -> Self {
+        self.correlation_id = Some(correlation_id.into());
+        self
+    }
+
+    /// Retry policy for jobs without one.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(policy);
+        self
+    }
+
+    /// The group's jobs, in the order added.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// Checks the group on its own: every dependency is a job of the group, no
+    /// cycle, every condition parses. (When enqueued, a dependency may also be
+    /// a job already stored.)
+    pub fn validate(&self) -> Result<()> {
+        crate::workflow::validate_graph(&self.jobs, |_| false)
+    }
+
+    /// The jobs ready to write: group defaults applied, each tagged with the
+    /// workflow id.
+    pub fn into_jobs(self) -> Vec<Job> {
+        let JobGroup {
+            id,
+            priority,
+            trace_id,
+            correlation_id,
+            retry_policy,
+            jobs,
+            ..
+        } = self;
+        jobs.into_iter()
+            .map(|mut job| {
+                job.workflow_id = Some(id);
+                if let Some(p) = priority.filter(|_| job.priority == JobPriority::Normal) {
+                    job.priority = p;
+                }
+                if job.trace_id.is_none() {
+                    job.trace_id = trace_id.clone();
+                }
+                if job.correlation_id.is_none() {
+                    job.correlation_id = correlation_id.clone();
+                }
+                if job.retry_policy.is_none() {
+                    job.retry_policy = retry_policy.clone();
+                }
+                job
+            })
+            .collect()
+    }
+}
