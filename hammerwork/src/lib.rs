@@ -3,16 +3,17 @@
 //! Durable background jobs on the PostgreSQL or MySQL you already run, with no
 //! broker. This crate is the one you depend on: it re-exports the domain types
 //! and the [`Storage`] trait from `hammerwork-api`, provides the runtime
-//! ([`Worker`], [`WorkerPool`]) and, behind Cargo features, the backends
-//! (`postgres`, on by default: [`PostgresStorage`]).
+//! ([`Worker`], [`WorkerPool`]) and, behind Cargo features, the backends:
+//! `sqlite` (on by default, embedded: `SqliteStorage`), `postgres`
+//! (`PostgresStorage`) and `mysql` (`MySqlStorage`, MySQL 8 and MariaDB 10.6+).
+//! Every backend passes the same conformance suite (`hammerwork-testkit`).
 //!
 //! ```no_run
-//! use hammerwork::{Job, JobContext, HandlerResult, PostgresStorage, StorageExt, Worker};
+//! use hammerwork::{Job, JobContext, HandlerResult, Storage, StorageExt, Worker};
 //! use serde_json::json;
 //!
-//! # async fn demo() -> hammerwork::Result<()> {
-//! let storage = PostgresStorage::connect("postgres://postgres@127.0.0.1/test").await?;
-//! storage.migrate().await?;
+//! # async fn demo(storage: impl Storage + Clone) -> hammerwork::Result<()> {
+//! // storage: SqliteStorage, PostgresStorage or MySqlStorage, connected and migrated.
 //! storage.enqueue(Job::new("emails", json!({"to": "a@example.com"}))).await?;
 //!
 //! let worker = Worker::new(storage.clone(), "emails", |ctx: JobContext| async move {
@@ -36,3 +37,5 @@ pub use worker::Worker;
 
 #[cfg(feature = "postgres")]
 pub use hammerwork_postgres::PostgresStorage;
+#[cfg(feature = "sqlite")]
+pub use hammerwork_sqlite::SqliteStorage;

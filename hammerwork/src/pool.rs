@@ -11,7 +11,7 @@ use crate::worker::Worker;
 /// stops them together.
 ///
 /// ```no_run
-/// # async fn demo(storage: hammerwork::PostgresStorage) {
+/// # async fn demo(storage: impl hammerwork::Storage + Clone) {
 /// use std::time::Duration;
 /// use hammerwork::{HandlerResult, JobContext, Worker, WorkerPool};
 ///

@@ -31,7 +31,7 @@ const MIN_IDLE_DELAY: Duration = Duration::from_millis(10);
 /// expired leases, and shuts down without losing a job.
 ///
 /// ```no_run
-/// # async fn demo(storage: hammerwork::PostgresStorage) {
+/// # async fn demo(storage: impl hammerwork::Storage + Clone) {
 /// use std::time::Duration;
 /// use hammerwork::{HandlerResult, JobContext, Worker};
 ///

@@ -1,0 +1,23 @@
+-- Inserts a batch given as one JSON array parameter (one object per job), so
+-- the statement is the same whatever the batch size and never nears SQLite's
+-- limit on bound parameters. One statement: atomic on its own. JSON columns
+-- arrive as JSON strings holding the serialised value, so their text is stored
+-- exactly as serde_json wrote it.
+INSERT INTO hammerwork_jobs (
+    id, queue_name, payload, status, priority, attempts, max_attempts,
+    created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id
+)
+SELECT value ->> '$.id',
+       value ->> '$.queue_name',
+       value ->> '$.payload',
+       'pending',
+       value ->> '$.priority',
+       0,
+       value ->> '$.max_attempts',
+       value ->> '$.created_at',
+       value ->> '$.scheduled_at',
+       value ->> '$.timeout_ms',
+       value ->> '$.retry_policy',
+       value ->> '$.trace_id',
+       value ->> '$.correlation_id'
+FROM json_each(?1)

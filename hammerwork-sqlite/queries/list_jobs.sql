@@ -1,0 +1,7 @@
+SELECT *
+FROM hammerwork_jobs
+WHERE (?1 IS NULL OR queue_name = ?1)
+  AND (?2 IS NULL OR status = ?2)
+  AND (?3 IS NULL OR id > ?3)
+ORDER BY id
+LIMIT ?4

@@ -1,0 +1,14 @@
+-- ?1: a JSON array of {"id", "attempt", "result"}; result is the JSON text of
+-- the handler's result, absent when it returned none.
+UPDATE hammerwork_jobs AS j
+SET status = 'completed',
+    result = t.result,
+    completed_at = ?2,
+    lease_expires_at = NULL
+FROM (
+    SELECT value ->> '$.id' AS id,
+           value ->> '$.attempt' AS attempt,
+           value ->> '$.result' AS result
+    FROM json_each(?1)
+) AS t
+WHERE j.id = t.id AND j.attempts = t.attempt AND j.status = 'running'

@@ -1,0 +1,58 @@
+use chrono::Utc;
+use hammerwork_api::{Error, Result};
+use sqlx::SqlitePool;
+
+use crate::map_err::map_err;
+use crate::row::to_micros;
+
+/// Embedded migrations: (version, name, SQL). Append only; never edit one
+/// that has shipped.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "jobs", include_str!("../migrations/0001_jobs.sql"))];
+
+/// Applies every migration not yet recorded in `hammerwork_migrations`, all in
+/// one transaction: a failure leaves the schema as it was.
+///
+/// `BEGIN IMMEDIATE` takes the write lock before reading which versions are
+/// applied, so concurrent migrators (other connections or processes) run one
+/// after the other and the later ones find nothing left to do.
+pub(crate) async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS hammerwork_migrations (
+            version    INTEGER NOT NULL PRIMARY KEY,
+            name       TEXT    NOT NULL,
+            applied_at INTEGER NOT NULL -- microseconds since the Unix epoch
+        ) STRICT",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM hammerwork_migrations")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    for &(version, name, sql) in MIGRATIONS {
+        if applied.contains(&version) {
+            continue;
+        }
+        tracing::info!(version, name, "applying hammerwork migration");
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::Migration {
+                version,
+                source: Box::new(e),
+            })?;
+        sqlx::query(
+            "INSERT INTO hammerwork_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+        )
+        .bind(version)
+        .bind(name)
+        .bind(to_micros(Utc::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)
+}
