@@ -122,6 +122,8 @@ pub struct Job {
     pub depends_on: Vec<JobId>,
     /// Where this job stands with respect to `depends_on`.
     pub dependency_status: DependencyStatus,
+    /// How many of `depends_on` have not completed yet (kept by the storage).
+    pub pending_dependencies: i32,
     /// The workflow this job belongs to, if any.
     pub workflow_id: Option<WorkflowId>,
     /// Runs only when this expression over the parents' results is true;
@@ -161,6 +163,7 @@ impl Job {
             correlation_id: None,
             depends_on: Vec::new(),
             dependency_status: DependencyStatus::None,
+            pending_dependencies: 0,
             workflow_id: None,
             condition: None,
         }

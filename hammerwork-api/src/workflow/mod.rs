@@ -2,8 +2,12 @@
 
 mod condition;
 mod group;
+mod plan;
+mod record;
 mod validate;
 
 pub use condition::Condition;
 pub use group::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};
+pub use plan::{condition_context, plan_enqueue, PlannedJob, StoredParent};
+pub use record::Workflow;
 pub use validate::{external_dependencies, validate_graph};

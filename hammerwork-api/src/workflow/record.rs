@@ -1,0 +1,65 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::workflow::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};
+
+/// A stored workflow: what [`JobGroup`] described, plus its live counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Workflow {
+    /// Its id.
+    pub id: WorkflowId,
+    /// Name given to the group.
+    pub name: String,
+    /// Description given to the group.
+    pub description: Option<String>,
+    /// What a failure does.
+    pub failure_policy: FailurePolicy,
+    /// Stored state: `Running`, or an operator / policy decision (`Paused`,
+    /// `Cancelled`, `Failed`). [`Workflow::status`] derives the current status.
+    pub state: WorkflowStatus,
+    /// Job counts by status.
+    pub stats: WorkflowStats,
+    /// When it was enqueued.
+    pub created_at: DateTime<Utc>,
+    /// It fails (unfinished jobs cancelled) if not finished by then.
+    pub deadline_at: Option<DateTime<Utc>>,
+}
+
+impl Workflow {
+    /// The record a group is stored as: `Running`, counters zero (the backend
+    /// counts the jobs it writes), deadline `created_at + timeout`.
+    pub fn from_group(group: &JobGroup) -> Self {
+        Workflow {
+            id: group.id,
+            name: group.name.clone(),
+            description: group.description.clone(),
+            failure_policy: group.failure_policy,
+            state: WorkflowStatus::Running,
+            stats: WorkflowStats::default(),
+            created_at: group.created_at,
+            deadline_at: group
+                .timeout
+                .and_then(|t| chrono::Duration::from_std(t).ok())
+                .map(|t| group.created_at + t),
+        }
+    }
+
+    /// The current status: a stored decision (`Paused`, `Cancelled`, `Failed`)
+    /// stands; otherwise `Running` while any job is pending or running, then
+    /// `Failed` if any job failed, else `Completed`. O(1): counters only.
+    pub fn status(&self) -> WorkflowStatus {
+        match self.state {
+            WorkflowStatus::Running | WorkflowStatus::Completed => {
+                if self.stats.pending_jobs + self.stats.running_jobs > 0 {
+                    WorkflowStatus::Running
+                } else if self.stats.failed_jobs > 0 {
+                    WorkflowStatus::Failed
+                } else {
+                    WorkflowStatus::Completed
+                }
+            }
+            decided => decided,
+        }
+    }
+}
