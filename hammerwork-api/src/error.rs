@@ -60,6 +60,12 @@ pub enum Error {
         /// What is wrong there.
         msg: String,
     },
+    /// No workflow with this id exists.
+    #[error("workflow {id} not found")]
+    WorkflowNotFound {
+        /// The id that was looked up.
+        id: crate::workflow::WorkflowId,
+    },
     /// A configuration value (URL, schema name, option) is unusable.
     #[error("configuration: {0}")]
     Config(String),

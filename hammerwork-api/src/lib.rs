@@ -19,7 +19,8 @@ pub mod workflow;
 pub use error::{BoxError, Error, Result};
 pub use job::{Job, JobId, DEFAULT_MAX_ATTEMPTS};
 pub use params::{
-    Capabilities, ClaimParams, Lease, ListJobsParams, Outcome, QueueCounts, Settlement, WakeupScope,
+    Capabilities, ClaimParams, EnqueueBatch, Lease, ListJobsParams, ListWorkflowsParams, Outcome,
+    QueueCounts, Settlement, WakeupScope,
 };
 pub use priority::JobPriority;
 pub use retry::RetryPolicy;

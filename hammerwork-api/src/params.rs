@@ -6,7 +6,68 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::{JobId, JobStatus};
+use crate::workflow::{Workflow, WorkflowId};
+use crate::{Job, JobId, JobStatus};
+
+/// What [`Storage::enqueue_jobs`](crate::Storage::enqueue_jobs) writes: jobs,
+/// with their dependencies, and optionally the workflow they form.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct EnqueueBatch<'a> {
+    /// The jobs, in the order their ids are returned.
+    pub jobs: &'a [Job],
+    /// The workflow record to create with them (its counters are the
+    /// backend's to fill in).
+    pub workflow: Option<&'a Workflow>,
+}
+
+impl<'a> EnqueueBatch<'a> {
+    /// Jobs outside any new workflow.
+    pub fn jobs(jobs: &'a [Job]) -> Self {
+        EnqueueBatch {
+            jobs,
+            workflow: None,
+        }
+    }
+
+    /// Jobs forming `workflow`.
+    pub fn workflow(workflow: &'a Workflow, jobs: &'a [Job]) -> Self {
+        EnqueueBatch {
+            jobs,
+            workflow: Some(workflow),
+        }
+    }
+}
+
+/// Paging for [`Storage::list_workflows`](crate::Storage::list_workflows):
+/// ordered by id (creation order).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ListWorkflowsParams {
+    /// Only ids greater than this.
+    pub after: Option<WorkflowId>,
+    /// At most this many (default 100).
+    pub limit: Option<u32>,
+}
+
+impl ListWorkflowsParams {
+    /// The first page.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only workflows after `id`.
+    pub fn after(mut self, id: WorkflowId) -> Self {
+        self.after = Some(id);
+        self
+    }
+
+    /// At most `limit` workflows.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
 
 /// What [`Storage::claim_jobs`](crate::Storage::claim_jobs) claims.
 #[derive(Debug, Clone)]
@@ -111,6 +172,8 @@ pub struct ListJobsParams {
     pub after: Option<JobId>,
     /// At most this many (default 100).
     pub limit: Option<u32>,
+    /// Only jobs of this workflow.
+    pub workflow: Option<WorkflowId>,
 }
 
 impl ListJobsParams {
@@ -140,6 +203,12 @@ impl ListJobsParams {
     /// At most `limit` jobs.
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
+        self
+    }
+
+    /// Only jobs of workflow `id`.
+    pub fn workflow(mut self, id: WorkflowId) -> Self {
+        self.workflow = Some(id);
         self
     }
 }

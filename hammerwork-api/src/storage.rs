@@ -3,8 +3,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
 use crate::{
-    Capabilities, ClaimParams, Job, JobId, Lease, ListJobsParams, QueueCounts, Result, Settlement,
+    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, ListJobsParams,
+    ListWorkflowsParams, QueueCounts, Result, Settlement,
 };
 
 /// The one seam between the Hammerwork runtime and a database.
@@ -22,14 +24,22 @@ pub trait Storage: Send + Sync + 'static {
     /// What this backend can do (e.g. push wakeups).
     fn capabilities(&self) -> Capabilities;
 
-    /// Validates then writes `jobs` as `Pending`, in one transaction: either every
-    /// job is stored or none is. Returns their ids in input order.
+    /// Writes a batch of jobs, with their dependencies and optionally the
+    /// workflow they form, in one transaction: all or nothing. Returns the ids
+    /// in input order.
     ///
-    /// Errors: [`Error::InvalidJob`](crate::Error::InvalidJob) (checked by
-    /// [`validate_jobs`](crate::validate::validate_jobs) before any write),
-    /// [`Error::DuplicateJob`](crate::Error::DuplicateJob).
-    /// Wakes listeners of every queue written to once the transaction commits.
-    async fn enqueue_jobs(&self, jobs: &[Job]) -> Result<Vec<JobId>>;
+    /// Before writing: [`validate_jobs`](crate::validate::validate_jobs), then
+    /// [`validate_graph`](crate::workflow::validate_graph) with the stored jobs
+    /// the batch depends on (read under a share lock, so none of them can
+    /// finish between this check and the insert), then
+    /// [`plan_enqueue`](crate::workflow::plan_enqueue) for each job's initial
+    /// state. A dependent of a stored completed job is satisfied at once, of a
+    /// failed one dead at once. The workflow row gets its counters from the
+    /// plan. Wakes listeners of queues that got a claimable job, on commit.
+    ///
+    /// Errors: `InvalidJob`, `DuplicateJob`, `Cycle`, `MissingDependency`,
+    /// `InvalidCondition`; nothing is written then.
+    async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>>;
 
     /// Claims up to `limit` ready jobs of a queue, in one statement: status
     /// `Pending` or `Retrying`, `scheduled_at <= now`, highest priority first,
@@ -47,6 +57,16 @@ pub trait Storage: Send + Sync + 'static {
     /// `attempts`, status `Running`) is changed; stale ones are ignored. A
     /// failure with a `retry_at` and attempts left becomes `Retrying` at
     /// `retry_at`, otherwise `Dead`. Returns how many jobs changed.
+    ///
+    /// In the same transaction, for dependencies: each completed job is
+    /// counted off its dependents (O(1) per edge; the dependent's row lock
+    /// serialises concurrent parents, so exactly one sees the count reach 0);
+    /// a dependent at 0 has its condition evaluated against its parents'
+    /// results and becomes claimable (listeners woken) or `Skipped`, and a
+    /// skipped job's dependents are skipped. A `Dead` job applies its
+    /// workflow's [`FailurePolicy`](crate::workflow::FailurePolicy) (outside a
+    /// workflow: its dependents become `Dead`); a cancelled job's dependents
+    /// are cancelled. Workflow counters follow every transition.
     async fn settle_jobs(&self, settlements: &[Settlement], now: DateTime<Utc>) -> Result<u64>;
 
     /// Extends the leases of these running attempts to `lease_until`, in one
@@ -54,12 +74,17 @@ pub trait Storage: Send + Sync + 'static {
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64>;
 
     /// Returns running jobs whose lease ended before `now` to `Pending` (their
-    /// attempt counted), or makes them `Dead` when no attempt is left. Safe to
-    /// run from many processes at once. Returns how many jobs it rescued.
+    /// attempt counted), or makes them `Dead` when no attempt is left (then
+    /// applying failure handling as [`settle_jobs`](Self::settle_jobs) does).
+    /// Safe to run from many processes at once. Returns how many jobs it rescued.
     async fn rescue_expired_jobs(&self, now: DateTime<Utc>) -> Result<u64>;
 
     /// The job with this id, if any.
     async fn get_job(&self, id: JobId) -> Result<Option<Job>>;
+
+    /// The jobs with these ids that exist, ordered by id (e.g. a job's
+    /// parents, to read their results).
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>>;
 
     /// Jobs matching `params`, ordered by id.
     async fn list_jobs(&self, params: ListJobsParams) -> Result<Vec<Job>>;
@@ -70,8 +95,30 @@ pub trait Storage: Send + Sync + 'static {
     /// Cancels a job that has not finished. Returns `true` when it was cancelled,
     /// `false` when it had already finished, and
     /// [`Error::NotFound`](crate::Error::NotFound) when there is no such job.
-    /// A running attempt's later outcome is then ignored.
+    /// A running attempt's later outcome is then ignored, and the job's
+    /// transitive dependents are cancelled in the same transaction.
     async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool>;
+
+    /// The workflow with this id, with its counters (one row read).
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>>;
+
+    /// Workflows in creation order.
+    async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>>;
+
+    /// Cancels every unfinished job of the workflow and marks it `Cancelled`, in
+    /// one transaction. `false` when it had already finished;
+    /// [`Error::WorkflowNotFound`] when there is no such workflow.
+    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool>;
+
+    /// Puts the workflow's dead and cancelled jobs back to `Pending` with fresh
+    /// attempts, recounts the unfinished dependencies of its pending jobs, and
+    /// marks it `Running`, in one transaction. Returns how many jobs were reset.
+    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64>;
+
+    /// Fails every unfinished workflow whose deadline is before `now`,
+    /// cancelling its unfinished jobs, in one transaction. Returns how many
+    /// workflows expired.
+    async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64>;
 
     /// Subscribes to enqueue wakeups, when
     /// [`Capabilities::wakeups`](crate::Capabilities) is not `None`. The default
@@ -94,13 +141,32 @@ pub trait WakeupListener: Send {
 pub trait StorageExt: Storage {
     /// Enqueues one job; returns its id.
     async fn enqueue(&self, job: Job) -> Result<JobId> {
-        let ids = self.enqueue_jobs(std::slice::from_ref(&job)).await?;
+        let ids = self.enqueue_jobs(EnqueueBatch::jobs(std::slice::from_ref(&job))).await?;
         Ok(ids[0])
     }
 
     /// Enqueues many jobs in one transaction; returns their ids in order.
     async fn enqueue_many(&self, jobs: Vec<Job>) -> Result<Vec<JobId>> {
-        self.enqueue_jobs(&jobs).await
+        self.enqueue_jobs(EnqueueBatch::jobs(&jobs)).await
+    }
+
+    /// Enqueues a whole workflow (its jobs, their dependencies and the
+    /// workflow record) in one transaction; returns its id.
+    async fn enqueue_workflow(&self, group: JobGroup) -> Result<WorkflowId> {
+        let workflow = Workflow::from_group(&group);
+        let jobs = group.into_jobs();
+        self.enqueue_jobs(EnqueueBatch::workflow(&workflow, &jobs)).await?;
+        Ok(workflow.id)
+    }
+
+    /// The workflow's current status; [`Error::WorkflowNotFound`] if unknown.
+    async fn get_workflow_status(&self, id: WorkflowId) -> Result<WorkflowStatus> {
+        Ok(self.get_workflow(id).await?.ok_or(Error::WorkflowNotFound { id })?.status())
+    }
+
+    /// The workflow's job counts; [`Error::WorkflowNotFound`] if unknown.
+    async fn get_workflow_stats(&self, id: WorkflowId) -> Result<WorkflowStats> {
+        Ok(self.get_workflow(id).await?.ok_or(Error::WorkflowNotFound { id })?.stats)
     }
 }
 
@@ -111,8 +177,8 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     fn capabilities(&self) -> Capabilities {
         (**self).capabilities()
     }
-    async fn enqueue_jobs(&self, jobs: &[Job]) -> Result<Vec<JobId>> {
-        (**self).enqueue_jobs(jobs).await
+    async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+        (**self).enqueue_jobs(batch).await
     }
     async fn claim_jobs(&self, params: ClaimParams) -> Result<Vec<Job>> {
         (**self).claim_jobs(params).await
@@ -128,6 +194,24 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
         (**self).get_job(id).await
+    }
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        (**self).get_jobs(ids).await
+    }
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        (**self).get_workflow(id).await
+    }
+    async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        (**self).list_workflows(params).await
+    }
+    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+        (**self).cancel_workflow(id, now).await
+    }
+    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+        (**self).retry_workflow(id, now).await
+    }
+    async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64> {
+        (**self).expire_workflows(now).await
     }
     async fn list_jobs(&self, params: ListJobsParams) -> Result<Vec<Job>> {
         (**self).list_jobs(params).await

@@ -30,16 +30,13 @@ pub fn validate_job(job: &Job) -> Result<()> {
     if job.timeout.is_some_and(|t| t.is_zero()) {
         return Err(invalid("timeout must be greater than zero".into()));
     }
-    // Refuse rather than silently drop what no backend stores yet.
-    if !job.depends_on.is_empty() || job.condition.is_some() || job.workflow_id.is_some() {
-        return Err(invalid(
-            "dependencies, conditions and workflows are not supported by this version".into(),
-        ));
-    }
     Ok(())
 }
 
-/// Checks a batch: every job is valid and no id appears twice.
+/// Checks a batch: every job is valid and no id appears twice. (The
+/// dependency graph is checked by
+/// [`validate_graph`](crate::workflow::validate_graph) once the stored
+/// parents are known.)
 pub fn validate_jobs(jobs: &[Job]) -> Result<()> {
     let mut seen = HashSet::with_capacity(jobs.len());
     for job in jobs {

@@ -3,6 +3,7 @@ WITH ready AS (
     FROM hammerwork_jobs
     WHERE queue_name = $1
       AND status IN ('pending', 'retrying')
+      AND dependency_status IN ('none', 'satisfied')
       AND scheduled_at <= $2
     ORDER BY priority DESC, scheduled_at ASC
     LIMIT $3

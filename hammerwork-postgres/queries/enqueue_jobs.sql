@@ -1,17 +1,29 @@
--- Inserts a batch and wakes the listeners of every queue it wrote to. One
--- statement, so it is atomic on its own; NOTIFY is delivered on commit.
+-- Inserts a batch (initial states planned by hammerwork_api::workflow::plan_enqueue)
+-- and wakes the listeners of every queue that got a claimable job. One
+-- statement, so atomic on its own; NOTIFY is delivered on commit.
 WITH inserted AS (
     INSERT INTO hammerwork_jobs (
         id, queue_name, payload, status, priority, attempts, max_attempts,
-        created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id
+        created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id,
+        depends_on, dependency_status, pending_dependencies, workflow_id, condition,
+        error_message, completed_at
     )
-    SELECT id, queue_name, payload, 'pending', priority, 0, max_attempts,
-           created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id
+    SELECT id, queue_name, payload, status, priority, 0, max_attempts,
+           created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id,
+           depends_on, dependency_status, pending_dependencies, workflow_id, condition,
+           error_message, CASE WHEN status = 'pending' THEN NULL ELSE created_at END
     FROM UNNEST(
         $1::uuid[], $2::text[], $3::jsonb[], $4::smallint[], $5::int[],
-        $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::jsonb[], $10::text[], $11::text[]
+        $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::jsonb[], $10::text[], $11::text[],
+        $13::jsonb[], $14::text[], $15::int[], $16::uuid[], $17::text[], $18::text[], $19::text[]
     ) AS t(id, queue_name, payload, priority, max_attempts,
-           created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id)
-    RETURNING queue_name
+           created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id,
+           depends_on, dependency_status, pending_dependencies, workflow_id, condition,
+           error_message, status)
+    RETURNING queue_name, status, dependency_status
 )
-SELECT pg_notify($12, queue_name) FROM (SELECT DISTINCT queue_name FROM inserted) AS q
+SELECT pg_notify($12, queue_name)
+FROM (
+    SELECT DISTINCT queue_name FROM inserted
+    WHERE status = 'pending' AND dependency_status IN ('none', 'satisfied')
+) AS q

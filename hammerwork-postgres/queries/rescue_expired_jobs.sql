@@ -14,3 +14,4 @@ SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'pending' E
     lease_expires_at = NULL
 FROM expired
 WHERE j.id = expired.id
+RETURNING j.id, j.status, j.workflow_id

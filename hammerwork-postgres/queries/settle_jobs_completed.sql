@@ -5,3 +5,4 @@ SET status = 'completed',
     lease_expires_at = NULL
 FROM UNNEST($1::uuid[], $2::int[], $3::jsonb[]) AS t(id, attempt, result)
 WHERE j.id = t.id AND j.attempts = t.attempt AND j.status = 'running'
+RETURNING j.id, j.status, j.workflow_id

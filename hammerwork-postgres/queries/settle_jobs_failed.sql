@@ -9,3 +9,4 @@ SET status = CASE
     lease_expires_at = NULL
 FROM UNNEST($1::uuid[], $2::int[], $3::text[], $5::timestamptz[]) AS t(id, attempt, error, retry_at)
 WHERE j.id = t.id AND j.attempts = t.attempt AND j.status = 'running'
+RETURNING j.id, j.status, j.workflow_id

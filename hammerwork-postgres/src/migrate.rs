@@ -5,8 +5,10 @@ use crate::map_err::map_err;
 
 /// Embedded migrations: (version, name, SQL). Append only; never edit one
 /// that has shipped.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "jobs", include_str!("../migrations/0001_jobs.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "jobs", include_str!("../migrations/0001_jobs.sql")),
+    (2, "workflows", include_str!("../migrations/0002_workflows.sql")),
+];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.
 const MIGRATION_LOCK_KEY: i64 = 0x6861_6d6d_6572;

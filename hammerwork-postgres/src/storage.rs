@@ -1,11 +1,17 @@
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::validate::validate_jobs;
+use hammerwork_api::workflow::{
+    condition_context, external_dependencies, plan_enqueue, validate_graph, Condition,
+    FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
+};
 use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams, Outcome,
-    QueueCounts, Result, Settlement, Storage, WakeupListener, WakeupScope,
+    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
+    ListJobsParams, ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage,
+    WakeupListener, WakeupScope,
 };
 use serde_json::Value;
 use sqlx::postgres::{PgListener, PgPoolOptions};
@@ -14,7 +20,7 @@ use uuid::Uuid;
 
 use crate::map_err::map_err;
 use crate::migrate::migrate;
-use crate::row::job_from_row;
+use crate::row::{job_from_row, workflow_from_row};
 
 /// Rows per `INSERT ... UNNEST` statement: large enough to amortise the round
 /// trip, small enough to keep one message a few MiB.
@@ -91,11 +97,40 @@ impl PostgresStorage {
         conn: &mut PgConnection,
         jobs: &[Job],
     ) -> Result<Vec<JobId>> {
+        self.write_batch(conn, EnqueueBatch::jobs(jobs)).await
+    }
+
+    /// The whole enqueue: checks, plan, workflow row, jobs, edges.
+    async fn write_batch(&self, conn: &mut PgConnection, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+        let jobs = batch.jobs;
         validate_jobs(jobs)?;
-        for chunk in jobs.chunks(ENQUEUE_CHUNK) {
-            if let Err(err) = self.insert_chunk(conn, chunk).await {
+        let external = external_dependencies(jobs);
+        let stored = if external.is_empty() {
+            HashMap::new()
+        } else {
+            lock_stored_parents(conn, &external).await?
+        };
+        validate_graph(jobs, |id| stored.contains_key(&id))?;
+        let plans = plan_enqueue(jobs, &stored);
+        if let Some(workflow) = batch.workflow {
+            insert_workflow(conn, workflow, &plans).await?;
+        }
+        for (chunk, plan_chunk) in jobs.chunks(ENQUEUE_CHUNK).zip(plans.chunks(ENQUEUE_CHUNK)) {
+            if let Err(err) = self.insert_chunk(conn, chunk, plan_chunk).await {
                 return Err(self.explain_insert_error(conn, chunk, err).await);
             }
+        }
+        let (parents, children): (Vec<Uuid>, Vec<Uuid>) = jobs
+            .iter()
+            .flat_map(|job| job.depends_on.iter().map(|dep| (dep.0, job.id.0)))
+            .unzip();
+        for (parents, children) in parents.chunks(ENQUEUE_CHUNK * 4).zip(children.chunks(ENQUEUE_CHUNK * 4)) {
+            sqlx::query(include_str!("../queries/insert_dependencies.sql"))
+                .bind(parents)
+                .bind(children)
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
         }
         Ok(jobs.iter().map(|job| job.id).collect())
     }
@@ -104,6 +139,7 @@ impl PostgresStorage {
         &self,
         conn: &mut PgConnection,
         jobs: &[Job],
+        plans: &[PlannedJob],
     ) -> std::result::Result<(), sqlx::Error> {
         let n = jobs.len();
         let mut ids = Vec::with_capacity(n);
@@ -117,7 +153,14 @@ impl PostgresStorage {
         let mut policies = Vec::with_capacity(n);
         let mut traces = Vec::with_capacity(n);
         let mut correlations = Vec::with_capacity(n);
-        for job in jobs {
+        let mut depends_on = Vec::with_capacity(n);
+        let mut dependency_status = Vec::with_capacity(n);
+        let mut pending = Vec::with_capacity(n);
+        let mut workflows = Vec::with_capacity(n);
+        let mut conditions = Vec::with_capacity(n);
+        let mut errors = Vec::with_capacity(n);
+        let mut statuses = Vec::with_capacity(n);
+        for (job, plan) in jobs.iter().zip(plans) {
             ids.push(job.id.0);
             queues.push(job.queue_name.as_str());
             payloads.push(&job.payload);
@@ -125,10 +168,7 @@ impl PostgresStorage {
             max_attempts.push(job.max_attempts);
             created.push(job.created_at);
             scheduled.push(job.scheduled_at);
-            timeouts.push(
-                job.timeout
-                    .map(|t| t.as_millis().min(i64::MAX as u128) as i64),
-            );
+            timeouts.push(job.timeout.map(|t| t.as_millis().min(i64::MAX as u128) as i64));
             policies.push(
                 job.retry_policy
                     .as_ref()
@@ -136,6 +176,13 @@ impl PostgresStorage {
             );
             traces.push(job.trace_id.as_deref());
             correlations.push(job.correlation_id.as_deref());
+            depends_on.push(serde_json::to_value(&job.depends_on).expect("ids serialise"));
+            dependency_status.push(plan.dependency_status.as_str());
+            pending.push(plan.pending_dependencies);
+            workflows.push(job.workflow_id.map(|w| w.0));
+            conditions.push(job.condition.as_deref());
+            errors.push(plan.error.as_deref());
+            statuses.push(plan.status.as_str());
         }
         sqlx::query(include_str!("../queries/enqueue_jobs.sql"))
             .bind(ids)
@@ -150,6 +197,13 @@ impl PostgresStorage {
             .bind(traces)
             .bind(correlations)
             .bind(&*self.channel)
+            .bind(depends_on)
+            .bind(dependency_status)
+            .bind(pending)
+            .bind(workflows)
+            .bind(conditions)
+            .bind(errors)
+            .bind(statuses)
             .execute(conn)
             .await
             .map(drop)
@@ -189,6 +243,268 @@ impl PostgresStorage {
             None => map_err(err),
         }
     }
+}
+
+/// Reads (and share-locks) the stored jobs a batch depends on.
+async fn lock_stored_parents(
+    conn: &mut PgConnection,
+    ids: &[JobId],
+) -> Result<HashMap<JobId, StoredParent>> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    let rows = sqlx::query(include_str!("../queries/lock_stored_parents.sql"))
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)?;
+    rows.iter()
+        .map(|row| {
+            let id = JobId(row.try_get("id").map_err(Error::backend)?);
+            let status = row.try_get::<String, _>("status").map_err(Error::backend)?.parse()?;
+            let result = row.try_get("result").map_err(Error::backend)?;
+            Ok((id, StoredParent { status, result }))
+        })
+        .collect()
+}
+
+/// Inserts the workflow row with counters from the batch's plan.
+async fn insert_workflow(conn: &mut PgConnection, workflow: &Workflow, plans: &[PlannedJob]) -> Result<()> {
+    let count = |status: JobStatus| plans.iter().filter(|p| p.status == status).count() as i64;
+    sqlx::query(include_str!("../queries/insert_workflow.sql"))
+        .bind(workflow.id.0)
+        .bind(&workflow.name)
+        .bind(&workflow.description)
+        .bind(workflow.failure_policy.as_str())
+        .bind(workflow.created_at)
+        .bind(workflow.deadline_at)
+        .bind(plans.len() as i64)
+        .bind(count(JobStatus::Pending))
+        .bind(count(JobStatus::Dead))
+        .bind(count(JobStatus::Skipped))
+        .bind(count(JobStatus::Cancelled))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Jobs that just reached an end state, whose dependents must follow.
+#[derive(Default)]
+struct Finished {
+    completed: Vec<Uuid>,
+    dead: Vec<(Uuid, Option<Uuid>)>,
+    cancelled: Vec<Uuid>,
+}
+
+impl Finished {
+    /// Collects `RETURNING id, status, workflow_id` rows of a statement.
+    fn add_rows(&mut self, rows: &[sqlx::postgres::PgRow]) -> Result<()> {
+        for row in rows {
+            let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+            let status: String = row.try_get("status").map_err(Error::backend)?;
+            match status.as_str() {
+                "completed" => self.completed.push(id),
+                "dead" => self.dead.push((id, row.try_get("workflow_id").map_err(Error::backend)?)),
+                "cancelled" => self.cancelled.push(id),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Moves the dependents of finished jobs on, inside the caller's transaction:
+/// releases (or skips, by condition) the dependents of completed jobs, applies
+/// failure policies for dead ones, cancels the dependents of cancelled ones,
+/// and wakes the queues of released jobs.
+async fn follow_dependents(
+    conn: &mut PgConnection,
+    channel: &str,
+    finished: Finished,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut wake: HashSet<String> = HashSet::new();
+    let mut skipped: Vec<Uuid> = Vec::new();
+    if !finished.completed.is_empty() {
+        let rows = sqlx::query(include_str!("../queries/release_dependents.sql"))
+            .bind(&finished.completed)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        let mut conditional: Vec<(Uuid, String)> = Vec::new();
+        for row in &rows {
+            let pending: i32 = row.try_get("pending_dependencies").map_err(Error::backend)?;
+            if pending > 0 {
+                continue;
+            }
+            match row.try_get::<Option<String>, _>("condition").map_err(Error::backend)? {
+                Some(condition) => conditional.push((row.try_get("id").map_err(Error::backend)?, condition)),
+                None => {
+                    wake.insert(row.try_get("queue_name").map_err(Error::backend)?);
+                }
+            }
+        }
+        if !conditional.is_empty() {
+            skipped = resolve_conditions(conn, &conditional, now, &mut wake).await?;
+        }
+    }
+    if !skipped.is_empty() {
+        propagate(conn, &skipped, "skipped", "a dependency was skipped", now).await?;
+    }
+    if !finished.dead.is_empty() {
+        apply_failure_policies(conn, &finished.dead, now).await?;
+    }
+    if !finished.cancelled.is_empty() {
+        propagate(conn, &finished.cancelled, "cancelled", "a dependency was cancelled", now).await?;
+    }
+    if !wake.is_empty() {
+        let queues: Vec<String> = wake.into_iter().collect();
+        sqlx::query("SELECT pg_notify($1, q) FROM UNNEST($2::text[]) AS t(q)")
+            .bind(channel)
+            .bind(queues)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Evaluates the conditions of jobs whose parents all completed; returns the
+/// ids of those skipped (false), wakes the queues of those released (true).
+async fn resolve_conditions(
+    conn: &mut PgConnection,
+    jobs: &[(Uuid, String)],
+    now: DateTime<Utc>,
+    wake: &mut HashSet<String>,
+) -> Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = jobs.iter().map(|(id, _)| *id).collect();
+    let rows = sqlx::query(include_str!("../queries/parent_results.sql"))
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let mut results: HashMap<Uuid, Vec<Value>> = HashMap::new();
+    for row in &rows {
+        let job: Uuid = row.try_get("job_id").map_err(Error::backend)?;
+        let result: Option<Value> = row.try_get("result").map_err(Error::backend)?;
+        results.entry(job).or_default().extend(result);
+    }
+    let runs: Vec<bool> = jobs
+        .iter()
+        .map(|(id, condition)| {
+            // Parsed when enqueued, so a parse error here means the row was
+            // edited by hand: treat it as false rather than run the job.
+            let context = condition_context(results.get(id).into_iter().flatten());
+            Condition::parse(condition).is_ok_and(|c| c.evaluate(&context))
+        })
+        .collect();
+    let rows = sqlx::query(include_str!("../queries/resolve_conditions.sql"))
+        .bind(&ids)
+        .bind(&runs)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let mut skipped = Vec::new();
+    for row in &rows {
+        let status: String = row.try_get("status").map_err(Error::backend)?;
+        if status == "skipped" {
+            skipped.push(row.try_get("id").map_err(Error::backend)?);
+        } else {
+            wake.insert(row.try_get("queue_name").map_err(Error::backend)?);
+        }
+    }
+    Ok(skipped)
+}
+
+/// Ends every transitive dependent of `parents` that has not started as `status`.
+async fn propagate(
+    conn: &mut PgConnection,
+    parents: &[Uuid],
+    status: &str,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let done = sqlx::query(include_str!("../queries/propagate_to_dependents.sql"))
+        .bind(parents)
+        .bind(status)
+        .bind(why)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// Applies each dead job's workflow failure policy (outside a workflow, its
+/// dependents die with it, as under `ContinueOnFailure`).
+async fn apply_failure_policies(
+    conn: &mut PgConnection,
+    dead: &[(Uuid, Option<Uuid>)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let workflow_ids: Vec<Uuid> = dead.iter().filter_map(|(_, w)| *w).collect::<HashSet<_>>().into_iter().collect();
+    let mut policies: HashMap<Uuid, FailurePolicy> = HashMap::new();
+    if !workflow_ids.is_empty() {
+        let rows = sqlx::query(include_str!("../queries/workflow_policies.sql"))
+            .bind(&workflow_ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        for row in &rows {
+            let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+            let policy: String = row.try_get("failure_policy").map_err(Error::backend)?;
+            policies.insert(id, policy.parse()?);
+        }
+    }
+    let policy_of = |w: &Option<Uuid>| w.and_then(|w| policies.get(&w).copied()).unwrap_or(FailurePolicy::ContinueOnFailure);
+    let cascade: Vec<Uuid> = dead
+        .iter()
+        .filter(|(_, w)| policy_of(w) == FailurePolicy::ContinueOnFailure)
+        .map(|(id, _)| *id)
+        .collect();
+    let workflows_with = |policy: FailurePolicy| -> Vec<Uuid> {
+        dead.iter()
+            .filter(|(_, w)| policy_of(w) == policy)
+            .filter_map(|(_, w)| *w)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    if !cascade.is_empty() {
+        propagate(conn, &cascade, "dead", "a dependency failed", now).await?;
+    }
+    let fail_fast = workflows_with(FailurePolicy::FailFast);
+    if !fail_fast.is_empty() {
+        sqlx::query(include_str!("../queries/set_workflow_state.sql"))
+            .bind(&fail_fast)
+            .bind("failed")
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        cancel_unfinished(conn, &fail_fast, "cancelled: another job of the workflow failed", now).await?;
+    }
+    let manual = workflows_with(FailurePolicy::Manual);
+    if !manual.is_empty() {
+        sqlx::query(include_str!("../queries/set_workflow_state.sql"))
+            .bind(&manual)
+            .bind("paused")
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Cancels every unfinished job of these workflows.
+async fn cancel_unfinished(conn: &mut PgConnection, workflows: &[Uuid], why: &str, now: DateTime<Utc>) -> Result<u64> {
+    let done = sqlx::query(include_str!("../queries/fail_fast_workflows.sql"))
+        .bind(workflows)
+        .bind(why)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected())
 }
 
 /// The NOTIFY channel of a schema. Channel names are identifiers (at most 63
@@ -260,15 +576,17 @@ impl Storage for PostgresStorage {
         Capabilities::new(WakeupScope::Cluster)
     }
 
-    async fn enqueue_jobs(&self, jobs: &[Job]) -> Result<Vec<JobId>> {
-        validate_jobs(jobs)?;
-        if jobs.len() <= ENQUEUE_CHUNK {
+    async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+        let simple = batch.workflow.is_none()
+            && batch.jobs.len() <= ENQUEUE_CHUNK
+            && batch.jobs.iter().all(|job| job.depends_on.is_empty());
+        if simple {
             // One statement is atomic on its own: no BEGIN/COMMIT round trips.
             let mut conn = self.pool.acquire().await.map_err(map_err)?;
-            return self.enqueue_jobs_in(&mut conn, jobs).await;
+            return self.write_batch(&mut conn, batch).await;
         }
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let ids = self.enqueue_jobs_in(&mut tx, jobs).await?;
+        let ids = self.write_batch(&mut tx, batch).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(ids)
     }
@@ -302,40 +620,44 @@ impl Storage for PostgresStorage {
         }
         let b = SettleBatches::new(settlements);
         let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut finished = Finished::default();
         let mut changed = 0;
         if !b.completed.ids.is_empty() {
-            changed += sqlx::query(include_str!("../queries/settle_jobs_completed.sql"))
+            let rows = sqlx::query(include_str!("../queries/settle_jobs_completed.sql"))
                 .bind(&b.completed.ids)
                 .bind(&b.completed.attempts)
                 .bind(&b.completed.extra)
                 .bind(now)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(map_err)?
-                .rows_affected();
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
         }
         if !b.failed.ids.is_empty() {
-            changed += sqlx::query(include_str!("../queries/settle_jobs_failed.sql"))
+            let rows = sqlx::query(include_str!("../queries/settle_jobs_failed.sql"))
                 .bind(&b.failed.ids)
                 .bind(&b.failed.attempts)
                 .bind(&b.failed.extra.0)
                 .bind(now)
                 .bind(&b.failed.extra.1)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(map_err)?
-                .rows_affected();
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
         }
         if !b.cancelled.ids.is_empty() {
-            changed += sqlx::query(include_str!("../queries/settle_jobs_cancelled.sql"))
+            let rows = sqlx::query(include_str!("../queries/settle_jobs_cancelled.sql"))
                 .bind(&b.cancelled.ids)
                 .bind(&b.cancelled.attempts)
                 .bind(&b.cancelled.extra)
                 .bind(now)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(map_err)?
-                .rows_affected();
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
         }
         if !b.given_back.ids.is_empty() {
             changed += sqlx::query(include_str!("../queries/settle_jobs_given_back.sql"))
@@ -348,6 +670,7 @@ impl Storage for PostgresStorage {
                 .map_err(map_err)?
                 .rows_affected();
         }
+        follow_dependents(&mut tx, &self.channel, finished, now).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(changed)
     }
@@ -369,12 +692,17 @@ impl Storage for PostgresStorage {
     }
 
     async fn rescue_expired_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(include_str!("../queries/rescue_expired_jobs.sql"))
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let rows = sqlx::query(include_str!("../queries/rescue_expired_jobs.sql"))
             .bind(now)
-            .execute(&self.pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-        Ok(done.rows_affected())
+        let mut finished = Finished::default();
+        finished.add_rows(&rows)?;
+        follow_dependents(&mut tx, &self.channel, finished, now).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(rows.len() as u64)
     }
 
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
@@ -386,12 +714,23 @@ impl Storage for PostgresStorage {
         row.as_ref().map(job_from_row).transpose()
     }
 
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        let rows = sqlx::query(include_str!("../queries/get_jobs.sql"))
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
     async fn list_jobs(&self, params: ListJobsParams) -> Result<Vec<Job>> {
         let rows = sqlx::query(include_str!("../queries/list_jobs.sql"))
             .bind(params.queue)
             .bind(params.status.map(JobStatus::as_str))
             .bind(params.after.map(|id| id.0))
             .bind(i64::from(params.limit.unwrap_or(100)))
+            .bind(params.workflow.map(|w| w.0))
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
@@ -414,19 +753,121 @@ impl Storage for PostgresStorage {
     }
 
     async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
         let cancelled: Option<Uuid> = sqlx::query_scalar(include_str!("../queries/cancel_job.sql"))
             .bind(id.0)
             .bind(now)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)?;
-        if cancelled.is_some() {
+        if let Some(cancelled) = cancelled {
+            let finished = Finished {
+                cancelled: vec![cancelled],
+                ..Finished::default()
+            };
+            follow_dependents(&mut tx, &self.channel, finished, now).await?;
+            tx.commit().await.map_err(map_err)?;
             return Ok(true);
         }
+        drop(tx);
         match self.get_job(id).await? {
             Some(_) => Ok(false),
             None => Err(Error::NotFound { id }),
         }
+    }
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        let row = sqlx::query(include_str!("../queries/get_workflow.sql"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(workflow_from_row).transpose()
+    }
+
+    async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        let rows = sqlx::query(include_str!("../queries/list_workflows.sql"))
+            .bind(params.after.map(|w| w.0))
+            .bind(i64::from(params.limit.unwrap_or(100)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(workflow_from_row).collect()
+    }
+
+    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let cancelled: Option<Uuid> = sqlx::query_scalar(include_str!("../queries/cancel_workflow.sql"))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if cancelled.is_none() {
+            drop(tx);
+            return match self.get_workflow(id).await? {
+                Some(_) => Ok(false),
+                None => Err(Error::WorkflowNotFound { id }),
+            };
+        }
+        cancel_unfinished(&mut tx, &[id.0], "cancelled with its workflow", now).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM hammerwork_workflows WHERE id = $1 FOR UPDATE")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if exists.is_none() {
+            return Err(Error::WorkflowNotFound { id });
+        }
+        let reset = sqlx::query(include_str!("../queries/retry_workflow_reset.sql"))
+            .bind(id.0)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(include_str!("../queries/retry_workflow_recount.sql"))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("UPDATE hammerwork_workflows SET state = 'running' WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let queues: Vec<String> = reset
+            .iter()
+            .map(|row| row.try_get("queue_name").map_err(Error::backend))
+            .collect::<Result<HashSet<String>>>()?
+            .into_iter()
+            .collect();
+        sqlx::query("SELECT pg_notify($1, q) FROM UNNEST($2::text[]) AS t(q)")
+            .bind(&*self.channel)
+            .bind(queues)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(reset.len() as u64)
+    }
+
+    async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let expired: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/expire_workflows.sql"))
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if !expired.is_empty() {
+            cancel_unfinished(&mut tx, &expired, "cancelled: the workflow timed out", now).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(expired.len() as u64)
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

@@ -57,6 +57,21 @@ macro_rules! conformance_tests {
             worker_shutdown_loses_nothing,
             worker_rescues_job_of_crashed_worker,
             worker_heartbeat_keeps_long_job_leased,
+            dependency_chain_runs_in_order,
+            dependency_fan_out_fan_in,
+            dependency_on_stored_jobs,
+            dependency_shared_child_released_once_by_concurrent_parents,
+            dependency_priority_never_overrides_dependencies,
+            dependency_conditions_run_skip_and_propagate,
+            dependency_bad_condition_is_rejected,
+            dependency_parent_results_are_readable,
+            workflow_fail_fast_cancels_the_rest,
+            workflow_continue_on_failure_runs_independent_branch,
+            workflow_manual_pauses_then_retry_completes,
+            workflow_retry_reruns_failed_and_dependents,
+            workflow_status_stats_and_cancel,
+            workflow_timeout_fails_unfinished,
+            workflow_cycle_and_missing_dependency_write_nothing,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -4,18 +4,22 @@
 
 mod cancel;
 mod claim;
+mod dependency;
 mod enqueue;
 mod lease;
 mod list;
 mod listen;
 mod settle;
 mod worker;
+mod workflow;
 
 pub use cancel::*;
 pub use claim::*;
+pub use dependency::*;
 pub use enqueue::*;
 pub use lease::*;
 pub use list::*;
 pub use listen::*;
 pub use settle::*;
 pub use worker::*;
+pub use workflow::*;

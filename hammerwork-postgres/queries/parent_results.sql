@@ -1,0 +1,4 @@
+SELECT d.job_id, p.result
+FROM hammerwork_job_dependencies AS d
+JOIN hammerwork_jobs AS p ON p.id = d.parent_id
+WHERE d.job_id = ANY($1::uuid[])
