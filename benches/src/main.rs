@@ -9,13 +9,18 @@
 //! Each run works in a fresh schema (`hammerwork_bench`) so figures do not
 //! depend on earlier runs, and prints one JSON object per line.
 
+use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use hammerwork::{HandlerResult, Job, JobContext, PostgresStorage, Storage, StorageExt, Worker};
+use hammerwork::{
+    HandlerResult, Job, JobContext, MySqlStorage, PostgresStorage, SqliteStorage, Storage,
+    StorageExt, Worker,
+};
 use serde_json::json;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::{mpsc, Notify};
 
@@ -67,12 +72,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("DATABASE_URL not set; using postgres://postgres@127.0.0.1:5432/test");
         "postgres://postgres@127.0.0.1:5432/test".into()
     });
-    let (backend, storage) = if url.starts_with("postgres") {
-        ("postgres", postgres(&url).await?)
+    if url.starts_with("postgres") {
+        run(cli.bench, "postgres", postgres(&url).await?).await
+    } else if url.starts_with("mysql") || url.starts_with("mariadb") {
+        run(cli.bench, "mysql", mysql(&url).await?).await
+    } else if url.starts_with("sqlite") {
+        run(cli.bench, "sqlite", sqlite().await?).await
     } else {
-        return Err(format!("unsupported DATABASE_URL scheme: {url}").into());
-    };
-    match cli.bench {
+        Err(format!("unsupported DATABASE_URL scheme: {url}").into())
+    }
+}
+
+async fn run<S: Storage + Clone>(
+    bench: Bench,
+    backend: &str,
+    storage: S,
+) -> Result<(), Box<dyn std::error::Error>> {
+    match bench {
         Bench::Throughput {
             jobs,
             workers,
@@ -94,6 +110,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         } => println!("{}", latency(storage, backend, samples, interval_ms).await?),
     }
     Ok(())
+}
+
+/// A storage in a freshly created `hammerwork_bench` database.
+async fn mysql(url: &str) -> Result<MySqlStorage, Box<dyn std::error::Error>> {
+    let admin = MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    sqlx::raw_sql(&format!(
+        "DROP DATABASE IF EXISTS {BENCH_SCHEMA}; CREATE DATABASE {BENCH_SCHEMA}"
+    ))
+    .execute(&admin)
+    .await?;
+    admin.close().await;
+    let options = MySqlConnectOptions::from_str(url)?.database(BENCH_SCHEMA);
+    let pool = MySqlPoolOptions::new()
+        .max_connections(20)
+        .connect_with(options)
+        .await?;
+    let storage = MySqlStorage::from_pool(pool).await?;
+    storage.migrate().await?;
+    Ok(storage)
+}
+
+/// A storage on a fresh SQLite file in the temp directory.
+async fn sqlite() -> Result<SqliteStorage, Box<dyn std::error::Error>> {
+    let path = std::env::temp_dir().join("hammerwork_bench.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let storage = SqliteStorage::connect(&format!("sqlite://{}", path.display())).await?;
+    storage.migrate().await?;
+    Ok(storage)
 }
 
 /// A storage in a freshly created `hammerwork_bench` schema.

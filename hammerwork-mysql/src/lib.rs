@@ -1,4 +1,33 @@
-//! MySQL 8 / MariaDB 10.6+ storage for Hammerwork.
+//! MySQL 8 / MariaDB 10.6+ storage for the Hammerwork job queue.
 //!
-//! Not implemented yet: this crate reserves the name and the place in the
-//! workspace. The `mysql` feature of the `hammerwork` crate will enable it.
+//! [`MySqlStorage`] implements [`hammerwork_api::Storage`] with sqlx: batch
+//! claims with `FOR UPDATE SKIP LOCKED` over an index kept in claim order,
+//! batched settlement and heartbeats (one statement per outcome kind, the
+//! batch passed as one JSON document read with `JSON_TABLE`), bulk enqueue
+//! with multi-row INSERTs, and in-process wakeups (MySQL has no LISTEN/NOTIFY;
+//! other processes poll). Its migrations are embedded, run by
+//! [`MySqlStorage::migrate`], and tracked in their own `hammerwork_migrations`
+//! table, apart from your application's.
+//!
+//! The same SQL runs on MySQL 8.0.4+ and MariaDB 10.6+.
+//!
+//! ```no_run
+//! # async fn demo() -> hammerwork_api::Result<()> {
+//! use hammerwork_api::{Job, StorageExt};
+//! use hammerwork_mysql::MySqlStorage;
+//!
+//! let storage = MySqlStorage::connect("mysql://root@127.0.0.1:3306/test").await?;
+//! storage.migrate().await?;
+//! storage.enqueue(Job::new("emails", serde_json::json!({"to": "a@example.com"}))).await?;
+//! # Ok(()) }
+//! ```
+
+mod batch;
+mod enqueue;
+mod map_err;
+mod migrate;
+mod row;
+mod storage;
+mod version;
+
+pub use storage::MySqlStorage;

@@ -15,7 +15,7 @@ use hammerwork_api::{
 };
 use serde_json::Value;
 use sqlx::postgres::{PgListener, PgPoolOptions};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use crate::map_err::map_err;
@@ -43,7 +43,18 @@ pub struct PostgresStorage {
 impl PostgresStorage {
     /// Connects a pool of 20 connections to `url` (e.g.
     /// `postgres://user@host/db`). Run [`migrate`](Self::migrate) once before use.
+    ///
+    /// A server that cannot be reached fails at once with the driver's reason
+    /// (connection refused, bad password, unknown database, ...).
     pub async fn connect(url: &str) -> Result<Self> {
+        // One plain connection first: the pool would retry until its acquire
+        // timeout and then report only "timed out".
+        PgConnection::connect(url)
+            .await
+            .map_err(map_err)?
+            .close()
+            .await
+            .map_err(map_err)?;
         let pool = PgPoolOptions::new()
             .max_connections(DEFAULT_MAX_CONNECTIONS)
             .connect(url)
@@ -54,10 +65,13 @@ impl PostgresStorage {
 
     /// Uses an existing pool (its `search_path` picks the schema).
     pub async fn from_pool(pool: PgPool) -> Result<Self> {
-        let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()::text")
             .fetch_one(&pool)
             .await
             .map_err(map_err)?;
+        let schema = schema.ok_or_else(|| {
+            Error::Config("the connection's search_path names no existing schema".into())
+        })?;
         Ok(PostgresStorage {
             pool,
             channel: channel_for(&schema).into(),
@@ -879,20 +893,6 @@ impl Storage for PostgresStorage {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::channel_for;
-
-    #[test]
-    fn channel_names_fit_an_identifier() {
-        assert_eq!(channel_for("public"), "hammerwork.public");
-        let long = channel_for(&"s".repeat(80));
-        assert!(long.len() <= 63);
-        assert_eq!(long, channel_for(&"s".repeat(80)));
-        assert_ne!(long, channel_for(&"t".repeat(80)));
-    }
-}
-
 /// LISTEN on the storage's channel; each notification's payload is a queue name.
 struct PgWakeups {
     listener: PgListener,
@@ -911,5 +911,19 @@ impl WakeupListener for PgWakeups {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channel_for;
+
+    #[test]
+    fn channel_names_fit_an_identifier() {
+        assert_eq!(channel_for("public"), "hammerwork.public");
+        let long = channel_for(&"s".repeat(80));
+        assert!(long.len() <= 63);
+        assert_eq!(long, channel_for(&"s".repeat(80)));
+        assert_ne!(long, channel_for(&"t".repeat(80)));
     }
 }

@@ -35,6 +35,8 @@ pub use handler::{HandlerError, HandlerResult, JobContext, JobHandler};
 pub use pool::{WorkerPool, WorkerPoolHandle};
 pub use worker::Worker;
 
+#[cfg(feature = "mysql")]
+pub use hammerwork_mysql::MySqlStorage;
 #[cfg(feature = "postgres")]
 pub use hammerwork_postgres::PostgresStorage;
 #[cfg(feature = "sqlite")]

@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -58,13 +59,23 @@ impl<S: Storage + Clone> WorkerPool<S> {
     /// Starts every worker on the current Tokio runtime.
     pub fn start(self) -> WorkerPoolHandle {
         let (tx, rx) = watch::channel(false);
+        // Every worker task holds the sender too: dropping the handle must
+        // leave the workers running, not close the channel under them.
+        let tx = Arc::new(tx);
         let tasks = self
             .workers
             .into_iter()
             .map(|worker| {
                 let span = tracing::info_span!("hammerwork.worker", queue = %worker.queue);
+                let keep_open = tx.clone();
                 let run = worker.run(rx.clone(), self.shutdown_timeout);
-                tokio::spawn(tracing::Instrument::instrument(run, span))
+                tokio::spawn(tracing::Instrument::instrument(
+                    async move {
+                        run.await;
+                        drop(keep_open);
+                    },
+                    span,
+                ))
             })
             .collect();
         WorkerPoolHandle {
@@ -74,10 +85,10 @@ impl<S: Storage + Clone> WorkerPool<S> {
     }
 }
 
-/// A running pool. Dropping it leaves the workers running; call
-/// [`shutdown`](Self::shutdown) to stop them cleanly.
+/// A running pool. Dropping it leaves the workers running (for the life of the
+/// runtime); call [`shutdown`](Self::shutdown) to stop them cleanly.
 pub struct WorkerPoolHandle {
-    shutdown: watch::Sender<bool>,
+    shutdown: Arc<watch::Sender<bool>>,
     tasks: Vec<JoinHandle<()>>,
 }
 

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::FutureExt;
-use hammerwork_api::{ClaimParams, Job, JobId, Lease, Outcome, Settlement, Storage, WakeupScope};
+use hammerwork_api::{
+    ClaimParams, Error, Job, JobId, Lease, Outcome, Settlement, Storage, WakeupScope,
+};
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
@@ -53,25 +55,43 @@ pub struct Worker<S: Storage + Clone> {
     poll_interval: Option<Duration>,
     lease_duration: Duration,
     rescue_interval: Duration,
+    shutdown_timeout: Duration,
 }
 
 impl<S: Storage + Clone> Worker<S> {
     /// A worker for `queue` on `storage`, running `handler` for each job.
     ///
     /// Defaults: 16 jobs at once, claims of up to 4x that, a 30 s lease
-    /// renewed every 10 s, expired leases rescued every 15 s, and an idle
-    /// re-poll of at most 1 s on a backend that pushes wakeups (100 ms otherwise).
+    /// renewed every 10 s, expired leases rescued every 15 s, an idle re-poll
+    /// of at most 1 s on a backend that pushes wakeups (100 ms otherwise), and
+    /// 30 s for running jobs to finish at shutdown.
+    ///
+    /// # Panics
+    /// When `queue` is empty (no job can be enqueued to it).
     pub fn new(storage: S, queue: impl Into<String>, handler: impl JobHandler) -> Self {
+        let queue = queue.into();
+        assert!(
+            !queue.trim().is_empty(),
+            "Worker::new: the queue name is empty"
+        );
         Worker {
             storage,
-            queue: queue.into(),
+            queue,
             handler: Arc::new(handler),
             concurrency: 16,
             batch_size: None,
             poll_interval: None,
             lease_duration: Duration::from_secs(30),
             rescue_interval: Duration::from_secs(15),
+            shutdown_timeout: Duration::from_secs(30),
         }
+    }
+
+    /// How long [`start`](Self::start)'s shutdown waits for running jobs before
+    /// giving them back (in a [`WorkerPool`], the pool's setting applies).
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
     }
 
     /// Runs at most `n` jobs at once (at least 1).
@@ -110,7 +130,11 @@ impl<S: Storage + Clone> Worker<S> {
 
     /// Starts this worker alone; see [`WorkerPool`] to run several.
     pub fn start(self) -> WorkerPoolHandle {
-        WorkerPool::new().add_worker(self).start()
+        let grace = self.shutdown_timeout;
+        WorkerPool::new()
+            .with_shutdown_timeout(grace)
+            .add_worker(self)
+            .start()
     }
 
     fn batch_size(&self) -> u32 {
@@ -348,6 +372,13 @@ async fn complete_loop<S: Storage>(
         loop {
             match storage.settle_jobs(&batch, Utc::now()).await {
                 Ok(_) => break,
+                // A result the database refuses (e.g. JSON it cannot store)
+                // must not hold back the rest of the batch: settle one by one,
+                // failing the job whose result cannot be stored.
+                Err(Error::InvalidPayload(_)) => {
+                    settle_one_by_one(&storage, &batch).await;
+                    break;
+                }
                 // Shutting down with the database unreachable: stop trying. The
                 // leases expire and the jobs are rescued and run again.
                 Err(err) if rx.is_closed() && tries >= SHUTDOWN_SETTLE_TRIES => {
@@ -365,6 +396,29 @@ async fn complete_loop<S: Storage>(
         let mut held = leases.lock().expect("lease map poisoned");
         for settlement in batch.drain(..) {
             held.remove(&settlement.lease.id);
+        }
+    }
+}
+
+/// Settles each outcome on its own; an outcome whose result the database
+/// refuses becomes a permanent failure naming why. Other errors are logged:
+/// those jobs are rescued when their leases expire.
+async fn settle_one_by_one<S: Storage>(storage: &S, batch: &[Settlement]) {
+    for settlement in batch {
+        let mut result = storage
+            .settle_jobs(std::slice::from_ref(settlement), Utc::now())
+            .await;
+        if let Err(Error::InvalidPayload(why)) = &result {
+            let failed = Outcome::Failed {
+                error: format!("the job's result could not be stored: {why}"),
+                retry_at: None,
+            };
+            result = storage
+                .settle_jobs(&[Settlement::new(settlement.lease, failed)], Utc::now())
+                .await;
+        }
+        if let Err(err) = result {
+            tracing::error!(job = %settlement.lease.id, error = %err, "could not write the job's outcome; it will be rescued when its lease expires");
         }
     }
 }

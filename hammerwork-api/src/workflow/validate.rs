@@ -143,7 +143,7 @@ mod tests {
             other => panic!("expected missing dependency, got {other:?}"),
         }
         assert!(
-            validate_graph(&[j.clone()], |id| id == ghost).is_ok(),
+            validate_graph(std::slice::from_ref(&j), |id| id == ghost).is_ok(),
             "a stored dependency is fine"
         );
         assert_eq!(external_dependencies(&[j]), vec![ghost]);

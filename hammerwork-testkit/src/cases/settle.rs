@@ -189,7 +189,8 @@ pub async fn settle_ignores_stale_attempt<S: Storage>(storage: S) {
 }
 
 /// A job given back before it started is claimable at once with its attempt
-/// not counted; one given back after starting keeps the attempt.
+/// not counted; one given back after starting keeps the attempt, and one
+/// interrupted on its last allowed attempt is `Dead`.
 pub async fn settle_give_back_unstarted_is_not_counted<S: Storage>(storage: S) {
     storage
         .enqueue_many(vec![

@@ -243,3 +243,25 @@ pub async fn worker_heartbeat_keeps_long_job_leased<S: Storage + Clone>(storage:
         "the job was rescued while its worker was alive"
     );
 }
+
+/// Dropping a pool's handle leaves its workers running: jobs enqueued later
+/// are still processed.
+pub async fn worker_keeps_running_when_handle_dropped<S: Storage + Clone>(storage: S) {
+    let handle = Worker::new(storage.clone(), "dropped_handle", |_: JobContext| async {
+        Ok(Some(json!("still running")))
+    })
+    .with_poll_interval(Duration::from_millis(20))
+    .start();
+    drop(handle);
+    let job = Job::new("dropped_handle", json!({}));
+    storage.enqueue(job.clone()).await.unwrap();
+    let done = wait_for(
+        "the job to complete after the handle was dropped",
+        || async {
+            let job = job_status(&storage, job.id).await;
+            (job.status == JobStatus::Completed).then_some(job)
+        },
+    )
+    .await;
+    assert_eq!(done.result, Some(json!("still running")));
+}

@@ -1,0 +1,2 @@
+-- Params: id.
+SELECT * FROM hammerwork_jobs WHERE id = ?

@@ -1,0 +1,174 @@
+//! Bulk enqueue as multi-row INSERTs.
+//!
+//! A statement holds a power-of-two number of rows, at most
+//! [`MAX_CHUNK_ROWS`]: every batch size is then served by at most ten distinct
+//! statements, which sqlx prepares once per connection and caches, instead of
+//! one prepared statement per batch size (each a server-side allocation
+//! proportional to its placeholders). A chunk is also kept under
+//! [`MAX_CHUNK_BYTES`] so it fits `max_allowed_packet` (16 MiB by default on
+//! MariaDB, 64 MiB on MySQL 8) whatever the payload sizes.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use hammerwork_api::{Error, Job, JobId, Result};
+use sqlx::MySqlConnection;
+
+/// Rows in the largest INSERT: 512 rows x 11 parameters = 5,632 placeholders,
+/// far below MySQL's 65,535.
+const MAX_CHUNK_ROWS: usize = 512;
+
+/// Estimated bytes above which a chunk is split further.
+const MAX_CHUNK_BYTES: usize = 4 << 20;
+
+/// Bytes a row costs besides its strings (id, numbers, timestamps, framing).
+const ROW_OVERHEAD: usize = 96;
+
+/// A job with its JSON columns serialised once.
+pub(crate) struct EncodedJob<'a> {
+    job: &'a Job,
+    payload: String,
+    retry_policy: Option<String>,
+}
+
+impl EncodedJob<'_> {
+    /// The job's id.
+    pub(crate) fn id(&self) -> JobId {
+        self.job.id
+    }
+
+    fn estimated_size(&self) -> usize {
+        ROW_OVERHEAD
+            + self.job.queue_name.len()
+            + self.payload.len()
+            + self.retry_policy.as_ref().map_or(0, String::len)
+            + self.job.trace_id.as_ref().map_or(0, String::len)
+            + self.job.correlation_id.as_ref().map_or(0, String::len)
+    }
+}
+
+/// Serialises the JSON columns of `jobs`.
+pub(crate) fn encode(jobs: &[Job]) -> Result<Vec<EncodedJob<'_>>> {
+    let invalid = |e: serde_json::Error| Error::InvalidPayload(e.to_string());
+    jobs.iter()
+        .map(|job| {
+            Ok(EncodedJob {
+                job,
+                payload: serde_json::to_string(&job.payload).map_err(invalid)?,
+                retry_policy: job
+                    .retry_policy
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(invalid)?,
+            })
+        })
+        .collect()
+}
+
+/// Splits `jobs` into consecutive chunks of a power-of-two length of at most
+/// [`MAX_CHUNK_ROWS`] rows and (unless a single row is larger) at most
+/// [`MAX_CHUNK_BYTES`] estimated bytes.
+pub(crate) fn plan_chunks(jobs: &[EncodedJob<'_>]) -> Vec<Range<usize>> {
+    let sizes: Vec<usize> = jobs.iter().map(EncodedJob::estimated_size).collect();
+    plan_sizes(&sizes)
+}
+
+fn plan_sizes(sizes: &[usize]) -> Vec<Range<usize>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < sizes.len() {
+        let remaining = sizes.len() - start;
+        let mut rows = prev_power_of_two(remaining.min(MAX_CHUNK_ROWS));
+        while rows > 1 && sizes[start..start + rows].iter().sum::<usize>() > MAX_CHUNK_BYTES {
+            rows /= 2;
+        }
+        chunks.push(start..start + rows);
+        start += rows;
+    }
+    chunks
+}
+
+fn prev_power_of_two(n: usize) -> usize {
+    debug_assert!(n > 0);
+    1 << n.ilog2()
+}
+
+/// The INSERT statement for `rows` rows (a power of two up to
+/// [`MAX_CHUNK_ROWS`]), built once per process.
+fn insert_sql(rows: usize) -> &'static str {
+    static SQL: OnceLock<Vec<String>> = OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        let head = include_str!("../queries/enqueue_jobs.sql").trim_end();
+        let row = include_str!("../queries/enqueue_jobs_row.sql").trim();
+        (0..=MAX_CHUNK_ROWS.ilog2())
+            .map(|k| format!("{head}\n{}", vec![row; 1 << k].join(",\n")))
+            .collect()
+    });
+    debug_assert!(rows.is_power_of_two() && rows <= MAX_CHUNK_ROWS);
+    &all[rows.ilog2() as usize]
+}
+
+/// Inserts one chunk (as planned by [`plan_chunks`]) in one statement.
+pub(crate) async fn insert_chunk(
+    conn: &mut MySqlConnection,
+    chunk: &[EncodedJob<'_>],
+) -> std::result::Result<(), sqlx::Error> {
+    let mut query = sqlx::query(insert_sql(chunk.len()));
+    for encoded in chunk {
+        let job = encoded.job;
+        query = query
+            .bind(job.id.0)
+            .bind(job.queue_name.as_bytes())
+            .bind(encoded.payload.as_str())
+            .bind(job.priority.as_i16())
+            .bind(job.max_attempts)
+            .bind(job.created_at)
+            .bind(job.scheduled_at)
+            .bind(
+                job.timeout
+                    .map(|t| t.as_millis().min(i64::MAX as u128) as i64),
+            )
+            .bind(encoded.retry_policy.as_deref())
+            .bind(job.trace_id.as_deref())
+            .bind(job.correlation_id.as_deref());
+    }
+    query.execute(conn).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lens(chunks: &[Range<usize>]) -> Vec<usize> {
+        chunks.iter().map(ExactSizeIterator::len).collect()
+    }
+
+    #[test]
+    fn chunks_are_powers_of_two_covering_everything() {
+        assert!(plan_sizes(&[]).is_empty());
+        assert_eq!(lens(&plan_sizes(&[10; 1])), [1]);
+        assert_eq!(lens(&plan_sizes(&[10; 1000])), [512, 256, 128, 64, 32, 8]);
+        assert_eq!(lens(&plan_sizes(&[10; 1100])), [512, 512, 64, 8, 4]);
+        let chunks = plan_sizes(&[10; 1100]);
+        assert_eq!(chunks.first().unwrap().start, 0);
+        assert_eq!(chunks.last().unwrap().end, 1100);
+        assert!(chunks.windows(2).all(|w| w[0].end == w[1].start));
+    }
+
+    #[test]
+    fn large_rows_make_smaller_chunks() {
+        let big = MAX_CHUNK_BYTES / 3;
+        assert_eq!(lens(&plan_sizes(&[big; 5])), [2, 2, 1]);
+        // A row larger than the budget still goes, alone.
+        assert_eq!(lens(&plan_sizes(&[MAX_CHUNK_BYTES * 2, 1])), [1, 1]);
+    }
+
+    #[test]
+    fn insert_sql_has_one_tuple_per_row() {
+        for rows in [1, 2, 64, MAX_CHUNK_ROWS] {
+            assert_eq!(insert_sql(rows).matches("'pending'").count(), rows);
+            assert_eq!(insert_sql(rows).matches('?').count(), rows * 11);
+        }
+    }
+}

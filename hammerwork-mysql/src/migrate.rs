@@ -1,0 +1,127 @@
+use chrono::Utc;
+use hammerwork_api::{Error, Result};
+use sqlx::{Executor, MySqlConnection, MySqlPool};
+
+use crate::map_err::map_err;
+use crate::row::text;
+
+/// Embedded migrations: (version, name, SQL). Append only; never edit one
+/// that has shipped.
+///
+/// MySQL commits each DDL statement as it runs, so a migration cannot be
+/// rolled back: a crash between its statements and its record in
+/// `hammerwork_migrations` would run it again. Every migration must therefore
+/// be safe to re-run (`CREATE TABLE IF NOT EXISTS`, and on MySQL 8, which has
+/// no `ADD COLUMN IF NOT EXISTS`, one change per migration).
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "jobs", include_str!("../migrations/0001_jobs.sql"))];
+
+/// Longest wait for another process's migration to finish, in seconds.
+const LOCK_TIMEOUT_SECS: i64 = 300;
+
+/// Applies every migration not yet recorded in `hammerwork_migrations`.
+///
+/// Concurrent migrators (any process) are serialised with a named lock,
+/// `GET_LOCK`, scoped to the connection's database. The lock belongs to the
+/// session, so the connection is closed rather than returned to the pool:
+/// however this future ends (even dropped mid-way), the lock goes with it.
+pub(crate) async fn migrate(pool: &MySqlPool) -> Result<()> {
+    let mut pooled = pool.acquire().await.map_err(map_err)?;
+    pooled.close_on_drop();
+    // Plain `&mut MySqlConnection` from here on: executing on `&mut *pooled`
+    // directly makes the future fail the `Send` check of `tokio::spawn`.
+    let conn: &mut MySqlConnection = &mut pooled;
+    let row = sqlx::query("SELECT DATABASE() AS name")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let database = text(&row, "name")?.ok_or_else(|| {
+        Error::Config("the MySQL connection has no default database; name one in the URL".into())
+    })?;
+    let lock = lock_name(&database);
+    let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+        .bind(&lock)
+        .bind(LOCK_TIMEOUT_SECS)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    if locked != Some(1) {
+        return Err(Error::Config(format!(
+            "timed out after {LOCK_TIMEOUT_SECS} s waiting for lock {lock:?} \
+             held by another hammerwork migration"
+        )));
+    }
+    let applied = apply(conn).await;
+    let released = sqlx::query("SELECT RELEASE_LOCK(?)")
+        .bind(&lock)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err);
+    applied.and(released.map(drop))
+}
+
+async fn apply(conn: &mut MySqlConnection) -> Result<()> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS hammerwork_migrations (
+            version    BIGINT       NOT NULL PRIMARY KEY,
+            name       VARCHAR(255) NOT NULL,
+            applied_at DATETIME(6)  NOT NULL
+        ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4",
+    )
+    .await
+    .map_err(map_err)?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM hammerwork_migrations")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    for &(version, name, sql) in MIGRATIONS {
+        if applied.contains(&version) {
+            continue;
+        }
+        tracing::info!(version, name, "applying hammerwork migration");
+        // Without bind parameters sqlx uses the text protocol, which runs a
+        // file of several statements.
+        conn.execute(sql).await.map_err(|e| Error::Migration {
+            version,
+            source: Box::new(e),
+        })?;
+        sqlx::query(
+            "INSERT INTO hammerwork_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        )
+        .bind(version)
+        .bind(name)
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// The `GET_LOCK` name for migrating `database`. MySQL caps lock names at 64
+/// characters: a long database name is replaced by a stable hash of it.
+fn lock_name(database: &str) -> String {
+    let name = format!("hammerwork.migrate.{database}");
+    if name.len() <= 64 {
+        return name;
+    }
+    // FNV-1a: stable across processes and releases, unlike std's hasher.
+    let hash = database.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("hammerwork.migrate.{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_name;
+
+    #[test]
+    fn lock_names_fit_mysql_limit() {
+        assert_eq!(lock_name("app"), "hammerwork.migrate.app");
+        let long = lock_name(&"d".repeat(64));
+        assert!(long.len() <= 64);
+        assert_eq!(long, lock_name(&"d".repeat(64)));
+        assert_ne!(long, lock_name(&"e".repeat(64)));
+    }
+}

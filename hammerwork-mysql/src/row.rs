@@ -1,0 +1,64 @@
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hammerwork_api::{Error, Job, JobId, JobPriority, Result};
+use serde_json::Value;
+use sqlx::mysql::MySqlRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+/// Builds a [`Job`] from a `hammerwork_jobs` row (`SELECT *`).
+pub(crate) fn job_from_row(row: &MySqlRow) -> Result<Job> {
+    let get_err = |e: sqlx::Error| Error::backend(e);
+    let timeout_ms: Option<i64> = row.try_get("timeout_ms").map_err(get_err)?;
+
+    let mut job = Job::new(
+        required_text(row, "queue_name")?,
+        parse_json(&required_text(row, "payload")?)?,
+    );
+    job.id = JobId(row.try_get::<Uuid, _>("id").map_err(get_err)?);
+    job.status = required_text(row, "status")?.parse()?;
+    job.priority = JobPriority::from_i16(row.try_get("priority").map_err(get_err)?);
+    job.attempts = row.try_get("attempts").map_err(get_err)?;
+    job.max_attempts = row.try_get("max_attempts").map_err(get_err)?;
+    job.created_at = row
+        .try_get::<DateTime<Utc>, _>("created_at")
+        .map_err(get_err)?;
+    job.scheduled_at = row.try_get("scheduled_at").map_err(get_err)?;
+    job.started_at = row.try_get("started_at").map_err(get_err)?;
+    job.completed_at = row.try_get("completed_at").map_err(get_err)?;
+    job.failed_at = row.try_get("failed_at").map_err(get_err)?;
+    job.lease_expires_at = row.try_get("lease_expires_at").map_err(get_err)?;
+    job.timeout = timeout_ms.map(|ms| Duration::from_millis(ms.max(0) as u64));
+    job.error_message = text(row, "error_message")?;
+    job.result = json(row, "result")?;
+    job.retry_policy = json(row, "retry_policy")?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(Error::backend)?;
+    job.trace_id = text(row, "trace_id")?;
+    job.correlation_id = text(row, "correlation_id")?;
+    Ok(job)
+}
+
+/// A NOT NULL text column; see [`text`].
+pub(crate) fn required_text(row: &MySqlRow, column: &str) -> Result<String> {
+    row.try_get_unchecked(column).map_err(Error::backend)
+}
+
+/// A text column, read without sqlx's type check: the server flags columns
+/// with a binary collation (and our VARBINARY queue names) as binary, which
+/// sqlx refuses to decode as `String` although the bytes are UTF-8 we wrote.
+pub(crate) fn text(row: &MySqlRow, column: &str) -> Result<Option<String>> {
+    row.try_get_unchecked(column).map_err(Error::backend)
+}
+
+/// A JSON column, read as text: MySQL sends its JSON type and MariaDB a
+/// LONGTEXT, and both hold JSON text.
+fn json(row: &MySqlRow, column: &str) -> Result<Option<Value>> {
+    text(row, column)?.as_deref().map(parse_json).transpose()
+}
+
+fn parse_json(text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(Error::backend)
+}

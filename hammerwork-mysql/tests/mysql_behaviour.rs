@@ -1,0 +1,214 @@
+//! What the conformance suite cannot see: MySQL-specific promises of
+//! `MySqlStorage` (migrations, the caller's transactions, query plans).
+
+use std::time::Duration;
+
+use hammerwork_api::{Error, Job, ListJobsParams, Storage, StorageExt};
+use hammerwork_mysql::MySqlStorage;
+use hammerwork_testkit::provision::{mysql_url, unique_name};
+use serde_json::{json, Value};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::Row;
+
+/// A fresh database with a storage on it (not yet migrated); `finish` drops it.
+struct Db {
+    storage: MySqlStorage,
+    admin: MySqlPool,
+    name: String,
+}
+
+impl Db {
+    async fn new(test: &str) -> Db {
+        let url = mysql_url();
+        let name = unique_name(test);
+        let admin = MySqlPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .expect("connect to HAMMERWORK_MYSQL_URL");
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        eprintln!("test database {name}");
+        let options: MySqlConnectOptions = url.parse().expect("valid mysql URL");
+        let pool = MySqlPoolOptions::new()
+            .max_connections(12)
+            .connect_with(options.database(&name))
+            .await
+            .expect("connect test pool");
+        let storage = MySqlStorage::from_pool(pool).await.expect("storage");
+        Db {
+            storage,
+            admin,
+            name,
+        }
+    }
+
+    async fn migrated(test: &str) -> Db {
+        let db = Db::new(test).await;
+        db.storage.migrate().await.expect("migrate");
+        db
+    }
+
+    async fn finish(self) {
+        self.storage.pool().close().await;
+        sqlx::raw_sql(&format!("DROP DATABASE {}", self.name))
+            .execute(&self.admin)
+            .await
+            .expect("drop database");
+    }
+}
+
+/// Migrators racing on one database take turns, record each migration once,
+/// and never touch sqlx's `_sqlx_migrations`; running again changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_concurrently_and_idempotently() {
+    let db = Db::new("migrate_concurrently").await;
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let storage = db.storage.clone();
+            tokio::spawn(async move { storage.migrate().await })
+        })
+        .collect();
+    for racer in racers {
+        racer.await.unwrap().expect("concurrent migrate");
+    }
+    db.storage.migrate().await.expect("migrate again");
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM hammerwork_migrations")
+        .fetch_all(db.storage.pool())
+        .await
+        .unwrap();
+    assert_eq!(versions, [1]);
+    let sqlx_table: Option<String> = sqlx::query_scalar(
+        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+         WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
+    )
+    .fetch_optional(db.storage.pool())
+    .await
+    .unwrap();
+    assert_eq!(sqlx_table, None);
+    db.finish().await;
+}
+
+/// Jobs enqueued in the caller's transaction exist only if it commits, and
+/// `notify_enqueued` wakes this process's listeners afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueue_jobs_in_follows_the_callers_transaction() {
+    let db = Db::migrated("enqueue_in_tx").await;
+    let storage = &db.storage;
+
+    let rolled_back = [Job::new("tx", json!("rolled back"))];
+    let mut tx = storage.pool().begin().await.unwrap();
+    storage
+        .enqueue_jobs_in(&mut tx, &rolled_back)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(storage.get_job(rolled_back[0].id).await.unwrap().is_none());
+
+    let mut listener = storage.listen().await.unwrap().expect("a listener");
+    // More than one INSERT statement's worth, in one transaction.
+    let committed: Vec<Job> = (0..700).map(|i| Job::new("tx", json!(i))).collect();
+    // In a spawned task: the future is `Send`.
+    let spawned = {
+        let (storage, committed) = (storage.clone(), committed.clone());
+        tokio::spawn(async move {
+            let mut tx = storage.pool().begin().await.unwrap();
+            let ids = storage.enqueue_jobs_in(&mut tx, &committed).await.unwrap();
+            tx.commit().await.unwrap();
+            storage.notify_enqueued(&committed);
+            ids
+        })
+    };
+    assert_eq!(spawned.await.unwrap().len(), 700);
+    let woke = tokio::time::timeout(Duration::from_secs(10), listener.recv()).await;
+    assert_eq!(woke, Ok(Some("tx".to_string())));
+    assert_eq!(storage.queue_counts("tx").await.unwrap().pending, 700);
+    db.finish().await;
+}
+
+/// A duplicate id in the last INSERT of a multi-statement batch fails the
+/// whole batch, naming the id, and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueue_duplicate_in_a_later_chunk_writes_nothing() {
+    let db = Db::migrated("enqueue_dup_chunk").await;
+    let storage = &db.storage;
+    let existing = Job::new("dup", json!("first"));
+    storage.enqueue(existing.clone()).await.unwrap();
+    let mut batch: Vec<Job> = (0..1_300).map(|i| Job::new("dup", json!(i))).collect();
+    batch.push(existing.clone());
+    let result = storage.enqueue_many(batch).await;
+    assert!(
+        matches!(&result, Err(Error::DuplicateJob { id }) if *id == existing.id),
+        "{result:?}"
+    );
+    assert_eq!(storage.queue_counts("dup").await.unwrap().total(), 1);
+    db.finish().await;
+}
+
+/// Queue names are compared byte for byte: case and trailing spaces matter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_names_compare_byte_for_byte() {
+    let db = Db::migrated("queue_bytes").await;
+    let storage = &db.storage;
+    for queue in ["mail", "Mail", "mail ", "mäil"] {
+        storage
+            .enqueue(Job::new(queue, json!(queue)))
+            .await
+            .unwrap();
+    }
+    for queue in ["mail", "Mail", "mail ", "mäil"] {
+        assert_eq!(
+            storage.queue_counts(queue).await.unwrap().pending,
+            1,
+            "{queue:?}"
+        );
+        let listed = storage
+            .list_jobs(ListJobsParams::new().queue(queue))
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1, "{queue:?}");
+        assert_eq!(listed[0].queue_name, queue);
+    }
+    db.finish().await;
+}
+
+/// A payload the server cannot store as JSON (MariaDB's JSON_VALID rejects
+/// 32 levels of nesting, MySQL 100) is `InvalidPayload`, not a backend error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unstorable_json_is_invalid_payload() {
+    let db = Db::migrated("deep_json").await;
+    let deep = (0..120).fold(json!(1), |inner, _| Value::Array(vec![inner]));
+    let result = db.storage.enqueue(Job::new("deep", deep)).await;
+    assert!(
+        matches!(result, Err(Error::InvalidPayload(_))),
+        "{result:?}"
+    );
+    db.finish().await;
+}
+
+/// The claim walks the ready index in claim order: no filesort, which under
+/// FOR UPDATE would lock every ready job and serialise claimers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claim_reads_the_ready_index_in_order() {
+    let db = Db::migrated("claim_plan").await;
+    let jobs: Vec<Job> = (0..200).map(|i| Job::new("plan", json!(i))).collect();
+    db.storage.enqueue_many(jobs).await.unwrap();
+    let claim = include_str!("../queries/claim_jobs.sql");
+    let plan = sqlx::query(&format!("EXPLAIN {claim}"))
+        .bind("plan".as_bytes())
+        .bind(chrono::Utc::now())
+        .bind(10_u32)
+        .fetch_one(db.storage.pool())
+        .await
+        .unwrap();
+    let key: Option<String> = plan.try_get_unchecked("key").unwrap();
+    let extra: Option<String> = plan.try_get_unchecked("Extra").unwrap();
+    assert_eq!(key.as_deref(), Some("hammerwork_jobs_ready"));
+    assert!(
+        !extra.unwrap_or_default().contains("filesort"),
+        "the claim sorts instead of reading the index in order"
+    );
+    db.finish().await;
+}
