@@ -10,3 +10,4 @@ SET status = CASE WHEN t.started AND j.attempts >= j.max_attempts THEN 'dead' EL
     lease_expires_at = NULL
 FROM UNNEST($1::uuid[], $2::int[], $4::bool[]) AS t(id, attempt, started)
 WHERE j.id = t.id AND j.attempts = t.attempt AND j.status = 'running'
+RETURNING j.id, j.status, j.workflow_id

@@ -674,15 +674,16 @@ impl Storage for PostgresStorage {
             finished.add_rows(&rows)?;
         }
         if !b.given_back.ids.is_empty() {
-            changed += sqlx::query(include_str!("../queries/settle_jobs_given_back.sql"))
+            let rows = sqlx::query(include_str!("../queries/settle_jobs_given_back.sql"))
                 .bind(&b.given_back.ids)
                 .bind(&b.given_back.attempts)
                 .bind(now)
                 .bind(&b.given_back.extra)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(map_err)?
-                .rows_affected();
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
         }
         follow_dependents(&mut tx, &self.channel, finished, now).await?;
         tx.commit().await.map_err(map_err)?;
