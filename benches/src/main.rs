@@ -9,17 +9,21 @@
 //! Each run works in a fresh schema (`hammerwork_bench`) so figures do not
 //! depend on earlier runs, and prints one JSON object per line.
 
+#[cfg(feature = "mysql")]
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use hammerwork::{
-    HandlerResult, Job, JobContext, MySqlStorage, PostgresStorage, SqliteStorage, Storage,
-    StorageExt, Worker,
-};
+use hammerwork::workflow::{JobGroup, WorkflowStatus};
+#[cfg(feature = "mysql")]
+use hammerwork::MySqlStorage;
+#[cfg(feature = "sqlite")]
+use hammerwork::SqliteStorage;
+use hammerwork::{HandlerResult, Job, JobContext, PostgresStorage, Storage, StorageExt, Worker};
 use serde_json::json;
+#[cfg(feature = "mysql")]
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::{mpsc, Notify};
@@ -54,6 +58,25 @@ enum Bench {
         #[arg(long, default_value_t = 1)]
         rounds: usize,
     },
+    /// Workflow root -> K parallel no-op children -> one aggregate; time from
+    /// enqueue_workflow until the aggregate completed (2K edges).
+    FanIn {
+        /// Parallel children.
+        #[arg(long, default_value_t = 1_000)]
+        width: usize,
+        /// Concurrent handlers.
+        #[arg(long, default_value_t = 16)]
+        workers: usize,
+    },
+    /// A chain of L jobs, each depending on the previous one.
+    Chain {
+        /// Jobs in the chain.
+        #[arg(long, default_value_t = 1_000)]
+        length: usize,
+        /// Concurrent handlers.
+        #[arg(long, default_value_t = 16)]
+        workers: usize,
+    },
     /// Idle worker; enqueue one job at a time and time enqueue-to-handler-start.
     Latency {
         /// Jobs to time.
@@ -75,9 +98,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if url.starts_with("postgres") {
         run(cli.bench, "postgres", postgres(&url).await?).await
     } else if url.starts_with("mysql") || url.starts_with("mariadb") {
-        run(cli.bench, "mysql", mysql(&url).await?).await
+        #[cfg(feature = "mysql")]
+        return run(cli.bench, "mysql", mysql(&url).await?).await;
+        #[cfg(not(feature = "mysql"))]
+        return Err("built without the `mysql` feature".into());
     } else if url.starts_with("sqlite") {
-        run(cli.bench, "sqlite", sqlite().await?).await
+        #[cfg(feature = "sqlite")]
+        return run(cli.bench, "sqlite", sqlite().await?).await;
+        #[cfg(not(feature = "sqlite"))]
+        return Err("built without the `sqlite` feature".into());
     } else {
         Err(format!("unsupported DATABASE_URL scheme: {url}").into())
     }
@@ -104,6 +133,36 @@ async fn run<S: Storage + Clone>(
                 println!("{line}");
             }
         }
+        Bench::FanIn { width, workers } => {
+            let root = Job::new(QUEUE, json!("root"));
+            let children: Vec<Job> = (0..width).map(|i| Job::new(QUEUE, json!(i)).depends_on(&root.id)).collect();
+            let group = JobGroup::new("fan_in_bench")
+                .add_job(root)
+                .add_parallel_jobs(children)
+                .then(Job::new(QUEUE, json!("aggregate")));
+            let total_s = run_workflow(&storage, group, workers).await?;
+            println!(
+                "{}",
+                json!({
+                    "bench": "fan-in", "backend": backend, "width": width, "workers": workers,
+                    "total_s": round(total_s), "per_edge_us": round(total_s * 1e6 / (2 * width) as f64),
+                })
+            );
+        }
+        Bench::Chain { length, workers } => {
+            let mut group = JobGroup::new("chain_bench").add_job(Job::new(QUEUE, json!(0)));
+            for i in 1..length {
+                group = group.then(Job::new(QUEUE, json!(i)));
+            }
+            let total_s = run_workflow(&storage, group, workers).await?;
+            println!(
+                "{}",
+                json!({
+                    "bench": "chain", "backend": backend, "length": length, "workers": workers,
+                    "total_s": round(total_s), "per_step_ms": round(total_s * 1e3 / length as f64),
+                })
+            );
+        }
         Bench::Latency {
             samples,
             interval_ms,
@@ -113,6 +172,7 @@ async fn run<S: Storage + Clone>(
 }
 
 /// A storage in a freshly created `hammerwork_bench` database.
+#[cfg(feature = "mysql")]
 async fn mysql(url: &str) -> Result<MySqlStorage, Box<dyn std::error::Error>> {
     let admin = MySqlPoolOptions::new()
         .max_connections(1)
@@ -135,6 +195,7 @@ async fn mysql(url: &str) -> Result<MySqlStorage, Box<dyn std::error::Error>> {
 }
 
 /// A storage on a fresh SQLite file in the temp directory.
+#[cfg(feature = "sqlite")]
 async fn sqlite() -> Result<SqliteStorage, Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join("hammerwork_bench.db");
     for suffix in ["", "-wal", "-shm"] {
@@ -256,6 +317,30 @@ async fn latency<S: Storage + Clone>(
         "p99_ms": round(pct(0.99)),
         "max_ms": round(pct(1.0)),
     }))
+}
+
+/// Enqueues `group` and runs it with a no-op worker until the workflow is
+/// finished; returns the seconds from the enqueue call to its completion.
+async fn run_workflow<S: Storage + Clone>(
+    storage: &S,
+    group: JobGroup,
+    workers: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let running = Worker::new(storage.clone(), QUEUE, |_: JobContext| async { HandlerResult::Ok(None) })
+        .with_concurrency(workers)
+        .start();
+    let started = Instant::now();
+    let id = storage.enqueue_workflow(group).await?;
+    loop {
+        match storage.get_workflow_status(id).await? {
+            WorkflowStatus::Running => tokio::time::sleep(Duration::from_millis(1)).await,
+            WorkflowStatus::Completed => break,
+            other => return Err(format!("workflow ended {other:?}").into()),
+        }
+    }
+    let total = started.elapsed().as_secs_f64();
+    running.shutdown().await;
+    Ok(total)
 }
 
 fn round(x: f64) -> f64 {

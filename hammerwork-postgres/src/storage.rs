@@ -339,11 +339,29 @@ async fn follow_dependents(
     let mut wake: HashSet<String> = HashSet::new();
     let mut skipped: Vec<Uuid> = Vec::new();
     if !finished.completed.is_empty() {
-        let rows = sqlx::query(include_str!("../queries/release_dependents.sql"))
+        let edges = sqlx::query(include_str!("../queries/find_dependents.sql"))
             .bind(&finished.completed)
             .fetch_all(&mut *conn)
             .await
             .map_err(map_err)?;
+        let mut dependents = Vec::with_capacity(edges.len());
+        let mut counts = Vec::with_capacity(edges.len());
+        for edge in &edges {
+            dependents.push(edge.try_get::<Uuid, _>("job_id").map_err(Error::backend)?);
+            counts.push(edge.try_get::<i32, _>("n").map_err(Error::backend)?);
+        }
+        // Two statements, not one join: with the edge counts as a literal
+        // list the planner updates dependents by primary key, never by a scan.
+        let rows = if dependents.is_empty() {
+            Vec::new()
+        } else {
+            sqlx::query(include_str!("../queries/release_dependents.sql"))
+                .bind(&dependents)
+                .bind(&counts)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(map_err)?
+        };
         let mut conditional: Vec<(Uuid, String)> = Vec::new();
         for row in &rows {
             let pending: i32 = row.try_get("pending_dependencies").map_err(Error::backend)?;

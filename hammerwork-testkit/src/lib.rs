@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
             worker_rescues_job_of_crashed_worker,
             worker_heartbeat_keeps_long_job_leased,
             worker_keeps_running_when_handle_dropped,
+            worker_fan_in_reads_parent_results,
             dependency_chain_runs_in_order,
             dependency_fan_out_fan_in,
             dependency_on_stored_jobs,

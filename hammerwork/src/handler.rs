@@ -1,8 +1,11 @@
+use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use hammerwork_api::{BoxError, Job};
+use hammerwork_api::{BoxError, Job, JobId, Result, Storage};
 use serde_json::Value;
 
 /// A handler's error: any error type converts into it with `?`.
@@ -13,12 +16,50 @@ pub type HandlerError = BoxError;
 /// after its backoff while attempts remain).
 pub type HandlerResult = Result<Option<Value>, HandlerError>;
 
-/// What a handler receives: the claimed job (read its fields through `Deref`).
-#[derive(Debug, Clone)]
+/// What a handler receives: the claimed job (read its fields through `Deref`)
+/// and access to what it depends on.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct JobContext {
     /// The job being processed.
     pub job: Job,
+    storage: Arc<dyn Storage>,
+}
+
+impl JobContext {
+    pub(crate) fn new(job: Job, storage: Arc<dyn Storage>) -> Self {
+        JobContext { job, storage }
+    }
+
+    /// The results of the jobs this one depends on, keyed by their ids (a
+    /// parent that completed without a result maps to `None`). One query,
+    /// however many parents: the fan-in step of a workflow aggregates with it.
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: hammerwork::JobContext) -> hammerwork::HandlerResult {
+    /// let total: i64 = ctx
+    ///     .parent_results()
+    ///     .await?
+    ///     .values()
+    ///     .flatten()
+    ///     .filter_map(|r| r["rows"].as_i64())
+    ///     .sum();
+    /// Ok(Some(serde_json::json!({ "rows": total })))
+    /// # }
+    /// ```
+    pub async fn parent_results(&self) -> Result<HashMap<JobId, Option<Value>>> {
+        if self.job.depends_on.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let parents = self.storage.get_jobs(&self.job.depends_on).await?;
+        Ok(parents.into_iter().map(|p| (p.id, p.result)).collect())
+    }
+}
+
+impl fmt::Debug for JobContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobContext").field("job", &self.job).finish_non_exhaustive()
+    }
 }
 
 impl Deref for JobContext {

@@ -48,6 +48,8 @@ const MIN_IDLE_DELAY: Duration = Duration::from_millis(10);
 /// ```
 pub struct Worker<S: Storage + Clone> {
     pub(crate) storage: S,
+    /// The same storage, type-erased for handlers' [`JobContext`].
+    context_storage: Arc<dyn Storage>,
     pub(crate) queue: String,
     handler: Arc<dyn JobHandler>,
     concurrency: usize,
@@ -75,6 +77,7 @@ impl<S: Storage + Clone> Worker<S> {
             "Worker::new: the queue name is empty"
         );
         Worker {
+            context_storage: Arc::new(storage.clone()),
             storage,
             queue,
             handler: Arc::new(handler),
@@ -122,7 +125,8 @@ impl<S: Storage + Clone> Worker<S> {
         self
     }
 
-    /// How often this worker looks for expired leases to rescue.
+    /// How often this worker looks for expired leases to rescue (and for
+    /// workflows past their timeout).
     pub fn with_rescue_interval(mut self, interval: Duration) -> Self {
         self.rescue_interval = interval.max(Duration::from_millis(10));
         self
@@ -304,9 +308,10 @@ impl<S: Storage + Clone> Worker<S> {
         );
         let handler = self.handler.clone();
         let settle_tx = settle_tx.clone();
+        let ctx = JobContext::new(job, self.context_storage.clone());
         let handle: AbortHandle = tasks.spawn(
             async move {
-                let outcome = run_attempt(handler.as_ref(), job).await;
+                let outcome = run_attempt(handler.as_ref(), ctx).await;
                 drop(permit);
                 let _ = settle_tx.send(Settlement::new(lease, outcome));
             }
@@ -324,10 +329,10 @@ fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> toki
 }
 
 /// Runs one attempt under its timeout, turning a panic into a failure.
-async fn run_attempt(handler: &dyn JobHandler, job: Job) -> Outcome {
-    let timeout = job.timeout;
-    let retry_source = job.clone();
-    let attempt = AssertUnwindSafe(handler.handle(JobContext { job })).catch_unwind();
+async fn run_attempt(handler: &dyn JobHandler, ctx: JobContext) -> Outcome {
+    let timeout = ctx.job.timeout;
+    let retry_source = ctx.job.clone();
+    let attempt = AssertUnwindSafe(handler.handle(ctx)).catch_unwind();
     let result = match timeout {
         Some(limit) => match tokio::time::timeout(limit, attempt).await {
             Ok(result) => result,
@@ -456,7 +461,8 @@ async fn heartbeat_loop<S: Storage>(
     }
 }
 
-/// Rescues jobs whose worker stopped heartbeating.
+/// Rescues jobs whose worker stopped heartbeating, and fails workflows past
+/// their timeout.
 async fn rescue_loop<S: Storage>(storage: S, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -469,6 +475,11 @@ async fn rescue_loop<S: Storage>(storage: S, interval: Duration, mut stop: watch
             Ok(0) => {}
             Ok(n) => tracing::info!(rescued = n, "rescued jobs with expired leases"),
             Err(err) => tracing::warn!(error = %err, "rescue failed"),
+        }
+        match storage.expire_workflows(Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "failed workflows past their timeout"),
+            Err(err) => tracing::warn!(error = %err, "expiring workflows failed"),
         }
     }
 }
