@@ -169,6 +169,20 @@ impl Job {
         }
     }
 
+    /// One job over many items: its payload is the JSON array of `payloads`,
+    /// processed by one handler run, and a job depending on it waits for the
+    /// whole batch.
+    ///
+    /// ```
+    /// # use hammerwork_api::Job;
+    /// # use serde_json::json;
+    /// let batch = Job::new_batch("resize", vec![json!({"img": 1}), json!({"img": 2})]);
+    /// assert_eq!(batch.payload.as_array().unwrap().len(), 2);
+    /// ```
+    pub fn new_batch(queue_name: impl Into<String>, payloads: Vec<Value>) -> Self {
+        Job::new(queue_name, Value::Array(payloads))
+    }
+
     /// Like [`Job::new`] for any serialisable payload.
     ///
     /// Fails with [`Error::InvalidPayload`] when `payload` cannot be represented

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::{Error, Job, Result};
+use crate::{EnqueueBatch, Error, Job, Result};
 
 /// Longest queue name accepted (it is an indexed column).
 pub const MAX_QUEUE_NAME_LEN: usize = 255;
@@ -48,6 +48,27 @@ pub fn validate_jobs(jobs: &[Job]) -> Result<()> {
     Ok(())
 }
 
+/// Checks what [`Storage::enqueue_jobs`](crate::Storage::enqueue_jobs) is
+/// given: [`validate_jobs`], and that a job carries a workflow id exactly when
+/// the batch creates that workflow (so every counted job is in its
+/// workflow's counters, and no job claims a workflow it was not written with).
+pub fn validate_batch(batch: &EnqueueBatch<'_>) -> Result<()> {
+    validate_jobs(batch.jobs)?;
+    let workflow = batch.workflow.map(|w| w.id);
+    for job in batch.jobs {
+        if job.workflow_id != workflow {
+            return Err(Error::InvalidJob {
+                id: job.id,
+                reason: match workflow {
+                    Some(id) => format!("a job of workflow {id}'s batch must carry its id"),
+                    None => "workflow_id is set only by enqueue_workflow".into(),
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The distinct queue names of a batch, in first-seen order (for wakeups).
 pub fn distinct_queues(jobs: &[Job]) -> Vec<String> {
     let mut seen = HashSet::new();
@@ -85,6 +106,20 @@ mod tests {
             validate_jobs(&[job.clone(), job]),
             Err(Error::DuplicateJob { .. })
         ));
+    }
+
+    #[test]
+    fn workflow_ids_match_the_batch() {
+        let mut stray = Job::new("q", json!(1));
+        stray.workflow_id = Some(crate::workflow::WorkflowId::new());
+        assert!(matches!(
+            validate_batch(&EnqueueBatch::jobs(std::slice::from_ref(&stray))),
+            Err(Error::InvalidJob { reason, .. }) if reason.contains("enqueue_workflow")
+        ));
+        let group = crate::workflow::JobGroup::new("g").add_job(Job::new("q", json!(1)));
+        let record = crate::workflow::Workflow::from_group(&group);
+        let jobs = group.into_jobs();
+        assert!(validate_batch(&EnqueueBatch::workflow(&record, &jobs)).is_ok());
     }
 
     #[test]

@@ -24,6 +24,8 @@ CREATE TABLE hammerwork_job_dependencies (
     job_id    UUID NOT NULL,
     PRIMARY KEY (parent_id, job_id)
 );
+-- A job's parents (for conditions and workflow retries).
+CREATE INDEX hammerwork_job_dependencies_job ON hammerwork_job_dependencies (job_id);
 
 CREATE TABLE hammerwork_workflows (
     id             UUID        PRIMARY KEY,

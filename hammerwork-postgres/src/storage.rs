@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hammerwork_api::validate::validate_jobs;
+use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
     condition_context, external_dependencies, plan_enqueue, validate_graph, Condition,
     FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
@@ -117,7 +117,7 @@ impl PostgresStorage {
     /// The whole enqueue: checks, plan, workflow row, jobs, edges.
     async fn write_batch(&self, conn: &mut PgConnection, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
         let jobs = batch.jobs;
-        validate_jobs(jobs)?;
+        validate_batch(&batch)?;
         let external = external_dependencies(jobs);
         let stored = if external.is_empty() {
             HashMap::new()

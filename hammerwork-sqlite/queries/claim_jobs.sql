@@ -2,6 +2,8 @@
 -- statement holds the write lock while it picks the ready jobs (from the
 -- partial index, already in claim order) and marks them running. Concurrent
 -- claimers wait for the lock (busy_timeout) and then see these jobs running.
+-- Its WHERE repeats the index's, so jobs waiting on a dependency are never
+-- read.
 UPDATE hammerwork_jobs
 SET status = 'running',
     attempts = attempts + 1,
@@ -12,6 +14,7 @@ WHERE id IN (
     FROM hammerwork_jobs
     WHERE queue_name = ?1
       AND status IN ('pending', 'retrying')
+      AND dependency_status IN ('none', 'satisfied')
       AND scheduled_at <= ?2
     ORDER BY priority DESC, scheduled_at ASC
     LIMIT ?3

@@ -2,15 +2,19 @@
 -- the statement is the same whatever the batch size and never nears SQLite's
 -- limit on bound parameters. One statement: atomic on its own. JSON columns
 -- arrive as JSON strings holding the serialised value, so their text is stored
--- exactly as serde_json wrote it.
+-- exactly as serde_json wrote it. Initial states are planned by
+-- hammerwork_api::workflow::plan_enqueue; a job that is not pending is
+-- finished at once (completed_at = created_at).
 INSERT INTO hammerwork_jobs (
     id, queue_name, payload, status, priority, attempts, max_attempts,
-    created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id
+    created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id,
+    depends_on, dependency_status, pending_dependencies, workflow_id, condition,
+    error_message, completed_at
 )
 SELECT value ->> '$.id',
        value ->> '$.queue_name',
        value ->> '$.payload',
-       'pending',
+       value ->> '$.status',
        value ->> '$.priority',
        0,
        value ->> '$.max_attempts',
@@ -19,5 +23,12 @@ SELECT value ->> '$.id',
        value ->> '$.timeout_ms',
        value ->> '$.retry_policy',
        value ->> '$.trace_id',
-       value ->> '$.correlation_id'
+       value ->> '$.correlation_id',
+       value ->> '$.depends_on',
+       value ->> '$.dependency_status',
+       value ->> '$.pending_dependencies',
+       value ->> '$.workflow_id',
+       value ->> '$.condition',
+       value ->> '$.error_message',
+       CASE WHEN value ->> '$.status' = 'pending' THEN NULL ELSE value ->> '$.created_at' END
 FROM json_each(?1)

@@ -13,3 +13,4 @@ WHERE id IN (
     ORDER BY lease_expires_at
     LIMIT 1000
 )
+RETURNING id, status, workflow_id

@@ -16,3 +16,4 @@ FROM (
     FROM json_each(?1)
 ) AS t
 WHERE j.id = t.id AND j.attempts = t.attempt AND j.status = 'running'
+RETURNING id, status, workflow_id

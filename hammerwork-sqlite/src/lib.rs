@@ -8,6 +8,14 @@
 //! tracked in their own `hammerwork_migrations` table, apart from your
 //! application's.
 //!
+//! Job dependencies and workflows work as on PostgreSQL: an edge table
+//! (`hammerwork_job_dependencies`, keyed by parent) finds the dependents of a
+//! finished job in O(1) per edge, a trigger keeps each workflow's counters in
+//! step with its jobs, and every multi-statement write (an enqueue with
+//! dependencies, a settlement and the dependents it releases) runs in one
+//! `BEGIN IMMEDIATE` transaction. Jobs waiting on a dependency are not in the
+//! claim index, so they cost claims nothing.
+//!
 //! SQLite admits one writer at a time and its WAL mode needs memory shared
 //! between processes, so this backend suits one machine: any number of workers
 //! in one or several processes on it, not a fleet of machines or a network

@@ -7,8 +7,14 @@ use crate::row::to_micros;
 
 /// Embedded migrations: (version, name, SQL). Append only; never edit one
 /// that has shipped.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "jobs", include_str!("../migrations/0001_jobs.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "jobs", include_str!("../migrations/0001_jobs.sql")),
+    (
+        2,
+        "workflows",
+        include_str!("../migrations/0002_workflows.sql"),
+    ),
+];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in
 /// one transaction: a failure leaves the schema as it was.

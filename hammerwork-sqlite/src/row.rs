@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hammerwork_api::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats};
 use hammerwork_api::{Error, Job, JobId, JobPriority, Result};
 use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
@@ -72,7 +73,64 @@ pub(crate) fn job_from_row(row: &SqliteRow) -> Result<Job> {
         .map_err(Error::backend)?;
     job.trace_id = row.try_get("trace_id").map_err(get_err)?;
     job.correlation_id = row.try_get("correlation_id").map_err(get_err)?;
+    job.depends_on = json("depends_on")?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| Error::backend(format!("stored depends_on is not a list of ids: {e}")))?
+        .unwrap_or_default();
+    job.dependency_status = row
+        .try_get::<&str, _>("dependency_status")
+        .map_err(get_err)?
+        .parse()?;
+    job.pending_dependencies = row.try_get("pending_dependencies").map_err(get_err)?;
+    job.workflow_id = row
+        .try_get::<Option<&str>, _>("workflow_id")
+        .map_err(get_err)?
+        .map(parse_workflow_id)
+        .transpose()?;
+    job.condition = row.try_get("condition").map_err(get_err)?;
     Ok(job)
+}
+
+/// Parses a stored workflow id.
+pub(crate) fn parse_workflow_id(text: &str) -> Result<WorkflowId> {
+    Uuid::parse_str(text)
+        .map(WorkflowId)
+        .map_err(|e| Error::backend(format!("stored workflow id {text:?} is not a UUID: {e}")))
+}
+
+/// Builds a [`Workflow`] from a `hammerwork_workflows` row (`SELECT *`).
+pub(crate) fn workflow_from_row(row: &SqliteRow) -> Result<Workflow> {
+    let get_err = |e: sqlx::Error| Error::backend(e);
+    let count = |name: &str| -> Result<u64> {
+        Ok(row.try_get::<i64, _>(name).map_err(get_err)?.max(0) as u64)
+    };
+    let mut stats = WorkflowStats::default();
+    stats.total_jobs = count("total_jobs")?;
+    stats.pending_jobs = count("pending_jobs")?;
+    stats.running_jobs = count("running_jobs")?;
+    stats.completed_jobs = count("completed_jobs")?;
+    stats.failed_jobs = count("failed_jobs")?;
+    stats.skipped_jobs = count("skipped_jobs")?;
+    stats.cancelled_jobs = count("cancelled_jobs")?;
+    let mut workflow = Workflow::from_group(&JobGroup::new(
+        row.try_get::<String, _>("name").map_err(get_err)?,
+    ));
+    workflow.id = parse_workflow_id(row.try_get("id").map_err(get_err)?)?;
+    workflow.description = row.try_get("description").map_err(get_err)?;
+    workflow.failure_policy = row
+        .try_get::<&str, _>("failure_policy")
+        .map_err(get_err)?
+        .parse()?;
+    workflow.state = row.try_get::<&str, _>("state").map_err(get_err)?.parse()?;
+    workflow.created_at = from_micros(row.try_get("created_at").map_err(get_err)?)?;
+    workflow.deadline_at = row
+        .try_get::<Option<i64>, _>("deadline_at")
+        .map_err(get_err)?
+        .map(from_micros)
+        .transpose()?;
+    workflow.stats = stats;
+    Ok(workflow)
 }
 
 #[cfg(test)]

@@ -1,22 +1,29 @@
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hammerwork_api::validate::{distinct_queues, validate_jobs};
+use hammerwork_api::validate::validate_batch;
+use hammerwork_api::workflow::{
+    condition_context, external_dependencies, plan_enqueue, validate_graph, Condition,
+    FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
+};
 use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams, Outcome,
-    QueueCounts, Result, Settlement, Storage, WakeupListener, WakeupScope,
+    Capabilities, ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
+    ListJobsParams, ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage,
+    WakeupListener, WakeupScope,
 };
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::map_err::{is_unique_violation, map_err};
 use crate::migrate::migrate;
-use crate::row::{job_from_row, parse_id, to_micros};
+use crate::row::{job_from_row, parse_id, to_micros, workflow_from_row};
 
 /// Jobs per `INSERT ... FROM json_each(?)` statement: large enough to amortise
 /// the statement, small enough to keep one JSON parameter a few MiB.
@@ -50,8 +57,9 @@ const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
 ///
 /// Cheap to clone (it holds a connection pool and a wakeup channel, both
 /// shared by clones). Tables live in the pool's `main` database. Workers of
-/// this process are woken when jobs are enqueued through this storage or one
-/// of its clones; other processes on the same file find the jobs by polling.
+/// this process are woken when jobs become claimable through this storage or
+/// one of its clones (enqueued, released by their last dependency, or reset by
+/// a workflow retry); other processes on the same file find them by polling.
 ///
 /// The database admits one writer at a time: claims, settlements and enqueues
 /// queue up for SQLite's write lock (each waits up to 5 s, the busy timeout,
@@ -139,10 +147,14 @@ impl SqliteStorage {
     /// Enqueues `jobs` on the caller's connection, typically inside the
     /// caller's own transaction: the jobs are stored if and only if that
     /// transaction commits. All of `jobs` or none is written, even outside a
-    /// transaction.
+    /// transaction. Jobs may depend on each other and on stored jobs, as with
+    /// [`Storage::enqueue_jobs`].
     ///
     /// SQLite cannot tell this storage when your transaction commits, so no
-    /// wakeup is sent: workers pick these jobs up at their next poll.
+    /// wakeup is sent: workers pick these jobs up at their next poll. Start
+    /// your transaction with `BEGIN IMMEDIATE` (as below) when the jobs depend
+    /// on stored jobs: their parents are read before the jobs are written, and
+    /// a deferred transaction that reads first may fail with `SQLITE_BUSY`.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -167,29 +179,79 @@ impl SqliteStorage {
         conn: &mut SqliteConnection,
         jobs: &[Job],
     ) -> Result<Vec<JobId>> {
-        validate_jobs(jobs)?;
-        if jobs.is_empty() {
-            return Ok(Vec::new());
-        }
-        if jobs.len() <= ENQUEUE_CHUNK {
+        let batch = EnqueueBatch::jobs(jobs);
+        if is_one_statement(&batch) {
             // One statement is atomic on its own.
-            self.insert_chunk(conn, jobs).await?;
+            self.write_batch(conn, batch).await?;
         } else {
             // Several statements: a transaction (a savepoint inside the
-            // caller's) keeps them all-or-nothing.
-            let mut tx = conn.begin().await.map_err(map_err)?;
-            for chunk in jobs.chunks(ENQUEUE_CHUNK) {
-                self.insert_chunk(&mut tx, chunk).await?;
+            // caller's) keeps them all-or-nothing; a new one takes the write
+            // lock up front, as stored parents are read before the insert.
+            let mut tx = if conn.is_in_transaction() {
+                conn.begin().await
+            } else {
+                conn.begin_with(BEGIN_IMMEDIATE).await
             }
+            .map_err(map_err)?;
+            self.write_batch(&mut tx, batch).await?;
             tx.commit().await.map_err(map_err)?;
         }
         Ok(jobs.iter().map(|job| job.id).collect())
     }
 
-    async fn insert_chunk(&self, conn: &mut SqliteConnection, jobs: &[Job]) -> Result<()> {
+    /// The whole enqueue, inside the caller's write transaction (or as one
+    /// statement, see [`is_one_statement`]): checks, plan, workflow row, jobs,
+    /// edges. Returns the queues that got a claimable job.
+    async fn write_batch(
+        &self,
+        conn: &mut SqliteConnection,
+        batch: EnqueueBatch<'_>,
+    ) -> Result<HashSet<String>> {
+        let jobs = batch.jobs;
+        validate_batch(&batch)?;
+        let external = external_dependencies(jobs);
+        let stored = if external.is_empty() {
+            HashMap::new()
+        } else {
+            stored_parents(conn, &external).await?
+        };
+        validate_graph(jobs, |id| stored.contains_key(&id))?;
+        let plans = plan_enqueue(jobs, &stored);
+        if let Some(workflow) = batch.workflow {
+            insert_workflow(conn, workflow, &plans).await?;
+        }
+        for (chunk, plan_chunk) in jobs.chunks(ENQUEUE_CHUNK).zip(plans.chunks(ENQUEUE_CHUNK)) {
+            self.insert_chunk(conn, chunk, plan_chunk).await?;
+        }
+        let edges: Vec<(Uuid, Uuid)> = jobs
+            .iter()
+            .flat_map(|job| job.depends_on.iter().map(|dep| (dep.0, job.id.0)))
+            .collect();
+        for chunk in edges.chunks(ENQUEUE_CHUNK * 4) {
+            sqlx::query(include_str!("../queries/insert_dependencies.sql"))
+                .bind(serde_json::to_string(chunk).expect("UUIDs serialise"))
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(jobs
+            .iter()
+            .zip(&plans)
+            .filter(|(_, plan)| is_claimable(plan))
+            .map(|(job, _)| job.queue_name.clone())
+            .collect())
+    }
+
+    async fn insert_chunk(
+        &self,
+        conn: &mut SqliteConnection,
+        jobs: &[Job],
+        plans: &[PlannedJob],
+    ) -> Result<()> {
         let rows = jobs
             .iter()
-            .map(EnqueueRow::new)
+            .zip(plans)
+            .map(|(job, plan)| EnqueueRow::new(job, plan))
             .collect::<Result<Vec<_>>>()?;
         let rows =
             serde_json::to_string(&rows).map_err(|e| Error::InvalidPayload(e.to_string()))?;
@@ -234,13 +296,357 @@ impl SqliteStorage {
         }
     }
 
-    /// Wakes this process's listeners of every queue `jobs` went to.
-    fn wake(&self, jobs: &[Job]) {
-        for queue in distinct_queues(jobs) {
+    /// Wakes this process's listeners of these queues. Call after commit.
+    fn wake(&self, queues: HashSet<String>) {
+        for queue in queues {
             // An error only means nobody is listening right now.
             let _ = self.wakeups.send(queue);
         }
     }
+
+    /// Begins a write transaction: `BEGIN IMMEDIATE`.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with(BEGIN_IMMEDIATE).await.map_err(map_err)
+    }
+}
+
+/// Whether `batch` is written by one `INSERT` and nothing else (no workflow
+/// row, no dependency to read or store, one chunk): then it needs no
+/// transaction of its own.
+fn is_one_statement(batch: &EnqueueBatch<'_>) -> bool {
+    batch.workflow.is_none()
+        && batch.jobs.len() <= ENQUEUE_CHUNK
+        && batch.jobs.iter().all(|job| job.depends_on.is_empty())
+}
+
+/// Whether a job planned so can be claimed (when due).
+fn is_claimable(plan: &PlannedJob) -> bool {
+    plan.status == JobStatus::Pending
+        && matches!(
+            plan.dependency_status,
+            DependencyStatus::None | DependencyStatus::Satisfied
+        )
+}
+
+/// A list of ids as the JSON array parameter of a `json_each(?)`.
+fn id_list<T: Serialize>(ids: &[T]) -> String {
+    serde_json::to_string(ids).expect("ids serialise")
+}
+
+/// Reads the stored jobs a batch depends on. Inside the batch's write
+/// transaction: SQLite has one writer, so none of them can change before the
+/// batch is inserted.
+async fn stored_parents(
+    conn: &mut SqliteConnection,
+    ids: &[JobId],
+) -> Result<HashMap<JobId, StoredParent>> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    let rows = sqlx::query(include_str!("../queries/stored_parents.sql"))
+        .bind(id_list(&ids))
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)?;
+    rows.iter()
+        .map(|row| {
+            let id = parse_id(row.try_get("id").map_err(Error::backend)?)?;
+            let status = row
+                .try_get::<&str, _>("status")
+                .map_err(Error::backend)?
+                .parse()?;
+            let result = row
+                .try_get::<Option<&str>, _>("result")
+                .map_err(Error::backend)?
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| Error::backend(format!("stored result is not JSON: {e}")))?;
+            Ok((id, StoredParent { status, result }))
+        })
+        .collect()
+}
+
+/// Inserts the workflow row with counters from the batch's plan.
+async fn insert_workflow(
+    conn: &mut SqliteConnection,
+    workflow: &Workflow,
+    plans: &[PlannedJob],
+) -> Result<()> {
+    let count = |status: JobStatus| plans.iter().filter(|p| p.status == status).count() as i64;
+    sqlx::query(include_str!("../queries/insert_workflow.sql"))
+        .bind(workflow.id.to_string())
+        .bind(&workflow.name)
+        .bind(&workflow.description)
+        .bind(workflow.failure_policy.as_str())
+        .bind(to_micros(workflow.created_at))
+        .bind(workflow.deadline_at.map(to_micros))
+        .bind(plans.len() as i64)
+        .bind(count(JobStatus::Pending))
+        .bind(count(JobStatus::Dead))
+        .bind(count(JobStatus::Skipped))
+        .bind(count(JobStatus::Cancelled))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Jobs that just reached an end state, whose dependents must follow (ids as
+/// stored text).
+#[derive(Default)]
+struct Finished {
+    completed: Vec<String>,
+    /// Dead jobs with their workflow.
+    dead: Vec<(String, Option<String>)>,
+    cancelled: Vec<String>,
+}
+
+impl Finished {
+    /// Collects the `RETURNING id, status, workflow_id` rows of a statement.
+    fn add_rows(&mut self, rows: &[SqliteRow]) -> Result<()> {
+        for row in rows {
+            let id: String = row.try_get("id").map_err(Error::backend)?;
+            let status: &str = row.try_get("status").map_err(Error::backend)?;
+            match status {
+                "completed" => self.completed.push(id),
+                "dead" => self
+                    .dead
+                    .push((id, row.try_get("workflow_id").map_err(Error::backend)?)),
+                "cancelled" => self.cancelled.push(id),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Moves the dependents of finished jobs on, inside the caller's write
+/// transaction: releases (or skips, by condition) the dependents of completed
+/// jobs, applies failure policies for dead ones, cancels the dependents of
+/// cancelled ones. Returns the queues of released jobs, to wake after commit.
+async fn follow_dependents(
+    conn: &mut SqliteConnection,
+    finished: Finished,
+    now: i64,
+) -> Result<HashSet<String>> {
+    let mut wake = HashSet::new();
+    let mut skipped = Vec::new();
+    if !finished.completed.is_empty() {
+        let rows = sqlx::query(include_str!("../queries/release_dependents.sql"))
+            .bind(id_list(&finished.completed))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        let mut conditional: Vec<(String, String)> = Vec::new();
+        for row in &rows {
+            let pending: i64 = row
+                .try_get("pending_dependencies")
+                .map_err(Error::backend)?;
+            if pending > 0 {
+                continue;
+            }
+            match row
+                .try_get::<Option<String>, _>("condition")
+                .map_err(Error::backend)?
+            {
+                Some(condition) => {
+                    conditional.push((row.try_get("id").map_err(Error::backend)?, condition))
+                }
+                None => {
+                    wake.insert(row.try_get("queue_name").map_err(Error::backend)?);
+                }
+            }
+        }
+        if !conditional.is_empty() {
+            skipped = resolve_conditions(conn, &conditional, now, &mut wake).await?;
+        }
+    }
+    if !skipped.is_empty() {
+        propagate(conn, &skipped, "skipped", "a dependency was skipped", now).await?;
+    }
+    if !finished.dead.is_empty() {
+        apply_failure_policies(conn, &finished.dead, now).await?;
+    }
+    if !finished.cancelled.is_empty() {
+        propagate(
+            conn,
+            &finished.cancelled,
+            "cancelled",
+            "a dependency was cancelled",
+            now,
+        )
+        .await?;
+    }
+    Ok(wake)
+}
+
+/// Evaluates the conditions of jobs whose parents all completed; returns the
+/// ids of those skipped (false), adds the queues of those released (true) to
+/// `wake`.
+async fn resolve_conditions(
+    conn: &mut SqliteConnection,
+    jobs: &[(String, String)],
+    now: i64,
+    wake: &mut HashSet<String>,
+) -> Result<Vec<String>> {
+    let ids: Vec<&str> = jobs.iter().map(|(id, _)| id.as_str()).collect();
+    let rows = sqlx::query(include_str!("../queries/parent_results.sql"))
+        .bind(id_list(&ids))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let mut results: HashMap<String, Vec<Value>> = HashMap::new();
+    for row in &rows {
+        let job: String = row.try_get("job_id").map_err(Error::backend)?;
+        let result = row
+            .try_get::<Option<&str>, _>("result")
+            .map_err(Error::backend)?
+            .map(serde_json::from_str::<Value>)
+            .transpose()
+            .map_err(|e| Error::backend(format!("stored result is not JSON: {e}")))?;
+        results.entry(job).or_default().extend(result);
+    }
+    let runs: Vec<(&str, bool)> = jobs
+        .iter()
+        .map(|(id, condition)| {
+            // Parsed when enqueued, so a parse error here means the row was
+            // edited by hand: treat it as false rather than run the job.
+            let context = condition_context(results.get(id).into_iter().flatten());
+            let runs = Condition::parse(condition).is_ok_and(|c| c.evaluate(&context));
+            (id.as_str(), runs)
+        })
+        .collect();
+    let rows = sqlx::query(include_str!("../queries/resolve_conditions.sql"))
+        .bind(serde_json::to_string(&runs).expect("ids and flags serialise"))
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let mut skipped = Vec::new();
+    for row in &rows {
+        let status: &str = row.try_get("status").map_err(Error::backend)?;
+        if status == "skipped" {
+            skipped.push(row.try_get("id").map_err(Error::backend)?);
+        } else {
+            wake.insert(row.try_get("queue_name").map_err(Error::backend)?);
+        }
+    }
+    Ok(skipped)
+}
+
+/// Ends every transitive dependent of `parents` that has not started as
+/// `status`, with `why` as its error. Returns how many jobs it ended.
+async fn propagate(
+    conn: &mut SqliteConnection,
+    parents: &[String],
+    status: &str,
+    why: &str,
+    now: i64,
+) -> Result<u64> {
+    let done = sqlx::query(include_str!("../queries/propagate_to_dependents.sql"))
+        .bind(id_list(parents))
+        .bind(status)
+        .bind(why)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// Applies each dead job's workflow failure policy (outside a workflow, its
+/// dependents die with it, as under `ContinueOnFailure`).
+async fn apply_failure_policies(
+    conn: &mut SqliteConnection,
+    dead: &[(String, Option<String>)],
+    now: i64,
+) -> Result<()> {
+    let workflow_ids: Vec<&str> = dead
+        .iter()
+        .filter_map(|(_, w)| w.as_deref())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut policies: HashMap<String, FailurePolicy> = HashMap::new();
+    if !workflow_ids.is_empty() {
+        let rows = sqlx::query(include_str!("../queries/workflow_policies.sql"))
+            .bind(id_list(&workflow_ids))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        for row in &rows {
+            let id: String = row.try_get("id").map_err(Error::backend)?;
+            let policy: &str = row.try_get("failure_policy").map_err(Error::backend)?;
+            policies.insert(id, policy.parse()?);
+        }
+    }
+    let policy_of = |w: &Option<String>| {
+        w.as_ref()
+            .and_then(|w| policies.get(w).copied())
+            .unwrap_or(FailurePolicy::ContinueOnFailure)
+    };
+    let workflows_with = |policy: FailurePolicy| -> Vec<&str> {
+        dead.iter()
+            .filter(|(_, w)| policy_of(w) == policy)
+            .filter_map(|(_, w)| w.as_deref())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let cascade: Vec<String> = dead
+        .iter()
+        .filter(|(_, w)| policy_of(w) == FailurePolicy::ContinueOnFailure)
+        .map(|(id, _)| id.clone())
+        .collect();
+    if !cascade.is_empty() {
+        propagate(conn, &cascade, "dead", "a dependency failed", now).await?;
+    }
+    let fail_fast = workflows_with(FailurePolicy::FailFast);
+    if !fail_fast.is_empty() {
+        set_workflow_state(conn, &fail_fast, "failed").await?;
+        cancel_unfinished(
+            conn,
+            &fail_fast,
+            "cancelled: another job of the workflow failed",
+            now,
+        )
+        .await?;
+    }
+    let manual = workflows_with(FailurePolicy::Manual);
+    if !manual.is_empty() {
+        set_workflow_state(conn, &manual, "paused").await?;
+    }
+    Ok(())
+}
+
+/// Sets the state of these workflows, unless they already ended.
+async fn set_workflow_state(
+    conn: &mut SqliteConnection,
+    workflows: &[&str],
+    state: &str,
+) -> Result<()> {
+    sqlx::query(include_str!("../queries/set_workflow_state.sql"))
+        .bind(id_list(workflows))
+        .bind(state)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Cancels every unfinished job of these workflows. Returns how many.
+async fn cancel_unfinished<T: Serialize>(
+    conn: &mut SqliteConnection,
+    workflows: &[T],
+    why: &str,
+    now: i64,
+) -> Result<u64> {
+    let done = sqlx::query(include_str!("../queries/cancel_unfinished.sql"))
+        .bind(id_list(workflows))
+        .bind(why)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected())
 }
 
 /// Whether `url` names an in-memory database (`sqlite::memory:`,
@@ -288,10 +694,19 @@ struct EnqueueRow<'a> {
     retry_policy: Option<String>,
     trace_id: Option<&'a str>,
     correlation_id: Option<&'a str>,
+    /// Planned by `plan_enqueue`: `pending`, or already finished.
+    status: &'static str,
+    /// The JSON text of the parent ids.
+    depends_on: String,
+    dependency_status: &'static str,
+    pending_dependencies: i32,
+    workflow_id: Option<Uuid>,
+    condition: Option<&'a str>,
+    error_message: Option<&'a str>,
 }
 
 impl<'a> EnqueueRow<'a> {
-    fn new(job: &'a Job) -> Result<Self> {
+    fn new(job: &'a Job, plan: &'a PlannedJob) -> Result<Self> {
         Ok(EnqueueRow {
             id: job.id.0,
             queue_name: &job.queue_name,
@@ -306,6 +721,13 @@ impl<'a> EnqueueRow<'a> {
             retry_policy: job.retry_policy.as_ref().map(to_json).transpose()?,
             trace_id: job.trace_id.as_deref(),
             correlation_id: job.correlation_id.as_deref(),
+            status: plan.status.as_str(),
+            depends_on: to_json(&job.depends_on)?,
+            dependency_status: plan.dependency_status.as_str(),
+            pending_dependencies: plan.pending_dependencies,
+            workflow_id: job.workflow_id.map(|w| w.0),
+            condition: job.condition.as_deref(),
+            error_message: plan.error.as_deref(),
         })
     }
 }
@@ -426,23 +848,21 @@ impl Storage for SqliteStorage {
         Capabilities::new(WakeupScope::Process)
     }
 
-    async fn enqueue_jobs(&self, jobs: &[Job]) -> Result<Vec<JobId>> {
-        validate_jobs(jobs)?;
-        let ids = if jobs.len() <= ENQUEUE_CHUNK {
+    async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+        let ids: Vec<JobId> = batch.jobs.iter().map(|job| job.id).collect();
+        let wake = if is_one_statement(&batch) {
             // One statement is atomic on its own: no BEGIN/COMMIT round trips.
             let mut conn = self.pool.acquire().await.map_err(map_err)?;
-            self.enqueue_jobs_in(&mut conn, jobs).await?
+            self.write_batch(&mut conn, batch).await?
         } else {
-            let mut tx = self
-                .pool
-                .begin_with(BEGIN_IMMEDIATE)
-                .await
-                .map_err(map_err)?;
-            let ids = self.enqueue_jobs_in(&mut tx, jobs).await?;
+            // The stored parents are read and the batch written under one
+            // write lock: none of them can finish in between.
+            let mut tx = self.begin_write().await?;
+            let wake = self.write_batch(&mut tx, batch).await?;
             tx.commit().await.map_err(map_err)?;
-            ids
+            wake
         };
-        self.wake(jobs);
+        self.wake(wake);
         Ok(ids)
     }
 
@@ -475,32 +895,24 @@ impl Storage for SqliteStorage {
         }
         let statements = SettleBatches::new(settlements).statements();
         let now = to_micros(now);
-        if let [(sql, rows)] = statements.as_slice() {
-            // One statement is atomic on its own: no BEGIN/COMMIT round trips.
-            let done = sqlx::query(sql)
-                .bind(rows)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-            return Ok(done.rows_affected());
-        }
-        let mut tx = self
-            .pool
-            .begin_with(BEGIN_IMMEDIATE)
-            .await
-            .map_err(map_err)?;
+        // A transaction even for one statement: the dependents of the jobs it
+        // finishes move on with it, all or nothing.
+        let mut tx = self.begin_write().await?;
+        let mut finished = Finished::default();
         let mut changed = 0;
         for (sql, rows) in &statements {
-            changed += sqlx::query(sql)
+            let rows = sqlx::query(sql)
                 .bind(rows)
                 .bind(now)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(map_err)?
-                .rows_affected();
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
         }
+        let wake = follow_dependents(&mut tx, finished, now).await?;
         tx.commit().await.map_err(map_err)?;
+        self.wake(wake);
         Ok(changed)
     }
 
@@ -520,12 +932,19 @@ impl Storage for SqliteStorage {
     }
 
     async fn rescue_expired_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(include_str!("../queries/rescue_expired_jobs.sql"))
-            .bind(to_micros(now))
-            .execute(&self.pool)
+        let now = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(include_str!("../queries/rescue_expired_jobs.sql"))
+            .bind(now)
+            .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-        Ok(done.rows_affected())
+        let mut finished = Finished::default();
+        finished.add_rows(&rows)?;
+        let wake = follow_dependents(&mut tx, finished, now).await?;
+        tx.commit().await.map_err(map_err)?;
+        self.wake(wake);
+        Ok(rows.len() as u64)
     }
 
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
@@ -537,12 +956,26 @@ impl Storage for SqliteStorage {
         row.as_ref().map(job_from_row).transpose()
     }
 
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        let rows = sqlx::query(include_str!("../queries/get_jobs.sql"))
+            .bind(id_list(&ids))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
     async fn list_jobs(&self, params: ListJobsParams) -> Result<Vec<Job>> {
         let rows = sqlx::query(include_str!("../queries/list_jobs.sql"))
             .bind(params.queue)
             .bind(params.status.map(JobStatus::as_str))
             .bind(params.after.map(|id| id.to_string()))
             .bind(i64::from(params.limit.unwrap_or(100)))
+            .bind(params.workflow.map(|w| w.to_string()))
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
@@ -565,20 +998,126 @@ impl Storage for SqliteStorage {
     }
 
     async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
+        let now = to_micros(now);
+        let mut tx = self.begin_write().await?;
         let cancelled: Option<String> =
             sqlx::query_scalar(include_str!("../queries/cancel_job.sql"))
                 .bind(id.to_string())
-                .bind(to_micros(now))
-                .fetch_optional(&self.pool)
+                .bind(now)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(map_err)?;
-        if cancelled.is_some() {
+        if let Some(cancelled) = cancelled {
+            let finished = Finished {
+                cancelled: vec![cancelled],
+                ..Finished::default()
+            };
+            follow_dependents(&mut tx, finished, now).await?;
+            tx.commit().await.map_err(map_err)?;
             return Ok(true);
         }
+        tx.rollback().await.map_err(map_err)?;
         match self.get_job(id).await? {
             Some(_) => Ok(false),
             None => Err(Error::NotFound { id }),
         }
+    }
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        let row = sqlx::query(include_str!("../queries/get_workflow.sql"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(workflow_from_row).transpose()
+    }
+
+    async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        let rows = sqlx::query(include_str!("../queries/list_workflows.sql"))
+            .bind(params.after.map(|w| w.to_string()))
+            .bind(i64::from(params.limit.unwrap_or(100)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(workflow_from_row).collect()
+    }
+
+    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let cancelled: Option<String> =
+            sqlx::query_scalar(include_str!("../queries/cancel_workflow.sql"))
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some(cancelled) = cancelled else {
+            tx.rollback().await.map_err(map_err)?;
+            return match self.get_workflow(id).await? {
+                Some(_) => Ok(false),
+                None => Err(Error::WorkflowNotFound { id }),
+            };
+        };
+        cancel_unfinished(
+            &mut tx,
+            &[cancelled],
+            "cancelled with its workflow",
+            to_micros(now),
+        )
+        .await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT id FROM hammerwork_workflows WHERE id = ?1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if exists.is_none() {
+            return Err(Error::WorkflowNotFound { id });
+        }
+        let reset = sqlx::query(include_str!("../queries/retry_workflow_reset.sql"))
+            .bind(id.to_string())
+            .bind(to_micros(now))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(include_str!("../queries/retry_workflow_recount.sql"))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("UPDATE hammerwork_workflows SET state = 'running' WHERE id = ?1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let queues = reset
+            .iter()
+            .map(|row| row.try_get("queue_name").map_err(Error::backend))
+            .collect::<Result<HashSet<String>>>()?;
+        tx.commit().await.map_err(map_err)?;
+        self.wake(queues);
+        Ok(reset.len() as u64)
+    }
+
+    async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64> {
+        let now = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let expired: Vec<String> =
+            sqlx::query_scalar(include_str!("../queries/expire_workflows.sql"))
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if !expired.is_empty() {
+            cancel_unfinished(&mut tx, &expired, "cancelled: the workflow timed out", now).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(expired.len() as u64)
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

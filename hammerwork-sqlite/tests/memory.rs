@@ -175,12 +175,20 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
             .fetch_all(storage.pool())
             .await
             .unwrap();
-    assert_eq!(tables, ["hammerwork_jobs", "hammerwork_migrations"]);
+    assert_eq!(
+        tables,
+        [
+            "hammerwork_job_dependencies",
+            "hammerwork_jobs",
+            "hammerwork_migrations",
+            "hammerwork_workflows"
+        ]
+    );
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM hammerwork_migrations")
         .fetch_all(storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
 }
 
 #[tokio::test]
@@ -189,4 +197,32 @@ async fn bad_urls_are_config_errors() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn claims_read_only_the_ready_index() {
+    let storage = memory().await;
+    // The claim's WHERE must imply the partial index's (which leaves out
+    // jobs waiting on a dependency), or SQLite would scan the table.
+    let rows = sqlx::query(&format!(
+        "EXPLAIN QUERY PLAN {}",
+        include_str!("../queries/claim_jobs.sql")
+    ))
+    .bind("q")
+    .bind(0_i64)
+    .bind(10_i64)
+    .bind(0_i64)
+    .fetch_all(storage.pool())
+    .await
+    .unwrap();
+    let details: Vec<String> = rows
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("USING INDEX hammerwork_jobs_ready")),
+        "{details:?}"
+    );
 }

@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
             dependency_conditions_run_skip_and_propagate,
             dependency_bad_condition_is_rejected,
             dependency_parent_results_are_readable,
+            dependency_batch_job_then_dependent,
             workflow_fail_fast_cancels_the_rest,
             workflow_continue_on_failure_runs_independent_branch,
             workflow_manual_pauses_then_retry_completes,

@@ -8,6 +8,8 @@
 //! needed. With `--features postgres` and `DATABASE_URL=postgres://...` it runs
 //! the same code on PostgreSQL.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hammerwork::{HandlerResult, Job, JobContext, JobPriority, Storage, StorageExt, Worker};
@@ -51,10 +53,16 @@ async fn run<S: Storage + Clone>(storage: S) -> hammerwork::Result<()> {
     storage.enqueue_many(batch).await?;
 
     // Process: a worker runs the handler for every job of the queue.
-    let worker = Worker::new(storage.clone(), "emails", |ctx: JobContext| async move {
-        let to = ctx.payload["to"].as_str().unwrap_or_default().to_string();
-        tracing::info!(%to, "sending email");
-        HandlerResult::Ok(Some(json!({"sent_to": to})))
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let worker = Worker::new(storage.clone(), "emails", move |ctx: JobContext| {
+        let counter = counter.clone();
+        async move {
+            let to = ctx.payload["to"].as_str().unwrap_or_default().to_string();
+            tracing::info!(%to, "sending email");
+            counter.fetch_add(1, Ordering::Relaxed);
+            HandlerResult::Ok(Some(json!({"sent_to": to})))
+        }
     })
     .with_concurrency(4)
     .start();
@@ -65,7 +73,8 @@ async fn run<S: Storage + Clone>(storage: S) -> hammerwork::Result<()> {
         let counts = storage.queue_counts("emails").await?;
         if counts.pending + counts.running + counts.retrying == 0 {
             println!(
-                "done: queue \"emails\" has {} completed jobs",
+                "done: sent {} emails this run; the queue has {} completed jobs in all",
+                sent.load(Ordering::Relaxed),
                 counts.completed
             );
             break;

@@ -205,8 +205,6 @@ pub struct JobGroup {
     pub correlation_id: Option<String>,
     /// Retry policy given to jobs that have none.
     pub retry_policy: Option<RetryPolicy>,
-    /// Cron expression: when set, the whole group is enqueued again on schedule.
-    pub cron_schedule: Option<String>,
     /// When the group was built.
     pub created_at: DateTime<Utc>,
     jobs: Vec<Job>,
@@ -226,7 +224,6 @@ impl JobGroup {
             trace_id: None,
             correlation_id: None,
             retry_policy: None,
-            cron_schedule: None,
             created_at: Utc::now(),
             jobs: Vec::new(),
             last_stage: Vec::new(),

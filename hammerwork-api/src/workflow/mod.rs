@@ -1,12 +1,14 @@
 //! Workflows: job dependencies, groups, failure policies and conditions.
 
 mod condition;
+mod graph;
 mod group;
 mod plan;
 mod record;
 mod validate;
 
 pub use condition::Condition;
+pub use graph::{to_dot, to_json, to_mermaid};
 pub use group::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};
 pub use plan::{condition_context, plan_enqueue, PlannedJob, StoredParent};
 pub use record::Workflow;

@@ -68,7 +68,9 @@ fn plan_one<'a>(
     let mut pending = 0;
     let mut results = Vec::new();
     let mut blocked: Option<(JobStatus, String)> = None;
-    for &dep in &job.depends_on {
+    // A parent listed twice is one edge (backends store each edge once).
+    let mut seen = std::collections::HashSet::new();
+    for &dep in job.depends_on.iter().filter(|dep| seen.insert(**dep)) {
         match parent(dep) {
             Some((JobStatus::Completed, result)) => results.extend(result),
             Some((JobStatus::Dead, _)) => {
@@ -206,6 +208,15 @@ mod tests {
                 (JobStatus::Skipped, DependencyStatus::Satisfied, 0),
             ]
         );
+    }
+
+    #[test]
+    fn a_parent_listed_twice_counts_once() {
+        let parent = Job::new("q", json!(1));
+        let mut child = Job::new("q", json!(1));
+        child.depends_on = vec![parent.id, parent.id];
+        let plans = plan_enqueue(&[parent, child], &HashMap::new());
+        assert_eq!(plans[1].pending_dependencies, 1);
     }
 
     #[test]

@@ -203,3 +203,18 @@ pub async fn dependency_parent_results_are_readable<S: Storage>(storage: S) {
     values.sort_by_key(|v| v.as_i64());
     assert_eq!(values, vec![json!(0), json!(10), json!(20)]);
 }
+
+/// A batch job (one job over many items) runs whole before its dependent.
+pub async fn dependency_batch_job_then_dependent<S: Storage>(storage: S) {
+    let batch = Job::new_batch("batch", vec![json!({"item": 1}), json!({"item": 2}), json!({"item": 3})]);
+    let summary = Job::new("batch_summary", json!({}));
+    let group = JobGroup::new("batch_workflow").add_job(batch.clone()).then(summary.clone());
+    storage.enqueue_workflow(group).await.unwrap();
+    assert!(claim_all(&storage, "batch_summary").await.is_empty(), "the dependent ran before the batch");
+    let claimed = claim_all(&storage, "batch").await;
+    assert_eq!(claimed.len(), 1, "a batch is one job");
+    assert_eq!(claimed[0].payload.as_array().map(Vec::len), Some(3));
+    complete(&storage, &claimed[0], Some(json!({"processed": 3}))).await;
+    let next = claim_all(&storage, "batch_summary").await;
+    assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), vec![summary.id]);
+}

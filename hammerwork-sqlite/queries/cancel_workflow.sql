@@ -1,0 +1,3 @@
+UPDATE hammerwork_workflows SET state = 'cancelled'
+WHERE id = ?1 AND state IN ('running', 'paused') AND pending_jobs + running_jobs > 0
+RETURNING id

@@ -1,0 +1,1 @@
+SELECT * FROM hammerwork_workflows WHERE id = ?1

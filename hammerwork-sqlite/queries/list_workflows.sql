@@ -1,0 +1,5 @@
+SELECT *
+FROM hammerwork_workflows
+WHERE (?1 IS NULL OR id > ?1)
+ORDER BY id
+LIMIT ?2
