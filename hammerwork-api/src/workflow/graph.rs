@@ -4,9 +4,11 @@ use serde_json::{json, Value};
 
 use crate::Job;
 
-/// A short label for a job: its queue and the first 8 characters of its id.
+/// A short label for a job: its queue and the last 8 characters of its id
+/// (the random part of a UUIDv7; its first characters are the timestamp).
 fn label(job: &Job) -> String {
-    format!("{} {}", job.queue_name, &job.id.to_string()[..8])
+    let id = job.id.to_string();
+    format!("{} {}", job.queue_name, &id[id.len() - 8..])
 }
 
 /// Graphviz DOT: one node per job (labelled queue, short id and status), one
