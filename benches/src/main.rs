@@ -135,7 +135,9 @@ async fn run<S: Storage + Clone>(
         }
         Bench::FanIn { width, workers } => {
             let root = Job::new(QUEUE, json!("root"));
-            let children: Vec<Job> = (0..width).map(|i| Job::new(QUEUE, json!(i)).depends_on(&root.id)).collect();
+            let children: Vec<Job> = (0..width)
+                .map(|i| Job::new(QUEUE, json!(i)).depends_on(&root.id))
+                .collect();
             let group = JobGroup::new("fan_in_bench")
                 .add_job(root)
                 .add_parallel_jobs(children)
@@ -326,9 +328,11 @@ async fn run_workflow<S: Storage + Clone>(
     group: JobGroup,
     workers: usize,
 ) -> Result<f64, Box<dyn std::error::Error>> {
-    let running = Worker::new(storage.clone(), QUEUE, |_: JobContext| async { HandlerResult::Ok(None) })
-        .with_concurrency(workers)
-        .start();
+    let running = Worker::new(storage.clone(), QUEUE, |_: JobContext| async {
+        HandlerResult::Ok(None)
+    })
+    .with_concurrency(workers)
+    .start();
     let started = Instant::now();
     let id = storage.enqueue_workflow(group).await?;
     loop {

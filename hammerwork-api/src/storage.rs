@@ -141,7 +141,9 @@ pub trait WakeupListener: Send {
 pub trait StorageExt: Storage {
     /// Enqueues one job; returns its id.
     async fn enqueue(&self, job: Job) -> Result<JobId> {
-        let ids = self.enqueue_jobs(EnqueueBatch::jobs(std::slice::from_ref(&job))).await?;
+        let ids = self
+            .enqueue_jobs(EnqueueBatch::jobs(std::slice::from_ref(&job)))
+            .await?;
         Ok(ids[0])
     }
 
@@ -155,18 +157,27 @@ pub trait StorageExt: Storage {
     async fn enqueue_workflow(&self, group: JobGroup) -> Result<WorkflowId> {
         let workflow = Workflow::from_group(&group);
         let jobs = group.into_jobs();
-        self.enqueue_jobs(EnqueueBatch::workflow(&workflow, &jobs)).await?;
+        self.enqueue_jobs(EnqueueBatch::workflow(&workflow, &jobs))
+            .await?;
         Ok(workflow.id)
     }
 
     /// The workflow's current status; [`Error::WorkflowNotFound`] if unknown.
     async fn get_workflow_status(&self, id: WorkflowId) -> Result<WorkflowStatus> {
-        Ok(self.get_workflow(id).await?.ok_or(Error::WorkflowNotFound { id })?.status())
+        Ok(self
+            .get_workflow(id)
+            .await?
+            .ok_or(Error::WorkflowNotFound { id })?
+            .status())
     }
 
     /// The workflow's job counts; [`Error::WorkflowNotFound`] if unknown.
     async fn get_workflow_stats(&self, id: WorkflowId) -> Result<WorkflowStats> {
-        Ok(self.get_workflow(id).await?.ok_or(Error::WorkflowNotFound { id })?.stats)
+        Ok(self
+            .get_workflow(id)
+            .await?
+            .ok_or(Error::WorkflowNotFound { id })?
+            .stats)
     }
 }
 

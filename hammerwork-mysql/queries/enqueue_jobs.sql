@@ -1,6 +1,9 @@
 -- The head of the bulk insert; enqueue_jobs_row.sql is repeated once per job
--- after it (see MySqlStorage::enqueue_jobs_in for the chunk sizes).
+-- after it (see MySqlStorage::enqueue_jobs_in for the chunk sizes). Initial
+-- states come from hammerwork_api::workflow::plan_enqueue.
 INSERT INTO hammerwork_jobs (
     id, queue_name, payload, status, priority, attempts, max_attempts,
-    created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id
+    created_at, scheduled_at, completed_at, timeout_ms, retry_policy, trace_id, correlation_id,
+    depends_on, dependency_status, pending_dependencies, workflow_id, `condition`,
+    error_message, has_dependents
 ) VALUES

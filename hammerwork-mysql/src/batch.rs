@@ -75,33 +75,77 @@ impl SettleBatches {
         b
     }
 
-    /// `(sql, outcomes)` for each outcome kind present, in a fixed order; each
-    /// statement binds its outcomes, then `now`.
-    pub(crate) fn statements(self) -> Vec<(&'static str, String)> {
-        [
-            (
-                include_str!("../queries/settle_jobs_completed.sql"),
-                self.completed,
-            ),
-            (
-                include_str!("../queries/settle_jobs_failed.sql"),
-                self.failed,
-            ),
-            (
-                include_str!("../queries/settle_jobs_cancelled.sql"),
-                self.cancelled,
-            ),
-            (
-                include_str!("../queries/settle_jobs_given_back.sql"),
-                self.given_back,
-            ),
+    /// One [`SettleStatement`] for each outcome kind present, in a fixed
+    /// order, and every lease of the batch (sorted by id, for lock_running.sql).
+    pub(crate) fn statements(self) -> (Vec<SettleStatement>, String) {
+        let mut all = Vec::new();
+        let statements = [
+            (COMPLETED_FAST, COMPLETED, self.completed),
+            (FAILED_FAST, FAILED, self.failed),
+            (CANCELLED_FAST, CANCELLED, self.cancelled),
+            (GIVEN_BACK_FAST, GIVEN_BACK, self.given_back),
         ]
         .into_iter()
-        .filter(|(_, rows)| !rows.is_empty())
-        .map(|(sql, rows)| (sql, sorted_array(rows)))
-        .collect()
+        .filter(|(_, _, rows)| !rows.is_empty())
+        .map(|(fast, full, rows)| {
+            all.extend(
+                rows.iter()
+                    .map(|(id, row)| (*id, json!({ "id": row["id"], "attempt": row["attempt"] }))),
+            );
+            SettleStatement {
+                fast,
+                full,
+                count: rows.len() as u64,
+                outcomes: sorted_array(rows),
+            }
+        })
+        .collect();
+        (statements, sorted_array(all))
     }
 }
+
+/// The settle statements of one outcome kind; each binds its outcomes, then
+/// `now`.
+pub(crate) struct SettleStatement {
+    /// Changes only the attempts whose outcome needs nothing else done: the
+    /// job has no dependents, and a job of a workflow does not die. One
+    /// statement, so it runs without a transaction.
+    pub(crate) fast: &'static str,
+    /// Changes every current attempt; the caller then follows dependents.
+    pub(crate) full: &'static str,
+    /// The outcomes, a JSON array sorted by id.
+    pub(crate) outcomes: String,
+    /// How many outcomes.
+    pub(crate) count: u64,
+}
+
+const COMPLETED: &str = include_str!("../queries/settle_jobs_completed.sql");
+const FAILED: &str = include_str!("../queries/settle_jobs_failed.sql");
+const CANCELLED: &str = include_str!("../queries/settle_jobs_cancelled.sql");
+const GIVEN_BACK: &str = include_str!("../queries/settle_jobs_given_back.sql");
+
+// The fast variants: the same statements, restricted to jobs nobody depends
+// on (has_dependents is set under the job's row lock, so the restriction is
+// checked against the latest row) and, for outcomes that can make a job
+// dead, outside any workflow (its failure policy would apply).
+const COMPLETED_FAST: &str = concat!(
+    include_str!("../queries/settle_jobs_completed.sql"),
+    "  AND j.has_dependents = 0\n"
+);
+const FAILED_FAST: &str = concat!(
+    include_str!("../queries/settle_jobs_failed.sql"),
+    "  AND j.has_dependents = 0\n",
+    "  AND (j.workflow_id IS NULL OR (t.retry_at IS NOT NULL AND j.attempts < j.max_attempts))\n"
+);
+const CANCELLED_FAST: &str = concat!(
+    include_str!("../queries/settle_jobs_cancelled.sql"),
+    "  AND j.has_dependents = 0\n"
+);
+const GIVEN_BACK_FAST: &str = concat!(
+    include_str!("../queries/settle_jobs_given_back.sql"),
+    "  AND j.has_dependents = 0\n",
+    "  AND (j.workflow_id IS NULL OR t.started = 0 OR j.attempts < j.max_attempts)\n"
+);
 
 fn lease_object(lease: &Lease) -> Value {
     json!({ "id": hex(lease.id.0), "attempt": lease.attempt })
@@ -115,7 +159,8 @@ fn sorted_array(mut rows: Vec<(Uuid, Value)>) -> String {
     Value::Array(rows.into_iter().map(|(_, row)| row).collect()).to_string()
 }
 
-fn hex(id: Uuid) -> String {
+/// The id as 32 hex digits, as the queries' JSON_TABLE columns read it.
+pub(crate) fn hex(id: Uuid) -> String {
     id.simple().to_string()
 }
 
@@ -167,9 +212,21 @@ mod tests {
             ),
             Settlement::new(lease(4, 1), Outcome::GiveBack { started: true }),
         ]);
-        let statements = batches.statements();
+        let (statements, all) = batches.statements();
         assert_eq!(statements.len(), 3);
-        let completed: Value = serde_json::from_str(&statements[0].1).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&all)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+        assert!(statements
+            .iter()
+            .all(|s| s.fast.ends_with("has_dependents = 0\n")
+                || s.fast.contains("j.workflow_id IS NULL")));
+        let completed: Value = serde_json::from_str(&statements[0].outcomes).unwrap();
         assert_eq!(
             completed,
             json!([
@@ -177,9 +234,9 @@ mod tests {
                 {"id": hex(Uuid::from_u128(2)), "attempt": 1},
             ])
         );
-        let failed: Value = serde_json::from_str(&statements[1].1).unwrap();
+        let failed: Value = serde_json::from_str(&statements[1].outcomes).unwrap();
         assert_eq!(failed[0]["retry_at"], "2024-05-01 12:00:00.000000");
-        let given_back: Value = serde_json::from_str(&statements[2].1).unwrap();
+        let given_back: Value = serde_json::from_str(&statements[2].outcomes).unwrap();
         assert_eq!(given_back[0]["started"], 1);
     }
 }

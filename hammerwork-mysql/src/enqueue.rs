@@ -8,14 +8,16 @@
 //! [`MAX_CHUNK_BYTES`] so it fits `max_allowed_packet` (16 MiB by default on
 //! MariaDB, 64 MiB on MySQL 8) whatever the payload sizes.
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use hammerwork_api::{Error, Job, JobId, Result};
+use hammerwork_api::workflow::PlannedJob;
+use hammerwork_api::{DependencyStatus, Error, Job, JobId, JobStatus, Result};
 use sqlx::MySqlConnection;
 
-/// Rows in the largest INSERT: 512 rows x 11 parameters = 5,632 placeholders,
-/// far below MySQL's 65,535.
+/// Rows in the largest INSERT: 512 rows x 20 parameters = 10,240
+/// placeholders, far below MySQL's 65,535.
 const MAX_CHUNK_ROWS: usize = 512;
 
 /// Estimated bytes above which a chunk is split further.
@@ -24,11 +26,18 @@ const MAX_CHUNK_BYTES: usize = 4 << 20;
 /// Bytes a row costs besides its strings (id, numbers, timestamps, framing).
 const ROW_OVERHEAD: usize = 96;
 
-/// A job with its JSON columns serialised once.
+/// A job with its JSON columns serialised once, and its planned initial
+/// state.
 pub(crate) struct EncodedJob<'a> {
     job: &'a Job,
     payload: String,
     retry_policy: Option<String>,
+    depends_on: Option<String>,
+    status: JobStatus,
+    dependency_status: DependencyStatus,
+    pending_dependencies: i32,
+    error: Option<String>,
+    has_dependents: bool,
 }
 
 impl EncodedJob<'_> {
@@ -44,16 +53,67 @@ impl EncodedJob<'_> {
             + self.retry_policy.as_ref().map_or(0, String::len)
             + self.job.trace_id.as_ref().map_or(0, String::len)
             + self.job.correlation_id.as_ref().map_or(0, String::len)
+            + self.depends_on.as_ref().map_or(0, String::len)
+            + self.job.condition.as_ref().map_or(0, String::len)
+            + self.error.as_ref().map_or(0, String::len)
+    }
+
+    /// Whether a worker may claim the job as soon as it is due.
+    pub(crate) fn claimable(&self) -> bool {
+        self.status == JobStatus::Pending
+            && matches!(
+                self.dependency_status,
+                DependencyStatus::None | DependencyStatus::Satisfied
+            )
+    }
+
+    /// The job's queue.
+    pub(crate) fn queue(&self) -> &str {
+        &self.job.queue_name
+    }
+
+    /// Whether every column beyond the basic ones keeps its default: no
+    /// dependencies either way, no workflow, no condition, pending.
+    fn is_plain(&self) -> bool {
+        self.depends_on.is_none()
+            && !self.has_dependents
+            && self.job.workflow_id.is_none()
+            && self.job.condition.is_none()
+            && self.status == JobStatus::Pending
+    }
+
+    fn timeout_ms(&self) -> Option<i64> {
+        self.job
+            .timeout
+            .map(|t| t.as_millis().min(i64::MAX as u128) as i64)
     }
 }
 
-/// Serialises the JSON columns of `jobs`.
-pub(crate) fn encode(jobs: &[Job]) -> Result<Vec<EncodedJob<'_>>> {
+/// Serialises the JSON columns of `jobs`, with their initial states: `plans`
+/// (one per job, from `plan_enqueue`), or plain pending jobs when `None`.
+/// `parents` are the ids some job of the batch depends on.
+pub(crate) fn encode<'a>(
+    jobs: &'a [Job],
+    plans: Option<&[PlannedJob]>,
+    parents: &HashSet<JobId>,
+) -> Result<Vec<EncodedJob<'a>>> {
     let invalid = |e: serde_json::Error| Error::InvalidPayload(e.to_string());
     jobs.iter()
-        .map(|job| {
+        .enumerate()
+        .map(|(i, job)| {
+            let plan = plans.map(|plans| &plans[i]);
             Ok(EncodedJob {
                 job,
+                depends_on: if job.depends_on.is_empty() {
+                    None
+                } else {
+                    Some(serde_json::to_string(&job.depends_on).map_err(invalid)?)
+                },
+                status: plan.map_or(JobStatus::Pending, |p| p.status),
+                dependency_status: plan.map_or(DependencyStatus::None, |p| p.dependency_status),
+                pending_dependencies: plan.map_or(0, |p| p.pending_dependencies),
+                error: plan.and_then(|p| p.error.clone()),
+                has_dependents: parents.contains(&job.id),
                 payload: serde_json::to_string(&job.payload).map_err(invalid)?,
                 retry_policy: job
                     .retry_policy
@@ -95,16 +155,33 @@ fn prev_power_of_two(n: usize) -> usize {
 }
 
 /// The INSERT statement for `rows` rows (a power of two up to
-/// [`MAX_CHUNK_ROWS`]), built once per process.
-fn insert_sql(rows: usize) -> &'static str {
-    static SQL: OnceLock<Vec<String>> = OnceLock::new();
-    let all = SQL.get_or_init(|| {
-        let head = include_str!("../queries/enqueue_jobs.sql").trim_end();
-        let row = include_str!("../queries/enqueue_jobs_row.sql").trim();
+/// [`MAX_CHUNK_ROWS`]) of all columns, or of plain jobs (see
+/// [`EncodedJob::is_plain`]), built once per process.
+fn insert_sql(rows: usize, plain: bool) -> &'static str {
+    static FULL: OnceLock<Vec<String>> = OnceLock::new();
+    static PLAIN: OnceLock<Vec<String>> = OnceLock::new();
+    let build = |head: &str, row: &str| -> Vec<String> {
+        let head = head.trim_end();
+        let row = row.trim();
         (0..=MAX_CHUNK_ROWS.ilog2())
             .map(|k| format!("{head}\n{}", vec![row; 1 << k].join(",\n")))
             .collect()
-    });
+    };
+    let all = if plain {
+        PLAIN.get_or_init(|| {
+            build(
+                include_str!("../queries/enqueue_plain_jobs.sql"),
+                include_str!("../queries/enqueue_plain_jobs_row.sql"),
+            )
+        })
+    } else {
+        FULL.get_or_init(|| {
+            build(
+                include_str!("../queries/enqueue_jobs.sql"),
+                include_str!("../queries/enqueue_jobs_row.sql"),
+            )
+        })
+    };
     debug_assert!(rows.is_power_of_two() && rows <= MAX_CHUNK_ROWS);
     &all[rows.ilog2() as usize]
 }
@@ -114,24 +191,49 @@ pub(crate) async fn insert_chunk(
     conn: &mut MySqlConnection,
     chunk: &[EncodedJob<'_>],
 ) -> std::result::Result<(), sqlx::Error> {
-    let mut query = sqlx::query(insert_sql(chunk.len()));
+    let plain = chunk.iter().all(EncodedJob::is_plain);
+    let mut query = sqlx::query(insert_sql(chunk.len(), plain));
     for encoded in chunk {
         let job = encoded.job;
+        if plain {
+            query = query
+                .bind(job.id.0)
+                .bind(job.queue_name.as_bytes())
+                .bind(encoded.payload.as_str())
+                .bind(job.priority.as_i16())
+                .bind(job.max_attempts)
+                .bind(job.created_at)
+                .bind(job.scheduled_at)
+                .bind(encoded.timeout_ms())
+                .bind(encoded.retry_policy.as_deref())
+                .bind(job.trace_id.as_deref())
+                .bind(job.correlation_id.as_deref());
+            continue;
+        }
+        // A job that is not pending (its parent failed, its condition is
+        // false) ends when it is written.
+        let completed_at = (encoded.status != JobStatus::Pending).then_some(job.created_at);
         query = query
             .bind(job.id.0)
             .bind(job.queue_name.as_bytes())
             .bind(encoded.payload.as_str())
+            .bind(encoded.status.as_str())
             .bind(job.priority.as_i16())
             .bind(job.max_attempts)
             .bind(job.created_at)
             .bind(job.scheduled_at)
-            .bind(
-                job.timeout
-                    .map(|t| t.as_millis().min(i64::MAX as u128) as i64),
-            )
+            .bind(completed_at)
+            .bind(encoded.timeout_ms())
             .bind(encoded.retry_policy.as_deref())
             .bind(job.trace_id.as_deref())
-            .bind(job.correlation_id.as_deref());
+            .bind(job.correlation_id.as_deref())
+            .bind(encoded.depends_on.as_deref())
+            .bind(encoded.dependency_status.as_str())
+            .bind(encoded.pending_dependencies)
+            .bind(job.workflow_id.map(|w| w.0))
+            .bind(job.condition.as_deref())
+            .bind(encoded.error.as_deref())
+            .bind(i8::from(encoded.has_dependents));
     }
     query.execute(conn).await.map(drop)
 }
@@ -167,8 +269,10 @@ mod tests {
     #[test]
     fn insert_sql_has_one_tuple_per_row() {
         for rows in [1, 2, 64, MAX_CHUNK_ROWS] {
-            assert_eq!(insert_sql(rows).matches("'pending'").count(), rows);
-            assert_eq!(insert_sql(rows).matches('?').count(), rows * 11);
+            assert_eq!(insert_sql(rows, false).matches("(?").count(), rows);
+            assert_eq!(insert_sql(rows, false).matches('?').count(), rows * 20);
+            assert_eq!(insert_sql(rows, true).matches("'pending'").count(), rows);
+            assert_eq!(insert_sql(rows, true).matches('?').count(), rows * 11);
         }
     }
 }

@@ -9,7 +9,16 @@
 //! [`MySqlStorage::migrate`], and tracked in their own `hammerwork_migrations`
 //! table, apart from your application's.
 //!
-//! The same SQL runs on MySQL 8.0.4+ and MariaDB 10.6+.
+//! Dependencies and workflows follow `docs/design/workflows.md`: an edge
+//! table `hammerwork_job_dependencies (parent_id, job_id)` finds a finished
+//! job's dependents in O(1) per edge, waiting jobs stay out of the claim
+//! index, and a trigger keeps each workflow's counters in step with its jobs'
+//! statuses. Settling a job nobody depends on (the common case) stays one
+//! statement.
+//!
+//! The same SQL runs on MySQL 8.0.4+ and MariaDB 10.6+. Creating the trigger
+//! needs the `TRIGGER` privilege; a MySQL server with binary logging may
+//! also ask for `SUPER` or `log_bin_trust_function_creators`.
 //!
 //! ```no_run
 //! # async fn demo() -> hammerwork_api::Result<()> {
@@ -24,6 +33,7 @@
 
 mod batch;
 mod enqueue;
+mod follow;
 mod map_err;
 mod migrate;
 mod row;

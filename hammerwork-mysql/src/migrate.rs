@@ -13,8 +13,19 @@ use crate::row::text;
 /// `hammerwork_migrations` would run it again. Every migration must therefore
 /// be safe to re-run (`CREATE TABLE IF NOT EXISTS`, and on MySQL 8, which has
 /// no `ADD COLUMN IF NOT EXISTS`, one change per migration).
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "jobs", include_str!("../migrations/0001_jobs.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "jobs", include_str!("../migrations/0001_jobs.sql")),
+    (
+        2,
+        "job_dependencies",
+        include_str!("../migrations/0002_job_dependencies.sql"),
+    ),
+    (
+        3,
+        "workflows",
+        include_str!("../migrations/0003_workflows.sql"),
+    ),
+];
 
 /// Longest wait for another process's migration to finish, in seconds.
 const LOCK_TIMEOUT_SECS: i64 = 300;

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hammerwork_api::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats};
 use hammerwork_api::{Error, Job, JobId, JobPriority, Result};
 use serde_json::Value;
 use sqlx::mysql::MySqlRow;
@@ -38,7 +39,45 @@ pub(crate) fn job_from_row(row: &MySqlRow) -> Result<Job> {
         .map_err(Error::backend)?;
     job.trace_id = text(row, "trace_id")?;
     job.correlation_id = text(row, "correlation_id")?;
+    // NULL for a job without dependencies.
+    job.depends_on = json(row, "depends_on")?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(Error::backend)?
+        .unwrap_or_default();
+    job.dependency_status = required_text(row, "dependency_status")?.parse()?;
+    job.pending_dependencies = row.try_get("pending_dependencies").map_err(get_err)?;
+    job.workflow_id = row
+        .try_get::<Option<Uuid>, _>("workflow_id")
+        .map_err(get_err)?
+        .map(WorkflowId);
+    job.condition = text(row, "condition")?;
     Ok(job)
+}
+
+/// Builds a [`Workflow`] from a `hammerwork_workflows` row (`SELECT *`).
+pub(crate) fn workflow_from_row(row: &MySqlRow) -> Result<Workflow> {
+    let get_err = |e: sqlx::Error| Error::backend(e);
+    let count = |name: &str| -> Result<u64> {
+        Ok(row.try_get::<i64, _>(name).map_err(get_err)?.max(0) as u64)
+    };
+    let mut stats = WorkflowStats::default();
+    stats.total_jobs = count("total_jobs")?;
+    stats.pending_jobs = count("pending_jobs")?;
+    stats.running_jobs = count("running_jobs")?;
+    stats.completed_jobs = count("completed_jobs")?;
+    stats.failed_jobs = count("failed_jobs")?;
+    stats.skipped_jobs = count("skipped_jobs")?;
+    stats.cancelled_jobs = count("cancelled_jobs")?;
+    let mut workflow = Workflow::from_group(&JobGroup::new(required_text(row, "name")?));
+    workflow.id = WorkflowId(row.try_get("id").map_err(get_err)?);
+    workflow.description = text(row, "description")?;
+    workflow.failure_policy = required_text(row, "failure_policy")?.parse()?;
+    workflow.state = required_text(row, "state")?.parse()?;
+    workflow.created_at = row.try_get("created_at").map_err(get_err)?;
+    workflow.deadline_at = row.try_get("deadline_at").map_err(get_err)?;
+    workflow.stats = stats;
+    Ok(workflow)
 }
 
 /// A NOT NULL text column; see [`text`].
@@ -55,7 +94,7 @@ pub(crate) fn text(row: &MySqlRow, column: &str) -> Result<Option<String>> {
 
 /// A JSON column, read as text: MySQL sends its JSON type and MariaDB a
 /// LONGTEXT, and both hold JSON text.
-fn json(row: &MySqlRow, column: &str) -> Result<Option<Value>> {
+pub(crate) fn json(row: &MySqlRow, column: &str) -> Result<Option<Value>> {
     text(row, column)?.as_deref().map(parse_json).transpose()
 }
 

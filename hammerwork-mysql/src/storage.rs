@@ -1,23 +1,33 @@
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use hammerwork_api::validate::{distinct_queues, validate_jobs};
-use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams, QueueCounts,
-    Result, Settlement, Storage, WakeupListener, WakeupScope,
+use hammerwork_api::validate::{distinct_queues, validate_batch};
+use hammerwork_api::workflow::{
+    external_dependencies, plan_enqueue, validate_graph, PlannedJob, StoredParent, Workflow,
+    WorkflowId,
 };
+use hammerwork_api::{
+    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
+    ListWorkflowsParams, QueueCounts, Result, Settlement, Storage, WakeupListener, WakeupScope,
+};
+use serde_json::{json, Value};
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{MySqlConnection, MySqlPool, Row};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use crate::batch::{id_array, lease_array, SettleBatches};
+use crate::batch::{hex, id_array, lease_array, SettleBatches, SettleStatement};
 use crate::enqueue::{encode, insert_chunk, plan_chunks, EncodedJob};
+use crate::follow::{cancel_unfinished, follow_dependents, set_workflow_state, Finished};
 use crate::map_err::{error_number, is_deadlock, map_err, ER_DUP_ENTRY};
 use crate::migrate::migrate;
-use crate::row::{job_from_row, required_text};
+use crate::row::{job_from_row, json, required_text, workflow_from_row};
 use crate::version::check_server_version;
+
+/// Edges per INSERT into the edge table (about 70 bytes each).
+const EDGE_CHUNK: usize = 20_000;
 
 /// Default number of pooled connections for [`MySqlStorage::connect`].
 const DEFAULT_MAX_CONNECTIONS: u32 = 20;
@@ -99,6 +109,9 @@ impl MySqlStorage {
     /// caller's own transaction: the jobs are stored if and only if that
     /// transaction commits.
     ///
+    /// Dependencies are handled as by [`enqueue_jobs`](Storage::enqueue_jobs)
+    /// (the stored parents are locked until your transaction ends).
+    ///
     /// A large batch takes several INSERT statements. MySQL keeps the
     /// statements that succeeded when a later one fails, so on an error roll
     /// the transaction back (as on any error) rather than commit it.
@@ -124,10 +137,73 @@ impl MySqlStorage {
         conn: &mut MySqlConnection,
         jobs: &[Job],
     ) -> Result<Vec<JobId>> {
-        validate_jobs(jobs)?;
-        let encoded = encode(jobs)?;
-        self.insert_encoded(conn, &encoded).await?;
+        validate_batch(&EnqueueBatch::jobs(jobs))?;
+        self.write_batch(conn, EnqueueBatch::jobs(jobs)).await?;
         Ok(jobs.iter().map(|job| job.id).collect())
+    }
+
+    /// The whole enqueue of a batch with dependencies or a workflow: checks,
+    /// plan, workflow row, jobs, edges. Returns the queues that got a
+    /// claimable job.
+    async fn write_batch(
+        &self,
+        conn: &mut MySqlConnection,
+        batch: EnqueueBatch<'_>,
+    ) -> Result<HashSet<String>> {
+        let jobs = batch.jobs;
+        let mut external = external_dependencies(jobs);
+        external.sort_unstable();
+        let stored = if external.is_empty() {
+            HashMap::new()
+        } else {
+            lock_stored_parents(conn, &external).await?
+        };
+        validate_graph(jobs, |id| stored.contains_key(&id))?;
+        if !stored.is_empty() {
+            sqlx::query(include_str!("../queries/mark_parents.sql"))
+                .bind(id_array(external.iter().map(|id| id.0)))
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        }
+        let plans = plan_enqueue(jobs, &stored);
+        if let Some(workflow) = batch.workflow {
+            insert_workflow(conn, workflow, &plans).await?;
+        }
+        let parents: HashSet<JobId> = jobs
+            .iter()
+            .flat_map(|job| job.depends_on.iter().copied())
+            .collect();
+        let encoded = encode(jobs, Some(&plans), &parents)?;
+        self.insert_encoded(conn, &encoded).await?;
+        let edges: Vec<Value> = jobs
+            .iter()
+            .flat_map(|job| {
+                job.depends_on
+                    .iter()
+                    .map(move |dep| json!([hex(dep.0), hex(job.id.0)]))
+            })
+            .collect();
+        for chunk in edges.chunks(EDGE_CHUNK) {
+            sqlx::query(include_str!("../queries/insert_dependencies.sql"))
+                .bind(Value::Array(chunk.to_vec()).to_string())
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(encoded
+            .iter()
+            .filter(|job| job.claimable())
+            .map(|job| job.queue().to_string())
+            .collect())
+    }
+
+    /// Sends a wakeup for each of `queues`.
+    fn wake(&self, queues: impl IntoIterator<Item = String>) {
+        for queue in queues {
+            // An error only means nobody is listening.
+            let _ = self.wakeups.send(queue);
+        }
     }
 
     /// Wakes this process's listeners (workers of this storage and its clones)
@@ -135,10 +211,7 @@ impl MySqlStorage {
     /// this itself; call it after committing a transaction in which you used
     /// [`enqueue_jobs_in`](Self::enqueue_jobs_in).
     pub fn notify_enqueued(&self, jobs: &[Job]) {
-        for queue in distinct_queues(jobs) {
-            // An error only means nobody is listening.
-            let _ = self.wakeups.send(queue);
-        }
+        self.wake(distinct_queues(jobs));
     }
 
     async fn insert_encoded(
@@ -235,15 +308,13 @@ impl MySqlStorage {
         Ok(jobs)
     }
 
-    async fn settle_once(
-        &self,
-        statements: &[(&'static str, String)],
-        now: DateTime<Utc>,
-    ) -> Result<u64> {
-        if let [(sql, outcomes)] = statements {
-            // One statement is atomic on its own: no BEGIN/COMMIT round trips.
-            let done = sqlx::query(sql)
-                .bind(outcomes)
+    /// Applies the outcomes whose jobs need nothing else done (see
+    /// [`SettleStatement::fast`]): one statement per outcome kind, without a
+    /// transaction when there is one kind.
+    async fn settle_fast(&self, statements: &[SettleStatement], now: DateTime<Utc>) -> Result<u64> {
+        if let [statement] = statements {
+            let done = sqlx::query(statement.fast)
+                .bind(&statement.outcomes)
                 .bind(now)
                 .execute(&self.pool)
                 .await
@@ -252,9 +323,9 @@ impl MySqlStorage {
         }
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let mut changed = 0;
-        for (sql, outcomes) in statements {
-            changed += sqlx::query(sql)
-                .bind(outcomes)
+        for statement in statements {
+            changed += sqlx::query(statement.fast)
+                .bind(&statement.outcomes)
                 .bind(now)
                 .execute(&mut *tx)
                 .await
@@ -265,30 +336,100 @@ impl MySqlStorage {
         Ok(changed)
     }
 
-    async fn rescue_once(&self, now: DateTime<Utc>) -> Result<u64> {
+    /// Applies the outcomes [`settle_fast`](Self::settle_fast) left (those
+    /// already applied are no longer current and change nothing), and their
+    /// consequences for dependents and workflows, in one transaction.
+    async fn settle_slow(
+        &self,
+        statements: &[SettleStatement],
+        leases: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
         let mut tx = self
             .pool
             .begin_with(BEGIN_READ_COMMITTED)
             .await
             .map_err(map_err)?;
-        let expired: Vec<Uuid> =
-            sqlx::query_scalar(include_str!("../queries/rescue_expired_jobs.sql"))
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let mut rescued = 0;
-        if !expired.is_empty() {
-            rescued = sqlx::query(include_str!("../queries/rescue_expired_jobs_update.sql"))
-                .bind(id_array(expired))
-                .bind(now)
+        let current: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/lock_running.sql"))
+            .bind(leases)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if current.is_empty() {
+            tx.commit().await.map_err(map_err)?;
+            return Ok(0);
+        }
+        let mut changed = 0;
+        for statement in statements {
+            changed += sqlx::query(statement.full)
+                .bind(&statement.outcomes)
                 .bind(now)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?
                 .rows_affected();
         }
+        let rows = sqlx::query(include_str!("../queries/finished_jobs.sql"))
+            .bind(id_array(current))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let mut finished = Finished::default();
+        finished.add_rows(&rows)?;
+        let wake = follow_dependents(&mut tx, finished, now).await?;
         tx.commit().await.map_err(map_err)?;
+        self.wake(wake);
+        Ok(changed)
+    }
+
+    async fn rescue_once(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_READ_COMMITTED)
+            .await
+            .map_err(map_err)?;
+        let rows = sqlx::query(include_str!("../queries/rescue_expired_jobs.sql"))
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if rows.is_empty() {
+            tx.commit().await.map_err(map_err)?;
+            return Ok(0);
+        }
+        let mut expired = Vec::with_capacity(rows.len());
+        // Jobs that may die here with something to follow.
+        let mut followed = Vec::new();
+        for row in &rows {
+            let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+            let has_dependents: i8 = row.try_get("has_dependents").map_err(Error::backend)?;
+            let workflow: Option<Uuid> = row.try_get("workflow_id").map_err(Error::backend)?;
+            if has_dependents != 0 || workflow.is_some() {
+                followed.push(id);
+            }
+            expired.push(id);
+        }
+        let rescued = sqlx::query(include_str!("../queries/rescue_expired_jobs_update.sql"))
+            .bind(id_array(expired))
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        let mut wake = HashSet::new();
+        if !followed.is_empty() {
+            let rows = sqlx::query(include_str!("../queries/finished_jobs.sql"))
+                .bind(id_array(followed))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let mut finished = Finished::default();
+            finished.add_rows(&rows)?;
+            wake = follow_dependents(&mut tx, finished, now).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        self.wake(wake);
         Ok(rescued)
     }
 }
@@ -315,18 +456,207 @@ where
     }
 }
 
+/// Reads and locks the stored jobs a batch depends on.
+async fn lock_stored_parents(
+    conn: &mut MySqlConnection,
+    ids: &[JobId],
+) -> Result<HashMap<JobId, StoredParent>> {
+    let rows = sqlx::query(include_str!("../queries/lock_stored_parents.sql"))
+        .bind(id_array(ids.iter().map(|id| id.0)))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    rows.iter()
+        .map(|row| {
+            let id = JobId(row.try_get("id").map_err(Error::backend)?);
+            let status = required_text(row, "status")?.parse()?;
+            let result = json(row, "result")?;
+            Ok((id, StoredParent { status, result }))
+        })
+        .collect()
+}
+
+/// Inserts the workflow row with counters from the batch's plan.
+async fn insert_workflow(
+    conn: &mut MySqlConnection,
+    workflow: &Workflow,
+    plans: &[PlannedJob],
+) -> Result<()> {
+    let count = |status: JobStatus| plans.iter().filter(|p| p.status == status).count() as i64;
+    sqlx::query(include_str!("../queries/insert_workflow.sql"))
+        .bind(workflow.id.0)
+        .bind(&workflow.name)
+        .bind(&workflow.description)
+        .bind(workflow.failure_policy.as_str())
+        .bind(workflow.created_at)
+        .bind(workflow.deadline_at)
+        .bind(plans.len() as i64)
+        .bind(count(JobStatus::Pending))
+        .bind(count(JobStatus::Dead))
+        .bind(count(JobStatus::Skipped))
+        .bind(count(JobStatus::Cancelled))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+impl MySqlStorage {
+    async fn enqueue_once(&self, batch: EnqueueBatch<'_>) -> Result<HashSet<String>> {
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_READ_COMMITTED)
+            .await
+            .map_err(map_err)?;
+        let wake = self.write_batch(&mut tx, batch).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(wake)
+    }
+
+    async fn cancel_once(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_READ_COMMITTED)
+            .await
+            .map_err(map_err)?;
+        let done = sqlx::query(include_str!("../queries/cancel_job.sql"))
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            tx.commit().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        follow_dependents(&mut tx, Finished::cancelled(vec![id.0]), now).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn cancel_workflow_once(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_READ_COMMITTED)
+            .await
+            .map_err(map_err)?;
+        let done = sqlx::query(include_str!("../queries/cancel_workflow.sql"))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            tx.commit().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        cancel_unfinished(&mut tx, &[id.0], "cancelled with its workflow", now).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn retry_workflow_once(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_READ_COMMITTED)
+            .await
+            .map_err(map_err)?;
+        let exists: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM hammerwork_workflows WHERE id = ? FOR UPDATE")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if exists.is_none() {
+            return Err(Error::WorkflowNotFound { id });
+        }
+        let failed = sqlx::query(include_str!("../queries/retry_workflow_failed.sql"))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let reset = sqlx::query(include_str!("../queries/retry_workflow_reset.sql"))
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        let open = sqlx::query(include_str!("../queries/retry_workflow_open.sql"))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if !open.is_empty() {
+            let counts = open
+                .iter()
+                .map(|row| {
+                    let job: Uuid = row.try_get("job_id").map_err(Error::backend)?;
+                    let open: i64 = row.try_get("open_parents").map_err(Error::backend)?;
+                    Ok(json!({ "id": hex(job), "open": open }))
+                })
+                .collect::<Result<Vec<Value>>>()?;
+            sqlx::query(include_str!("../queries/retry_workflow_recount.sql"))
+                .bind(Value::Array(counts).to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        sqlx::query("UPDATE hammerwork_workflows SET state = 'running' WHERE id = ?")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let queues = failed
+            .iter()
+            .map(|row| required_text(row, "queue_name"))
+            .collect::<Result<HashSet<String>>>()?;
+        tx.commit().await.map_err(map_err)?;
+        self.wake(queues);
+        Ok(reset)
+    }
+
+    async fn expire_workflows_once(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_READ_COMMITTED)
+            .await
+            .map_err(map_err)?;
+        let mut expired: Vec<Uuid> =
+            sqlx::query_scalar(include_str!("../queries/expire_workflows.sql"))
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if !expired.is_empty() {
+            expired.sort_unstable();
+            set_workflow_state(&mut tx, &expired, "failed").await?;
+            cancel_unfinished(&mut tx, &expired, "cancelled: the workflow timed out", now).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(expired.len() as u64)
+    }
+}
+
 #[async_trait]
 impl Storage for MySqlStorage {
     fn capabilities(&self) -> Capabilities {
         Capabilities::new(WakeupScope::Process)
     }
 
-    async fn enqueue_jobs(&self, jobs: &[Job]) -> Result<Vec<JobId>> {
-        validate_jobs(jobs)?;
-        if jobs.is_empty() {
-            return Ok(Vec::new());
+    async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+        let jobs = batch.jobs;
+        validate_batch(&batch)?;
+        let ids = jobs.iter().map(|job| job.id).collect();
+        let plain = batch.workflow.is_none() && jobs.iter().all(|job| job.depends_on.is_empty());
+        if !plain {
+            let wake = retry_deadlocks("enqueue", || self.enqueue_once(batch)).await?;
+            self.wake(wake);
+            return Ok(ids);
         }
-        let encoded = encode(jobs)?;
+        if jobs.is_empty() {
+            return Ok(ids);
+        }
+        let encoded = encode(jobs, None, &HashSet::new())?;
         if plan_chunks(&encoded).len() == 1 {
             // One statement is atomic on its own: no BEGIN/COMMIT round trips.
             let mut conn = self.pool.acquire().await.map_err(map_err)?;
@@ -337,7 +667,7 @@ impl Storage for MySqlStorage {
             tx.commit().await.map_err(map_err)?;
         }
         self.notify_enqueued(jobs);
-        Ok(jobs.iter().map(|job| job.id).collect())
+        Ok(ids)
     }
 
     async fn claim_jobs(&self, params: ClaimParams) -> Result<Vec<Job>> {
@@ -347,12 +677,23 @@ impl Storage for MySqlStorage {
         retry_deadlocks("claim", || self.claim_once(&params)).await
     }
 
+    /// Outcomes of jobs nobody depends on (and that do not die in a
+    /// workflow) are applied by one statement per outcome kind, as without
+    /// dependencies; the others, with everything they set off, in one
+    /// transaction after those (so a batch mixing both commits in two steps).
     async fn settle_jobs(&self, settlements: &[Settlement], now: DateTime<Utc>) -> Result<u64> {
         if settlements.is_empty() {
             return Ok(0);
         }
-        let statements = SettleBatches::new(settlements).statements();
-        retry_deadlocks("settle", || self.settle_once(&statements, now)).await
+        let (statements, leases) = SettleBatches::new(settlements).statements();
+        let fast = retry_deadlocks("settle", || self.settle_fast(&statements, now)).await?;
+        let total: u64 = statements.iter().map(|s| s.count).sum();
+        if fast == total {
+            return Ok(fast);
+        }
+        let slow =
+            retry_deadlocks("settle", || self.settle_slow(&statements, &leases, now)).await?;
+        Ok(fast + slow)
     }
 
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
@@ -385,10 +726,26 @@ impl Storage for MySqlStorage {
         row.as_ref().map(job_from_row).transpose()
     }
 
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        let mut ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(include_str!("../queries/get_jobs.sql"))
+            .bind(id_array(ids))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
     async fn list_jobs(&self, params: ListJobsParams) -> Result<Vec<Job>> {
         let queue = params.queue.as_deref().map(str::as_bytes);
         let status = params.status.map(JobStatus::as_str);
         let after = params.after.map(|id| id.0);
+        let workflow = params.workflow.map(|w| w.0);
         let rows = sqlx::query(include_str!("../queries/list_jobs.sql"))
             .bind(queue)
             .bind(queue)
@@ -396,6 +753,8 @@ impl Storage for MySqlStorage {
             .bind(status)
             .bind(after)
             .bind(after)
+            .bind(workflow)
+            .bind(workflow)
             .bind(params.limit.unwrap_or(100))
             .fetch_all(&self.pool)
             .await
@@ -419,19 +778,52 @@ impl Storage for MySqlStorage {
     }
 
     async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
-        let done = sqlx::query(include_str!("../queries/cancel_job.sql"))
-            .bind(now)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        if done.rows_affected() > 0 {
+        if retry_deadlocks("cancel", || self.cancel_once(id, now)).await? {
             return Ok(true);
         }
         match self.get_job(id).await? {
             Some(_) => Ok(false),
             None => Err(Error::NotFound { id }),
         }
+    }
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        let row = sqlx::query(include_str!("../queries/get_workflow.sql"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(workflow_from_row).transpose()
+    }
+
+    async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        let after = params.after.map(|w| w.0);
+        let rows = sqlx::query(include_str!("../queries/list_workflows.sql"))
+            .bind(after)
+            .bind(after)
+            .bind(params.limit.unwrap_or(100))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(workflow_from_row).collect()
+    }
+
+    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+        if retry_deadlocks("cancel workflow", || self.cancel_workflow_once(id, now)).await? {
+            return Ok(true);
+        }
+        match self.get_workflow(id).await? {
+            Some(_) => Ok(false),
+            None => Err(Error::WorkflowNotFound { id }),
+        }
+    }
+
+    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+        retry_deadlocks("retry workflow", || self.retry_workflow_once(id, now)).await
+    }
+
+    async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64> {
+        retry_deadlocks("expire workflows", || self.expire_workflows_once(now)).await
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

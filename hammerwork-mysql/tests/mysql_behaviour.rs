@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use hammerwork_api::{Error, Job, ListJobsParams, Storage, StorageExt};
+use hammerwork_api::{
+    ClaimParams, DependencyStatus, Error, Job, Lease, ListJobsParams, Outcome, Settlement, Storage,
+    StorageExt,
+};
 use hammerwork_mysql::MySqlStorage;
 use hammerwork_testkit::provision::{mysql_url, unique_name};
 use serde_json::{json, Value};
@@ -79,7 +82,7 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2, 3]);
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
@@ -211,4 +214,121 @@ async fn claim_reads_the_ready_index_in_order() {
         "the claim sorts instead of reading the index in order"
     );
     db.finish().await;
+}
+
+/// A job waiting on a dependency is out of the claim index (ready_queue is
+/// NULL) until its parent completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_jobs_are_outside_the_claim_index() {
+    let db = Db::migrated("waiting_index").await;
+    let storage = &db.storage;
+    let parent = Job::new("idx", json!("parent"));
+    let child = Job::new("idx", json!("child")).depends_on(&parent.id);
+    storage
+        .enqueue_many(vec![parent.clone(), child.clone()])
+        .await
+        .unwrap();
+    let ready_queue = |id: hammerwork_api::JobId| {
+        let pool = storage.pool().clone();
+        async move {
+            let row = sqlx::query("SELECT ready_queue FROM hammerwork_jobs WHERE id = ?")
+                .bind(id.0)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            row.try_get_unchecked::<Option<Vec<u8>>, _>("ready_queue")
+                .unwrap()
+        }
+    };
+    assert_eq!(ready_queue(child.id).await, None);
+    let now = chrono::Utc::now();
+    let claimed = storage
+        .claim_jobs(ClaimParams::new(
+            "idx",
+            10,
+            now,
+            now + chrono::Duration::seconds(60),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    settle_completed(storage, &claimed[0]).await;
+    assert_eq!(ready_queue(child.id).await, Some(b"idx".to_vec()));
+    db.finish().await;
+}
+
+/// A dependent enqueued while its stored parent is being settled is never
+/// stranded: either the enqueue sees the parent completed, or the settle sees
+/// the new edge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dependent_enqueued_during_parent_settle_is_released() {
+    let db = Db::migrated("enqueue_settle_race").await;
+    let storage = &db.storage;
+    for i in 0..40 {
+        let parent = Job::new("race", json!(i));
+        storage.enqueue(parent.clone()).await.unwrap();
+        let now = chrono::Utc::now();
+        let claimed = storage
+            .claim_jobs(ClaimParams::new(
+                "race",
+                1,
+                now,
+                now + chrono::Duration::seconds(60),
+            ))
+            .await
+            .unwrap();
+        let child = Job::new("race_child", json!(i)).depends_on(&parent.id);
+        let settle = {
+            let (storage, job) = (storage.clone(), claimed[0].clone());
+            tokio::spawn(async move { settle_completed(&storage, &job).await })
+        };
+        let enqueue = {
+            let (storage, child) = (storage.clone(), child.clone());
+            tokio::spawn(async move { storage.enqueue(child).await.unwrap() })
+        };
+        settle.await.unwrap();
+        enqueue.await.unwrap();
+        let child = storage.get_job(child.id).await.unwrap().unwrap();
+        assert_eq!(
+            (child.dependency_status, child.pending_dependencies),
+            (DependencyStatus::Satisfied, 0),
+            "iteration {i}"
+        );
+    }
+    db.finish().await;
+}
+
+/// Migrations 2 and 3 are recorded; 3 (tables and trigger) runs again
+/// harmlessly if its record was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflow_migration_reruns() {
+    let db = Db::migrated("migration_rerun").await;
+    sqlx::query("DELETE FROM hammerwork_migrations WHERE version = 3")
+        .execute(db.storage.pool())
+        .await
+        .unwrap();
+    db.storage.migrate().await.expect("migrate again");
+    let triggers: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = DATABASE()",
+    )
+    .fetch_one(db.storage.pool())
+    .await
+    .unwrap();
+    assert_eq!(triggers, 1);
+    db.finish().await;
+}
+
+async fn settle_completed(storage: &MySqlStorage, job: &Job) {
+    let lease = Lease {
+        id: job.id,
+        attempt: job.attempts,
+    };
+    let changed = storage
+        .settle_jobs(
+            &[Settlement::new(lease, Outcome::Completed { result: None })],
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
 }

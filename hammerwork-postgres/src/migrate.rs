@@ -7,7 +7,11 @@ use crate::map_err::map_err;
 /// that has shipped.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "jobs", include_str!("../migrations/0001_jobs.sql")),
-    (2, "workflows", include_str!("../migrations/0002_workflows.sql")),
+    (
+        2,
+        "workflows",
+        include_str!("../migrations/0002_workflows.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

@@ -79,7 +79,10 @@ pub(crate) fn workflow_from_row(row: &PgRow) -> Result<Workflow> {
         .try_get::<String, _>("failure_policy")
         .map_err(get_err)?
         .parse()?;
-    workflow.state = row.try_get::<String, _>("state").map_err(get_err)?.parse()?;
+    workflow.state = row
+        .try_get::<String, _>("state")
+        .map_err(get_err)?
+        .parse()?;
     workflow.created_at = row.try_get("created_at").map_err(get_err)?;
     workflow.deadline_at = row.try_get("deadline_at").map_err(get_err)?;
     workflow.stats = stats;

@@ -9,9 +9,9 @@ use hammerwork_api::workflow::{
     FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
 };
 use hammerwork_api::{
-    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
-    ListJobsParams, ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage,
-    WakeupListener, WakeupScope,
+    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
+    ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, WakeupListener,
+    WakeupScope,
 };
 use serde_json::Value;
 use sqlx::postgres::{PgListener, PgPoolOptions};
@@ -115,7 +115,11 @@ impl PostgresStorage {
     }
 
     /// The whole enqueue: checks, plan, workflow row, jobs, edges.
-    async fn write_batch(&self, conn: &mut PgConnection, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+    async fn write_batch(
+        &self,
+        conn: &mut PgConnection,
+        batch: EnqueueBatch<'_>,
+    ) -> Result<Vec<JobId>> {
         let jobs = batch.jobs;
         validate_batch(&batch)?;
         let external = external_dependencies(jobs);
@@ -138,7 +142,10 @@ impl PostgresStorage {
             .iter()
             .flat_map(|job| job.depends_on.iter().map(|dep| (dep.0, job.id.0)))
             .unzip();
-        for (parents, children) in parents.chunks(ENQUEUE_CHUNK * 4).zip(children.chunks(ENQUEUE_CHUNK * 4)) {
+        for (parents, children) in parents
+            .chunks(ENQUEUE_CHUNK * 4)
+            .zip(children.chunks(ENQUEUE_CHUNK * 4))
+        {
             sqlx::query(include_str!("../queries/insert_dependencies.sql"))
                 .bind(parents)
                 .bind(children)
@@ -182,7 +189,10 @@ impl PostgresStorage {
             max_attempts.push(job.max_attempts);
             created.push(job.created_at);
             scheduled.push(job.scheduled_at);
-            timeouts.push(job.timeout.map(|t| t.as_millis().min(i64::MAX as u128) as i64));
+            timeouts.push(
+                job.timeout
+                    .map(|t| t.as_millis().min(i64::MAX as u128) as i64),
+            );
             policies.push(
                 job.retry_policy
                     .as_ref()
@@ -273,7 +283,10 @@ async fn lock_stored_parents(
     rows.iter()
         .map(|row| {
             let id = JobId(row.try_get("id").map_err(Error::backend)?);
-            let status = row.try_get::<String, _>("status").map_err(Error::backend)?.parse()?;
+            let status = row
+                .try_get::<String, _>("status")
+                .map_err(Error::backend)?
+                .parse()?;
             let result = row.try_get("result").map_err(Error::backend)?;
             Ok((id, StoredParent { status, result }))
         })
@@ -281,7 +294,11 @@ async fn lock_stored_parents(
 }
 
 /// Inserts the workflow row with counters from the batch's plan.
-async fn insert_workflow(conn: &mut PgConnection, workflow: &Workflow, plans: &[PlannedJob]) -> Result<()> {
+async fn insert_workflow(
+    conn: &mut PgConnection,
+    workflow: &Workflow,
+    plans: &[PlannedJob],
+) -> Result<()> {
     let count = |status: JobStatus| plans.iter().filter(|p| p.status == status).count() as i64;
     sqlx::query(include_str!("../queries/insert_workflow.sql"))
         .bind(workflow.id.0)
@@ -317,7 +334,9 @@ impl Finished {
             let status: String = row.try_get("status").map_err(Error::backend)?;
             match status.as_str() {
                 "completed" => self.completed.push(id),
-                "dead" => self.dead.push((id, row.try_get("workflow_id").map_err(Error::backend)?)),
+                "dead" => self
+                    .dead
+                    .push((id, row.try_get("workflow_id").map_err(Error::backend)?)),
                 "cancelled" => self.cancelled.push(id),
                 _ => {}
             }
@@ -364,12 +383,19 @@ async fn follow_dependents(
         };
         let mut conditional: Vec<(Uuid, String)> = Vec::new();
         for row in &rows {
-            let pending: i32 = row.try_get("pending_dependencies").map_err(Error::backend)?;
+            let pending: i32 = row
+                .try_get("pending_dependencies")
+                .map_err(Error::backend)?;
             if pending > 0 {
                 continue;
             }
-            match row.try_get::<Option<String>, _>("condition").map_err(Error::backend)? {
-                Some(condition) => conditional.push((row.try_get("id").map_err(Error::backend)?, condition)),
+            match row
+                .try_get::<Option<String>, _>("condition")
+                .map_err(Error::backend)?
+            {
+                Some(condition) => {
+                    conditional.push((row.try_get("id").map_err(Error::backend)?, condition))
+                }
                 None => {
                     wake.insert(row.try_get("queue_name").map_err(Error::backend)?);
                 }
@@ -386,7 +412,14 @@ async fn follow_dependents(
         apply_failure_policies(conn, &finished.dead, now).await?;
     }
     if !finished.cancelled.is_empty() {
-        propagate(conn, &finished.cancelled, "cancelled", "a dependency was cancelled", now).await?;
+        propagate(
+            conn,
+            &finished.cancelled,
+            "cancelled",
+            "a dependency was cancelled",
+            now,
+        )
+        .await?;
     }
     if !wake.is_empty() {
         let queues: Vec<String> = wake.into_iter().collect();
@@ -474,7 +507,12 @@ async fn apply_failure_policies(
     dead: &[(Uuid, Option<Uuid>)],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let workflow_ids: Vec<Uuid> = dead.iter().filter_map(|(_, w)| *w).collect::<HashSet<_>>().into_iter().collect();
+    let workflow_ids: Vec<Uuid> = dead
+        .iter()
+        .filter_map(|(_, w)| *w)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let mut policies: HashMap<Uuid, FailurePolicy> = HashMap::new();
     if !workflow_ids.is_empty() {
         let rows = sqlx::query(include_str!("../queries/workflow_policies.sql"))
@@ -488,7 +526,10 @@ async fn apply_failure_policies(
             policies.insert(id, policy.parse()?);
         }
     }
-    let policy_of = |w: &Option<Uuid>| w.and_then(|w| policies.get(&w).copied()).unwrap_or(FailurePolicy::ContinueOnFailure);
+    let policy_of = |w: &Option<Uuid>| {
+        w.and_then(|w| policies.get(&w).copied())
+            .unwrap_or(FailurePolicy::ContinueOnFailure)
+    };
     let cascade: Vec<Uuid> = dead
         .iter()
         .filter(|(_, w)| policy_of(w) == FailurePolicy::ContinueOnFailure)
@@ -513,7 +554,13 @@ async fn apply_failure_policies(
             .execute(&mut *conn)
             .await
             .map_err(map_err)?;
-        cancel_unfinished(conn, &fail_fast, "cancelled: another job of the workflow failed", now).await?;
+        cancel_unfinished(
+            conn,
+            &fail_fast,
+            "cancelled: another job of the workflow failed",
+            now,
+        )
+        .await?;
     }
     let manual = workflows_with(FailurePolicy::Manual);
     if !manual.is_empty() {
@@ -528,7 +575,12 @@ async fn apply_failure_policies(
 }
 
 /// Cancels every unfinished job of these workflows.
-async fn cancel_unfinished(conn: &mut PgConnection, workflows: &[Uuid], why: &str, now: DateTime<Utc>) -> Result<u64> {
+async fn cancel_unfinished(
+    conn: &mut PgConnection,
+    workflows: &[Uuid],
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let done = sqlx::query(include_str!("../queries/fail_fast_workflows.sql"))
         .bind(workflows)
         .bind(why)
@@ -830,11 +882,12 @@ impl Storage for PostgresStorage {
 
     async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let cancelled: Option<Uuid> = sqlx::query_scalar(include_str!("../queries/cancel_workflow.sql"))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let cancelled: Option<Uuid> =
+            sqlx::query_scalar(include_str!("../queries/cancel_workflow.sql"))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
         if cancelled.is_none() {
             drop(tx);
             return match self.get_workflow(id).await? {
@@ -849,11 +902,12 @@ impl Storage for PostgresStorage {
 
     async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM hammerwork_workflows WHERE id = $1 FOR UPDATE")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let exists: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM hammerwork_workflows WHERE id = $1 FOR UPDATE")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
         if exists.is_none() {
             return Err(Error::WorkflowNotFound { id });
         }
@@ -891,11 +945,12 @@ impl Storage for PostgresStorage {
 
     async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let expired: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/expire_workflows.sql"))
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let expired: Vec<Uuid> =
+            sqlx::query_scalar(include_str!("../queries/expire_workflows.sql"))
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
         if !expired.is_empty() {
             cancel_unfinished(&mut tx, &expired, "cancelled: the workflow timed out", now).await?;
         }

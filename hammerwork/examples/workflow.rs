@@ -10,7 +10,9 @@
 use std::time::Duration;
 
 use hammerwork::workflow::{to_mermaid, FailurePolicy, JobGroup, WorkflowStatus};
-use hammerwork::{HandlerResult, Job, JobContext, ListJobsParams, Storage, StorageExt, Worker, WorkerPool};
+use hammerwork::{
+    HandlerResult, Job, JobContext, ListJobsParams, Storage, StorageExt, Worker, WorkerPool,
+};
 use serde_json::json;
 
 #[tokio::main]
@@ -37,32 +39,53 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let id = storage.enqueue_workflow(workflow).await?;
 
     let pool = WorkerPool::new()
-        .add_worker(Worker::new(storage.clone(), "extract", |_: JobContext| async {
-            HandlerResult::Ok(Some(json!({"rows": 4000})))
-        }))
-        .add_worker(Worker::new(storage.clone(), "transform", |ctx: JobContext| async move {
-            let region = ctx.payload["region"].as_str().unwrap_or_default().to_string();
-            HandlerResult::Ok(Some(json!({ "region": region, "rows": 1000 + region.len() })))
-        }))
-        .add_worker(Worker::new(storage.clone(), "summarize", |ctx: JobContext| async move {
-            // Fan-in: read every parent's result in one call.
-            let total: i64 = ctx
-                .parent_results()
-                .await?
-                .values()
-                .flatten()
-                .filter_map(|r| r["rows"].as_i64())
-                .sum();
-            HandlerResult::Ok(Some(json!({ "total_rows": total })))
-        }))
-        .add_worker(Worker::new(storage.clone(), "alert", |_: JobContext| async {
-            println!("alert: a big day");
-            HandlerResult::Ok(None)
-        }))
+        .add_worker(Worker::new(
+            storage.clone(),
+            "extract",
+            |_: JobContext| async { HandlerResult::Ok(Some(json!({"rows": 4000}))) },
+        ))
+        .add_worker(Worker::new(
+            storage.clone(),
+            "transform",
+            |ctx: JobContext| async move {
+                let region = ctx.payload["region"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                HandlerResult::Ok(Some(
+                    json!({ "region": region, "rows": 1000 + region.len() }),
+                ))
+            },
+        ))
+        .add_worker(Worker::new(
+            storage.clone(),
+            "summarize",
+            |ctx: JobContext| async move {
+                // Fan-in: read every parent's result in one call.
+                let total: i64 = ctx
+                    .parent_results()
+                    .await?
+                    .values()
+                    .flatten()
+                    .filter_map(|r| r["rows"].as_i64())
+                    .sum();
+                HandlerResult::Ok(Some(json!({ "total_rows": total })))
+            },
+        ))
+        .add_worker(Worker::new(
+            storage.clone(),
+            "alert",
+            |_: JobContext| async {
+                println!("alert: a big day");
+                HandlerResult::Ok(None)
+            },
+        ))
         .start();
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while storage.get_workflow_status(id).await? == WorkflowStatus::Running && tokio::time::Instant::now() < deadline {
+    while storage.get_workflow_status(id).await? == WorkflowStatus::Running
+        && tokio::time::Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     pool.shutdown().await;
@@ -75,7 +98,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         stats.total_jobs,
         stats.completion_percentage()
     );
-    let jobs = storage.list_jobs(ListJobsParams::new().workflow(id)).await?;
+    let jobs = storage
+        .list_jobs(ListJobsParams::new().workflow(id))
+        .await?;
     println!("{}", to_mermaid(&jobs));
     Ok(())
 }

@@ -58,7 +58,9 @@ impl JobContext {
 
 impl fmt::Debug for JobContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JobContext").field("job", &self.job).finish_non_exhaustive()
+        f.debug_struct("JobContext")
+            .field("job", &self.job)
+            .finish_non_exhaustive()
     }
 }
 

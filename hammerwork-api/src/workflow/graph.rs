@@ -45,7 +45,12 @@ pub fn to_mermaid(jobs: &[Job]) -> String {
     let node = |id: &crate::JobId| format!("j{}", id.0.simple());
     let mut out = String::from("flowchart LR\n");
     for job in jobs {
-        out.push_str(&format!("  {}[\"{} ({})\"]\n", node(&job.id), label(job), job.status));
+        out.push_str(&format!(
+            "  {}[\"{} ({})\"]\n",
+            node(&job.id),
+            label(job),
+            job.status
+        ));
     }
     for job in jobs {
         for dep in &job.depends_on {
@@ -70,7 +75,11 @@ pub fn to_json(jobs: &[Job]) -> Value {
         .collect();
     let edges: Vec<Value> = jobs
         .iter()
-        .flat_map(|job| job.depends_on.iter().map(move |dep| json!({"from": dep, "to": job.id})))
+        .flat_map(|job| {
+            job.depends_on
+                .iter()
+                .map(move |dep| json!({"from": dep, "to": job.id}))
+        })
         .collect();
     json!({"nodes": nodes, "edges": edges})
 }

@@ -13,19 +13,33 @@ async fn get<S: Storage>(storage: &S, job: &Job) -> Job {
 /// A chain runs one job at a time, in order: each waits until the previous
 /// completed, and is released the moment it does.
 pub async fn dependency_chain_runs_in_order<S: Storage>(storage: S) {
-    let (a, b, c) = (Job::new("chain", json!("a")), Job::new("chain", json!("b")), Job::new("chain", json!("c")));
-    let group = JobGroup::new("chain").add_job(a.clone()).then(b.clone()).then(c.clone());
+    let (a, b, c) = (
+        Job::new("chain", json!("a")),
+        Job::new("chain", json!("b")),
+        Job::new("chain", json!("c")),
+    );
+    let group = JobGroup::new("chain")
+        .add_job(a.clone())
+        .then(b.clone())
+        .then(c.clone());
     storage.enqueue_workflow(group).await.unwrap();
 
     let waiting = get(&storage, &b).await;
     assert_eq!(waiting.depends_on, vec![a.id]);
     assert_eq!(waiting.dependency_status, DependencyStatus::Waiting);
     assert_eq!(waiting.pending_dependencies, 1);
-    assert_eq!(get(&storage, &a).await.dependency_status, DependencyStatus::None);
+    assert_eq!(
+        get(&storage, &a).await.dependency_status,
+        DependencyStatus::None
+    );
 
     for expected in [&a, &b, &c] {
         let claimed = claim_all(&storage, "chain").await;
-        assert_eq!(claimed.len(), 1, "exactly one job of a chain is ready at a time");
+        assert_eq!(
+            claimed.len(),
+            1,
+            "exactly one job of a chain is ready at a time"
+        );
         assert_eq!(claimed[0].id, expected.id);
         complete(&storage, &claimed[0], None).await;
     }
@@ -39,7 +53,9 @@ pub async fn dependency_chain_runs_in_order<S: Storage>(storage: S) {
 /// after the last child; a job with several dependencies waits for all.
 pub async fn dependency_fan_out_fan_in<S: Storage>(storage: S) {
     let root = Job::new("fan", json!("root"));
-    let children: Vec<Job> = (0..5).map(|i| Job::new("fan", json!(i)).depends_on(&root.id)).collect();
+    let children: Vec<Job> = (0..5)
+        .map(|i| Job::new("fan", json!(i)).depends_on(&root.id))
+        .collect();
     let aggregate = Job::new("fan", json!("aggregate"));
     let group = JobGroup::new("fan")
         .add_job(root.clone())
@@ -49,18 +65,27 @@ pub async fn dependency_fan_out_fan_in<S: Storage>(storage: S) {
     assert_eq!(get(&storage, &aggregate).await.pending_dependencies, 5);
 
     let first = claim_all(&storage, "fan").await;
-    assert_eq!(first.iter().map(|j| j.id).collect::<Vec<_>>(), vec![root.id]);
+    assert_eq!(
+        first.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![root.id]
+    );
     complete(&storage, &first[0], None).await;
     let fanned = claim_all(&storage, "fan").await;
     assert_eq!(fanned.len(), 5, "every child is released by the root");
     for child in &fanned[..4] {
         complete(&storage, child, None).await;
     }
-    assert!(claim_all(&storage, "fan").await.is_empty(), "the aggregate ran before its last parent");
+    assert!(
+        claim_all(&storage, "fan").await.is_empty(),
+        "the aggregate ran before its last parent"
+    );
     assert_eq!(get(&storage, &aggregate).await.pending_dependencies, 1);
     complete(&storage, &fanned[4], None).await;
     let last = claim_all(&storage, "fan").await;
-    assert_eq!(last.iter().map(|j| j.id).collect::<Vec<_>>(), vec![aggregate.id]);
+    assert_eq!(
+        last.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![aggregate.id]
+    );
 }
 
 /// Depending on stored jobs: a completed parent is satisfied at once, a pending
@@ -69,7 +94,10 @@ pub async fn dependency_on_stored_jobs<S: Storage>(storage: S) {
     let done = Job::new("stored", json!("done"));
     let dead = Job::new("stored", json!("dead")).with_max_attempts(1);
     let open = Job::new("stored", json!("open")).scheduled_at(now() + secs(3600));
-    storage.enqueue_many(vec![done.clone(), dead.clone(), open.clone()]).await.unwrap();
+    storage
+        .enqueue_many(vec![done.clone(), dead.clone(), open.clone()])
+        .await
+        .unwrap();
     for job in claim_all(&storage, "stored").await {
         if job.id == done.id {
             complete(&storage, &job, Some(json!(1))).await;
@@ -79,28 +107,52 @@ pub async fn dependency_on_stored_jobs<S: Storage>(storage: S) {
     }
 
     let after_done = Job::new("stored_child", json!({})).depends_on(&done.id);
-    let after_open = Job::new("stored_child", json!({})).depends_on(&open.id).depends_on(&done.id);
+    let after_open = Job::new("stored_child", json!({}))
+        .depends_on(&open.id)
+        .depends_on(&done.id);
     let after_dead = Job::new("stored_child", json!({})).depends_on(&dead.id);
-    storage.enqueue_many(vec![after_done.clone(), after_open.clone(), after_dead.clone()]).await.unwrap();
+    storage
+        .enqueue_many(vec![
+            after_done.clone(),
+            after_open.clone(),
+            after_dead.clone(),
+        ])
+        .await
+        .unwrap();
 
     let satisfied = get(&storage, &after_done).await;
-    assert_eq!((satisfied.dependency_status, satisfied.pending_dependencies), (DependencyStatus::Satisfied, 0));
+    assert_eq!(
+        (satisfied.dependency_status, satisfied.pending_dependencies),
+        (DependencyStatus::Satisfied, 0)
+    );
     let waiting = get(&storage, &after_open).await;
-    assert_eq!((waiting.dependency_status, waiting.pending_dependencies), (DependencyStatus::Waiting, 1));
+    assert_eq!(
+        (waiting.dependency_status, waiting.pending_dependencies),
+        (DependencyStatus::Waiting, 1)
+    );
     let failed = get(&storage, &after_dead).await;
     assert_eq!(failed.dependency_status, DependencyStatus::Failed);
     assert_eq!(failed.status, JobStatus::Dead);
 
     let ready = claim_all(&storage, "stored_child").await;
-    assert_eq!(ready.iter().map(|j| j.id).collect::<Vec<_>>(), vec![after_done.id]);
+    assert_eq!(
+        ready.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![after_done.id]
+    );
 }
 
 /// 64 parents completing at once, each in its own settle call: their shared
 /// child is released exactly once, with its counter at zero, never below.
-pub async fn dependency_shared_child_released_once_by_concurrent_parents<S: Storage + Clone>(storage: S) {
-    let parents: Vec<Job> = (0..64).map(|i| Job::new("many_parents", json!(i))).collect();
+pub async fn dependency_shared_child_released_once_by_concurrent_parents<S: Storage + Clone>(
+    storage: S,
+) {
+    let parents: Vec<Job> = (0..64)
+        .map(|i| Job::new("many_parents", json!(i)))
+        .collect();
     let child = Job::new("shared_child", json!({})).depends_on_jobs(parents.iter().map(|p| p.id));
-    let group = JobGroup::new("fan_in_64").add_parallel_jobs(parents).then(child.clone());
+    let group = JobGroup::new("fan_in_64")
+        .add_parallel_jobs(parents)
+        .then(child.clone());
     storage.enqueue_workflow(group).await.unwrap();
 
     let claimed = claim_all(&storage, "many_parents").await;
@@ -132,13 +184,21 @@ pub async fn dependency_shared_child_released_once_by_concurrent_parents<S: Stor
 /// one is not claimed before it.
 pub async fn dependency_priority_never_overrides_dependencies<S: Storage>(storage: S) {
     let low = Job::new("prio_dep", json!("low")).with_priority(JobPriority::Background);
-    let high = Job::new("prio_dep", json!("high")).with_priority(JobPriority::Critical).depends_on(&low.id);
-    storage.enqueue_many(vec![high.clone(), low.clone()]).await.unwrap();
+    let high = Job::new("prio_dep", json!("high"))
+        .with_priority(JobPriority::Critical)
+        .depends_on(&low.id);
+    storage
+        .enqueue_many(vec![high.clone(), low.clone()])
+        .await
+        .unwrap();
     let first = claim_all(&storage, "prio_dep").await;
     assert_eq!(first.iter().map(|j| j.id).collect::<Vec<_>>(), vec![low.id]);
     complete(&storage, &first[0], None).await;
     let second = claim_all(&storage, "prio_dep").await;
-    assert_eq!(second.iter().map(|j| j.id).collect::<Vec<_>>(), vec![high.id]);
+    assert_eq!(
+        second.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![high.id]
+    );
 }
 
 /// A condition is checked against the parents' results when the job is
@@ -160,15 +220,31 @@ pub async fn dependency_conditions_run_skip_and_propagate<S: Storage>(storage: S
     let workflow = storage.enqueue_workflow(group).await.unwrap();
 
     let first = claim_all(&storage, "cond").await;
-    complete(&storage, &first[0], Some(json!({"validation_status": "valid", "rows": 42}))).await;
+    complete(
+        &storage,
+        &first[0],
+        Some(json!({"validation_status": "valid", "rows": 42})),
+    )
+    .await;
     let next = claim_all(&storage, "cond").await;
-    assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), vec![on_valid.id], "only the true branch runs");
+    assert_eq!(
+        next.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![on_valid.id],
+        "only the true branch runs"
+    );
     assert_eq!(get(&storage, &on_invalid).await.status, JobStatus::Skipped);
-    assert_eq!(get(&storage, &after_invalid).await.status, JobStatus::Skipped, "skip propagates");
+    assert_eq!(
+        get(&storage, &after_invalid).await.status,
+        JobStatus::Skipped,
+        "skip propagates"
+    );
     complete(&storage, &next[0], None).await;
 
     let stats = storage.get_workflow_stats(workflow).await.unwrap();
-    assert_eq!((stats.completed_jobs, stats.skipped_jobs, stats.pending_jobs), (2, 2, 0));
+    assert_eq!(
+        (stats.completed_jobs, stats.skipped_jobs, stats.pending_jobs),
+        (2, 2, 0)
+    );
     assert_eq!(
         storage.get_workflow_status(workflow).await.unwrap(),
         hammerwork_api::workflow::WorkflowStatus::Completed
@@ -179,42 +255,73 @@ pub async fn dependency_conditions_run_skip_and_propagate<S: Storage>(storage: S
 /// and nothing of the batch is written.
 pub async fn dependency_bad_condition_is_rejected<S: Storage>(storage: S) {
     let parent = Job::new("bad_cond", json!({}));
-    let child = Job::new("bad_cond", json!({})).depends_on(&parent.id).with_condition("status = 'x'");
-    let result = storage.enqueue_workflow(JobGroup::new("bad").add_job(parent.clone()).add_job(child)).await;
+    let child = Job::new("bad_cond", json!({}))
+        .depends_on(&parent.id)
+        .with_condition("status = 'x'");
+    let result = storage
+        .enqueue_workflow(JobGroup::new("bad").add_job(parent.clone()).add_job(child))
+        .await;
     assert!(
-        matches!(result, Err(hammerwork_api::Error::InvalidCondition { pos: 7, .. })),
+        matches!(
+            result,
+            Err(hammerwork_api::Error::InvalidCondition { pos: 7, .. })
+        ),
         "bad condition: {result:?}"
     );
-    assert!(storage.get_job(parent.id).await.unwrap().is_none(), "half a workflow was written");
+    assert!(
+        storage.get_job(parent.id).await.unwrap().is_none(),
+        "half a workflow was written"
+    );
 }
 
 /// Parents' results are readable in one call, for fan-in aggregation.
 pub async fn dependency_parent_results_are_readable<S: Storage>(storage: S) {
     let parents: Vec<Job> = (0..3).map(|i| Job::new("results", json!(i))).collect();
     let child = Job::new("results_child", json!({})).depends_on_jobs(parents.iter().map(|p| p.id));
-    storage.enqueue_workflow(JobGroup::new("results").add_parallel_jobs(parents).then(child.clone())).await.unwrap();
+    storage
+        .enqueue_workflow(
+            JobGroup::new("results")
+                .add_parallel_jobs(parents)
+                .then(child.clone()),
+        )
+        .await
+        .unwrap();
     for job in claim_all(&storage, "results").await {
         let n = job.payload.as_i64().unwrap();
         complete(&storage, &job, Some(json!({"n": n * 10}))).await;
     }
     let claimed = claim_all(&storage, "results_child").await;
     let parents = storage.get_jobs(&claimed[0].depends_on).await.unwrap();
-    let mut values: Vec<Value> = parents.into_iter().map(|p| p.result.unwrap()["n"].clone()).collect();
+    let mut values: Vec<Value> = parents
+        .into_iter()
+        .map(|p| p.result.unwrap()["n"].clone())
+        .collect();
     values.sort_by_key(|v| v.as_i64());
     assert_eq!(values, vec![json!(0), json!(10), json!(20)]);
 }
 
 /// A batch job (one job over many items) runs whole before its dependent.
 pub async fn dependency_batch_job_then_dependent<S: Storage>(storage: S) {
-    let batch = Job::new_batch("batch", vec![json!({"item": 1}), json!({"item": 2}), json!({"item": 3})]);
+    let batch = Job::new_batch(
+        "batch",
+        vec![json!({"item": 1}), json!({"item": 2}), json!({"item": 3})],
+    );
     let summary = Job::new("batch_summary", json!({}));
-    let group = JobGroup::new("batch_workflow").add_job(batch.clone()).then(summary.clone());
+    let group = JobGroup::new("batch_workflow")
+        .add_job(batch.clone())
+        .then(summary.clone());
     storage.enqueue_workflow(group).await.unwrap();
-    assert!(claim_all(&storage, "batch_summary").await.is_empty(), "the dependent ran before the batch");
+    assert!(
+        claim_all(&storage, "batch_summary").await.is_empty(),
+        "the dependent ran before the batch"
+    );
     let claimed = claim_all(&storage, "batch").await;
     assert_eq!(claimed.len(), 1, "a batch is one job");
     assert_eq!(claimed[0].payload.as_array().map(Vec::len), Some(3));
     complete(&storage, &claimed[0], Some(json!({"processed": 3}))).await;
     let next = claim_all(&storage, "batch_summary").await;
-    assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), vec![summary.id]);
+    assert_eq!(
+        next.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![summary.id]
+    );
 }

@@ -269,7 +269,9 @@ pub async fn worker_keeps_running_when_handle_dropped<S: Storage + Clone>(storag
 /// A fan-in job's handler reads its parents' results through its context and
 /// aggregates them; jobs of a chain run in order through real workers.
 pub async fn worker_fan_in_reads_parent_results<S: Storage + Clone>(storage: S) {
-    let parts: Vec<Job> = (1..=3).map(|n| Job::new("fan_in_parts", json!({"n": n}))).collect();
+    let parts: Vec<Job> = (1..=3)
+        .map(|n| Job::new("fan_in_parts", json!({"n": n})))
+        .collect();
     let total = Job::new("fan_in_total", json!({}));
     let report = Job::new("fan_in_report", json!({}));
     let group = hammerwork::workflow::JobGroup::new("fan_in")
@@ -281,32 +283,48 @@ pub async fn worker_fan_in_reads_parent_results<S: Storage + Clone>(storage: S) 
     let order = Arc::new(Mutex::new(Vec::new()));
     let (o1, o2, o3) = (order.clone(), order.clone(), order.clone());
     let pool = WorkerPool::new()
-        .add_worker(Worker::new(storage.clone(), "fan_in_parts", move |ctx: JobContext| {
-            let order = o1.clone();
-            async move {
-                order.lock().unwrap().push("part");
-                let n = ctx.payload["n"].as_i64().unwrap();
-                Ok(Some(json!({"rows": n * 10})))
-            }
-        }))
-        .add_worker(Worker::new(storage.clone(), "fan_in_total", move |ctx: JobContext| {
-            let order = o2.clone();
-            async move {
-                order.lock().unwrap().push("total");
-                let results = ctx.parent_results().await?;
-                assert_eq!(results.len(), 3, "one result per parent");
-                let rows: i64 = results.values().flatten().filter_map(|r| r["rows"].as_i64()).sum();
-                Ok(Some(json!({"rows": rows})))
-            }
-        }))
-        .add_worker(Worker::new(storage.clone(), "fan_in_report", move |ctx: JobContext| {
-            let order = o3.clone();
-            async move {
-                order.lock().unwrap().push("report");
-                let results = ctx.parent_results().await?;
-                Ok(results.into_values().next().flatten())
-            }
-        }))
+        .add_worker(Worker::new(
+            storage.clone(),
+            "fan_in_parts",
+            move |ctx: JobContext| {
+                let order = o1.clone();
+                async move {
+                    order.lock().unwrap().push("part");
+                    let n = ctx.payload["n"].as_i64().unwrap();
+                    Ok(Some(json!({"rows": n * 10})))
+                }
+            },
+        ))
+        .add_worker(Worker::new(
+            storage.clone(),
+            "fan_in_total",
+            move |ctx: JobContext| {
+                let order = o2.clone();
+                async move {
+                    order.lock().unwrap().push("total");
+                    let results = ctx.parent_results().await?;
+                    assert_eq!(results.len(), 3, "one result per parent");
+                    let rows: i64 = results
+                        .values()
+                        .flatten()
+                        .filter_map(|r| r["rows"].as_i64())
+                        .sum();
+                    Ok(Some(json!({"rows": rows})))
+                }
+            },
+        ))
+        .add_worker(Worker::new(
+            storage.clone(),
+            "fan_in_report",
+            move |ctx: JobContext| {
+                let order = o3.clone();
+                async move {
+                    order.lock().unwrap().push("report");
+                    let results = ctx.parent_results().await?;
+                    Ok(results.into_values().next().flatten())
+                }
+            },
+        ))
         .start();
     let done = wait_for("the report job to complete", || async {
         let job = job_status(&storage, report.id).await;
@@ -315,5 +333,8 @@ pub async fn worker_fan_in_reads_parent_results<S: Storage + Clone>(storage: S) 
     .await;
     pool.shutdown().await;
     assert_eq!(done.result, Some(json!({"rows": 60})));
-    assert_eq!(*order.lock().unwrap(), vec!["part", "part", "part", "total", "report"]);
+    assert_eq!(
+        *order.lock().unwrap(),
+        vec!["part", "part", "part", "total", "report"]
+    );
 }

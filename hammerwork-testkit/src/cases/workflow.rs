@@ -9,7 +9,12 @@ use serde_json::json;
 use crate::support::{claim_all, complete, fail_permanently, now, secs};
 
 async fn status_of<S: Storage>(storage: &S, id: JobId) -> JobStatus {
-    storage.get_job(id).await.unwrap().expect("job exists").status
+    storage
+        .get_job(id)
+        .await
+        .unwrap()
+        .expect("job exists")
+        .status
 }
 
 async fn workflow_status<S: Storage>(storage: &S, id: WorkflowId) -> WorkflowStatus {
@@ -19,7 +24,11 @@ async fn workflow_status<S: Storage>(storage: &S, id: WorkflowId) -> WorkflowSta
 /// FailFast: one job dying cancels every unfinished job of the workflow, and
 /// the workflow is `Failed`.
 pub async fn workflow_fail_fast_cancels_the_rest<S: Storage>(storage: S) {
-    let (a, b, c) = (Job::new("ff", json!("a")), Job::new("ff", json!("b")), Job::new("ff", json!("c")));
+    let (a, b, c) = (
+        Job::new("ff", json!("a")),
+        Job::new("ff", json!("b")),
+        Job::new("ff", json!("c")),
+    );
     let after = Job::new("ff", json!("after"));
     let group = JobGroup::new("ff")
         .add_parallel_jobs(vec![a.clone(), b.clone(), c.clone()])
@@ -33,14 +42,21 @@ pub async fn workflow_fail_fast_cancels_the_rest<S: Storage>(storage: S) {
 
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Failed);
     for other in [b.id, c.id, after.id] {
-        assert_eq!(status_of(&storage, other).await, JobStatus::Cancelled, "FailFast left a job unfinished");
+        assert_eq!(
+            status_of(&storage, other).await,
+            JobStatus::Cancelled,
+            "FailFast left a job unfinished"
+        );
     }
     // The still-running attempts' outcomes are ignored.
     let late = running.iter().find(|j| j.id == b.id).unwrap();
     let changed = storage
         .settle_jobs(
             &[hammerwork_api::Settlement::new(
-                hammerwork_api::Lease { id: late.id, attempt: late.attempts },
+                hammerwork_api::Lease {
+                    id: late.id,
+                    attempt: late.attempts,
+                },
                 hammerwork_api::Outcome::Completed { result: None },
             )],
             now(),
@@ -49,7 +65,15 @@ pub async fn workflow_fail_fast_cancels_the_rest<S: Storage>(storage: S) {
         .unwrap();
     assert_eq!(changed, 0);
     let stats = storage.get_workflow_stats(id).await.unwrap();
-    assert_eq!((stats.failed_jobs, stats.cancelled_jobs, stats.pending_jobs, stats.running_jobs), (1, 3, 0, 0));
+    assert_eq!(
+        (
+            stats.failed_jobs,
+            stats.cancelled_jobs,
+            stats.pending_jobs,
+            stats.running_jobs
+        ),
+        (1, 3, 0, 0)
+    );
 }
 
 /// ContinueOnFailure: the failed job's dependents fail, an independent branch
@@ -61,7 +85,13 @@ pub async fn workflow_continue_on_failure_runs_independent_branch<S: Storage>(st
     let b = Job::new("cof", json!("b"));
     let b_next = Job::new("cof", json!("b_next")).depends_on(&b.id);
     let group = JobGroup::new("cof")
-        .add_parallel_jobs(vec![a.clone(), a_next.clone(), a_last.clone(), b.clone(), b_next.clone()])
+        .add_parallel_jobs(vec![
+            a.clone(),
+            a_next.clone(),
+            a_last.clone(),
+            b.clone(),
+            b_next.clone(),
+        ])
         .with_failure_policy(FailurePolicy::ContinueOnFailure);
     let id = storage.enqueue_workflow(group).await.unwrap();
     for job in claim_all(&storage, "cof").await {
@@ -71,14 +101,24 @@ pub async fn workflow_continue_on_failure_runs_independent_branch<S: Storage>(st
     }
     for dependent in [a_next.id, a_last.id] {
         let job = storage.get_job(dependent).await.unwrap().unwrap();
-        assert_eq!((job.status, job.dependency_status), (JobStatus::Dead, DependencyStatus::Failed));
+        assert_eq!(
+            (job.status, job.dependency_status),
+            (JobStatus::Dead, DependencyStatus::Failed)
+        );
     }
-    assert_eq!(status_of(&storage, b.id).await, JobStatus::Running, "the independent branch was touched");
+    assert_eq!(
+        status_of(&storage, b.id).await,
+        JobStatus::Running,
+        "the independent branch was touched"
+    );
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Running);
     let b_claimed = storage.get_job(b.id).await.unwrap().unwrap();
     complete(&storage, &b_claimed, None).await;
     let next = claim_all(&storage, "cof").await;
-    assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b_next.id]);
+    assert_eq!(
+        next.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![b_next.id]
+    );
     complete(&storage, &next[0], None).await;
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Failed);
     let stats = storage.get_workflow_stats(id).await.unwrap();
@@ -90,13 +130,19 @@ pub async fn workflow_continue_on_failure_runs_independent_branch<S: Storage>(st
 pub async fn workflow_manual_pauses_then_retry_completes<S: Storage>(storage: S) {
     let a = Job::new("manual", json!("a")).with_max_attempts(1);
     let b = Job::new("manual", json!("b"));
-    let group = JobGroup::new("manual").add_job(a.clone()).then(b.clone()).with_failure_policy(FailurePolicy::Manual);
+    let group = JobGroup::new("manual")
+        .add_job(a.clone())
+        .then(b.clone())
+        .with_failure_policy(FailurePolicy::Manual);
     let id = storage.enqueue_workflow(group).await.unwrap();
     let first = claim_all(&storage, "manual").await;
     fail_permanently(&storage, &first[0]).await;
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Paused);
     let waiting = storage.get_job(b.id).await.unwrap().unwrap();
-    assert_eq!((waiting.status, waiting.dependency_status), (JobStatus::Pending, DependencyStatus::Waiting));
+    assert_eq!(
+        (waiting.status, waiting.dependency_status),
+        (JobStatus::Pending, DependencyStatus::Waiting)
+    );
     assert!(claim_all(&storage, "manual").await.is_empty());
 
     assert!(storage.retry_workflow(id, now()).await.unwrap() >= 1);
@@ -107,14 +153,20 @@ pub async fn workflow_manual_pauses_then_retry_completes<S: Storage>(storage: S)
     let next = claim_all(&storage, "manual").await;
     assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b.id]);
     complete(&storage, &next[0], None).await;
-    assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Completed);
+    assert_eq!(
+        workflow_status(&storage, id).await,
+        WorkflowStatus::Completed
+    );
 }
 
 /// Retrying a failed workflow re-runs the dead jobs and what depended on them.
 pub async fn workflow_retry_reruns_failed_and_dependents<S: Storage>(storage: S) {
     let a = Job::new("retry_wf", json!("a"));
     let b = Job::new("retry_wf", json!("b"));
-    let group = JobGroup::new("retry_wf").add_job(a.clone()).then(b.clone()).with_failure_policy(FailurePolicy::ContinueOnFailure);
+    let group = JobGroup::new("retry_wf")
+        .add_job(a.clone())
+        .then(b.clone())
+        .with_failure_policy(FailurePolicy::ContinueOnFailure);
     let id = storage.enqueue_workflow(group).await.unwrap();
     let first = claim_all(&storage, "retry_wf").await;
     fail_permanently(&storage, &first[0]).await;
@@ -123,15 +175,31 @@ pub async fn workflow_retry_reruns_failed_and_dependents<S: Storage>(storage: S)
 
     assert_eq!(storage.retry_workflow(id, now()).await.unwrap(), 2);
     let b_again = storage.get_job(b.id).await.unwrap().unwrap();
-    assert_eq!((b_again.status, b_again.dependency_status, b_again.pending_dependencies), (JobStatus::Pending, DependencyStatus::Waiting, 1));
+    assert_eq!(
+        (
+            b_again.status,
+            b_again.dependency_status,
+            b_again.pending_dependencies
+        ),
+        (JobStatus::Pending, DependencyStatus::Waiting, 1)
+    );
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Running);
     for expected in [a.id, b.id] {
         let claimed = claim_all(&storage, "retry_wf").await;
-        assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![expected]);
-        assert_eq!(claimed[0].attempts, 1, "a retried job starts its attempts afresh");
+        assert_eq!(
+            claimed.iter().map(|j| j.id).collect::<Vec<_>>(),
+            vec![expected]
+        );
+        assert_eq!(
+            claimed[0].attempts, 1,
+            "a retried job starts its attempts afresh"
+        );
         complete(&storage, &claimed[0], None).await;
     }
-    assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Completed);
+    assert_eq!(
+        workflow_status(&storage, id).await,
+        WorkflowStatus::Completed
+    );
 }
 
 /// Status and stats follow every transition; cancelling stops every
@@ -139,10 +207,16 @@ pub async fn workflow_retry_reruns_failed_and_dependents<S: Storage>(storage: S)
 pub async fn workflow_status_stats_and_cancel<S: Storage>(storage: S) {
     let jobs: Vec<Job> = (0..4).map(|i| Job::new("stats", json!(i))).collect();
     let last = Job::new("stats", json!("last"));
-    let group = JobGroup::new("stats").with_description("four then one").add_parallel_jobs(jobs).then(last.clone());
+    let group = JobGroup::new("stats")
+        .with_description("four then one")
+        .add_parallel_jobs(jobs)
+        .then(last.clone());
     let id = storage.enqueue_workflow(group).await.unwrap();
     let stats = storage.get_workflow_stats(id).await.unwrap();
-    assert_eq!((stats.total_jobs, stats.pending_jobs, stats.running_jobs), (5, 5, 0));
+    assert_eq!(
+        (stats.total_jobs, stats.pending_jobs, stats.running_jobs),
+        (5, 5, 0)
+    );
     assert_eq!(stats.completion_percentage(), 0.0);
 
     let running = claim_all(&storage, "stats").await;
@@ -150,24 +224,45 @@ pub async fn workflow_status_stats_and_cancel<S: Storage>(storage: S) {
     complete(&storage, &running[0], None).await;
     complete(&storage, &running[1], None).await;
     let stats = storage.get_workflow_stats(id).await.unwrap();
-    assert_eq!((stats.pending_jobs, stats.running_jobs, stats.completed_jobs), (1, 2, 2));
+    assert_eq!(
+        (stats.pending_jobs, stats.running_jobs, stats.completed_jobs),
+        (1, 2, 2)
+    );
     assert_eq!(stats.completion_percentage(), 40.0);
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Running);
 
     let listed = storage.list_workflows(Default::default()).await.unwrap();
-    assert!(listed.iter().any(|w| w.id == id && w.name == "stats" && w.description.as_deref() == Some("four then one")));
-    let in_workflow = storage.list_jobs(ListJobsParams::new().workflow(id)).await.unwrap();
+    assert!(listed.iter().any(|w| w.id == id
+        && w.name == "stats"
+        && w.description.as_deref() == Some("four then one")));
+    let in_workflow = storage
+        .list_jobs(ListJobsParams::new().workflow(id))
+        .await
+        .unwrap();
     assert_eq!(in_workflow.len(), 5);
 
     assert!(storage.cancel_workflow(id, now()).await.unwrap());
-    assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Cancelled);
+    assert_eq!(
+        workflow_status(&storage, id).await,
+        WorkflowStatus::Cancelled
+    );
     let stats = storage.get_workflow_stats(id).await.unwrap();
-    assert_eq!((stats.completed_jobs, stats.cancelled_jobs, stats.pending_jobs, stats.running_jobs), (2, 3, 0, 0));
+    assert_eq!(
+        (
+            stats.completed_jobs,
+            stats.cancelled_jobs,
+            stats.pending_jobs,
+            stats.running_jobs
+        ),
+        (2, 3, 0, 0)
+    );
     assert_eq!(status_of(&storage, last.id).await, JobStatus::Cancelled);
     assert!(claim_all(&storage, "stats").await.is_empty());
 
     let unknown = WorkflowId::new();
-    assert!(matches!(storage.get_workflow_status(unknown).await, Err(Error::WorkflowNotFound { id }) if id == unknown));
+    assert!(
+        matches!(storage.get_workflow_status(unknown).await, Err(Error::WorkflowNotFound { id }) if id == unknown)
+    );
 }
 
 /// A workflow past its timeout has its unfinished jobs cancelled and is `Failed`;
@@ -175,12 +270,19 @@ pub async fn workflow_status_stats_and_cancel<S: Storage>(storage: S) {
 pub async fn workflow_timeout_fails_unfinished<S: Storage>(storage: S) {
     let a = Job::new("timeout", json!("a"));
     let b = Job::new("timeout", json!("b"));
-    let group = JobGroup::new("timeout").add_job(a.clone()).then(b.clone()).with_timeout(Duration::from_secs(60));
+    let group = JobGroup::new("timeout")
+        .add_job(a.clone())
+        .then(b.clone())
+        .with_timeout(Duration::from_secs(60));
     let id = storage.enqueue_workflow(group).await.unwrap();
     let first = claim_all(&storage, "timeout").await;
     complete(&storage, &first[0], None).await;
 
-    assert_eq!(storage.expire_workflows(now() + secs(30)).await.unwrap(), 0, "expired before its deadline");
+    assert_eq!(
+        storage.expire_workflows(now() + secs(30)).await.unwrap(),
+        0,
+        "expired before its deadline"
+    );
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Running);
     assert_eq!(storage.expire_workflows(now() + secs(61)).await.unwrap(), 1);
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Failed);
@@ -196,7 +298,9 @@ pub async fn workflow_cycle_and_missing_dependency_write_nothing<S: Storage>(sto
     let c = Job::new("invalid", json!("c")).depends_on(&b.id);
     a = a.depends_on(&c.id);
     let (ia, ib, ic) = (a.id, b.id, c.id);
-    let cycle = storage.enqueue_workflow(JobGroup::new("cycle").add_job(a).add_job(b).add_job(c)).await;
+    let cycle = storage
+        .enqueue_workflow(JobGroup::new("cycle").add_job(a).add_job(b).add_job(c))
+        .await;
     match cycle {
         Err(Error::Cycle { path }) => {
             assert_eq!(path.len(), 4);
@@ -210,8 +314,31 @@ pub async fn workflow_cycle_and_missing_dependency_write_nothing<S: Storage>(sto
     let ghost = JobId::new();
     let orphan = Job::new("invalid", json!("orphan")).depends_on(&ghost);
     let fine = Job::new("invalid", json!("fine"));
-    let missing = storage.enqueue_workflow(JobGroup::new("missing").add_job(fine.clone()).add_job(orphan)).await;
-    assert!(matches!(missing, Err(Error::MissingDependency { id, .. }) if id == ghost), "missing: {missing:?}");
-    assert!(storage.list_jobs(ListJobsParams::new()).await.unwrap().is_empty(), "an invalid workflow wrote jobs");
-    assert!(storage.list_workflows(Default::default()).await.unwrap().is_empty(), "an invalid workflow was recorded");
+    let missing = storage
+        .enqueue_workflow(
+            JobGroup::new("missing")
+                .add_job(fine.clone())
+                .add_job(orphan),
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(Error::MissingDependency { id, .. }) if id == ghost),
+        "missing: {missing:?}"
+    );
+    assert!(
+        storage
+            .list_jobs(ListJobsParams::new())
+            .await
+            .unwrap()
+            .is_empty(),
+        "an invalid workflow wrote jobs"
+    );
+    assert!(
+        storage
+            .list_workflows(Default::default())
+            .await
+            .unwrap()
+            .is_empty(),
+        "an invalid workflow was recorded"
+    );
 }

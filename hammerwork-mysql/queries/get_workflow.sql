@@ -1,0 +1,2 @@
+-- Params: id.
+SELECT * FROM hammerwork_workflows WHERE id = ?

@@ -1,0 +1,320 @@
+//! What a job reaching an end state does to the jobs that depend on it and to
+//! its workflow, inside the caller's transaction (see
+//! `docs/design/workflows.md`).
+//!
+//! MySQL cannot update a table while a subquery of the same statement reads
+//! it, and a trigger (the workflow counters) cannot change a table its
+//! statement reads: so each step selects the ids it needs first, then updates
+//! them by id list (a JSON array read with `JSON_TABLE`).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use hammerwork_api::workflow::{condition_context, Condition, FailurePolicy};
+use hammerwork_api::{Error, Result};
+use serde_json::{json, Value};
+use sqlx::mysql::MySqlRow;
+use sqlx::{MySqlConnection, Row};
+use uuid::Uuid;
+
+use crate::batch::{hex, id_array};
+use crate::map_err::map_err;
+use crate::row::{json, required_text};
+
+/// Jobs that just reached an end state and whose dependents or workflow must
+/// follow.
+#[derive(Default)]
+pub(crate) struct Finished {
+    completed: Vec<Uuid>,
+    dead: Vec<(Uuid, Option<Uuid>)>,
+    cancelled: Vec<Uuid>,
+}
+
+impl Finished {
+    /// Only cancelled jobs.
+    pub(crate) fn cancelled(ids: Vec<Uuid>) -> Self {
+        Finished {
+            cancelled: ids,
+            ..Finished::default()
+        }
+    }
+
+    /// Collects `id, status, workflow_id, has_dependents` rows (finished_jobs.sql),
+    /// keeping only the jobs with something to follow.
+    pub(crate) fn add_rows(&mut self, rows: &[MySqlRow]) -> Result<()> {
+        for row in rows {
+            let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+            let workflow: Option<Uuid> = row.try_get("workflow_id").map_err(Error::backend)?;
+            let has_dependents = row
+                .try_get::<i8, _>("has_dependents")
+                .map_err(Error::backend)?
+                != 0;
+            match required_text(row, "status")?.as_str() {
+                "completed" if has_dependents => self.completed.push(id),
+                "dead" if has_dependents || workflow.is_some() => self.dead.push((id, workflow)),
+                "cancelled" if has_dependents => self.cancelled.push(id),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.completed.is_empty() && self.dead.is_empty() && self.cancelled.is_empty()
+    }
+}
+
+/// Moves the dependents of finished jobs on: releases (or skips, by
+/// condition) the dependents of completed jobs, applies failure policies for
+/// dead ones, cancels the dependents of cancelled ones. Returns the queues
+/// that got claimable jobs, to wake once the transaction commits.
+pub(crate) async fn follow_dependents(
+    conn: &mut MySqlConnection,
+    mut finished: Finished,
+    now: DateTime<Utc>,
+) -> Result<HashSet<String>> {
+    let mut wake = HashSet::new();
+    if finished.is_empty() {
+        return Ok(wake);
+    }
+    if !finished.completed.is_empty() {
+        finished.completed.sort_unstable();
+        let skipped = release(conn, &finished.completed, now, &mut wake).await?;
+        if !skipped.is_empty() {
+            propagate(conn, &skipped, "skipped", "a dependency was skipped", now).await?;
+        }
+    }
+    if !finished.dead.is_empty() {
+        apply_failure_policies(conn, &finished.dead, now).await?;
+    }
+    if !finished.cancelled.is_empty() {
+        propagate(
+            conn,
+            &finished.cancelled,
+            "cancelled",
+            "a dependency was cancelled",
+            now,
+        )
+        .await?;
+    }
+    Ok(wake)
+}
+
+/// Counts completed parents off their waiting dependents; a dependent at
+/// zero is satisfied, or has its condition evaluated against its parents'
+/// results: true -> satisfied, false -> skipped. Returns the skipped ids;
+/// adds the queues of released jobs to `wake`.
+async fn release(
+    conn: &mut MySqlConnection,
+    parents: &[Uuid],
+    now: DateTime<Utc>,
+    wake: &mut HashSet<String>,
+) -> Result<Vec<Uuid>> {
+    let rows = sqlx::query(include_str!("../queries/dependents_to_release.sql"))
+        .bind(id_array(parents.iter().copied()))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // (id, queue, pending left, condition)
+    let mut dependents = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+        let pending: i32 = row
+            .try_get("pending_dependencies")
+            .map_err(Error::backend)?;
+        let n: i64 = row.try_get("n").map_err(Error::backend)?;
+        let condition = crate::row::text(row, "condition")?;
+        let left = i64::from(pending) - n;
+        dependents.push((
+            id,
+            required_text(row, "queue_name")?,
+            i32::try_from(left.max(0)).unwrap_or(0),
+            condition,
+        ));
+    }
+    let conditional: Vec<Uuid> = dependents
+        .iter()
+        .filter(|(_, _, left, condition)| *left == 0 && condition.is_some())
+        .map(|(id, ..)| *id)
+        .collect();
+    let results = if conditional.is_empty() {
+        HashMap::new()
+    } else {
+        parent_results(conn, &conditional).await?
+    };
+    let mut skipped = Vec::new();
+    let mut decisions = Vec::with_capacity(dependents.len());
+    for (id, queue, left, condition) in dependents {
+        let (status, skip) = if left > 0 {
+            ("waiting", false)
+        } else {
+            let runs = condition.as_deref().is_none_or(|condition| {
+                // Parsed when enqueued, so a parse error here means the row was
+                // edited by hand: treat it as false rather than run the job.
+                let context = condition_context(results.get(&id).into_iter().flatten());
+                Condition::parse(condition).is_ok_and(|c| c.evaluate(&context))
+            });
+            if runs {
+                wake.insert(queue);
+            } else {
+                skipped.push(id);
+            }
+            ("satisfied", !runs)
+        };
+        decisions.push(json!({
+            "id": hex(id),
+            "pending": left,
+            "dependency_status": status,
+            "skip": i32::from(skip),
+        }));
+    }
+    sqlx::query(include_str!("../queries/apply_releases.sql"))
+        .bind(Value::Array(decisions).to_string())
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(skipped)
+}
+
+/// The parents' results of `jobs`, per job.
+async fn parent_results(
+    conn: &mut MySqlConnection,
+    jobs: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Value>>> {
+    let rows = sqlx::query(include_str!("../queries/parent_results.sql"))
+        .bind(id_array(jobs.iter().copied()))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let mut results: HashMap<Uuid, Vec<Value>> = HashMap::new();
+    for row in &rows {
+        let job: Uuid = row.try_get("job_id").map_err(Error::backend)?;
+        results.entry(job).or_default().extend(json(row, "result")?);
+    }
+    Ok(results)
+}
+
+/// Ends every transitive dependent of `parents` that has not started as
+/// `status`, with its dependency marked failed. Returns how many.
+async fn propagate(
+    conn: &mut MySqlConnection,
+    parents: &[Uuid],
+    status: &str,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let down: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/transitive_dependents.sql"))
+        .bind(id_array(parents.iter().copied()))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    if down.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query(include_str!("../queries/end_dependents.sql"))
+        .bind(id_array(down))
+        .bind(status)
+        .bind(why)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// Applies each dead job's workflow failure policy (outside a workflow, its
+/// dependents die with it, as under `ContinueOnFailure`).
+async fn apply_failure_policies(
+    conn: &mut MySqlConnection,
+    dead: &[(Uuid, Option<Uuid>)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let workflow_ids: HashSet<Uuid> = dead.iter().filter_map(|(_, w)| *w).collect();
+    let mut policies: HashMap<Uuid, FailurePolicy> = HashMap::new();
+    if !workflow_ids.is_empty() {
+        let rows = sqlx::query(include_str!("../queries/workflow_policies.sql"))
+            .bind(id_array(workflow_ids))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        for row in &rows {
+            let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+            policies.insert(id, required_text(row, "failure_policy")?.parse()?);
+        }
+    }
+    let policy_of = |w: &Option<Uuid>| {
+        w.and_then(|w| policies.get(&w).copied())
+            .unwrap_or(FailurePolicy::ContinueOnFailure)
+    };
+    let cascade: Vec<Uuid> = dead
+        .iter()
+        .filter(|(_, w)| policy_of(w) == FailurePolicy::ContinueOnFailure)
+        .map(|(id, _)| *id)
+        .collect();
+    let workflows_with = |policy: FailurePolicy| -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = dead
+            .iter()
+            .filter(|(_, w)| policy_of(w) == policy)
+            .filter_map(|(_, w)| *w)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    if !cascade.is_empty() {
+        propagate(conn, &cascade, "dead", "a dependency failed", now).await?;
+    }
+    let fail_fast = workflows_with(FailurePolicy::FailFast);
+    if !fail_fast.is_empty() {
+        set_workflow_state(conn, &fail_fast, "failed").await?;
+        cancel_unfinished(
+            conn,
+            &fail_fast,
+            "cancelled: another job of the workflow failed",
+            now,
+        )
+        .await?;
+    }
+    let manual = workflows_with(FailurePolicy::Manual);
+    if !manual.is_empty() {
+        set_workflow_state(conn, &manual, "paused").await?;
+    }
+    Ok(())
+}
+
+/// Sets the state of these workflows, unless they already ended.
+pub(crate) async fn set_workflow_state(
+    conn: &mut MySqlConnection,
+    workflows: &[Uuid],
+    state: &str,
+) -> Result<()> {
+    sqlx::query(include_str!("../queries/set_workflow_state.sql"))
+        .bind(id_array(workflows.iter().copied()))
+        .bind(state)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Cancels every unfinished job of these workflows.
+pub(crate) async fn cancel_unfinished(
+    conn: &mut MySqlConnection,
+    workflows: &[Uuid],
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let done = sqlx::query(include_str!("../queries/cancel_unfinished.sql"))
+        .bind(id_array(workflows.iter().copied()))
+        .bind(why)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
