@@ -30,7 +30,7 @@ pub trait Storage: Send + Sync + 'static {
     ///
     /// Before writing: [`validate_jobs`](crate::validate::validate_jobs), then
     /// [`validate_graph`](crate::workflow::validate_graph) with the stored jobs
-    /// the batch depends on (read under a share lock, so none of them can
+    /// the batch depends on (read under a row lock, so none of them can
     /// finish between this check and the insert), then
     /// [`plan_enqueue`](crate::workflow::plan_enqueue) for each job's initial
     /// state. A dependent of a stored completed job is satisfied at once, of a
@@ -51,7 +51,13 @@ pub trait Storage: Send + Sync + 'static {
     /// The returned jobs are in claim order.
     async fn claim_jobs(&self, params: ClaimParams) -> Result<Vec<Job>>;
 
-    /// Applies a batch of attempt outcomes in one transaction.
+    /// Applies a batch of attempt outcomes.
+    ///
+    /// Atomic per outcome: a job's transition and everything it implies
+    /// (dependents released or failed, workflow counters, wakeups) commit
+    /// together. A backend may commit one batch in more than one transaction
+    /// (the MySQL backend settles jobs that nothing depends on in one
+    /// statement, before the others).
     ///
     /// Only an attempt that is still the job's current running attempt (same
     /// `attempts`, status `Running`) is changed; stale ones are ignored. A
