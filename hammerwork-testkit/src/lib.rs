@@ -68,6 +68,7 @@ macro_rules! conformance_tests {
             dependency_bad_condition_is_rejected,
             dependency_parent_results_are_readable,
             dependency_batch_job_then_dependent,
+            dependency_cancel_and_rescue_reach_dependents,
             workflow_fail_fast_cancels_the_rest,
             workflow_continue_on_failure_runs_independent_branch,
             workflow_manual_pauses_then_retry_completes,

@@ -325,3 +325,57 @@ pub async fn dependency_batch_job_then_dependent<S: Storage>(storage: S) {
         vec![summary.id]
     );
 }
+
+/// Cancelling a job cancels the jobs waiting on it, transitively; a job that
+/// dies in a lease rescue fails its dependents as a settled failure would.
+pub async fn dependency_cancel_and_rescue_reach_dependents<S: Storage>(storage: S) {
+    let a = Job::new("cancel_chain", json!("a")).scheduled_at(now() + secs(3600));
+    let b = Job::new("cancel_chain", json!("b")).depends_on(&a.id);
+    let c = Job::new("cancel_chain", json!("c")).depends_on(&b.id);
+    let other = Job::new("cancel_chain", json!("other"));
+    storage
+        .enqueue_many(vec![a.clone(), b.clone(), c.clone(), other.clone()])
+        .await
+        .unwrap();
+    assert!(storage.cancel_job(a.id, now()).await.unwrap());
+    for id in [b.id, c.id] {
+        let job = storage.get_job(id).await.unwrap().unwrap();
+        assert_eq!(
+            (job.status, job.dependency_status),
+            (JobStatus::Cancelled, DependencyStatus::Failed)
+        );
+    }
+    assert_eq!(
+        get(&storage, &other).await.status,
+        JobStatus::Pending,
+        "an unrelated job was cancelled"
+    );
+
+    let crashed = Job::new("rescue_chain", json!("crashed")).with_max_attempts(1);
+    let after = Job::new("rescue_chain", json!("after")).depends_on(&crashed.id);
+    storage
+        .enqueue_many(vec![crashed.clone(), after.clone()])
+        .await
+        .unwrap();
+    let t = now();
+    let claimed = storage
+        .claim_jobs(hammerwork_api::ClaimParams::new(
+            "rescue_chain",
+            10,
+            t,
+            t + secs(5),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![crashed.id]
+    );
+    assert_eq!(storage.rescue_expired_jobs(t + secs(6)).await.unwrap(), 1);
+    assert_eq!(get(&storage, &crashed).await.status, JobStatus::Dead);
+    let failed = get(&storage, &after).await;
+    assert_eq!(
+        (failed.status, failed.dependency_status),
+        (JobStatus::Dead, DependencyStatus::Failed)
+    );
+}
