@@ -5,3 +5,4 @@ SET status = 'cancelled',
     completed_at = $3,
     lease_expires_at = NULL
 WHERE workflow_id = ANY($1::uuid[]) AND status IN ('pending', 'retrying', 'running')
+RETURNING id

@@ -133,6 +133,14 @@ impl PostgresStorage {
         if let Some(workflow) = batch.workflow {
             insert_workflow(conn, workflow, &plans).await?;
         }
+        // Jobs dead at once (a stored parent failed) apply their workflow's
+        // policy once the batch is written.
+        let dead_at_once: Vec<(Uuid, Option<Uuid>)> = jobs
+            .iter()
+            .zip(&plans)
+            .filter(|(_, plan)| plan.status == JobStatus::Dead)
+            .map(|(job, _)| (job.id.0, job.workflow_id.map(|w| w.0)))
+            .collect();
         for (chunk, plan_chunk) in jobs.chunks(ENQUEUE_CHUNK).zip(plans.chunks(ENQUEUE_CHUNK)) {
             if let Err(err) = self.insert_chunk(conn, chunk, plan_chunk).await {
                 return Err(self.explain_insert_error(conn, chunk, err).await);
@@ -152,6 +160,9 @@ impl PostgresStorage {
                 .execute(&mut *conn)
                 .await
                 .map_err(map_err)?;
+        }
+        if !dead_at_once.is_empty() {
+            apply_failure_policies(conn, &dead_at_once, Utc::now()).await?;
         }
         Ok(jobs.iter().map(|job| job.id).collect())
     }
@@ -482,6 +493,10 @@ async fn resolve_conditions(
 }
 
 /// Ends every transitive dependent of `parents` that has not started as `status`.
+///
+/// Repeats from the jobs each round ended until a round ends nothing: a
+/// dependent committed by a concurrent enqueue while this walk waited on its
+/// parent's row lock is only visible to the next statement.
 async fn propagate(
     conn: &mut PgConnection,
     parents: &[Uuid],
@@ -489,15 +504,20 @@ async fn propagate(
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let done = sqlx::query(include_str!("../queries/propagate_to_dependents.sql"))
-        .bind(parents)
-        .bind(status)
-        .bind(why)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    Ok(done.rows_affected())
+    let mut frontier = parents.to_vec();
+    let mut ended = 0;
+    while !frontier.is_empty() {
+        frontier = sqlx::query_scalar(include_str!("../queries/propagate_to_dependents.sql"))
+            .bind(&frontier)
+            .bind(status)
+            .bind(why)
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        ended += frontier.len() as u64;
+    }
+    Ok(ended)
 }
 
 /// Applies each dead job's workflow failure policy (outside a workflow, its
@@ -574,21 +594,33 @@ async fn apply_failure_policies(
     Ok(())
 }
 
-/// Cancels every unfinished job of these workflows.
+/// Cancels every unfinished job of these workflows, and the jobs outside them
+/// that wait on those.
 async fn cancel_unfinished(
     conn: &mut PgConnection,
     workflows: &[Uuid],
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let done = sqlx::query(include_str!("../queries/fail_fast_workflows.sql"))
-        .bind(workflows)
-        .bind(why)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    Ok(done.rows_affected())
+    let cancelled: Vec<Uuid> =
+        sqlx::query_scalar(include_str!("../queries/fail_fast_workflows.sql"))
+            .bind(workflows)
+            .bind(why)
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    if !cancelled.is_empty() {
+        propagate(
+            conn,
+            &cancelled,
+            "cancelled",
+            "a dependency was cancelled",
+            now,
+        )
+        .await?;
+    }
+    Ok(cancelled.len() as u64)
 }
 
 /// The NOTIFY channel of a schema. Channel names are identifiers (at most 63

@@ -76,6 +76,8 @@ macro_rules! conformance_tests {
             workflow_status_stats_and_cancel,
             workflow_timeout_fails_unfinished,
             workflow_cycle_and_missing_dependency_write_nothing,
+            workflow_cancel_reaches_dependents_outside,
+            workflow_dead_at_enqueue_applies_policy,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

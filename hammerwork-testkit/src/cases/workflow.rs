@@ -342,3 +342,39 @@ pub async fn workflow_cycle_and_missing_dependency_write_nothing<S: Storage>(sto
         "an invalid workflow was recorded"
     );
 }
+
+/// Cancelling a workflow also cancels jobs outside it that wait on its jobs.
+pub async fn workflow_cancel_reaches_dependents_outside<S: Storage>(storage: S) {
+    let inner = Job::new("wf_outside", json!("inner")).scheduled_at(now() + secs(3600));
+    let id = storage.enqueue_workflow(JobGroup::new("outside").add_job(inner.clone())).await.unwrap();
+    let outside = Job::new("wf_outside", json!("outside")).depends_on(&inner.id);
+    storage.enqueue(outside.clone()).await.unwrap();
+    assert!(storage.cancel_workflow(id, now()).await.unwrap());
+    assert_eq!(status_of(&storage, inner.id).await, JobStatus::Cancelled);
+    let job = storage.get_job(outside.id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.status, job.dependency_status),
+        (JobStatus::Cancelled, DependencyStatus::Failed),
+        "a job waiting on a cancelled workflow's job was left waiting"
+    );
+}
+
+/// A workflow job that is dead at enqueue (its stored parent already failed)
+/// applies the workflow's policy: FailFast fails the workflow at once.
+pub async fn workflow_dead_at_enqueue_applies_policy<S: Storage>(storage: S) {
+    let doomed = Job::new("dead_parent", json!({})).with_max_attempts(1);
+    storage.enqueue(doomed.clone()).await.unwrap();
+    let claimed = claim_all(&storage, "dead_parent").await;
+    fail_permanently(&storage, &claimed[0]).await;
+
+    let child = Job::new("dead_at_enqueue", json!("child")).depends_on(&doomed.id);
+    let sibling = Job::new("dead_at_enqueue", json!("sibling"));
+    let group = JobGroup::new("dead_at_enqueue")
+        .add_parallel_jobs(vec![child.clone(), sibling.clone()])
+        .with_failure_policy(FailurePolicy::FailFast);
+    let id = storage.enqueue_workflow(group).await.unwrap();
+    assert_eq!(status_of(&storage, child.id).await, JobStatus::Dead);
+    assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Failed);
+    assert_eq!(status_of(&storage, sibling.id).await, JobStatus::Cancelled, "FailFast did not run");
+    assert!(claim_all(&storage, "dead_at_enqueue").await.is_empty());
+}
