@@ -1,4 +1,5 @@
--- Cancels every unfinished job of these workflows (?1: a JSON array of ids).
+-- Cancels every unfinished job of these workflows (?1: a JSON array of ids);
+-- returns their ids, whose dependents the caller then cancels.
 UPDATE hammerwork_jobs
 SET status = 'cancelled',
     error_message = ?2,
@@ -6,3 +7,4 @@ SET status = 'cancelled',
     lease_expires_at = NULL
 WHERE workflow_id IN (SELECT value FROM json_each(?1))
   AND status IN ('pending', 'retrying', 'running')
+RETURNING id

@@ -1,10 +1,12 @@
 -- Recount the unfinished dependencies of the workflow's pending jobs, reading
--- each job's parents through its depends_on array (primary-key lookups).
+-- each job's parents through its depends_on array (primary-key lookups). A
+-- parent listed twice is one edge, as in hammerwork_job_dependencies: count
+-- each open parent once.
 UPDATE hammerwork_jobs AS j
 SET pending_dependencies = c.open,
     dependency_status = CASE WHEN c.open > 0 THEN 'waiting' ELSE 'satisfied' END
 FROM (
-    SELECT child.id AS job_id, SUM(p.status <> 'completed') AS open
+    SELECT child.id AS job_id, COUNT(DISTINCT CASE WHEN p.status <> 'completed' THEN p.id END) AS open
     FROM hammerwork_jobs AS child, json_each(child.depends_on) AS d
     JOIN hammerwork_jobs AS p ON p.id = d.value
     WHERE child.workflow_id = ?1 AND child.status IN ('pending', 'retrying')

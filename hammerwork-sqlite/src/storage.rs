@@ -234,6 +234,20 @@ impl SqliteStorage {
                 .await
                 .map_err(map_err)?;
         }
+        if let Some(workflow) = batch.workflow {
+            // A job planned dead (a stored parent already failed) fails now:
+            // its workflow's failure policy applies, as when a job dies later.
+            let workflow_id = workflow.id.to_string();
+            let dead: Vec<(String, Option<String>)> = jobs
+                .iter()
+                .zip(&plans)
+                .filter(|(_, plan)| plan.status == JobStatus::Dead)
+                .map(|(job, _)| (job.id.to_string(), Some(workflow_id.clone())))
+                .collect();
+            if !dead.is_empty() {
+                apply_failure_policies(conn, &dead, to_micros(workflow.created_at)).await?;
+            }
+        }
         Ok(jobs
             .iter()
             .zip(&plans)
@@ -632,21 +646,34 @@ async fn set_workflow_state(
     Ok(())
 }
 
-/// Cancels every unfinished job of these workflows. Returns how many.
+/// Cancels every unfinished job of these workflows, and the dependents of
+/// those jobs outside them (as [`Storage::cancel_job`] does). Returns how many
+/// jobs of the workflows it cancelled.
 async fn cancel_unfinished<T: Serialize>(
     conn: &mut SqliteConnection,
     workflows: &[T],
     why: &str,
     now: i64,
 ) -> Result<u64> {
-    let done = sqlx::query(include_str!("../queries/cancel_unfinished.sql"))
-        .bind(id_list(workflows))
-        .bind(why)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
-    Ok(done.rows_affected())
+    let cancelled: Vec<String> =
+        sqlx::query_scalar(include_str!("../queries/cancel_unfinished.sql"))
+            .bind(id_list(workflows))
+            .bind(why)
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    if !cancelled.is_empty() {
+        propagate(
+            conn,
+            &cancelled,
+            "cancelled",
+            "a dependency was cancelled",
+            now,
+        )
+        .await?;
+    }
+    Ok(cancelled.len() as u64)
 }
 
 /// Whether `url` names an in-memory database (`sqlite::memory:`,
