@@ -1,7 +1,7 @@
--- Cancels every unfinished job of these workflows (the trigger counts them).
--- Params: workflow ids (JSON array of hex ids, sorted), why, now.
+-- Cancels jobs found by unfinished_jobs.sql (the trigger counts them).
+-- Params: ids (JSON array of hex ids, sorted), why, now.
 UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t
-STRAIGHT_JOIN hammerwork_jobs AS j ON j.workflow_id = UNHEX(t.id)
+STRAIGHT_JOIN hammerwork_jobs AS j ON j.id = UNHEX(t.id)
 SET j.status = 'cancelled',
     j.error_message = ?,
     j.completed_at = ?,

@@ -200,6 +200,14 @@ async fn parent_results(
 
 /// Ends every transitive dependent of `parents` that has not started as
 /// `status`, with its dependency marked failed. Returns how many.
+///
+/// A dependent enqueued concurrently under a job of the walk (the enqueue
+/// locks that parent and inserts the edge) can be missed by the walk, which
+/// reads the edges without waiting for locks; ending that parent waits for the
+/// enqueue to commit, though. So each round walks again from the jobs the
+/// previous round ended, in a new statement that sees the committed edges,
+/// until a round ends nothing. After the first round, a walk only finds such
+/// new dependents: the others were ended already.
 async fn propagate(
     conn: &mut MySqlConnection,
     parents: &[Uuid],
@@ -207,28 +215,38 @@ async fn propagate(
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let down: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/transitive_dependents.sql"))
-        .bind(id_array(parents.iter().copied()))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    if down.is_empty() {
-        return Ok(0);
+    let mut total = 0;
+    let mut from = parents.to_vec();
+    loop {
+        let down: Vec<Uuid> =
+            sqlx::query_scalar(include_str!("../queries/transitive_dependents.sql"))
+                .bind(id_array(from.iter().copied()))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        if down.is_empty() {
+            return Ok(total);
+        }
+        let done = sqlx::query(include_str!("../queries/end_dependents.sql"))
+            .bind(id_array(down.iter().copied()))
+            .bind(status)
+            .bind(why)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        if done == 0 {
+            return Ok(total);
+        }
+        total += done;
+        from = down;
     }
-    let done = sqlx::query(include_str!("../queries/end_dependents.sql"))
-        .bind(id_array(down))
-        .bind(status)
-        .bind(why)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    Ok(done.rows_affected())
 }
 
 /// Applies each dead job's workflow failure policy (outside a workflow, its
 /// dependents die with it, as under `ContinueOnFailure`).
-async fn apply_failure_policies(
+pub(crate) async fn apply_failure_policies(
     conn: &mut MySqlConnection,
     dead: &[(Uuid, Option<Uuid>)],
     now: DateTime<Utc>,
@@ -302,19 +320,52 @@ pub(crate) async fn set_workflow_state(
     Ok(())
 }
 
-/// Cancels every unfinished job of these workflows.
+/// Cancels every unfinished job of these workflows, and the jobs outside them
+/// that (transitively) wait on one. Returns how many jobs of the workflows.
 pub(crate) async fn cancel_unfinished(
     conn: &mut MySqlConnection,
     workflows: &[Uuid],
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let done = sqlx::query(include_str!("../queries/cancel_unfinished.sql"))
+    let rows = sqlx::query(include_str!("../queries/unfinished_jobs.sql"))
         .bind(id_array(workflows.iter().copied()))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut parents = Vec::new();
+    for row in &rows {
+        let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+        let has_dependents = row
+            .try_get::<i8, _>("has_dependents")
+            .map_err(Error::backend)?
+            != 0;
+        ids.push(id);
+        if has_dependents {
+            parents.push(id);
+        }
+    }
+    // Locked by unfinished_jobs.sql, so all of them are still unfinished.
+    let done = sqlx::query(include_str!("../queries/cancel_unfinished.sql"))
+        .bind(id_array(ids))
         .bind(why)
         .bind(now)
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
+    if !parents.is_empty() {
+        propagate(
+            conn,
+            &parents,
+            "cancelled",
+            "a dependency was cancelled",
+            now,
+        )
+        .await?;
+    }
     Ok(done.rows_affected())
 }

@@ -20,7 +20,9 @@ use uuid::Uuid;
 
 use crate::batch::{hex, id_array, lease_array, SettleBatches, SettleStatement};
 use crate::enqueue::{encode, insert_chunk, plan_chunks, EncodedJob};
-use crate::follow::{cancel_unfinished, follow_dependents, set_workflow_state, Finished};
+use crate::follow::{
+    apply_failure_policies, cancel_unfinished, follow_dependents, set_workflow_state, Finished,
+};
 use crate::map_err::{error_number, is_deadlock, map_err, ER_DUP_ENTRY};
 use crate::migrate::migrate;
 use crate::row::{job_from_row, json, required_text, workflow_from_row};
@@ -190,6 +192,24 @@ impl MySqlStorage {
                 .execute(&mut *conn)
                 .await
                 .map_err(map_err)?;
+        }
+        if let Some(workflow) = batch.workflow {
+            // A job dead at enqueue (a stored parent already failed) applies
+            // its workflow's failure policy, as if it had just failed (at its
+            // creation time, which is when it is stored as ended).
+            let dead: Vec<&Job> = jobs
+                .iter()
+                .zip(&plans)
+                .filter(|(_, plan)| plan.status == JobStatus::Dead)
+                .map(|(job, _)| job)
+                .collect();
+            if let Some(at) = dead.iter().map(|job| job.created_at).max() {
+                let dead: Vec<(Uuid, Option<Uuid>)> = dead
+                    .iter()
+                    .map(|job| (job.id.0, Some(workflow.id.0)))
+                    .collect();
+                apply_failure_policies(conn, &dead, at).await?;
+            }
         }
         Ok(encoded
             .iter()

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use hammerwork_api::{
-    ClaimParams, DependencyStatus, Error, Job, Lease, ListJobsParams, Outcome, Settlement, Storage,
-    StorageExt,
+    ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobStatus, Lease, ListJobsParams,
+    Outcome, Settlement, Storage, StorageExt,
 };
 use hammerwork_mysql::MySqlStorage;
 use hammerwork_testkit::provision::{mysql_url, unique_name};
@@ -293,6 +293,59 @@ async fn dependent_enqueued_during_parent_settle_is_released() {
             (child.dependency_status, child.pending_dependencies),
             (DependencyStatus::Satisfied, 0),
             "iteration {i}"
+        );
+    }
+    db.finish().await;
+}
+
+/// A dependent enqueued under an inner job of a cancellation's walk (the
+/// enqueue holds that job's lock while the walk reads the edges) is still
+/// cancelled: ending the inner job waits for the enqueue, and the next round
+/// of the walk sees the new edge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dependent_enqueued_under_an_inner_job_during_cancel_is_cancelled() {
+    let db = Db::migrated("enqueue_cancel_race").await;
+    let storage = &db.storage;
+    let a = Job::new("cancel_race", json!("a"));
+    let b = Job::new("cancel_race", json!("b")).depends_on(&a.id);
+    storage.enqueue(a.clone()).await.unwrap();
+    storage.enqueue(b.clone()).await.unwrap();
+    // Enough rows that the lookups by id use the primary key, not a scan.
+    let filler: Vec<Job> = (0..300).map(|i| Job::new("filler", json!(i))).collect();
+    storage
+        .enqueue_jobs(EnqueueBatch::jobs(&filler))
+        .await
+        .unwrap();
+    sqlx::query("ANALYZE TABLE hammerwork_jobs")
+        .execute(storage.pool())
+        .await
+        .unwrap();
+
+    // The enqueue of C locks B and inserts B -> C, then waits to commit.
+    let c = [Job::new("cancel_race", json!("c")).depends_on(&b.id)];
+    let mut tx = storage
+        .pool()
+        .begin_with("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION")
+        .await
+        .unwrap();
+    storage.enqueue_jobs_in(&mut tx, &c).await.unwrap();
+    let cancel = {
+        let storage = storage.clone();
+        tokio::spawn(async move { storage.cancel_job(a.id, chrono::Utc::now()).await })
+    };
+    // Let the cancellation walk A's dependents and block on B's lock.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!cancel.is_finished(), "the cancellation did not wait for B");
+    tx.commit().await.unwrap();
+    assert!(cancel.await.unwrap().unwrap());
+
+    for id in [b.id, c[0].id] {
+        let job = storage.get_job(id).await.unwrap().unwrap();
+        assert_eq!(
+            (job.status, job.dependency_status),
+            (JobStatus::Cancelled, DependencyStatus::Failed),
+            "{:?}",
+            job.payload
         );
     }
     db.finish().await;
