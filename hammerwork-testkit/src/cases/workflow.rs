@@ -346,7 +346,10 @@ pub async fn workflow_cycle_and_missing_dependency_write_nothing<S: Storage>(sto
 /// Cancelling a workflow also cancels jobs outside it that wait on its jobs.
 pub async fn workflow_cancel_reaches_dependents_outside<S: Storage>(storage: S) {
     let inner = Job::new("wf_outside", json!("inner")).scheduled_at(now() + secs(3600));
-    let id = storage.enqueue_workflow(JobGroup::new("outside").add_job(inner.clone())).await.unwrap();
+    let id = storage
+        .enqueue_workflow(JobGroup::new("outside").add_job(inner.clone()))
+        .await
+        .unwrap();
     let outside = Job::new("wf_outside", json!("outside")).depends_on(&inner.id);
     storage.enqueue(outside.clone()).await.unwrap();
     assert!(storage.cancel_workflow(id, now()).await.unwrap());
@@ -375,6 +378,10 @@ pub async fn workflow_dead_at_enqueue_applies_policy<S: Storage>(storage: S) {
     let id = storage.enqueue_workflow(group).await.unwrap();
     assert_eq!(status_of(&storage, child.id).await, JobStatus::Dead);
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Failed);
-    assert_eq!(status_of(&storage, sibling.id).await, JobStatus::Cancelled, "FailFast did not run");
+    assert_eq!(
+        status_of(&storage, sibling.id).await,
+        JobStatus::Cancelled,
+        "FailFast did not run"
+    );
     assert!(claim_all(&storage, "dead_at_enqueue").await.is_empty());
 }
