@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::workflow::{condition_context, Condition, FailurePolicy};
+use hammerwork_api::workflow::{condition_context, plan_failures, Condition, FailurePolicy};
 use hammerwork_api::{Error, Result};
 use serde_json::{json, Value};
 use sqlx::mysql::MySqlRow;
@@ -264,43 +264,22 @@ pub(crate) async fn apply_failure_policies(
             policies.insert(id, required_text(row, "failure_policy")?.parse()?);
         }
     }
-    let policy_of = |w: &Option<Uuid>| {
-        w.and_then(|w| policies.get(&w).copied())
-            .unwrap_or(FailurePolicy::ContinueOnFailure)
-    };
-    let cascade: Vec<Uuid> = dead
-        .iter()
-        .filter(|(_, w)| policy_of(w) == FailurePolicy::ContinueOnFailure)
-        .map(|(id, _)| *id)
-        .collect();
-    let workflows_with = |policy: FailurePolicy| -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> = dead
-            .iter()
-            .filter(|(_, w)| policy_of(w) == policy)
-            .filter_map(|(_, w)| *w)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        ids.sort_unstable();
-        ids
-    };
-    if !cascade.is_empty() {
-        propagate(conn, &cascade, "dead", "a dependency failed", now).await?;
+    let plan = plan_failures(dead, &policies);
+    if !plan.cascade.is_empty() {
+        propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
     }
-    let fail_fast = workflows_with(FailurePolicy::FailFast);
-    if !fail_fast.is_empty() {
-        set_workflow_state(conn, &fail_fast, "failed").await?;
+    if !plan.fail_fast.is_empty() {
+        set_workflow_state(conn, &plan.fail_fast, "failed").await?;
         cancel_unfinished(
             conn,
-            &fail_fast,
+            &plan.fail_fast,
             "cancelled: another job of the workflow failed",
             now,
         )
         .await?;
     }
-    let manual = workflows_with(FailurePolicy::Manual);
-    if !manual.is_empty() {
-        set_workflow_state(conn, &manual, "paused").await?;
+    if !plan.pause.is_empty() {
+        set_workflow_state(conn, &plan.pause, "paused").await?;
     }
     Ok(())
 }

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
-    condition_context, external_dependencies, plan_enqueue, validate_graph, Condition,
-    FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
+    condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
+    Condition, FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
 };
 use hammerwork_api::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
@@ -546,46 +546,28 @@ async fn apply_failure_policies(
             policies.insert(id, policy.parse()?);
         }
     }
-    let policy_of = |w: &Option<Uuid>| {
-        w.and_then(|w| policies.get(&w).copied())
-            .unwrap_or(FailurePolicy::ContinueOnFailure)
-    };
-    let cascade: Vec<Uuid> = dead
-        .iter()
-        .filter(|(_, w)| policy_of(w) == FailurePolicy::ContinueOnFailure)
-        .map(|(id, _)| *id)
-        .collect();
-    let workflows_with = |policy: FailurePolicy| -> Vec<Uuid> {
-        dead.iter()
-            .filter(|(_, w)| policy_of(w) == policy)
-            .filter_map(|(_, w)| *w)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect()
-    };
-    if !cascade.is_empty() {
-        propagate(conn, &cascade, "dead", "a dependency failed", now).await?;
+    let plan = plan_failures(dead, &policies);
+    if !plan.cascade.is_empty() {
+        propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
     }
-    let fail_fast = workflows_with(FailurePolicy::FailFast);
-    if !fail_fast.is_empty() {
+    if !plan.fail_fast.is_empty() {
         sqlx::query(include_str!("../queries/set_workflow_state.sql"))
-            .bind(&fail_fast)
+            .bind(&plan.fail_fast)
             .bind("failed")
             .execute(&mut *conn)
             .await
             .map_err(map_err)?;
         cancel_unfinished(
             conn,
-            &fail_fast,
+            &plan.fail_fast,
             "cancelled: another job of the workflow failed",
             now,
         )
         .await?;
     }
-    let manual = workflows_with(FailurePolicy::Manual);
-    if !manual.is_empty() {
+    if !plan.pause.is_empty() {
         sqlx::query(include_str!("../queries/set_workflow_state.sql"))
-            .bind(&manual)
+            .bind(&plan.pause)
             .bind("paused")
             .execute(&mut *conn)
             .await

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
-    condition_context, external_dependencies, plan_enqueue, validate_graph, Condition,
-    FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
+    condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
+    Condition, FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
 };
 use hammerwork_api::{
     Capabilities, ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
@@ -592,28 +592,11 @@ async fn apply_failure_policies(
             policies.insert(id, policy.parse()?);
         }
     }
-    let policy_of = |w: &Option<String>| {
-        w.as_ref()
-            .and_then(|w| policies.get(w).copied())
-            .unwrap_or(FailurePolicy::ContinueOnFailure)
-    };
-    let workflows_with = |policy: FailurePolicy| -> Vec<&str> {
-        dead.iter()
-            .filter(|(_, w)| policy_of(w) == policy)
-            .filter_map(|(_, w)| w.as_deref())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect()
-    };
-    let cascade: Vec<String> = dead
-        .iter()
-        .filter(|(_, w)| policy_of(w) == FailurePolicy::ContinueOnFailure)
-        .map(|(id, _)| id.clone())
-        .collect();
-    if !cascade.is_empty() {
-        propagate(conn, &cascade, "dead", "a dependency failed", now).await?;
+    let plan = plan_failures(dead, &policies);
+    if !plan.cascade.is_empty() {
+        propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
     }
-    let fail_fast = workflows_with(FailurePolicy::FailFast);
+    let fail_fast: Vec<&str> = plan.fail_fast.iter().map(String::as_str).collect();
     if !fail_fast.is_empty() {
         set_workflow_state(conn, &fail_fast, "failed").await?;
         cancel_unfinished(
@@ -624,9 +607,9 @@ async fn apply_failure_policies(
         )
         .await?;
     }
-    let manual = workflows_with(FailurePolicy::Manual);
-    if !manual.is_empty() {
-        set_workflow_state(conn, &manual, "paused").await?;
+    let pause: Vec<&str> = plan.pause.iter().map(String::as_str).collect();
+    if !pause.is_empty() {
+        set_workflow_state(conn, &pause, "paused").await?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Workflows: job dependencies, groups, failure policies and conditions.
 
 mod condition;
+mod failure;
 mod graph;
 mod group;
 mod plan;
@@ -8,6 +9,7 @@ mod record;
 mod validate;
 
 pub use condition::Condition;
+pub use failure::{plan_failures, FailurePlan};
 pub use graph::{to_dot, to_json, to_mermaid};
 pub use group::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};
 pub use plan::{condition_context, plan_enqueue, PlannedJob, StoredParent};
