@@ -60,6 +60,14 @@ pub enum Error {
         /// What is wrong there.
         msg: String,
     },
+    /// A cron expression does not parse (or names no future time).
+    #[error("invalid cron schedule {expression:?}: {reason}")]
+    InvalidCron {
+        /// The expression as given.
+        expression: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// No workflow with this id exists.
     #[error("workflow {id} not found")]
     WorkflowNotFound {

@@ -129,6 +129,11 @@ pub struct Job {
     /// Runs only when this expression over the parents' results is true;
     /// otherwise the job is `Skipped`. See [`Condition`](crate::workflow::Condition).
     pub condition: Option<String>,
+    /// Recurs on this cron schedule (see [`Job::with_cron_schedule`]).
+    pub cron_schedule: Option<String>,
+    /// For a recurring job whose series has moved on: the occurrence enqueued
+    /// after it (kept by the storage).
+    pub next_occurrence: Option<JobId>,
 }
 
 /// Attempts allowed by default.
@@ -166,6 +171,8 @@ impl Job {
             pending_dependencies: 0,
             workflow_id: None,
             condition: None,
+            cron_schedule: None,
+            next_occurrence: None,
         }
     }
 
@@ -270,6 +277,42 @@ impl Job {
     /// is enqueued; a syntax error is then [`Error::InvalidCondition`].
     pub fn with_condition(mut self, expression: impl Into<String>) -> Self {
         self.condition = Some(expression.into());
+        self
+    }
+
+    /// Recurs on the cron schedule `expression` (UTC; five fields, or six with
+    /// leading seconds): the job first runs at the schedule's next time, and
+    /// whenever an occurrence finishes (completed, dead or skipped) the
+    /// scheduler enqueues the next one at the schedule's next time after
+    /// that. Cancelling an occurrence ends the series.
+    ///
+    /// A recurring job that depends on another recurring job waits, each time,
+    /// for that job's occurrence of the same round, as in
+    ///
+    /// ```
+    /// # use hammerwork_api::Job;
+    /// # use serde_json::json;
+    /// let daily_extract = Job::new("extract", json!({})).with_cron_schedule("0 2 * * *");
+    /// let daily_report = Job::new("report", json!({}))
+    ///     .depends_on(&daily_extract.id)
+    ///     .with_cron_schedule("0 8 * * *");
+    /// assert!(daily_report.scheduled_at > daily_report.created_at);
+    /// ```
+    ///
+    /// The expression is checked when the job is enqueued (the builder cannot
+    /// fail): a bad one is then [`Error::InvalidCron`]; check one earlier
+    /// with [`CronSchedule::parse`](crate::schedule::CronSchedule::parse). A
+    /// job inside a workflow cannot recur on its own; give the group a
+    /// schedule instead.
+    pub fn with_cron_schedule(mut self, expression: impl Into<String>) -> Self {
+        let expression = expression.into();
+        if let Some(first) = crate::schedule::CronSchedule::parse(&expression)
+            .ok()
+            .and_then(|s| s.next_after(self.created_at))
+        {
+            self.scheduled_at = first;
+        }
+        self.cron_schedule = Some(expression);
         self
     }
 

@@ -11,6 +11,7 @@ mod job;
 mod params;
 mod priority;
 mod retry;
+pub mod schedule;
 mod status;
 mod storage;
 pub mod validate;

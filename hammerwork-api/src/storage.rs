@@ -3,6 +3,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::schedule::{
+    plan_job_recurrence, plan_workflow_recurrence, JobRecurrencePlan, Recurrence, RecurrenceSource,
+};
 use crate::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
 use crate::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, ListJobsParams,
@@ -126,6 +129,29 @@ pub trait Storage: Send + Sync + 'static {
     /// workflows expired.
     async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64>;
 
+    /// Up to `limit` jobs and up to `limit` workflows: finished recurring
+    /// occurrences whose series has not been
+    /// continued: jobs with a cron schedule in a terminal status, and
+    /// recurring workflows with no job pending or running (or cancelled),
+    /// that [`advance_recurrence`](Self::advance_recurrence) has not been
+    /// called for. Costs O(result) for jobs and O(live recurring workflows)
+    /// for workflows, never a scan of the jobs.
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>>;
+
+    /// Continues (or ends) a series in one transaction: if `source` is still
+    /// un-continued, marks it continued, enqueues `next` exactly as
+    /// [`enqueue_jobs`](Self::enqueue_jobs) would, and records the new
+    /// occurrence as the source's `next_occurrence` (the batch's first job for
+    /// a job source, the batch's workflow for a workflow source); `next =
+    /// None` ends the series. Returns `false`, writing nothing, when the
+    /// source was already continued (another scheduler got there first), so
+    /// a series never forks.
+    async fn advance_recurrence(
+        &self,
+        source: RecurrenceSource,
+        next: Option<EnqueueBatch<'_>>,
+    ) -> Result<bool>;
+
     /// Subscribes to enqueue wakeups, when
     /// [`Capabilities::wakeups`](crate::Capabilities) is not `None`. The default
     /// has none: workers then poll.
@@ -168,6 +194,62 @@ pub trait StorageExt: Storage {
         Ok(workflow.id)
     }
 
+    /// The scheduler's tick: enqueues the next occurrence of every finished
+    /// recurring job and workflow (see [`schedule`](crate::schedule)), each
+    /// in its own transaction with marking the finished one continued.
+    /// Returns how many series moved on (continued or ended). Safe to run
+    /// from any number of processes at once.
+    async fn advance_recurrences(&self, now: DateTime<Utc>) -> Result<u64> {
+        const PAGE: u32 = 500;
+        let mut advanced = 0;
+        // A job waiting for its recurring parent's series is retried in the
+        // next pass, after that parent has moved on.
+        loop {
+            let due = self.list_recurrences(PAGE).await?;
+            let mut progress = 0;
+            for recurrence in &due {
+                let moved = match recurrence {
+                    Recurrence::Job(job) => {
+                        let parents = current_occurrences(self, &job.depends_on).await?;
+                        match plan_job_recurrence(job, &parents, now) {
+                            JobRecurrencePlan::WaitForParent(_) => false,
+                            JobRecurrencePlan::End => {
+                                self.advance_recurrence(RecurrenceSource::Job(job.id), None)
+                                    .await?
+                            }
+                            JobRecurrencePlan::Next(next) => {
+                                self.advance_recurrence(
+                                    RecurrenceSource::Job(job.id),
+                                    Some(EnqueueBatch::jobs(std::slice::from_ref(&next))),
+                                )
+                                .await?
+                            }
+                        }
+                    }
+                    Recurrence::Workflow(workflow) => {
+                        let jobs = workflow_jobs(self, workflow.id).await?;
+                        let source = RecurrenceSource::Workflow(workflow.id);
+                        match plan_workflow_recurrence(workflow, &jobs, now) {
+                            None => self.advance_recurrence(source, None).await?,
+                            Some((next, jobs)) => {
+                                self.advance_recurrence(
+                                    source,
+                                    Some(EnqueueBatch::workflow(&next, &jobs)),
+                                )
+                                .await?
+                            }
+                        }
+                    }
+                };
+                progress += u64::from(moved);
+            }
+            advanced += progress;
+            if progress == 0 {
+                return Ok(advanced);
+            }
+        }
+    }
+
     /// The workflow's current status; [`Error::WorkflowNotFound`] if unknown.
     async fn get_workflow_status(&self, id: WorkflowId) -> Result<WorkflowStatus> {
         Ok(self
@@ -188,6 +270,40 @@ pub trait StorageExt: Storage {
 }
 
 impl<S: Storage + ?Sized> StorageExt for S {}
+
+/// The jobs `ids`, each recurring one replaced by the newest occurrence of its
+/// series (following `next_occurrence`).
+async fn current_occurrences<S: Storage + ?Sized>(storage: &S, ids: &[JobId]) -> Result<Vec<Job>> {
+    let mut current = Vec::with_capacity(ids.len());
+    for mut job in storage.get_jobs(ids).await? {
+        while let Some(next) = job.next_occurrence {
+            match storage.get_job(next).await? {
+                Some(newer) => job = newer,
+                None => break,
+            }
+        }
+        current.push(job);
+    }
+    Ok(current)
+}
+
+/// Every job of workflow `id`.
+async fn workflow_jobs<S: Storage + ?Sized>(storage: &S, id: WorkflowId) -> Result<Vec<Job>> {
+    const PAGE: u32 = 1_000;
+    let mut jobs: Vec<Job> = Vec::new();
+    loop {
+        let mut params = ListJobsParams::new().workflow(id).limit(PAGE);
+        if let Some(last) = jobs.last() {
+            params = params.after(last.id);
+        }
+        let page = storage.list_jobs(params).await?;
+        let full = page.len() as u32 == PAGE;
+        jobs.extend(page);
+        if !full {
+            return Ok(jobs);
+        }
+    }
+}
 
 #[async_trait]
 impl<S: Storage + ?Sized> Storage for Arc<S> {
@@ -238,6 +354,16 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
         (**self).cancel_job(id, now).await
+    }
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+        (**self).list_recurrences(limit).await
+    }
+    async fn advance_recurrence(
+        &self,
+        source: RecurrenceSource,
+        next: Option<EnqueueBatch<'_>>,
+    ) -> Result<bool> {
+        (**self).advance_recurrence(source, next).await
     }
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         (**self).listen().await

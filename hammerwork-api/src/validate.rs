@@ -30,6 +30,9 @@ pub fn validate_job(job: &Job) -> Result<()> {
     if job.timeout.is_some_and(|t| t.is_zero()) {
         return Err(invalid("timeout must be greater than zero".into()));
     }
+    if let Some(expression) = &job.cron_schedule {
+        crate::schedule::CronSchedule::parse(expression)?;
+    }
     Ok(())
 }
 
@@ -49,13 +52,26 @@ pub fn validate_jobs(jobs: &[Job]) -> Result<()> {
 }
 
 /// Checks what [`Storage::enqueue_jobs`](crate::Storage::enqueue_jobs) is
-/// given: [`validate_jobs`], and that a job carries a workflow id exactly when
-/// the batch creates that workflow (so every counted job is in its
-/// workflow's counters, and no job claims a workflow it was not written with).
+/// given: [`validate_jobs`], the workflow's cron schedule, and that a job
+/// carries a workflow id exactly when the batch creates that workflow (so
+/// every counted job is in its workflow's counters, and no job claims a
+/// workflow it was not written with). A job of a workflow cannot recur on its
+/// own (the workflow recurs as a whole).
 pub fn validate_batch(batch: &EnqueueBatch<'_>) -> Result<()> {
     validate_jobs(batch.jobs)?;
+    if let Some(expression) = batch.workflow.and_then(|w| w.cron_schedule.as_ref()) {
+        crate::schedule::CronSchedule::parse(expression)?;
+    }
     let workflow = batch.workflow.map(|w| w.id);
     for job in batch.jobs {
+        if workflow.is_some() && job.cron_schedule.is_some() {
+            return Err(Error::InvalidJob {
+                id: job.id,
+                reason: "a job of a workflow cannot have its own cron schedule; \
+                         give the group one with JobGroup::with_cron_schedule"
+                    .into(),
+            });
+        }
         if job.workflow_id != workflow {
             return Err(Error::InvalidJob {
                 id: job.id,

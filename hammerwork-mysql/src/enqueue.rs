@@ -16,7 +16,9 @@ use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{DependencyStatus, Error, Job, JobId, JobStatus, Result};
 use sqlx::MySqlConnection;
 
-/// Rows in the largest INSERT: 512 rows x 20 parameters = 10,240
+use crate::row::duration_to_ms;
+
+/// Rows in the largest INSERT: 512 rows x 22 parameters = 11,264
 /// placeholders, far below MySQL's 65,535.
 const MAX_CHUNK_ROWS: usize = 512;
 
@@ -55,6 +57,7 @@ impl EncodedJob<'_> {
             + self.job.correlation_id.as_ref().map_or(0, String::len)
             + self.depends_on.as_ref().map_or(0, String::len)
             + self.job.condition.as_ref().map_or(0, String::len)
+            + self.job.cron_schedule.as_ref().map_or(0, String::len)
             + self.error.as_ref().map_or(0, String::len)
     }
 
@@ -73,19 +76,19 @@ impl EncodedJob<'_> {
     }
 
     /// Whether every column beyond the basic ones keeps its default: no
-    /// dependencies either way, no workflow, no condition, pending.
+    /// dependencies either way, no workflow, no condition, no cron schedule,
+    /// pending.
     fn is_plain(&self) -> bool {
         self.depends_on.is_none()
             && !self.has_dependents
             && self.job.workflow_id.is_none()
             && self.job.condition.is_none()
+            && self.job.cron_schedule.is_none()
             && self.status == JobStatus::Pending
     }
 
     fn timeout_ms(&self) -> Option<i64> {
-        self.job
-            .timeout
-            .map(|t| t.as_millis().min(i64::MAX as u128) as i64)
+        self.job.timeout.map(duration_to_ms)
     }
 }
 
@@ -233,7 +236,11 @@ pub(crate) async fn insert_chunk(
             .bind(job.workflow_id.map(|w| w.0))
             .bind(job.condition.as_deref())
             .bind(encoded.error.as_deref())
-            .bind(i8::from(encoded.has_dependents));
+            .bind(i8::from(encoded.has_dependents))
+            .bind(job.cron_schedule.as_deref())
+            // The series continues from a recurring job until
+            // advance_recurrence moves it on.
+            .bind(job.cron_schedule.is_some().then_some(1_i8));
     }
     query.execute(conn).await.map(drop)
 }
@@ -270,7 +277,7 @@ mod tests {
     fn insert_sql_has_one_tuple_per_row() {
         for rows in [1, 2, 64, MAX_CHUNK_ROWS] {
             assert_eq!(insert_sql(rows, false).matches("(?").count(), rows);
-            assert_eq!(insert_sql(rows, false).matches('?').count(), rows * 20);
+            assert_eq!(insert_sql(rows, false).matches('?').count(), rows * 22);
             assert_eq!(insert_sql(rows, true).matches("'pending'").count(), rows);
             assert_eq!(insert_sql(rows, true).matches('?').count(), rows * 11);
         }

@@ -16,6 +16,12 @@
 //! statuses. Settling a job nobody depends on (the common case) stays one
 //! statement.
 //!
+//! Recurring (cron) jobs and workflows carry a `cron_live` flag, 1 on the
+//! newest occurrence of each series until the scheduler continues it, and
+//! indexed, so listing the finished occurrences to continue reads only them;
+//! continuing one clears the flag and enqueues the next occurrence in one
+//! transaction, so two schedulers never fork a series.
+//!
 //! The same SQL runs on MySQL 8.0.4+ and MariaDB 10.6+. Creating the trigger
 //! needs the `TRIGGER` privilege; a MySQL server with binary logging may
 //! also ask for `SUPER` or `log_bin_trust_function_creators`.

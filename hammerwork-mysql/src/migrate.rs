@@ -25,6 +25,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "workflows",
         include_str!("../migrations/0003_workflows.sql"),
     ),
+    (
+        4,
+        "job_recurrence",
+        include_str!("../migrations/0004_job_recurrence.sql"),
+    ),
+    (
+        5,
+        "workflow_recurrence",
+        include_str!("../migrations/0005_workflow_recurrence.sql"),
+    ),
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

@@ -30,7 +30,7 @@ pub(crate) fn job_from_row(row: &MySqlRow) -> Result<Job> {
     job.completed_at = row.try_get("completed_at").map_err(get_err)?;
     job.failed_at = row.try_get("failed_at").map_err(get_err)?;
     job.lease_expires_at = row.try_get("lease_expires_at").map_err(get_err)?;
-    job.timeout = timeout_ms.map(|ms| Duration::from_millis(ms.max(0) as u64));
+    job.timeout = timeout_ms.map(duration_from_ms);
     job.error_message = text(row, "error_message")?;
     job.result = json(row, "result")?;
     job.retry_policy = json(row, "retry_policy")?
@@ -52,6 +52,11 @@ pub(crate) fn job_from_row(row: &MySqlRow) -> Result<Job> {
         .map_err(get_err)?
         .map(WorkflowId);
     job.condition = text(row, "condition")?;
+    job.cron_schedule = text(row, "cron_schedule")?;
+    job.next_occurrence = row
+        .try_get::<Option<Uuid>, _>("next_occurrence")
+        .map_err(get_err)?
+        .map(JobId);
     Ok(job)
 }
 
@@ -76,8 +81,28 @@ pub(crate) fn workflow_from_row(row: &MySqlRow) -> Result<Workflow> {
     workflow.state = required_text(row, "state")?.parse()?;
     workflow.created_at = row.try_get("created_at").map_err(get_err)?;
     workflow.deadline_at = row.try_get("deadline_at").map_err(get_err)?;
+    workflow.timeout = row
+        .try_get::<Option<i64>, _>("timeout_ms")
+        .map_err(get_err)?
+        .map(duration_from_ms);
+    workflow.cron_schedule = text(row, "cron_schedule")?;
+    workflow.next_occurrence = row
+        .try_get::<Option<Uuid>, _>("next_occurrence")
+        .map_err(get_err)?
+        .map(WorkflowId);
     workflow.stats = stats;
     Ok(workflow)
+}
+
+/// A `timeout_ms` column's value as a duration (a negative one, which we
+/// never write, as zero).
+fn duration_from_ms(ms: i64) -> Duration {
+    Duration::from_millis(ms.max(0) as u64)
+}
+
+/// Milliseconds for a `timeout_ms` column, saturating at `i64::MAX`.
+pub(crate) fn duration_to_ms(timeout: Duration) -> i64 {
+    timeout.as_millis().min(i64::MAX as u128) as i64
 }
 
 /// A NOT NULL text column; see [`text`].

@@ -3,6 +3,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
+use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
 use hammerwork_api::validate::{distinct_queues, validate_batch};
 use hammerwork_api::workflow::{
     external_dependencies, plan_enqueue, validate_graph, PlannedJob, StoredParent, Workflow,
@@ -25,7 +26,7 @@ use crate::follow::{
 };
 use crate::map_err::{error_number, is_deadlock, map_err, ER_DUP_ENTRY};
 use crate::migrate::migrate;
-use crate::row::{job_from_row, json, required_text, workflow_from_row};
+use crate::row::{duration_to_ms, job_from_row, json, required_text, workflow_from_row};
 use crate::version::check_server_version;
 
 /// Edges per INSERT into the edge table (about 70 bytes each).
@@ -515,6 +516,9 @@ async fn insert_workflow(
         .bind(count(JobStatus::Dead))
         .bind(count(JobStatus::Skipped))
         .bind(count(JobStatus::Cancelled))
+        .bind(&workflow.cron_schedule)
+        .bind(workflow.timeout.map(duration_to_ms))
+        .bind(workflow.cron_schedule.is_some().then_some(1_i8))
         .execute(conn)
         .await
         .map_err(map_err)?;
@@ -531,6 +535,55 @@ impl MySqlStorage {
         let wake = self.write_batch(&mut tx, batch).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(wake)
+    }
+
+    /// One run of [`advance_recurrence`](Storage::advance_recurrence): marks
+    /// `source` continued and writes `next` as
+    /// [`write_batch`](Self::write_batch) does for
+    /// [`enqueue_jobs`](Storage::enqueue_jobs), in one transaction. Returns
+    /// `None`, writing nothing, when `source` was already continued, else the
+    /// queues that got a claimable job.
+    async fn advance_once(
+        &self,
+        source: RecurrenceSource,
+        next: Option<EnqueueBatch<'_>>,
+    ) -> Result<Option<HashSet<String>>> {
+        let (query, id, next_id) = match source {
+            RecurrenceSource::Job(id) => (
+                include_str!("../queries/advance_job_recurrence.sql"),
+                id.0,
+                next.and_then(|batch| batch.jobs.first())
+                    .map(|job| job.id.0),
+            ),
+            RecurrenceSource::Workflow(id) => (
+                include_str!("../queries/advance_workflow_recurrence.sql"),
+                id.0,
+                next.and_then(|batch| batch.workflow).map(|w| w.id.0),
+            ),
+        };
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_READ_COMMITTED)
+            .await
+            .map_err(map_err)?;
+        let marked = sqlx::query(query)
+            .bind(next_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        if marked == 0 {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(None);
+        }
+        // On an error the transaction is dropped, which rolls it back.
+        let wake = match next {
+            Some(batch) => self.write_batch(&mut tx, batch).await?,
+            None => HashSet::new(),
+        };
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(wake))
     }
 
     async fn cancel_once(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
@@ -844,6 +897,52 @@ impl Storage for MySqlStorage {
 
     async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64> {
         retry_deadlocks("expire workflows", || self.expire_workflows_once(now)).await
+    }
+
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(include_str!("../queries/list_job_recurrences.sql"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let mut due = rows
+            .iter()
+            .map(|row| job_from_row(row).map(Recurrence::Job))
+            .collect::<Result<Vec<_>>>()?;
+        let left = limit.saturating_sub(due.len() as u32);
+        if left > 0 {
+            let rows = sqlx::query(include_str!("../queries/list_workflow_recurrences.sql"))
+                .bind(left)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+            for row in &rows {
+                due.push(Recurrence::Workflow(workflow_from_row(row)?));
+            }
+        }
+        Ok(due)
+    }
+
+    async fn advance_recurrence(
+        &self,
+        source: RecurrenceSource,
+        next: Option<EnqueueBatch<'_>>,
+    ) -> Result<bool> {
+        if let Some(batch) = &next {
+            validate_batch(batch)?;
+        }
+        let advanced =
+            retry_deadlocks("advance recurrence", || self.advance_once(source, next)).await?;
+        match advanced {
+            Some(wake) => {
+                self.wake(wake);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use hammerwork_api::schedule::RecurrenceSource;
 use hammerwork_api::{
     ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobStatus, Lease, ListJobsParams,
     Outcome, Settlement, Storage, StorageExt,
@@ -82,7 +83,7 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
@@ -368,6 +369,90 @@ async fn workflow_migration_reruns() {
     .await
     .unwrap();
     assert_eq!(triggers, 1);
+    db.finish().await;
+}
+
+/// Listing the recurrences to continue reads the cron_live indexes, not the
+/// tables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recurrence_listing_reads_the_cron_indexes() {
+    let db = Db::migrated("recurrence_plan").await;
+    let jobs: Vec<Job> = (0..200).map(|i| Job::new("plan", json!(i))).collect();
+    db.storage.enqueue_many(jobs).await.unwrap();
+    for (query, index) in [
+        (
+            include_str!("../queries/list_job_recurrences.sql"),
+            "hammerwork_jobs_cron_live",
+        ),
+        (
+            include_str!("../queries/list_workflow_recurrences.sql"),
+            "hammerwork_workflows_cron_live",
+        ),
+    ] {
+        let plan = sqlx::query(&format!("EXPLAIN {query}"))
+            .bind(10_u32)
+            .fetch_one(db.storage.pool())
+            .await
+            .unwrap();
+        let key: Option<String> = plan.try_get_unchecked("key").unwrap();
+        let extra: Option<String> = plan.try_get_unchecked("Extra").unwrap();
+        // An empty index range may also be reported as "no matching row".
+        assert!(
+            key.as_deref() == Some(index)
+                || extra.as_deref().is_some_and(|e| e.contains("no matching")),
+            "{query}: key {key:?}, extra {extra:?}"
+        );
+    }
+    db.finish().await;
+}
+
+/// An error writing the next occurrence rolls back marking the source as
+/// continued: it is listed again, and can still be advanced, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advance_recurrence_error_keeps_the_series_live() {
+    let db = Db::migrated("recurrence_rollback").await;
+    let storage = &db.storage;
+    let job = Job::new("cron", json!({})).with_cron_schedule("*/5 * * * *");
+    let other = Job::new("cron", json!("other"));
+    storage
+        .enqueue_many(vec![job.clone(), other.clone()])
+        .await
+        .unwrap();
+    assert!(storage
+        .cancel_job(job.id, chrono::Utc::now())
+        .await
+        .unwrap());
+    assert_eq!(storage.list_recurrences(10).await.unwrap().len(), 1);
+
+    // The "next occurrence" reuses a stored id: the batch fails.
+    let mut next = Job::new("cron", json!({})).with_cron_schedule("*/5 * * * *");
+    next.id = other.id;
+    let source = RecurrenceSource::Job(job.id);
+    let result = storage
+        .advance_recurrence(
+            source,
+            Some(EnqueueBatch::jobs(std::slice::from_ref(&next))),
+        )
+        .await;
+    assert!(
+        matches!(&result, Err(Error::DuplicateJob { id }) if *id == other.id),
+        "{result:?}"
+    );
+    assert_eq!(storage.list_recurrences(10).await.unwrap().len(), 1);
+    assert_eq!(
+        storage
+            .get_job(job.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_occurrence,
+        None
+    );
+
+    assert!(storage.advance_recurrence(source, None).await.unwrap());
+    assert!(!storage.advance_recurrence(source, None).await.unwrap());
+    assert!(storage.list_recurrences(10).await.unwrap().is_empty());
+    assert_eq!(storage.queue_counts("cron").await.unwrap().total(), 2);
     db.finish().await;
 }
 

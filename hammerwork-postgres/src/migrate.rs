@@ -12,6 +12,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "workflows",
         include_str!("../migrations/0002_workflows.sql"),
     ),
+    (
+        3,
+        "recurrence",
+        include_str!("../migrations/0003_recurrence.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

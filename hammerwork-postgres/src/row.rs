@@ -53,6 +53,11 @@ pub(crate) fn job_from_row(row: &PgRow) -> Result<Job> {
         .map_err(get_err)?
         .map(WorkflowId);
     job.condition = row.try_get("condition").map_err(get_err)?;
+    job.cron_schedule = row.try_get("cron_schedule").map_err(get_err)?;
+    job.next_occurrence = row
+        .try_get::<Option<Uuid>, _>("next_occurrence")
+        .map_err(get_err)?
+        .map(JobId);
     Ok(job)
 }
 
@@ -86,5 +91,14 @@ pub(crate) fn workflow_from_row(row: &PgRow) -> Result<Workflow> {
     workflow.created_at = row.try_get("created_at").map_err(get_err)?;
     workflow.deadline_at = row.try_get("deadline_at").map_err(get_err)?;
     workflow.stats = stats;
+    workflow.cron_schedule = row.try_get("cron_schedule").map_err(get_err)?;
+    workflow.timeout = row
+        .try_get::<Option<i64>, _>("timeout_ms")
+        .map_err(get_err)?
+        .map(|ms| Duration::from_millis(ms.max(0) as u64));
+    workflow.next_occurrence = row
+        .try_get::<Option<Uuid>, _>("next_occurrence")
+        .map_err(get_err)?
+        .map(WorkflowId);
     Ok(workflow)
 }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
     condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
@@ -192,6 +193,7 @@ impl PostgresStorage {
         let mut conditions = Vec::with_capacity(n);
         let mut errors = Vec::with_capacity(n);
         let mut statuses = Vec::with_capacity(n);
+        let mut crons = Vec::with_capacity(n);
         for (job, plan) in jobs.iter().zip(plans) {
             ids.push(job.id.0);
             queues.push(job.queue_name.as_str());
@@ -218,6 +220,7 @@ impl PostgresStorage {
             conditions.push(job.condition.as_deref());
             errors.push(plan.error.as_deref());
             statuses.push(plan.status.as_str());
+            crons.push(job.cron_schedule.as_deref());
         }
         sqlx::query(include_str!("../queries/enqueue_jobs.sql"))
             .bind(ids)
@@ -239,6 +242,7 @@ impl PostgresStorage {
             .bind(conditions)
             .bind(errors)
             .bind(statuses)
+            .bind(crons)
             .execute(conn)
             .await
             .map(drop)
@@ -323,6 +327,12 @@ async fn insert_workflow(
         .bind(count(JobStatus::Dead))
         .bind(count(JobStatus::Skipped))
         .bind(count(JobStatus::Cancelled))
+        .bind(&workflow.cron_schedule)
+        .bind(
+            workflow
+                .timeout
+                .map(|t| t.as_millis().min(i64::MAX as u128) as i64),
+        )
         .execute(conn)
         .await
         .map_err(map_err)?;
@@ -970,6 +980,62 @@ impl Storage for PostgresStorage {
         }
         tx.commit().await.map_err(map_err)?;
         Ok(expired.len() as u64)
+    }
+
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+        let limit = i64::from(limit);
+        let jobs = sqlx::query(include_str!("../queries/list_recurring_jobs.sql"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let workflows = sqlx::query(include_str!("../queries/list_recurring_workflows.sql"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let jobs = jobs
+            .iter()
+            .map(|row| job_from_row(row).map(Recurrence::Job));
+        let workflows = workflows
+            .iter()
+            .map(|row| workflow_from_row(row).map(Recurrence::Workflow));
+        jobs.chain(workflows).collect()
+    }
+
+    async fn advance_recurrence(
+        &self,
+        source: RecurrenceSource,
+        next: Option<EnqueueBatch<'_>>,
+    ) -> Result<bool> {
+        let (query, id, next_id) = match source {
+            RecurrenceSource::Job(id) => (
+                include_str!("../queries/advance_job_recurrence.sql"),
+                id.0,
+                next.as_ref().and_then(|b| b.jobs.first()).map(|j| j.id.0),
+            ),
+            RecurrenceSource::Workflow(id) => (
+                include_str!("../queries/advance_workflow_recurrence.sql"),
+                id.0,
+                next.as_ref().and_then(|b| b.workflow).map(|w| w.id.0),
+            ),
+        };
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let marked = sqlx::query(query)
+            .bind(id)
+            .bind(next_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        if marked == 0 {
+            return Ok(false);
+        }
+        if let Some(batch) = next {
+            self.write_batch(&mut tx, batch).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

@@ -4,12 +4,13 @@
 -- arrive as JSON strings holding the serialised value, so their text is stored
 -- exactly as serde_json wrote it. Initial states are planned by
 -- hammerwork_api::workflow::plan_enqueue; a job that is not pending is
--- finished at once (completed_at = created_at).
+-- finished at once (completed_at = created_at). A job with a cron schedule
+-- starts its series' live occurrence (cron_live = 1).
 INSERT INTO hammerwork_jobs (
     id, queue_name, payload, status, priority, attempts, max_attempts,
     created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id,
     depends_on, dependency_status, pending_dependencies, workflow_id, condition,
-    error_message, completed_at
+    error_message, completed_at, cron_schedule, cron_live
 )
 SELECT value ->> '$.id',
        value ->> '$.queue_name',
@@ -30,5 +31,7 @@ SELECT value ->> '$.id',
        value ->> '$.workflow_id',
        value ->> '$.condition',
        value ->> '$.error_message',
-       CASE WHEN value ->> '$.status' = 'pending' THEN NULL ELSE value ->> '$.created_at' END
+       CASE WHEN value ->> '$.status' = 'pending' THEN NULL ELSE value ->> '$.created_at' END,
+       value ->> '$.cron_schedule',
+       CASE WHEN value ->> '$.cron_schedule' IS NULL THEN NULL ELSE 1 END
 FROM json_each(?1)

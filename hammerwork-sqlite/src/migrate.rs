@@ -14,6 +14,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "workflows",
         include_str!("../migrations/0002_workflows.sql"),
     ),
+    (
+        3,
+        "recurrence",
+        include_str!("../migrations/0003_recurrence.sql"),
+    ),
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in

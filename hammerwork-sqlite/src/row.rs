@@ -89,6 +89,12 @@ pub(crate) fn job_from_row(row: &SqliteRow) -> Result<Job> {
         .map(parse_workflow_id)
         .transpose()?;
     job.condition = row.try_get("condition").map_err(get_err)?;
+    job.cron_schedule = row.try_get("cron_schedule").map_err(get_err)?;
+    job.next_occurrence = row
+        .try_get::<Option<&str>, _>("next_occurrence")
+        .map_err(get_err)?
+        .map(parse_id)
+        .transpose()?;
     Ok(job)
 }
 
@@ -128,6 +134,16 @@ pub(crate) fn workflow_from_row(row: &SqliteRow) -> Result<Workflow> {
         .try_get::<Option<i64>, _>("deadline_at")
         .map_err(get_err)?
         .map(from_micros)
+        .transpose()?;
+    workflow.timeout = row
+        .try_get::<Option<i64>, _>("timeout_ms")
+        .map_err(get_err)?
+        .map(|ms| Duration::from_millis(ms.max(0) as u64));
+    workflow.cron_schedule = row.try_get("cron_schedule").map_err(get_err)?;
+    workflow.next_occurrence = row
+        .try_get::<Option<&str>, _>("next_occurrence")
+        .map_err(get_err)?
+        .map(parse_workflow_id)
         .transpose()?;
     workflow.stats = stats;
     Ok(workflow)

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
     condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
@@ -397,6 +398,8 @@ async fn insert_workflow(
         .bind(count(JobStatus::Dead))
         .bind(count(JobStatus::Skipped))
         .bind(count(JobStatus::Cancelled))
+        .bind(&workflow.cron_schedule)
+        .bind(workflow.timeout.map(duration_ms))
         .execute(conn)
         .await
         .map_err(map_err)?;
@@ -713,6 +716,8 @@ struct EnqueueRow<'a> {
     workflow_id: Option<Uuid>,
     condition: Option<&'a str>,
     error_message: Option<&'a str>,
+    /// Also makes the row its series' live occurrence (`cron_live = 1`).
+    cron_schedule: Option<&'a str>,
 }
 
 impl<'a> EnqueueRow<'a> {
@@ -725,9 +730,7 @@ impl<'a> EnqueueRow<'a> {
             max_attempts: job.max_attempts,
             created_at: to_micros(job.created_at),
             scheduled_at: to_micros(job.scheduled_at),
-            timeout_ms: job
-                .timeout
-                .map(|t| t.as_millis().min(i64::MAX as u128) as i64),
+            timeout_ms: job.timeout.map(duration_ms),
             retry_policy: job.retry_policy.as_ref().map(to_json).transpose()?,
             trace_id: job.trace_id.as_deref(),
             correlation_id: job.correlation_id.as_deref(),
@@ -738,8 +741,15 @@ impl<'a> EnqueueRow<'a> {
             workflow_id: job.workflow_id.map(|w| w.0),
             condition: job.condition.as_deref(),
             error_message: plan.error.as_deref(),
+            cron_schedule: job.cron_schedule.as_deref(),
         })
     }
+}
+
+/// A duration as stored in a `timeout_ms` column: whole milliseconds,
+/// saturating at `i64::MAX`.
+fn duration_ms(duration: Duration) -> i64 {
+    duration.as_millis().min(i64::MAX as u128) as i64
 }
 
 /// JSON text for a TEXT column.
@@ -1128,6 +1138,77 @@ impl Storage for SqliteStorage {
         }
         tx.commit().await.map_err(map_err)?;
         Ok(expired.len() as u64)
+    }
+
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let jobs = sqlx::query(include_str!("../queries/list_job_recurrences.sql"))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let mut due = jobs
+            .iter()
+            .map(|row| job_from_row(row).map(Recurrence::Job))
+            .collect::<Result<Vec<_>>>()?;
+        // Up to `limit` of each kind: jobs waiting for a recurring parent
+        // (listed again and again until it moves on) never crowd workflows out.
+        let workflows = sqlx::query(include_str!("../queries/list_workflow_recurrences.sql"))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        for row in &workflows {
+            due.push(Recurrence::Workflow(workflow_from_row(row)?));
+        }
+        Ok(due)
+    }
+
+    async fn advance_recurrence(
+        &self,
+        source: RecurrenceSource,
+        next: Option<EnqueueBatch<'_>>,
+    ) -> Result<bool> {
+        let (sql, id, next_id) = match source {
+            RecurrenceSource::Job(id) => (
+                include_str!("../queries/advance_job_recurrence.sql"),
+                id.to_string(),
+                next.as_ref()
+                    .and_then(|batch| batch.jobs.first())
+                    .map(|job| job.id.to_string()),
+            ),
+            RecurrenceSource::Workflow(id) => (
+                include_str!("../queries/advance_workflow_recurrence.sql"),
+                id.to_string(),
+                next.as_ref()
+                    .and_then(|batch| batch.workflow)
+                    .map(|workflow| workflow.id.to_string()),
+            ),
+        };
+        // Marking the source continued and writing its successor share one
+        // write lock: a racing scheduler finds the source continued and
+        // writes nothing, and a failed write leaves the source live.
+        let mut tx = self.begin_write().await?;
+        let marked = sqlx::query(sql)
+            .bind(id)
+            .bind(next_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if marked.rows_affected() == 0 {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        // An error returns before commit: dropping `tx` rolls the mark back.
+        let wake = match next {
+            Some(batch) => self.write_batch(&mut tx, batch).await?,
+            None => HashSet::new(),
+        };
+        tx.commit().await.map_err(map_err)?;
+        self.wake(wake);
+        Ok(true)
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

@@ -188,7 +188,7 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
         .fetch_all(storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2]);
+    assert_eq!(versions, [1, 2, 3]);
 }
 
 #[tokio::test]

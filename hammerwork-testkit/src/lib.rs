@@ -78,6 +78,12 @@ macro_rules! conformance_tests {
             workflow_cycle_and_missing_dependency_write_nothing,
             workflow_cancel_reaches_dependents_outside,
             workflow_dead_at_enqueue_applies_policy,
+            cron_job_next_run_is_enqueued_once,
+            cron_bad_schedule_is_rejected_writing_nothing,
+            cron_cancelled_occurrence_ends_series,
+            cron_dependent_waits_for_each_round,
+            cron_workflow_recurs_as_a_whole,
+            worker_runs_recurring_job,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

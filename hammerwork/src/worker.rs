@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::FutureExt;
 use hammerwork_api::{
-    ClaimParams, Error, Job, JobId, Lease, Outcome, Settlement, Storage, WakeupScope,
+    ClaimParams, Error, Job, JobId, Lease, Outcome, Settlement, Storage, StorageExt, WakeupScope,
 };
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
@@ -57,6 +57,7 @@ pub struct Worker<S: Storage + Clone> {
     poll_interval: Option<Duration>,
     lease_duration: Duration,
     rescue_interval: Duration,
+    scheduler_interval: Duration,
     shutdown_timeout: Duration,
 }
 
@@ -64,7 +65,8 @@ impl<S: Storage + Clone> Worker<S> {
     /// A worker for `queue` on `storage`, running `handler` for each job.
     ///
     /// Defaults: 16 jobs at once, claims of up to 4x that, a 30 s lease
-    /// renewed every 10 s, expired leases rescued every 15 s, an idle re-poll
+    /// renewed every 10 s, expired leases rescued every 15 s, recurring
+    /// (cron) jobs and workflows continued every second, an idle re-poll
     /// of at most 1 s on a backend that pushes wakeups (100 ms otherwise), and
     /// 30 s for running jobs to finish at shutdown.
     ///
@@ -86,6 +88,7 @@ impl<S: Storage + Clone> Worker<S> {
             poll_interval: None,
             lease_duration: Duration::from_secs(30),
             rescue_interval: Duration::from_secs(15),
+            scheduler_interval: Duration::from_secs(1),
             shutdown_timeout: Duration::from_secs(30),
         }
     }
@@ -129,6 +132,15 @@ impl<S: Storage + Clone> Worker<S> {
     /// workflows past their timeout).
     pub fn with_rescue_interval(mut self, interval: Duration) -> Self {
         self.rescue_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How often this worker enqueues the next occurrence of finished
+    /// recurring (cron) jobs and workflows, for every queue (see
+    /// [`StorageExt::advance_recurrences`](hammerwork_api::StorageExt::advance_recurrences)).
+    /// Any number of workers may do so at once: each series moves on once.
+    pub fn with_scheduler_interval(mut self, interval: Duration) -> Self {
+        self.scheduler_interval = interval.max(Duration::from_millis(10));
         self
     }
 
@@ -177,6 +189,11 @@ impl<S: Storage + Clone> Worker<S> {
         let rescuer = tokio::spawn(rescue_loop(
             self.storage.clone(),
             self.rescue_interval,
+            stop_aux.clone(),
+        ));
+        let scheduler = tokio::spawn(scheduler_loop(
+            self.storage.clone(),
+            self.scheduler_interval,
             stop_aux.clone(),
         ));
         let listener = (self.storage.capabilities().wakeups != WakeupScope::None).then(|| {
@@ -281,6 +298,7 @@ impl<S: Storage + Clone> Worker<S> {
         let _ = stop_aux_tx.send(true);
         let _ = heartbeat.await;
         let _ = rescuer.await;
+        let _ = scheduler.await;
         if let Some(listener) = listener {
             listener.abort();
         }
@@ -480,6 +498,27 @@ async fn rescue_loop<S: Storage>(storage: S, interval: Duration, mut stop: watch
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "failed workflows past their timeout"),
             Err(err) => tracing::warn!(error = %err, "expiring workflows failed"),
+        }
+    }
+}
+
+/// Continues the series of finished recurring jobs and workflows.
+async fn scheduler_loop<S: Storage>(
+    storage: S,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match storage.advance_recurrences(Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(advanced = n, "enqueued next occurrences of recurring work"),
+            Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
         }
     }
 }

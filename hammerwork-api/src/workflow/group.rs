@@ -205,6 +205,9 @@ pub struct JobGroup {
     pub correlation_id: Option<String>,
     /// Retry policy given to jobs that have none.
     pub retry_policy: Option<RetryPolicy>,
+    /// Re-enqueued on this cron schedule (see
+    /// [`with_cron_schedule`](Self::with_cron_schedule)).
+    pub cron_schedule: Option<String>,
     /// When the group was built.
     pub created_at: DateTime<Utc>,
     jobs: Vec<Job>,
@@ -224,6 +227,7 @@ impl JobGroup {
             trace_id: None,
             correlation_id: None,
             retry_policy: None,
+            cron_schedule: None,
             created_at: Utc::now(),
             jobs: Vec::new(),
             last_stage: Vec::new(),
@@ -295,6 +299,27 @@ impl JobGroup {
         self
     }
 
+    /// Makes the workflow recurring on the cron schedule `expression` (UTC):
+    /// its jobs first run at the schedule's next time, and each time a run
+    /// finishes (completed or failed) the scheduler enqueues the whole group
+    /// again, with new ids, at the schedule's next time. Cancelling a run
+    /// ends the series. A bad expression is [`Error::InvalidCron`](crate::Error::InvalidCron)
+    /// when the group is validated or enqueued.
+    pub fn with_cron_schedule(mut self, expression: impl Into<String>) -> Self {
+        self.cron_schedule = Some(expression.into());
+        self
+    }
+
+    /// When the workflow's jobs may first run: now, or for a recurring group
+    /// the schedule's first time after the group was built.
+    pub fn starts_at(&self) -> DateTime<Utc> {
+        self.cron_schedule
+            .as_deref()
+            .and_then(|e| crate::schedule::CronSchedule::parse(e).ok())
+            .and_then(|s| s.next_after(self.created_at))
+            .unwrap_or(self.created_at)
+    }
+
     /// The group's jobs, in the order added.
     pub fn jobs(&self) -> &[Job] {
         &self.jobs
@@ -304,12 +329,16 @@ impl JobGroup {
     /// cycle, every condition parses. (When enqueued, a dependency may also be
     /// a job already stored.)
     pub fn validate(&self) -> Result<()> {
+        if let Some(expression) = &self.cron_schedule {
+            crate::schedule::CronSchedule::parse(expression)?;
+        }
         crate::workflow::validate_graph(&self.jobs, |_| false)
     }
 
     /// The jobs ready to write: group defaults applied, each tagged with the
     /// workflow id.
     pub fn into_jobs(self) -> Vec<Job> {
+        let starts_at = self.starts_at();
         let JobGroup {
             id,
             priority,
@@ -322,6 +351,7 @@ impl JobGroup {
         jobs.into_iter()
             .map(|mut job| {
                 job.workflow_id = Some(id);
+                job.scheduled_at = job.scheduled_at.max(starts_at);
                 if let Some(p) = priority.filter(|_| job.priority == JobPriority::Normal) {
                     job.priority = p;
                 }

@@ -24,11 +24,20 @@ pub struct Workflow {
     pub created_at: DateTime<Utc>,
     /// It fails (unfinished jobs cancelled) if not finished by then.
     pub deadline_at: Option<DateTime<Utc>>,
+    /// How long each run may take (what `deadline_at` was computed from).
+    pub timeout: Option<std::time::Duration>,
+    /// Recurs on this cron schedule (see
+    /// [`JobGroup::with_cron_schedule`]).
+    pub cron_schedule: Option<String>,
+    /// For a recurring workflow whose series has moved on: the occurrence
+    /// enqueued after it (kept by the storage).
+    pub next_occurrence: Option<WorkflowId>,
 }
 
 impl Workflow {
     /// The record a group is stored as: `Running`, counters zero (the backend
-    /// counts the jobs it writes), deadline `created_at + timeout`.
+    /// counts the jobs it writes), deadline `timeout` after it starts
+    /// (enqueue, or a recurring group's first scheduled time).
     pub fn from_group(group: &JobGroup) -> Self {
         Workflow {
             id: group.id,
@@ -41,7 +50,10 @@ impl Workflow {
             deadline_at: group
                 .timeout
                 .and_then(|t| chrono::Duration::from_std(t).ok())
-                .map(|t| group.created_at + t),
+                .map(|t| group.starts_at() + t),
+            timeout: group.timeout,
+            cron_schedule: group.cron_schedule.clone(),
+            next_occurrence: None,
         }
     }
 

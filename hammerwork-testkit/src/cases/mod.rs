@@ -4,6 +4,7 @@
 
 mod cancel;
 mod claim;
+mod cron;
 mod dependency;
 mod enqueue;
 mod lease;
@@ -15,6 +16,7 @@ mod workflow;
 
 pub use cancel::*;
 pub use claim::*;
+pub use cron::*;
 pub use dependency::*;
 pub use enqueue::*;
 pub use lease::*;

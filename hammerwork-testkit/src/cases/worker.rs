@@ -338,3 +338,43 @@ pub async fn worker_fan_in_reads_parent_results<S: Storage + Clone>(storage: S) 
         vec!["part", "part", "part", "total", "report"]
     );
 }
+
+/// A running worker is a scheduler too: a job recurring every second runs
+/// again and again without anyone enqueueing it, one occurrence at a time.
+pub async fn worker_runs_recurring_job<S: Storage + Clone>(storage: S) {
+    let job = Job::new("tick", json!({})).with_cron_schedule("* * * * * *");
+    storage.enqueue(job.clone()).await.unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let running = Worker::new(storage.clone(), "tick", move |_: JobContext| {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            HandlerResult::Ok(None)
+        }
+    })
+    .with_poll_interval(Duration::from_millis(20))
+    .with_scheduler_interval(Duration::from_millis(20))
+    .start();
+    wait_for("three occurrences to complete", || async {
+        (storage.queue_counts("tick").await.unwrap().completed >= 3).then_some(())
+    })
+    .await;
+    running.shutdown().await;
+    let counts = storage.queue_counts("tick").await.unwrap();
+    assert_eq!(runs.load(Ordering::SeqCst) as u64, counts.completed);
+    assert!(
+        counts.pending <= 1 && counts.running == 0,
+        "a series forked: {counts:?}"
+    );
+    // Each occurrence is scheduled on a whole second after the previous one.
+    let mut jobs = storage
+        .list_jobs(hammerwork::ListJobsParams::new().queue("tick"))
+        .await
+        .unwrap();
+    jobs.sort_by_key(|j| j.scheduled_at);
+    for pair in jobs.windows(2) {
+        assert!(pair[1].scheduled_at > pair[0].scheduled_at);
+        assert_eq!(pair[1].scheduled_at.timestamp_subsec_micros(), 0);
+    }
+}

@@ -1,0 +1,286 @@
+//! The scheduler (cron) interface: [`CronSchedule`], the [`Recurrence`]
+//! records a backend keeps for recurring jobs and workflows, and
+//! [`plan_job_recurrence`] / [`plan_workflow_recurrence`], which build the
+//! next occurrence. [`StorageExt::advance_recurrences`](crate::StorageExt::advance_recurrences)
+//! drives them; the runtime calls it on a timer.
+//!
+//! A recurring job or workflow is one occurrence of a *series*. When an
+//! occurrence has finished, the scheduler enqueues the next one at the
+//! schedule's first time after now and links it from the finished one
+//! (`next_occurrence`), in one transaction with marking the finished one as
+//! continued, so a series neither forks nor stops when two schedulers race or
+//! one crashes. Occurrences that were missed while nothing ran are not
+//! caught up: the next one is always in the future. Cancelling an occurrence
+//! ends its series.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::workflow::{Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
+use crate::{DependencyStatus, Error, Job, JobId, JobStatus, Result};
+
+/// A parsed cron expression, evaluated in UTC.
+///
+/// Five fields (`minute hour day-of-month month day-of-week`), optionally a
+/// leading seconds field and a trailing year field, ranges, steps, names
+/// (`MON`, `JAN`), `L`, `W`, `#` and the `@daily`-style nicknames; parsed by
+/// the `croner` crate.
+///
+/// ```
+/// # use hammerwork_api::schedule::CronSchedule;
+/// use chrono::{TimeZone, Utc};
+/// let daily = CronSchedule::parse("0 2 * * *").unwrap();
+/// let after = Utc.with_ymd_and_hms(2026, 1, 1, 3, 0, 0).unwrap();
+/// assert_eq!(daily.next_after(after), Some(Utc.with_ymd_and_hms(2026, 1, 2, 2, 0, 0).unwrap()));
+/// assert!(CronSchedule::parse("every tuesday").is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct CronSchedule {
+    expression: String,
+    cron: croner::Cron,
+}
+
+impl CronSchedule {
+    /// Parses `expression`; [`Error::InvalidCron`] names what is wrong.
+    pub fn parse(expression: &str) -> Result<Self> {
+        let invalid = |reason: String| Error::InvalidCron {
+            expression: expression.to_string(),
+            reason,
+        };
+        let cron = croner::Cron::from_str(expression).map_err(|e| invalid(e.to_string()))?;
+        let schedule = CronSchedule {
+            expression: expression.to_string(),
+            cron,
+        };
+        // A pattern such as "0 0 30 2 *" parses but never matches.
+        if schedule.next_after(Utc::now()).is_none() {
+            return Err(invalid("it names no future time".into()));
+        }
+        Ok(schedule)
+    }
+
+    /// The expression as given.
+    pub fn as_str(&self) -> &str {
+        &self.expression
+    }
+
+    /// The first time strictly after `after` that the schedule names, or
+    /// `None` when there is none.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_next_occurrence(&after, false)
+            .ok()
+            .map(|t| t.trunc_subsecs(6))
+    }
+}
+
+/// A finished occurrence whose series has not been continued yet, as
+/// [`Storage::list_recurrences`](crate::Storage::list_recurrences) returns it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // few at a time, read once
+pub enum Recurrence {
+    /// A recurring job (one with [`Job::with_cron_schedule`]).
+    Job(Job),
+    /// A recurring workflow (one whose group had
+    /// [`JobGroup::with_cron_schedule`](crate::workflow::JobGroup::with_cron_schedule)).
+    Workflow(Workflow),
+}
+
+/// Which occurrence [`Storage::advance_recurrence`](crate::Storage::advance_recurrence) continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecurrenceSource {
+    /// A recurring job.
+    Job(JobId),
+    /// A recurring workflow.
+    Workflow(WorkflowId),
+}
+
+/// What to do with a finished recurring job.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one at a time
+pub enum JobRecurrencePlan {
+    /// Enqueue this job as the next occurrence.
+    Next(Job),
+    /// The series ends here (the occurrence was cancelled, or the schedule
+    /// names no later time).
+    End,
+    /// A parent of the job recurs too and its own next occurrence is not
+    /// enqueued yet; plan again after it is.
+    WaitForParent(JobId),
+}
+
+/// Plans the occurrence that follows the finished recurring `job` at `now`.
+///
+/// `parents` are the jobs `job` depended on, each resolved to the newest
+/// occurrence of its series (a parent that does not recur is passed as it
+/// is). The next occurrence depends on the current occurrence of every parent
+/// that recurs, so "report daily at 8, after the 2 AM extract" keeps waiting
+/// for each day's extract; a parent that does not recur ran once and is not
+/// waited for again.
+pub fn plan_job_recurrence(job: &Job, parents: &[Job], now: DateTime<Utc>) -> JobRecurrencePlan {
+    let Some(schedule) = job
+        .cron_schedule
+        .as_deref()
+        .and_then(|e| CronSchedule::parse(e).ok())
+    else {
+        return JobRecurrencePlan::End;
+    };
+    if job.status == JobStatus::Cancelled {
+        return JobRecurrencePlan::End;
+    }
+    let Some(at) = schedule.next_after(now) else {
+        return JobRecurrencePlan::End;
+    };
+    let mut depends_on = Vec::new();
+    for parent in parents.iter().filter(|p| p.cron_schedule.is_some()) {
+        if parent.next_occurrence.is_none() && parent.status.is_terminal() {
+            if parent.status == JobStatus::Cancelled {
+                continue;
+            }
+            return JobRecurrencePlan::WaitForParent(parent.id);
+        }
+        depends_on.push(parent.id);
+    }
+    let mut next = successor(job, JobId::new(), at);
+    next.workflow_id = None;
+    next.depends_on = depends_on;
+    if !next.depends_on.is_empty() {
+        next.dependency_status = DependencyStatus::Waiting;
+    }
+    JobRecurrencePlan::Next(next)
+}
+
+/// Plans the occurrence that follows the finished recurring workflow `w` at
+/// `now`, given all of its jobs: a new workflow with the same name,
+/// description, policy, timeout and schedule, and a copy of every job with
+/// new ids, the same dependencies between them and conditions, all scheduled
+/// at the next time the schedule names. Dependencies on jobs outside the
+/// workflow are not carried over. `None` ends the series (the workflow was
+/// cancelled, or the schedule names no later time).
+pub fn plan_workflow_recurrence(
+    w: &Workflow,
+    jobs: &[Job],
+    now: DateTime<Utc>,
+) -> Option<(Workflow, Vec<Job>)> {
+    if w.status() == WorkflowStatus::Cancelled {
+        return None;
+    }
+    let schedule = CronSchedule::parse(w.cron_schedule.as_deref()?).ok()?;
+    let at = schedule.next_after(now)?;
+    let next_workflow = Workflow {
+        id: WorkflowId::new(),
+        state: WorkflowStatus::Running,
+        stats: WorkflowStats::default(),
+        created_at: now,
+        deadline_at: w
+            .timeout
+            .and_then(|t| chrono::Duration::from_std(t).ok())
+            .map(|t| at + t),
+        next_occurrence: None,
+        ..w.clone()
+    };
+    let ids: HashMap<JobId, JobId> = jobs.iter().map(|j| (j.id, JobId::new())).collect();
+    let next_jobs = jobs
+        .iter()
+        .map(|job| {
+            let mut next = successor(job, ids[&job.id], at);
+            next.workflow_id = Some(next_workflow.id);
+            next.depends_on = job
+                .depends_on
+                .iter()
+                .filter_map(|p| ids.get(p).copied())
+                .collect();
+            next.dependency_status = if next.depends_on.is_empty() {
+                DependencyStatus::None
+            } else {
+                DependencyStatus::Waiting
+            };
+            next
+        })
+        .collect();
+    Some((next_workflow, next_jobs))
+}
+
+/// A fresh pending copy of `job`'s definition (queue, payload, priority,
+/// attempts allowed, timeout, retry policy, trace and correlation ids,
+/// condition, schedule) with id `id`, runnable at `at`.
+fn successor(job: &Job, id: JobId, at: DateTime<Utc>) -> Job {
+    let mut next = Job::new(job.queue_name.clone(), job.payload.clone())
+        .with_priority(job.priority)
+        .with_max_attempts(job.max_attempts)
+        .scheduled_at(at);
+    next.id = id;
+    next.timeout = job.timeout;
+    next.retry_policy = job.retry_policy.clone();
+    next.trace_id = job.trace_id.clone();
+    next.correlation_id = job.correlation_id.clone();
+    next.condition = job.condition.clone();
+    next.cron_schedule = job.cron_schedule.clone();
+    next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn bad_expressions_are_typed_errors() {
+        for bad in ["", "every day", "61 * * * *", "* * * *", "0 0 30 2 *"] {
+            assert!(
+                matches!(CronSchedule::parse(bad), Err(Error::InvalidCron { .. })),
+                "{bad:?} was accepted"
+            );
+        }
+        assert!(CronSchedule::parse("*/15 * * * * *").is_ok());
+        assert!(CronSchedule::parse("@daily").is_ok());
+    }
+
+    #[test]
+    fn next_job_keeps_definition_and_follows_recurring_parents() {
+        let extract = Job::new("extract", json!({})).with_cron_schedule("0 2 * * *");
+        let once = Job::new("setup", json!({}));
+        let mut report = Job::new("report", json!({"k": 1}))
+            .depends_on(&extract.id)
+            .depends_on(&once.id)
+            .with_cron_schedule("0 8 * * *");
+        report.status = JobStatus::Completed;
+
+        // The extract's series has not moved on yet: wait for it.
+        let mut done_extract = extract.clone();
+        done_extract.status = JobStatus::Completed;
+        let plan = plan_job_recurrence(&report, &[done_extract, once.clone()], at(9, 0));
+        assert!(matches!(plan, JobRecurrencePlan::WaitForParent(id) if id == extract.id));
+
+        // Its next occurrence exists: depend on that, drop the one-off parent.
+        let next_extract = Job::new("extract", json!({})).with_cron_schedule("0 2 * * *");
+        let JobRecurrencePlan::Next(next) =
+            plan_job_recurrence(&report, &[next_extract.clone(), once], at(9, 0))
+        else {
+            panic!("expected a next occurrence")
+        };
+        assert_eq!(next.depends_on, vec![next_extract.id]);
+        assert_eq!(next.dependency_status, DependencyStatus::Waiting);
+        assert_eq!(
+            next.scheduled_at,
+            Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap()
+        );
+        assert_eq!(next.payload, json!({"k": 1}));
+        assert_eq!(next.cron_schedule.as_deref(), Some("0 8 * * *"));
+        assert_ne!(next.id, report.id);
+
+        report.status = JobStatus::Cancelled;
+        assert!(matches!(
+            plan_job_recurrence(&report, &[], at(9, 0)),
+            JobRecurrencePlan::End
+        ));
+    }
+}
