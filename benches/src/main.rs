@@ -16,12 +16,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use hammerwork::spawn::{JobSpawnExt, SpawnConfig, SpawnContext, SpawnHandler, SpawnManager};
 use hammerwork::workflow::{JobGroup, WorkflowStatus};
 #[cfg(feature = "mysql")]
 use hammerwork::MySqlStorage;
 #[cfg(feature = "sqlite")]
 use hammerwork::SqliteStorage;
-use hammerwork::{HandlerResult, Job, JobContext, PostgresStorage, Storage, StorageExt, Worker};
+use hammerwork::{
+    HandlerResult, Job, JobContext, PostgresStorage, Storage, StorageDatabase, StorageExt, Worker,
+};
 use serde_json::json;
 #[cfg(feature = "mysql")]
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
@@ -77,6 +80,16 @@ enum Bench {
         #[arg(long, default_value_t = 16)]
         workers: usize,
     },
+    /// One parent spawns N no-op children; time from the parent's claim until
+    /// the last child completed.
+    Spawn {
+        /// Children to spawn.
+        #[arg(long, default_value_t = 10_000)]
+        children: usize,
+        /// Concurrent handlers for the children.
+        #[arg(long, default_value_t = 16)]
+        workers: usize,
+    },
     /// Idle worker; enqueue one job at a time and time enqueue-to-handler-start.
     Latency {
         /// Jobs to time.
@@ -112,7 +125,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn run<S: Storage + Clone>(
+async fn run<S: Storage + Clone + StorageDatabase>(
     bench: Bench,
     backend: &str,
     storage: S,
@@ -162,6 +175,16 @@ async fn run<S: Storage + Clone>(
                 json!({
                     "bench": "chain", "backend": backend, "length": length, "workers": workers,
                     "total_s": round(total_s), "per_step_ms": round(total_s * 1e3 / length as f64),
+                })
+            );
+        }
+        Bench::Spawn { children, workers } => {
+            let total_s = spawn(storage, children, workers).await?;
+            println!(
+                "{}",
+                json!({
+                    "bench": "spawn", "backend": backend, "children": children, "workers": workers,
+                    "total_s": round(total_s), "children_per_s": (children as f64 / total_s).round(),
                 })
             );
         }
@@ -343,6 +366,66 @@ async fn run_workflow<S: Storage + Clone>(
         }
     }
     let total = started.elapsed().as_secs_f64();
+    running.shutdown().await;
+    Ok(total)
+}
+
+/// Spawns `count` no-op children on the bench queue.
+struct Fan {
+    count: usize,
+}
+
+#[async_trait::async_trait]
+impl<DB: 'static> SpawnHandler<DB> for Fan {
+    async fn spawn_jobs(&self, _: SpawnContext<DB>) -> hammerwork::Result<Vec<Job>> {
+        Ok((0..self.count).map(|i| Job::new(QUEUE, json!(i))).collect())
+    }
+}
+
+/// Runs one spawning parent and its `children` no-op children with
+/// `workers` handlers; returns the seconds from the parent's claim until the
+/// last child completed.
+async fn spawn<S: Storage + Clone + StorageDatabase>(
+    storage: S,
+    children: usize,
+    workers: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let mut manager = SpawnManager::<S::Database>::new();
+    manager.register_handler("fan", Fan { count: children });
+    let claimed: Arc<OnceLock<Instant>> = Arc::default();
+    let mark = claimed.clone();
+    let parent = Worker::new(storage.clone(), "bench_parent", move |_: JobContext| {
+        let _ = mark.set(Instant::now());
+        async { HandlerResult::Ok(None) }
+    })
+    .with_spawn_manager(manager);
+    let child = Worker::new(storage.clone(), QUEUE, |_: JobContext| async {
+        HandlerResult::Ok(None)
+    })
+    .with_concurrency(workers);
+    let running = hammerwork::WorkerPool::new()
+        .add_worker(parent)
+        .add_worker(child)
+        .start();
+    let config = SpawnConfig::new().with_max_spawn_count(children);
+    storage
+        .enqueue(
+            Job::new("bench_parent", json!({}))
+                .with_spawn_handler("fan")
+                .with_spawn_config(config),
+        )
+        .await?;
+    while storage.queue_counts(QUEUE).await?.completed < children as u64 {
+        if storage.queue_counts("bench_parent").await?.dead > 0 {
+            return Err("the parent failed to spawn".into());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let total = claimed
+        .get()
+        .ok_or("parent never ran")?
+        .elapsed()
+        .as_secs_f64();
     running.shutdown().await;
     Ok(total)
 }

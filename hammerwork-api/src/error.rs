@@ -68,6 +68,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A spawn was refused or failed; nothing of it was written.
+    #[error(transparent)]
+    Spawn(#[from] crate::spawn::SpawnError),
     /// No workflow with this id exists.
     #[error("workflow {id} not found")]
     WorkflowNotFound {

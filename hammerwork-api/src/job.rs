@@ -134,6 +134,12 @@ pub struct Job {
     /// For a recurring job whose series has moved on: the occurrence enqueued
     /// after it (kept by the storage).
     pub next_occurrence: Option<JobId>,
+    /// The job that spawned this one, if any.
+    pub parent_job_id: Option<JobId>,
+    /// The spawn operation that wrote this job, if any.
+    pub spawn_operation_id: Option<String>,
+    /// Depth in its spawn tree: 0 for a job nothing spawned.
+    pub spawn_depth: u32,
 }
 
 /// Attempts allowed by default.
@@ -173,6 +179,9 @@ impl Job {
             condition: None,
             cron_schedule: None,
             next_occurrence: None,
+            parent_job_id: None,
+            spawn_operation_id: None,
+            spawn_depth: 0,
         }
     }
 

@@ -12,6 +12,7 @@ mod params;
 mod priority;
 mod retry;
 pub mod schedule;
+pub mod spawn;
 mod status;
 mod storage;
 pub mod validate;
@@ -26,4 +27,4 @@ pub use params::{
 pub use priority::JobPriority;
 pub use retry::RetryPolicy;
 pub use status::{DependencyStatus, JobStatus};
-pub use storage::{Storage, StorageExt, WakeupListener};
+pub use storage::{Storage, StorageDatabase, StorageExt, WakeupListener};

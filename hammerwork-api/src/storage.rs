@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::schedule::{
     plan_job_recurrence, plan_workflow_recurrence, JobRecurrencePlan, Recurrence, RecurrenceSource,
 };
+use crate::spawn::{Lineage, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats, SpawnTree};
 use crate::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
 use crate::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, ListJobsParams,
@@ -152,6 +153,43 @@ pub trait Storage: Send + Sync + 'static {
         next: Option<EnqueueBatch<'_>>,
     ) -> Result<bool>;
 
+    /// Completes the claimed attempt `lease` with `result` and writes `spawn`
+    /// (the operation record and the children, validated and inserted as
+    /// [`enqueue_jobs`](Self::enqueue_jobs) would, `spawn.batch_size` at a
+    /// time), all in one transaction. The completion has every consequence
+    /// [`settle_jobs`](Self::settle_jobs) gives it (dependents released,
+    /// workflow counters), before the children are written, so a child that
+    /// depends on the parent is satisfied at once. Returns `false`, writing
+    /// nothing, when the attempt is no longer current (already settled,
+    /// rescued, cancelled): a repeated call never spawns twice. Bad children
+    /// (a cycle, a missing dependency) and an operation id already taken
+    /// ([`SpawnError::DuplicateOperation`](crate::spawn::SpawnError)) are
+    /// errors with nothing written, the parent still running.
+    async fn complete_and_spawn(
+        &self,
+        lease: Lease,
+        result: Option<serde_json::Value>,
+        spawn: &SpawnSet,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    /// The spawn operation with this id.
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>>;
+
+    /// Spawn operations matching `query`, newest first.
+    async fn list_spawn_operations(&self, query: SpawnQuery) -> Result<Vec<SpawnOperation>>;
+
+    /// Figures over the operations matching `query` (its limit is ignored).
+    async fn spawn_stats(&self, query: SpawnQuery) -> Result<SpawnStats>;
+
+    /// Everything spawned under job `id` down to `max_depth` levels (its
+    /// children are level 1), level by level; one recursive query.
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>>;
+
+    /// The jobs that spawned job `id`: its parent first, the root last; one
+    /// recursive query.
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>>;
+
     /// Subscribes to enqueue wakeups, when
     /// [`Capabilities::wakeups`](crate::Capabilities) is not `None`. The default
     /// has none: workers then poll.
@@ -250,6 +288,30 @@ pub trait StorageExt: Storage {
         }
     }
 
+    /// The jobs job `id` spawned.
+    async fn get_children(&self, id: JobId) -> Result<Vec<Job>> {
+        self.get_descendants(id, 1).await
+    }
+
+    /// Job `id` and what it spawned, to `max_depth` levels;
+    /// [`Error::NotFound`] if there is no such job.
+    async fn get_spawn_tree(&self, id: JobId, max_depth: u32) -> Result<SpawnTree> {
+        let root = self.get_job(id).await?.ok_or(Error::NotFound { id })?;
+        let descendants = self.get_descendants(id, max_depth).await?;
+        Ok(SpawnTree::build(root, descendants))
+    }
+
+    /// Job `id`'s ancestors and its descendants to `max_depth` levels;
+    /// [`Error::NotFound`] if there is no such job.
+    async fn get_lineage(&self, id: JobId, max_depth: u32) -> Result<Lineage> {
+        let job = self.get_job(id).await?.ok_or(Error::NotFound { id })?;
+        Ok(Lineage {
+            ancestors: self.get_ancestors(id).await?,
+            descendants: self.get_descendants(id, max_depth).await?,
+            job,
+        })
+    }
+
     /// The workflow's current status; [`Error::WorkflowNotFound`] if unknown.
     async fn get_workflow_status(&self, id: WorkflowId) -> Result<WorkflowStatus> {
         Ok(self
@@ -270,6 +332,15 @@ pub trait StorageExt: Storage {
 }
 
 impl<S: Storage + ?Sized> StorageExt for S {}
+
+/// Names the database a storage runs on (sqlx's type: `sqlx::Postgres`,
+/// `sqlx::MySql`, `sqlx::Sqlite`), so that a
+/// [`SpawnHandler<DB>`](crate::spawn::SpawnHandler) is attached only to
+/// workers of that database.
+pub trait StorageDatabase {
+    /// The database type.
+    type Database: 'static;
+}
 
 /// The jobs `ids`, each recurring one replaced by the newest occurrence of its
 /// series (following `next_occurrence`).
@@ -365,7 +436,35 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     ) -> Result<bool> {
         (**self).advance_recurrence(source, next).await
     }
+    async fn complete_and_spawn(
+        &self,
+        lease: Lease,
+        result: Option<serde_json::Value>,
+        spawn: &SpawnSet,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        (**self).complete_and_spawn(lease, result, spawn, now).await
+    }
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        (**self).get_spawn_operation(id).await
+    }
+    async fn list_spawn_operations(&self, query: SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        (**self).list_spawn_operations(query).await
+    }
+    async fn spawn_stats(&self, query: SpawnQuery) -> Result<SpawnStats> {
+        (**self).spawn_stats(query).await
+    }
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        (**self).get_descendants(id, max_depth).await
+    }
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        (**self).get_ancestors(id).await
+    }
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         (**self).listen().await
     }
+}
+
+impl<S: StorageDatabase + ?Sized> StorageDatabase for Arc<S> {
+    type Database = S::Database;
 }

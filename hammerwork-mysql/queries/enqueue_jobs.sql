@@ -5,5 +5,6 @@ INSERT INTO hammerwork_jobs (
     id, queue_name, payload, status, priority, attempts, max_attempts,
     created_at, scheduled_at, completed_at, timeout_ms, retry_policy, trace_id, correlation_id,
     depends_on, dependency_status, pending_dependencies, workflow_id, `condition`,
-    error_message, has_dependents, cron_schedule, cron_live
+    error_message, has_dependents, cron_schedule, cron_live,
+    parent_job_id, spawn_operation_id, spawn_depth
 ) VALUES

@@ -22,6 +22,16 @@
 //! continuing one clears the flag and enqueues the next occurrence in one
 //! transaction, so two schedulers never fork a series.
 //!
+//! Dynamic spawning (`hammerwork_api::spawn`): a spawned job records its
+//! parent, its operation and its depth, and
+//! [`complete_and_spawn`](hammerwork_api::Storage::complete_and_spawn)
+//! settles the parent (with everything `settle_jobs` would do), writes the
+//! `hammerwork_spawn_operations` row and inserts the children in one
+//! transaction. Spawn trees and lineage are one `WITH RECURSIVE` query each
+//! over the indexed `parent_job_id`; MySQL stops recursive queries at
+//! `cte_max_recursion_depth` (1000 by default), so trees are read to at most
+//! 1000 levels.
+//!
 //! The same SQL runs on MySQL 8.0.4+ and MariaDB 10.6+. Creating the trigger
 //! needs the `TRIGGER` privilege; a MySQL server with binary logging may
 //! also ask for `SUPER` or `log_bin_trust_function_creators`.

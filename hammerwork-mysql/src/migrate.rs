@@ -35,6 +35,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "workflow_recurrence",
         include_str!("../migrations/0005_workflow_recurrence.sql"),
     ),
+    (
+        6,
+        "job_spawn",
+        include_str!("../migrations/0006_job_spawn.sql"),
+    ),
+    (
+        7,
+        "spawn_operations",
+        include_str!("../migrations/0007_spawn_operations.sql"),
+    ),
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats};
 use hammerwork_api::{Error, Job, JobId, JobPriority, Result};
 use serde_json::Value;
@@ -57,7 +58,35 @@ pub(crate) fn job_from_row(row: &MySqlRow) -> Result<Job> {
         .try_get::<Option<Uuid>, _>("next_occurrence")
         .map_err(get_err)?
         .map(JobId);
+    job.parent_job_id = row
+        .try_get::<Option<Uuid>, _>("parent_job_id")
+        .map_err(get_err)?
+        .map(JobId);
+    job.spawn_operation_id = text(row, "spawn_operation_id")?;
+    job.spawn_depth = row
+        .try_get::<i32, _>("spawn_depth")
+        .map_err(get_err)?
+        .max(0) as u32;
     Ok(job)
+}
+
+/// Builds a [`SpawnOperation`] from a `hammerwork_spawn_operations` row
+/// (`SELECT *`).
+pub(crate) fn spawn_operation_from_row(row: &MySqlRow) -> Result<SpawnOperation> {
+    let get_err = |e: sqlx::Error| Error::backend(e);
+    let count = |name: &str| -> Result<u64> {
+        Ok(row.try_get::<i64, _>(name).map_err(get_err)?.max(0) as u64)
+    };
+    Ok(SpawnOperation {
+        id: required_text(row, "id")?,
+        parent_job_id: JobId(row.try_get("parent_job_id").map_err(get_err)?),
+        queue_name: required_text(row, "queue_name")?,
+        handler: required_text(row, "handler")?,
+        child_count: count("child_count")?,
+        batch_count: count("batch_count")?,
+        metadata: json(row, "metadata")?,
+        created_at: row.try_get("created_at").map_err(get_err)?,
+    })
 }
 
 /// Builds a [`Workflow`] from a `hammerwork_workflows` row (`SELECT *`).

@@ -4,6 +4,7 @@ use std::future::Future;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
+use hammerwork_api::spawn::{SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats};
 use hammerwork_api::validate::{distinct_queues, validate_batch};
 use hammerwork_api::workflow::{
     external_dependencies, plan_enqueue, validate_graph, PlannedJob, StoredParent, Workflow,
@@ -11,7 +12,8 @@ use hammerwork_api::workflow::{
 };
 use hammerwork_api::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
-    ListWorkflowsParams, QueueCounts, Result, Settlement, Storage, WakeupListener, WakeupScope,
+    ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, StorageDatabase,
+    WakeupListener, WakeupScope,
 };
 use serde_json::{json, Value};
 use sqlx::mysql::MySqlPoolOptions;
@@ -26,7 +28,9 @@ use crate::follow::{
 };
 use crate::map_err::{error_number, is_deadlock, map_err, ER_DUP_ENTRY};
 use crate::migrate::migrate;
-use crate::row::{duration_to_ms, job_from_row, json, required_text, workflow_from_row};
+use crate::row::{
+    duration_to_ms, job_from_row, json, required_text, spawn_operation_from_row, workflow_from_row,
+};
 use crate::version::check_server_version;
 
 /// Edges per INSERT into the edge table (about 70 bytes each).
@@ -40,6 +44,11 @@ const WAKEUP_CAPACITY: usize = 1024;
 
 /// How many times a transaction InnoDB picked as a deadlock victim is run.
 const DEADLOCK_ATTEMPTS: u32 = 3;
+
+/// Deepest spawn tree level [`get_descendants`](Storage::get_descendants)
+/// reads: each level is one iteration of a recursive query, and MySQL stops
+/// those at `cte_max_recursion_depth` (1000 by default).
+const MAX_SPAWN_TREE_LEVELS: u32 = 1000;
 
 /// Begins a transaction that locks only the rows it reads: claims and rescues
 /// walk a secondary index with `FOR UPDATE SKIP LOCKED`, and under the default
@@ -64,6 +73,12 @@ pub struct MySqlStorage {
     /// Queue names that received jobs; a `broadcast::Sender` is itself a
     /// shared handle, so every clone of the storage sends on one channel.
     wakeups: broadcast::Sender<String>,
+}
+
+/// Spawn handlers for this storage's workers implement
+/// `SpawnHandler<sqlx::MySql>`.
+impl StorageDatabase for MySqlStorage {
+    type Database = sqlx::MySql;
 }
 
 impl MySqlStorage {
@@ -371,36 +386,66 @@ impl MySqlStorage {
             .begin_with(BEGIN_READ_COMMITTED)
             .await
             .map_err(map_err)?;
-        let current: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/lock_running.sql"))
-            .bind(leases)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        if current.is_empty() {
-            tx.commit().await.map_err(map_err)?;
-            return Ok(0);
-        }
-        let mut changed = 0;
-        for statement in statements {
-            changed += sqlx::query(statement.full)
-                .bind(&statement.outcomes)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?
-                .rows_affected();
-        }
-        let rows = sqlx::query(include_str!("../queries/finished_jobs.sql"))
-            .bind(id_array(current))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let mut finished = Finished::default();
-        finished.add_rows(&rows)?;
-        let wake = follow_dependents(&mut tx, finished, now).await?;
+        let (changed, wake) = settle_in(&mut tx, statements, leases, now).await?;
         tx.commit().await.map_err(map_err)?;
         self.wake(wake);
         Ok(changed)
+    }
+
+    /// One run of [`complete_and_spawn`](Storage::complete_and_spawn): the
+    /// parent's completion (`statements` and `leases`, one completed
+    /// outcome, settled by [`settle_in`]), the operation row and the
+    /// children, in one transaction. Returns `None`, writing nothing, when
+    /// the attempt is no longer current, else the queues to wake.
+    async fn complete_and_spawn_once(
+        &self,
+        statements: &[SettleStatement],
+        leases: &str,
+        spawn: &SpawnSet,
+        metadata: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<HashSet<String>>> {
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_READ_COMMITTED)
+            .await
+            .map_err(map_err)?;
+        let (changed, mut wake) = settle_in(&mut tx, statements, leases, now).await?;
+        if changed == 0 {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(None);
+        }
+        let op = &spawn.operation;
+        let inserted = sqlx::query(include_str!("../queries/insert_spawn_operation.sql"))
+            .bind(op.id.as_bytes())
+            .bind(op.parent_job_id.0)
+            .bind(op.queue_name.as_bytes())
+            .bind(&op.handler)
+            .bind(i64::try_from(op.child_count).unwrap_or(i64::MAX))
+            .bind(i64::try_from(op.batch_count).unwrap_or(i64::MAX))
+            .bind(metadata)
+            .bind(op.created_at)
+            .execute(&mut *tx)
+            .await;
+        match inserted {
+            Ok(_) => {}
+            // On any error the transaction is dropped, which rolls the
+            // parent's completion back too.
+            Err(err) if error_number(&err) == Some(ER_DUP_ENTRY) => {
+                return Err(Error::Spawn(SpawnError::DuplicateOperation {
+                    id: op.id.clone(),
+                }));
+            }
+            Err(err) => return Err(map_err(err)),
+        }
+        // Each batch is checked and written as enqueue_jobs would.
+        for chunk in spawn.children.chunks(spawn.batch_size.max(1)) {
+            let batch = EnqueueBatch::jobs(chunk);
+            validate_batch(&batch)?;
+            wake.extend(self.write_batch(&mut tx, batch).await?);
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(wake))
     }
 
     async fn rescue_once(&self, now: DateTime<Utc>) -> Result<u64> {
@@ -453,6 +498,48 @@ impl MySqlStorage {
         self.wake(wake);
         Ok(rescued)
     }
+}
+
+/// Applies every outcome of `statements` whose attempt is still current, and
+/// their consequences for dependents and workflows, on `conn` (the caller's
+/// transaction, which should be READ COMMITTED like the others that lock
+/// jobs): locks the current attempts of `leases` (in id order), runs each
+/// statement's full variant, then follows the finished jobs. Returns how
+/// many outcomes applied and the queues that got a claimable job, to wake
+/// once the caller commits.
+async fn settle_in(
+    conn: &mut MySqlConnection,
+    statements: &[SettleStatement],
+    leases: &str,
+    now: DateTime<Utc>,
+) -> Result<(u64, HashSet<String>)> {
+    let current: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/lock_running.sql"))
+        .bind(leases)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    if current.is_empty() {
+        return Ok((0, HashSet::new()));
+    }
+    let mut changed = 0;
+    for statement in statements {
+        changed += sqlx::query(statement.full)
+            .bind(&statement.outcomes)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+    }
+    let rows = sqlx::query(include_str!("../queries/finished_jobs.sql"))
+        .bind(id_array(current))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let mut finished = Finished::default();
+    finished.add_rows(&rows)?;
+    let wake = follow_dependents(conn, finished, now).await?;
+    Ok((changed, wake))
 }
 
 /// Runs `op` again when InnoDB aborted it to break a deadlock (it rolled the
@@ -767,6 +854,104 @@ impl Storage for MySqlStorage {
         let slow =
             retry_deadlocks("settle", || self.settle_slow(&statements, &leases, now)).await?;
         Ok(fast + slow)
+    }
+
+    /// The parent's completion is settled as [`settle_jobs`](Storage::settle_jobs)
+    /// settles its outcomes that have something to follow, on the
+    /// transaction that then writes the operation row and the children.
+    async fn complete_and_spawn(
+        &self,
+        lease: Lease,
+        result: Option<Value>,
+        spawn: &SpawnSet,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let metadata = spawn.operation.metadata.as_ref().map(Value::to_string);
+        let completed = Settlement::new(lease, Outcome::Completed { result });
+        let (statements, leases) = SettleBatches::new(&[completed]).statements();
+        let spawned = retry_deadlocks("complete and spawn", || {
+            self.complete_and_spawn_once(&statements, &leases, spawn, metadata.as_deref(), now)
+        })
+        .await?;
+        match spawned {
+            Some(wake) => {
+                self.wake(wake);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        let row = sqlx::query(include_str!("../queries/get_spawn_operation.sql"))
+            .bind(id.as_bytes())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(spawn_operation_from_row).transpose()
+    }
+
+    async fn list_spawn_operations(&self, query: SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        let queue = query.queue.as_deref().map(str::as_bytes);
+        let rows = sqlx::query(include_str!("../queries/list_spawn_operations.sql"))
+            .bind(queue)
+            .bind(queue)
+            .bind(query.since)
+            .bind(query.since)
+            .bind(query.until)
+            .bind(query.until)
+            .bind(query.limit.unwrap_or(100))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(spawn_operation_from_row).collect()
+    }
+
+    async fn spawn_stats(&self, query: SpawnQuery) -> Result<SpawnStats> {
+        let queue = query.queue.as_deref().map(str::as_bytes);
+        let row = sqlx::query(include_str!("../queries/spawn_stats.sql"))
+            .bind(queue)
+            .bind(queue)
+            .bind(query.since)
+            .bind(query.since)
+            .bind(query.until)
+            .bind(query.until)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let count = |name: &str| -> Result<u64> {
+            Ok(row.try_get::<i64, _>(name).map_err(Error::backend)?.max(0) as u64)
+        };
+        let mut stats = SpawnStats::default();
+        stats.operations = count("operations")?;
+        stats.children = count("children")?;
+        stats.failed_children = count("failed_children")?;
+        Ok(stats)
+    }
+
+    /// Reads at most 1000 levels (MySQL's default `cte_max_recursion_depth`).
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        if max_depth == 0 {
+            return Ok(Vec::new());
+        }
+        let depth = max_depth.min(MAX_SPAWN_TREE_LEVELS);
+        let rows = sqlx::query(include_str!("../queries/get_descendants.sql"))
+            .bind(id.0)
+            .bind(depth)
+            .bind(depth)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        let rows = sqlx::query(include_str!("../queries/get_ancestors.sql"))
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(job_from_row).collect()
     }
 
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {

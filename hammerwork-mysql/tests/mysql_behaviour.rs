@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
+use chrono::SubsecRound;
+
 use hammerwork_api::schedule::RecurrenceSource;
+use hammerwork_api::spawn::{plan_spawn, SpawnConfig, SpawnError, SpawnQuery};
 use hammerwork_api::{
-    ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobStatus, Lease, ListJobsParams,
-    Outcome, Settlement, Storage, StorageExt,
+    ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
+    ListJobsParams, Outcome, Settlement, Storage, StorageExt,
 };
 use hammerwork_mysql::MySqlStorage;
 use hammerwork_testkit::provision::{mysql_url, unique_name};
@@ -83,7 +86,7 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7]);
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
@@ -469,4 +472,235 @@ async fn settle_completed(storage: &MySqlStorage, job: &Job) {
         .await
         .unwrap();
     assert_eq!(changed, 1);
+}
+
+/// Claims every ready job of `queue` (expecting `count`).
+async fn claim(storage: &MySqlStorage, queue: &str, count: usize) -> Vec<Job> {
+    let now = chrono::Utc::now();
+    let claimed = storage
+        .claim_jobs(ClaimParams::new(
+            queue,
+            100,
+            now,
+            now + chrono::Duration::seconds(60),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), count, "claimed on {queue}");
+    claimed
+}
+
+fn lease_of(job: &Job) -> Lease {
+    Lease {
+        id: job.id,
+        attempt: job.attempts,
+    }
+}
+
+async fn spawn_operations(storage: &MySqlStorage) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM hammerwork_spawn_operations")
+        .fetch_one(storage.pool())
+        .await
+        .unwrap()
+}
+
+/// complete_and_spawn is one transaction with the whole settle: a parent
+/// with a stored dependent takes settle_jobs' slow path, a failing child
+/// batch undoes the completion too, and a successful one releases the
+/// dependent, satisfies a child that depends on the parent, and wakes the
+/// children's queue after commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_is_one_transaction_with_the_settle() {
+    let db = Db::migrated("spawn_tx").await;
+    let storage = &db.storage;
+    let parent = Job::new("spawn_p", json!("parent"));
+    let dependent = Job::new("spawn_d", json!("dependent")).depends_on(&parent.id);
+    storage
+        .enqueue_many(vec![parent.clone(), dependent.clone()])
+        .await
+        .unwrap();
+    let running = claim(storage, "spawn_p", 1).await.remove(0);
+    let config = SpawnConfig::new()
+        .with_handler("test")
+        .with_operation_id("op-tx")
+        .with_batch_size(1)
+        .with_metadata(json!({"source": "test", "n": [1, null]}));
+    let now = chrono::Utc::now();
+
+    // The second batch names a job that does not exist.
+    let after_parent = Job::new("spawn_c", json!(1)).depends_on(&parent.id);
+    let missing = Job::new("spawn_c", json!(2)).depends_on(&JobId(uuid::Uuid::now_v7()));
+    let bad = plan_spawn(&running, &config, vec![after_parent, missing], now).unwrap();
+    let result = storage
+        .complete_and_spawn(lease_of(&running), None, &bad, now)
+        .await;
+    assert!(result.is_err(), "{result:?}");
+    let stored = storage.get_job(parent.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Running);
+    assert_eq!(spawn_operations(storage).await, 0);
+    assert_eq!(storage.queue_counts("spawn_c").await.unwrap().total(), 0);
+
+    let mut listener = storage.listen().await.unwrap().unwrap();
+    let after_parent = Job::new("spawn_c", json!(1)).depends_on(&parent.id);
+    let plain = Job::new("spawn_c", json!(2));
+    let good = plan_spawn(
+        &running,
+        &config,
+        vec![after_parent.clone(), plain.clone()],
+        now,
+    )
+    .unwrap();
+    assert!(storage
+        .complete_and_spawn(lease_of(&running), Some(json!("done")), &good, now)
+        .await
+        .unwrap());
+    let mut woken = Vec::new();
+    while let Ok(Some(queue)) =
+        tokio::time::timeout(Duration::from_millis(200), listener.recv()).await
+    {
+        woken.push(queue);
+    }
+    assert!(woken.iter().any(|q| q == "spawn_c"), "{woken:?}");
+    assert!(woken.iter().any(|q| q == "spawn_d"), "{woken:?}");
+
+    let stored = storage.get_job(parent.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Completed);
+    assert_eq!(stored.result, Some(json!("done")));
+    let released = storage.get_job(dependent.id).await.unwrap().unwrap();
+    assert_eq!(released.dependency_status, DependencyStatus::Satisfied);
+    let child = storage.get_job(after_parent.id).await.unwrap().unwrap();
+    assert_eq!(child.dependency_status, DependencyStatus::Satisfied);
+    for id in [after_parent.id, plain.id] {
+        let child = storage.get_job(id).await.unwrap().unwrap();
+        assert_eq!(child.parent_job_id, Some(parent.id));
+        assert_eq!(child.spawn_operation_id.as_deref(), Some("op-tx"));
+        assert_eq!(child.spawn_depth, 1);
+    }
+    let op = storage.get_spawn_operation("op-tx").await.unwrap().unwrap();
+    assert_eq!(op.parent_job_id, parent.id);
+    assert_eq!(op.queue_name, "spawn_p");
+    assert_eq!((op.child_count, op.batch_count), (2, 2));
+    assert_eq!(op.metadata, Some(json!({"source": "test", "n": [1, null]})));
+    assert_eq!(op.created_at, now.trunc_subsecs(6));
+
+    // The attempt is no longer current: nothing more is written.
+    assert!(!storage
+        .complete_and_spawn(lease_of(&running), None, &good, now)
+        .await
+        .unwrap());
+    assert_eq!(spawn_operations(storage).await, 1);
+    db.finish().await;
+}
+
+/// Operation ids compare byte for byte, like PostgreSQL's text: case and
+/// trailing spaces make different ids; the same id twice is
+/// `DuplicateOperation`, with the parent left running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_operation_ids_compare_byte_for_byte() {
+    let db = Db::migrated("spawn_ids").await;
+    let storage = &db.storage;
+    let ids = ["op", "Op", "op ", "öp"];
+    let parents: Vec<Job> = (0..=ids.len()).map(|i| Job::new("ids", json!(i))).collect();
+    storage.enqueue_many(parents).await.unwrap();
+    let claimed = claim(storage, "ids", ids.len() + 1).await;
+    let now = chrono::Utc::now();
+    for (id, parent) in ids.iter().zip(&claimed) {
+        let config = SpawnConfig::new().with_handler("h").with_operation_id(*id);
+        let set = plan_spawn(parent, &config, vec![Job::new("ids_c", json!(id))], now).unwrap();
+        assert!(storage
+            .complete_and_spawn(lease_of(parent), None, &set, now)
+            .await
+            .unwrap());
+    }
+    for id in ids {
+        let op = storage.get_spawn_operation(id).await.unwrap().unwrap();
+        assert_eq!(op.id, id);
+        let children = storage.get_children(op.parent_job_id).await.unwrap();
+        assert_eq!(children.len(), 1, "{id:?}");
+        assert_eq!(children[0].spawn_operation_id.as_deref(), Some(id));
+    }
+    assert!(storage.get_spawn_operation("OP").await.unwrap().is_none());
+
+    let last = &claimed[ids.len()];
+    let config = SpawnConfig::new().with_handler("h").with_operation_id("Op");
+    let set = plan_spawn(last, &config, vec![Job::new("ids_c", json!("x"))], now).unwrap();
+    let err = storage
+        .complete_and_spawn(lease_of(last), None, &set, now)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Spawn(SpawnError::DuplicateOperation { id }) if id == "Op"),
+        "{err:?}"
+    );
+    let stored = storage.get_job(last.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Running);
+    assert_eq!(storage.queue_counts("ids_c").await.unwrap().total(), 4);
+    let listed = storage
+        .list_spawn_operations(SpawnQuery::new().queue("ids"))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 4);
+    db.finish().await;
+}
+
+/// The spawn reads use their indexes: children by parent_job_id, and dead
+/// children by spawn_operation_id (the join in spawn_stats compares columns
+/// of one type, so the index can serve it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_reads_use_their_indexes() {
+    let db = Db::migrated("spawn_plan").await;
+    let storage = &db.storage;
+    let jobs: Vec<Job> = (0..200).map(|i| Job::new("plan", json!(i))).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    let pool = storage.pool();
+    let descendants = include_str!("../queries/get_descendants.sql");
+    let plan = sqlx::query(&format!("EXPLAIN {descendants}"))
+        .bind(uuid::Uuid::now_v7())
+        .bind(3_u32)
+        .bind(3_u32)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let keys: Vec<Option<String>> = plan
+        .iter()
+        .map(|row| row.try_get_unchecked("key").unwrap())
+        .collect();
+    assert!(
+        keys.iter()
+            .any(|k| k.as_deref() == Some("hammerwork_jobs_parent")),
+        "{keys:?}"
+    );
+    let stats = include_str!("../queries/spawn_stats.sql");
+    let none: Option<&[u8]> = None;
+    let at: Option<chrono::DateTime<chrono::Utc>> = None;
+    let plan = sqlx::query(&format!("EXPLAIN {stats}"))
+        .bind(none)
+        .bind(none)
+        .bind(at)
+        .bind(at)
+        .bind(at)
+        .bind(at)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    // Which index the optimizer picks depends on the data (on empty tables,
+    // status = 'dead'); the operation index must be a candidate.
+    let rows: Vec<(Option<String>, Option<String>)> = plan
+        .iter()
+        .map(|row| {
+            (
+                row.try_get_unchecked("table").unwrap(),
+                row.try_get_unchecked("possible_keys").unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|(table, keys)| table.as_deref() == Some("j")
+                && keys
+                    .as_deref()
+                    .is_some_and(|k| k.contains("hammerwork_jobs_spawn_operation"))),
+        "{rows:?}"
+    );
+    db.finish().await;
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "recurrence",
         include_str!("../migrations/0003_recurrence.sql"),
     ),
+    (4, "spawn", include_str!("../migrations/0004_spawn.sql")),
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats};
 use hammerwork_api::{Error, Job, JobId, JobPriority, Result};
 use serde_json::Value;
@@ -58,6 +59,15 @@ pub(crate) fn job_from_row(row: &PgRow) -> Result<Job> {
         .try_get::<Option<Uuid>, _>("next_occurrence")
         .map_err(get_err)?
         .map(JobId);
+    job.parent_job_id = row
+        .try_get::<Option<Uuid>, _>("parent_job_id")
+        .map_err(get_err)?
+        .map(JobId);
+    job.spawn_operation_id = row.try_get("spawn_operation_id").map_err(get_err)?;
+    job.spawn_depth = row
+        .try_get::<i32, _>("spawn_depth")
+        .map_err(get_err)?
+        .max(0) as u32;
     Ok(job)
 }
 
@@ -101,4 +111,22 @@ pub(crate) fn workflow_from_row(row: &PgRow) -> Result<Workflow> {
         .map_err(get_err)?
         .map(WorkflowId);
     Ok(workflow)
+}
+
+/// Builds a [`SpawnOperation`] from a `hammerwork_spawn_operations` row.
+pub(crate) fn spawn_operation_from_row(row: &PgRow) -> Result<SpawnOperation> {
+    let get_err = |e: sqlx::Error| Error::backend(e);
+    let count = |name: &str| -> Result<u64> {
+        Ok(row.try_get::<i64, _>(name).map_err(get_err)?.max(0) as u64)
+    };
+    Ok(SpawnOperation {
+        id: row.try_get("id").map_err(get_err)?,
+        parent_job_id: JobId(row.try_get("parent_job_id").map_err(get_err)?),
+        queue_name: row.try_get("queue_name").map_err(get_err)?,
+        handler: row.try_get("handler").map_err(get_err)?,
+        child_count: count("child_count")?,
+        batch_count: count("batch_count")?,
+        metadata: row.try_get("metadata").map_err(get_err)?,
+        created_at: row.try_get("created_at").map_err(get_err)?,
+    })
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
+use hammerwork_api::spawn::{SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats};
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
     condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
@@ -21,7 +22,7 @@ use uuid::Uuid;
 
 use crate::map_err::map_err;
 use crate::migrate::migrate;
-use crate::row::{job_from_row, workflow_from_row};
+use crate::row::{job_from_row, spawn_operation_from_row, workflow_from_row};
 
 /// Rows per `INSERT ... UNNEST` statement: large enough to amortise the round
 /// trip, small enough to keep one message a few MiB.
@@ -39,6 +40,10 @@ const DEFAULT_MAX_CONNECTIONS: u32 = 20;
 pub struct PostgresStorage {
     pool: PgPool,
     channel: Arc<str>,
+}
+
+impl hammerwork_api::StorageDatabase for PostgresStorage {
+    type Database = sqlx::Postgres;
 }
 
 impl PostgresStorage {
@@ -168,6 +173,70 @@ impl PostgresStorage {
         Ok(jobs.iter().map(|job| job.id).collect())
     }
 
+    /// Settles `settlements` and follows their consequences on `conn` (the
+    /// caller's transaction). Returns how many applied.
+    async fn settle_in(
+        &self,
+        tx: &mut PgConnection,
+        settlements: &[Settlement],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let b = SettleBatches::new(settlements);
+        let mut finished = Finished::default();
+        let mut changed = 0;
+        if !b.completed.ids.is_empty() {
+            let rows = sqlx::query(include_str!("../queries/settle_jobs_completed.sql"))
+                .bind(&b.completed.ids)
+                .bind(&b.completed.attempts)
+                .bind(&b.completed.extra)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
+        }
+        if !b.failed.ids.is_empty() {
+            let rows = sqlx::query(include_str!("../queries/settle_jobs_failed.sql"))
+                .bind(&b.failed.ids)
+                .bind(&b.failed.attempts)
+                .bind(&b.failed.extra.0)
+                .bind(now)
+                .bind(&b.failed.extra.1)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
+        }
+        if !b.cancelled.ids.is_empty() {
+            let rows = sqlx::query(include_str!("../queries/settle_jobs_cancelled.sql"))
+                .bind(&b.cancelled.ids)
+                .bind(&b.cancelled.attempts)
+                .bind(&b.cancelled.extra)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
+        }
+        if !b.given_back.ids.is_empty() {
+            let rows = sqlx::query(include_str!("../queries/settle_jobs_given_back.sql"))
+                .bind(&b.given_back.ids)
+                .bind(&b.given_back.attempts)
+                .bind(now)
+                .bind(&b.given_back.extra)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            changed += rows.len() as u64;
+            finished.add_rows(&rows)?;
+        }
+        follow_dependents(&mut *tx, &self.channel, finished, now).await?;
+        Ok(changed)
+    }
+
     async fn insert_chunk(
         &self,
         conn: &mut PgConnection,
@@ -194,6 +263,9 @@ impl PostgresStorage {
         let mut errors = Vec::with_capacity(n);
         let mut statuses = Vec::with_capacity(n);
         let mut crons = Vec::with_capacity(n);
+        let mut parents = Vec::with_capacity(n);
+        let mut operations = Vec::with_capacity(n);
+        let mut depths = Vec::with_capacity(n);
         for (job, plan) in jobs.iter().zip(plans) {
             ids.push(job.id.0);
             queues.push(job.queue_name.as_str());
@@ -221,6 +293,9 @@ impl PostgresStorage {
             errors.push(plan.error.as_deref());
             statuses.push(plan.status.as_str());
             crons.push(job.cron_schedule.as_deref());
+            parents.push(job.parent_job_id.map(|p| p.0));
+            operations.push(job.spawn_operation_id.as_deref());
+            depths.push(job.spawn_depth.min(i32::MAX as u32) as i32);
         }
         sqlx::query(include_str!("../queries/enqueue_jobs.sql"))
             .bind(ids)
@@ -243,6 +318,9 @@ impl PostgresStorage {
             .bind(errors)
             .bind(statuses)
             .bind(crons)
+            .bind(parents)
+            .bind(operations)
+            .bind(depths)
             .execute(conn)
             .await
             .map(drop)
@@ -726,62 +804,113 @@ impl Storage for PostgresStorage {
         if settlements.is_empty() {
             return Ok(0);
         }
-        let b = SettleBatches::new(settlements);
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let mut finished = Finished::default();
-        let mut changed = 0;
-        if !b.completed.ids.is_empty() {
-            let rows = sqlx::query(include_str!("../queries/settle_jobs_completed.sql"))
-                .bind(&b.completed.ids)
-                .bind(&b.completed.attempts)
-                .bind(&b.completed.extra)
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            changed += rows.len() as u64;
-            finished.add_rows(&rows)?;
-        }
-        if !b.failed.ids.is_empty() {
-            let rows = sqlx::query(include_str!("../queries/settle_jobs_failed.sql"))
-                .bind(&b.failed.ids)
-                .bind(&b.failed.attempts)
-                .bind(&b.failed.extra.0)
-                .bind(now)
-                .bind(&b.failed.extra.1)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            changed += rows.len() as u64;
-            finished.add_rows(&rows)?;
-        }
-        if !b.cancelled.ids.is_empty() {
-            let rows = sqlx::query(include_str!("../queries/settle_jobs_cancelled.sql"))
-                .bind(&b.cancelled.ids)
-                .bind(&b.cancelled.attempts)
-                .bind(&b.cancelled.extra)
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            changed += rows.len() as u64;
-            finished.add_rows(&rows)?;
-        }
-        if !b.given_back.ids.is_empty() {
-            let rows = sqlx::query(include_str!("../queries/settle_jobs_given_back.sql"))
-                .bind(&b.given_back.ids)
-                .bind(&b.given_back.attempts)
-                .bind(now)
-                .bind(&b.given_back.extra)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            changed += rows.len() as u64;
-            finished.add_rows(&rows)?;
-        }
-        follow_dependents(&mut tx, &self.channel, finished, now).await?;
+        let changed = self.settle_in(&mut tx, settlements, now).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(changed)
+    }
+
+    async fn complete_and_spawn(
+        &self,
+        lease: Lease,
+        result: Option<Value>,
+        spawn: &SpawnSet,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let completed = Settlement::new(lease, Outcome::Completed { result });
+        if self.settle_in(&mut tx, &[completed], now).await? == 0 {
+            return Ok(false);
+        }
+        let op = &spawn.operation;
+        let inserted = sqlx::query(include_str!("../queries/insert_spawn_operation.sql"))
+            .bind(&op.id)
+            .bind(op.parent_job_id.0)
+            .bind(&op.queue_name)
+            .bind(&op.handler)
+            .bind(op.child_count as i64)
+            .bind(op.batch_count as i64)
+            .bind(&op.metadata)
+            .bind(op.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        if inserted == 0 {
+            return Err(Error::Spawn(SpawnError::DuplicateOperation {
+                id: op.id.clone(),
+            }));
+        }
+        for chunk in spawn.children.chunks(spawn.batch_size.max(1)) {
+            self.write_batch(&mut tx, EnqueueBatch::jobs(chunk)).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        sqlx::query(include_str!("../queries/get_spawn_operation.sql"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(|row| spawn_operation_from_row(&row))
+            .transpose()
+    }
+
+    async fn list_spawn_operations(&self, query: SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        sqlx::query(include_str!("../queries/list_spawn_operations.sql"))
+            .bind(&query.queue)
+            .bind(query.since)
+            .bind(query.until)
+            .bind(i64::from(query.limit.unwrap_or(100)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(spawn_operation_from_row)
+            .collect()
+    }
+
+    async fn spawn_stats(&self, query: SpawnQuery) -> Result<SpawnStats> {
+        let row = sqlx::query(include_str!("../queries/spawn_stats.sql"))
+            .bind(&query.queue)
+            .bind(query.since)
+            .bind(query.until)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let count = |name: &str| -> Result<u64> {
+            Ok(row.try_get::<i64, _>(name).map_err(Error::backend)?.max(0) as u64)
+        };
+        let mut stats = SpawnStats::default();
+        stats.operations = count("operations")?;
+        stats.children = count("children")?;
+        stats.failed_children = count("failed_children")?;
+        Ok(stats)
+    }
+
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        sqlx::query(include_str!("../queries/get_descendants.sql"))
+            .bind(id.0)
+            .bind(max_depth.min(i32::MAX as u32) as i32)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(job_from_row)
+            .collect()
+    }
+
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        sqlx::query(include_str!("../queries/get_ancestors.sql"))
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(job_from_row)
+            .collect()
     }
 
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {

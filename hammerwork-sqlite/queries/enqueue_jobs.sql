@@ -5,12 +5,14 @@
 -- exactly as serde_json wrote it. Initial states are planned by
 -- hammerwork_api::workflow::plan_enqueue; a job that is not pending is
 -- finished at once (completed_at = created_at). A job with a cron schedule
--- starts its series' live occurrence (cron_live = 1).
+-- starts its series' live occurrence (cron_live = 1). A spawned child carries
+-- its parent, its spawn operation and its depth (0 when nothing spawned it).
 INSERT INTO hammerwork_jobs (
     id, queue_name, payload, status, priority, attempts, max_attempts,
     created_at, scheduled_at, timeout_ms, retry_policy, trace_id, correlation_id,
     depends_on, dependency_status, pending_dependencies, workflow_id, condition,
-    error_message, completed_at, cron_schedule, cron_live
+    error_message, completed_at, cron_schedule, cron_live,
+    parent_job_id, spawn_operation_id, spawn_depth
 )
 SELECT value ->> '$.id',
        value ->> '$.queue_name',
@@ -33,5 +35,8 @@ SELECT value ->> '$.id',
        value ->> '$.error_message',
        CASE WHEN value ->> '$.status' = 'pending' THEN NULL ELSE value ->> '$.created_at' END,
        value ->> '$.cron_schedule',
-       CASE WHEN value ->> '$.cron_schedule' IS NULL THEN NULL ELSE 1 END
+       CASE WHEN value ->> '$.cron_schedule' IS NULL THEN NULL ELSE 1 END,
+       value ->> '$.parent_job_id',
+       value ->> '$.spawn_operation_id',
+       value ->> '$.spawn_depth'
 FROM json_each(?1)

@@ -16,6 +16,14 @@
 //! `BEGIN IMMEDIATE` transaction. Jobs waiting on a dependency are not in the
 //! claim index, so they cost claims nothing.
 //!
+//! Dynamic spawning works as on PostgreSQL too:
+//! [`complete_and_spawn`](hammerwork_api::Storage::complete_and_spawn)
+//! completes the parent (releasing its dependents), records the operation in
+//! `hammerwork_spawn_operations` and writes the children, all in one
+//! `BEGIN IMMEDIATE` transaction; trees and lineage are `WITH RECURSIVE` walks
+//! over the indexed `parent_job_id` column. Spawn handlers for this backend's
+//! workers implement `SpawnHandler<sqlx::Sqlite>`.
+//!
 //! SQLite admits one writer at a time and its WAL mode needs memory shared
 //! between processes, so this backend suits one machine: any number of workers
 //! in one or several processes on it, not a fleet of machines or a network

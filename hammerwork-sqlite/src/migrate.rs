@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "recurrence",
         include_str!("../migrations/0003_recurrence.sql"),
     ),
+    (4, "spawn", include_str!("../migrations/0004_spawn.sql")),
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in

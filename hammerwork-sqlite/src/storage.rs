@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
+use hammerwork_api::spawn::{SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats};
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
     condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
@@ -13,7 +14,7 @@ use hammerwork_api::workflow::{
 use hammerwork_api::{
     Capabilities, ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
     ListJobsParams, ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage,
-    WakeupListener, WakeupScope,
+    StorageDatabase, WakeupListener, WakeupScope,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -24,7 +25,7 @@ use uuid::Uuid;
 
 use crate::map_err::{is_unique_violation, map_err};
 use crate::migrate::migrate;
-use crate::row::{job_from_row, parse_id, to_micros, workflow_from_row};
+use crate::row::{job_from_row, parse_id, spawn_operation_from_row, to_micros, workflow_from_row};
 
 /// Jobs per `INSERT ... FROM json_each(?)` statement: large enough to amortise
 /// the statement, small enough to keep one JSON parameter a few MiB.
@@ -71,6 +72,12 @@ pub struct SqliteStorage {
     /// Queue names that just received jobs. A `broadcast::Sender` is already a
     /// shared handle: every clone of the storage sends into the same channel.
     wakeups: broadcast::Sender<String>,
+}
+
+/// Spawn handlers for this storage's workers are
+/// [`SpawnHandler<sqlx::Sqlite>`](hammerwork_api::spawn::SpawnHandler).
+impl StorageDatabase for SqliteStorage {
+    type Database = sqlx::Sqlite;
 }
 
 impl SqliteStorage {
@@ -435,6 +442,31 @@ impl Finished {
     }
 }
 
+/// Settles `settlements` and moves the dependents of the jobs they finish on,
+/// inside the caller's write transaction. Returns how many settlements applied
+/// and the queues of released jobs, to wake after commit.
+async fn settle_in(
+    conn: &mut SqliteConnection,
+    settlements: &[Settlement],
+    now: i64,
+) -> Result<(u64, HashSet<String>)> {
+    let statements = SettleBatches::new(settlements).statements();
+    let mut finished = Finished::default();
+    let mut changed = 0;
+    for (sql, rows) in &statements {
+        let rows = sqlx::query(sql)
+            .bind(rows)
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        changed += rows.len() as u64;
+        finished.add_rows(&rows)?;
+    }
+    let wake = follow_dependents(conn, finished, now).await?;
+    Ok((changed, wake))
+}
+
 /// Moves the dependents of finished jobs on, inside the caller's write
 /// transaction: releases (or skips, by condition) the dependents of completed
 /// jobs, applies failure policies for dead ones, cancels the dependents of
@@ -718,6 +750,10 @@ struct EnqueueRow<'a> {
     error_message: Option<&'a str>,
     /// Also makes the row its series' live occurrence (`cron_live = 1`).
     cron_schedule: Option<&'a str>,
+    /// The job that spawned this one.
+    parent_job_id: Option<Uuid>,
+    spawn_operation_id: Option<&'a str>,
+    spawn_depth: u32,
 }
 
 impl<'a> EnqueueRow<'a> {
@@ -742,6 +778,9 @@ impl<'a> EnqueueRow<'a> {
             condition: job.condition.as_deref(),
             error_message: plan.error.as_deref(),
             cron_schedule: job.cron_schedule.as_deref(),
+            parent_job_id: job.parent_job_id.map(|p| p.0),
+            spawn_operation_id: job.spawn_operation_id.as_deref(),
+            spawn_depth: job.spawn_depth,
         })
     }
 }
@@ -913,27 +952,116 @@ impl Storage for SqliteStorage {
         if settlements.is_empty() {
             return Ok(0);
         }
-        let statements = SettleBatches::new(settlements).statements();
-        let now = to_micros(now);
         // A transaction even for one statement: the dependents of the jobs it
         // finishes move on with it, all or nothing.
         let mut tx = self.begin_write().await?;
-        let mut finished = Finished::default();
-        let mut changed = 0;
-        for (sql, rows) in &statements {
-            let rows = sqlx::query(sql)
-                .bind(rows)
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            changed += rows.len() as u64;
-            finished.add_rows(&rows)?;
-        }
-        let wake = follow_dependents(&mut tx, finished, now).await?;
+        let (changed, wake) = settle_in(&mut tx, settlements, to_micros(now)).await?;
         tx.commit().await.map_err(map_err)?;
         self.wake(wake);
         Ok(changed)
+    }
+
+    async fn complete_and_spawn(
+        &self,
+        lease: Lease,
+        result: Option<Value>,
+        spawn: &SpawnSet,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        // The parent's completion (and everything it releases), the operation
+        // row and the children share one write lock: all or nothing. An error
+        // returns before commit: dropping `tx` rolls everything back.
+        let mut tx = self.begin_write().await?;
+        let completed = Settlement::new(lease, Outcome::Completed { result });
+        let (changed, mut wake) = settle_in(&mut tx, &[completed], to_micros(now)).await?;
+        if changed == 0 {
+            // The attempt is no longer current: nothing to spawn.
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        let op = &spawn.operation;
+        let metadata = op.metadata.as_ref().map(to_json).transpose()?;
+        let inserted = sqlx::query(include_str!("../queries/insert_spawn_operation.sql"))
+            .bind(&op.id)
+            .bind(op.parent_job_id.to_string())
+            .bind(&op.queue_name)
+            .bind(&op.handler)
+            .bind(i64::try_from(op.child_count).unwrap_or(i64::MAX))
+            .bind(i64::try_from(op.batch_count).unwrap_or(i64::MAX))
+            .bind(metadata)
+            .bind(to_micros(op.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if inserted.rows_affected() == 0 {
+            return Err(Error::Spawn(SpawnError::DuplicateOperation {
+                id: op.id.clone(),
+            }));
+        }
+        for chunk in spawn.children.chunks(spawn.batch_size.max(1)) {
+            wake.extend(self.write_batch(&mut tx, EnqueueBatch::jobs(chunk)).await?);
+        }
+        tx.commit().await.map_err(map_err)?;
+        self.wake(wake);
+        Ok(true)
+    }
+
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        let row = sqlx::query(include_str!("../queries/get_spawn_operation.sql"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(spawn_operation_from_row).transpose()
+    }
+
+    async fn list_spawn_operations(&self, query: SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        let rows = sqlx::query(include_str!("../queries/list_spawn_operations.sql"))
+            .bind(query.queue)
+            .bind(query.since.map(to_micros))
+            .bind(query.until.map(to_micros))
+            .bind(i64::from(query.limit.unwrap_or(100)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(spawn_operation_from_row).collect()
+    }
+
+    async fn spawn_stats(&self, query: SpawnQuery) -> Result<SpawnStats> {
+        let row = sqlx::query(include_str!("../queries/spawn_stats.sql"))
+            .bind(query.queue)
+            .bind(query.since.map(to_micros))
+            .bind(query.until.map(to_micros))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let count = |name: &str| -> Result<u64> {
+            Ok(row.try_get::<i64, _>(name).map_err(Error::backend)?.max(0) as u64)
+        };
+        let mut stats = SpawnStats::default();
+        stats.operations = count("operations")?;
+        stats.children = count("children")?;
+        stats.failed_children = count("failed_children")?;
+        Ok(stats)
+    }
+
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        let rows = sqlx::query(include_str!("../queries/get_descendants.sql"))
+            .bind(id.to_string())
+            .bind(i64::from(max_depth))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        let rows = sqlx::query(include_str!("../queries/get_ancestors.sql"))
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(job_from_row).collect()
     }
 
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {

@@ -181,6 +181,7 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
             "hammerwork_job_dependencies",
             "hammerwork_jobs",
             "hammerwork_migrations",
+            "hammerwork_spawn_operations",
             "hammerwork_workflows"
         ]
     );
@@ -188,7 +189,7 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
         .fetch_all(storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 }
 
 #[tokio::test]

@@ -84,6 +84,17 @@ macro_rules! conformance_tests {
             cron_dependent_waits_for_each_round,
             cron_workflow_recurs_as_a_whole,
             worker_runs_recurring_job,
+            spawn_handler_children_run,
+            spawn_inherit_priority_and_queue,
+            spawn_delay_staggers_schedule,
+            spawn_batch_size_writes_in_batches,
+            spawn_limits_write_nothing,
+            spawn_validate_rejection_fails_parent,
+            spawn_unknown_handler_fails_parent,
+            spawn_crash_between_spawn_and_ack_does_not_duplicate,
+            spawn_lineage_and_tree,
+            spawn_stats_figures,
+            spawn_chain_runs_in_order,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -28,11 +28,13 @@
 
 mod handler;
 mod pool;
+pub mod spawn;
 mod worker;
 
 pub use hammerwork_api::*;
 pub use handler::{HandlerError, HandlerResult, JobContext, JobHandler};
 pub use pool::{WorkerPool, WorkerPoolHandle};
+pub use spawn::JobSpawnExt;
 pub use worker::Worker;
 
 #[cfg(feature = "mysql")]

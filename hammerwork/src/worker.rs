@@ -6,11 +6,14 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::FutureExt;
 use hammerwork_api::{
-    ClaimParams, Error, Job, JobId, Lease, Outcome, Settlement, Storage, StorageExt, WakeupScope,
+    ClaimParams, Error, Job, JobId, Lease, Outcome, Settlement, Storage, StorageDatabase,
+    StorageExt, WakeupScope,
 };
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
+
+use crate::spawn::{SpawnManager, SpawnPlan, Spawner, SPAWN_CONFIG_KEY};
 
 use crate::handler::{JobContext, JobHandler};
 use crate::pool::{WorkerPool, WorkerPoolHandle};
@@ -59,6 +62,7 @@ pub struct Worker<S: Storage + Clone> {
     rescue_interval: Duration,
     scheduler_interval: Duration,
     shutdown_timeout: Duration,
+    spawner: Option<Arc<dyn Spawner>>,
 }
 
 impl<S: Storage + Clone> Worker<S> {
@@ -89,6 +93,7 @@ impl<S: Storage + Clone> Worker<S> {
             lease_duration: Duration::from_secs(30),
             rescue_interval: Duration::from_secs(15),
             scheduler_interval: Duration::from_secs(1),
+            spawner: None,
             shutdown_timeout: Duration::from_secs(30),
         }
     }
@@ -141,6 +146,29 @@ impl<S: Storage + Clone> Worker<S> {
     /// Any number of workers may do so at once: each series moves on once.
     pub fn with_scheduler_interval(mut self, interval: Duration) -> Self {
         self.scheduler_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Runs the spawn handlers of `manager` for jobs that carry a spawn
+    /// configuration (see [`spawn`](crate::spawn)): after the job's handler
+    /// succeeds, its [`SpawnHandler`](crate::spawn::SpawnHandler) builds the
+    /// children, and the completion, the children and the operation record
+    /// are written in one transaction. An unknown handler, a configuration
+    /// that does not parse, too many children, too deep a tree, a
+    /// `validate_spawn` refusal or children that do not validate fail the job
+    /// for good with an [`Error::Spawn`] (or validation) message, writing no
+    /// child; an error from `spawn_jobs` fails the attempt, retried like a
+    /// handler error. A worker without a manager fails such jobs with
+    /// [`SpawnError::UnknownHandler`](crate::spawn::SpawnError).
+    ///
+    /// The manager's database type must be this storage's (`sqlx::Postgres`
+    /// for `PostgresStorage`, ...). The spec's trailing `.build()` is not
+    /// needed: this returns the worker.
+    pub fn with_spawn_manager<DB: 'static>(mut self, manager: SpawnManager<DB>) -> Self
+    where
+        S: StorageDatabase<Database = DB>,
+    {
+        self.spawner = Some(Arc::new(manager));
         self
     }
 
@@ -249,14 +277,14 @@ impl<S: Storage + Clone> Worker<S> {
                     break;
                 };
                 let job = buffer.pop_front().expect("buffer is not empty");
-                self.spawn_job(&mut tasks, &mut running, job, permit, &settle_tx);
+                self.spawn_job(&mut tasks, &mut running, job, permit, &settle_tx, &leases);
             }
             if !buffer.is_empty() {
                 tokio::select! {
                     permit = semaphore.clone().acquire_owned() => {
                         let permit = permit.expect("semaphore is never closed");
                         let job = buffer.pop_front().expect("buffer is not empty");
-                        self.spawn_job(&mut tasks, &mut running, job, permit, &settle_tx);
+                        self.spawn_job(&mut tasks, &mut running, job, permit, &settle_tx, &leases);
                     }
                     _ = shutdown.changed() => {}
                 }
@@ -311,6 +339,7 @@ impl<S: Storage + Clone> Worker<S> {
         job: Job,
         permit: OwnedSemaphorePermit,
         settle_tx: &mpsc::UnboundedSender<Settlement>,
+        leases: &Leases,
     ) {
         let lease = Lease {
             id: job.id,
@@ -326,10 +355,32 @@ impl<S: Storage + Clone> Worker<S> {
         );
         let handler = self.handler.clone();
         let settle_tx = settle_tx.clone();
-        let ctx = JobContext::new(job, self.context_storage.clone());
+        let spawning = job
+            .payload
+            .get(SPAWN_CONFIG_KEY)
+            .is_some()
+            .then(|| (job.clone(), self.spawner.clone(), leases.clone()));
+        let storage = self.context_storage.clone();
+        let ctx = JobContext::new(job, storage.clone());
         let handle: AbortHandle = tasks.spawn(
             async move {
-                let outcome = run_attempt(handler.as_ref(), ctx).await;
+                let mut outcome = run_attempt(handler.as_ref(), ctx).await;
+                if let (Outcome::Completed { result }, Some((parent, spawner, leases))) =
+                    (&outcome, spawning)
+                {
+                    let spawned =
+                        spawn_children(&parent, spawner, storage, lease, result.clone()).await;
+                    match spawned {
+                        // Written (or already settled by someone else).
+                        Ok(true) => {
+                            drop(permit);
+                            leases.lock().expect("lease map poisoned").remove(&lease.id);
+                            return;
+                        }
+                        Ok(false) => {}
+                        Err(failure) => outcome = failure,
+                    }
+                }
                 drop(permit);
                 let _ = settle_tx.send(Settlement::new(lease, outcome));
             }
@@ -369,6 +420,55 @@ async fn run_attempt(handler: &dyn JobHandler, ctx: JobContext) -> Outcome {
     let retry_at = retry_source.next_retry_at(Utc::now(), rand::random::<f64>());
     tracing::warn!(error = %error, retry = retry_at.is_some(), "job attempt failed");
     Outcome::Failed { error, retry_at }
+}
+
+/// Runs `parent`'s spawn after its handler succeeded and writes completion and
+/// children together. `Ok(true)`: done; `Ok(false)`: the job does not spawn
+/// after all (settle it as completed); `Err(outcome)`: settle this failure.
+async fn spawn_children(
+    parent: &Job,
+    spawner: Option<Arc<dyn Spawner>>,
+    storage: Arc<dyn Storage>,
+    lease: Lease,
+    result: Option<serde_json::Value>,
+) -> Result<bool, Outcome> {
+    let planned = match &spawner {
+        Some(spawner) => spawner.plan(parent, storage.clone()).await,
+        None => crate::spawn::plan_with::<()>(None, parent, storage.clone()).await,
+    };
+    let fail = |error: Error, retryable: bool| {
+        let retry_at = if retryable {
+            parent.next_retry_at(Utc::now(), rand::random::<f64>())
+        } else {
+            None
+        };
+        tracing::warn!(error = %error, retry = retry_at.is_some(), "spawn failed");
+        Outcome::Failed {
+            error: error.to_string(),
+            retry_at,
+        }
+    };
+    let set = match planned {
+        Ok(SpawnPlan::None) => return Ok(false),
+        Ok(SpawnPlan::Spawn(set)) => set,
+        Err((error, retryable)) => return Err(fail(error, retryable)),
+    };
+    match storage
+        .complete_and_spawn(lease, result, &set, Utc::now())
+        .await
+    {
+        Ok(written) => {
+            if written {
+                tracing::debug!(children = set.children.len(), operation = %set.operation.id, "job completed and spawned");
+            }
+            Ok(true)
+        }
+        // The database is unreachable: try again later, spawning nothing now.
+        Err(error @ Error::Backend(_)) => Err(fail(error, true)),
+        // The children do not validate (missing dependency, cycle, taken
+        // operation id): that will not change on retry.
+        Err(error) => Err(fail(error, false)),
+    }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

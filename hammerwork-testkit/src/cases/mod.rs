@@ -11,6 +11,7 @@ mod lease;
 mod list;
 mod listen;
 mod settle;
+mod spawn;
 mod worker;
 mod workflow;
 
@@ -23,5 +24,6 @@ pub use lease::*;
 pub use list::*;
 pub use listen::*;
 pub use settle::*;
+pub use spawn::*;
 pub use worker::*;
 pub use workflow::*;

@@ -1,0 +1,353 @@
+//! Dynamic job spawning: a job whose payload carries `_spawn_config` (see
+//! [`JobSpawnExt`]) is processed, then its registered [`SpawnHandler`]
+//! returns child jobs. The parent's completion, the children and a
+//! [`SpawnOperation`] record are written in one transaction
+//! ([`Storage::complete_and_spawn`](crate::Storage::complete_and_spawn)):
+//! after a crash either all exist or none, and a rerun never spawns twice.
+//!
+//! This module holds the types and the pure checks ([`plan_spawn`]); the
+//! runtime (`SpawnManager`, `Worker::with_spawn_manager`) is in the
+//! `hammerwork` crate.
+
+mod config;
+mod tree;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Error, Job, JobId, Result, Storage};
+
+pub use config::{
+    JobSpawnExt, SpawnConfig, DEFAULT_MAX_SPAWN_COUNT, DEFAULT_MAX_SPAWN_DEPTH, SPAWN_CONFIG_KEY,
+};
+pub use tree::{Lineage, SpawnTree, SpawnTreeNode};
+
+/// Why a spawn was refused. Nothing is written when one of these is returned;
+/// the runtime fails the parent with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The job names a handler no [`SpawnHandler`] is registered under (or
+    /// the worker has no spawn manager).
+    #[error("no spawn handler is registered as {name:?}")]
+    UnknownHandler {
+        /// The name the job asked for.
+        name: String,
+    },
+    /// `_spawn_config` does not parse, or names no handler.
+    #[error("invalid spawn config: {reason}")]
+    InvalidConfig {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The handler returned more children than `max_spawn_count` allows.
+    #[error("{count} children exceed max_spawn_count {max}")]
+    TooManyChildren {
+        /// How many the handler returned.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The children would be deeper in the spawn tree than allowed.
+    #[error("children at spawn depth {depth} exceed the depth limit {max}")]
+    TooDeep {
+        /// The children's depth (the root job is depth 0).
+        depth: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// The handler's `validate_spawn` refused.
+    #[error("spawn rejected: {reason}")]
+    Rejected {
+        /// The handler's reason.
+        reason: String,
+    },
+    /// The handler's `spawn_jobs` failed (the parent's attempt fails and is
+    /// retried like a handler error).
+    #[error("spawn handler failed: {reason}")]
+    Failed {
+        /// The handler's error.
+        reason: String,
+    },
+    /// Another operation already has this operation id.
+    #[error("spawn operation {id:?} already exists")]
+    DuplicateOperation {
+        /// The id.
+        id: String,
+    },
+}
+
+impl SpawnError {
+    /// [`SpawnError::Rejected`] as an [`Error`], for `validate_spawn`.
+    pub fn rejected(reason: impl std::fmt::Display) -> Error {
+        Error::Spawn(SpawnError::Rejected {
+            reason: reason.to_string(),
+        })
+    }
+
+    /// [`SpawnError::Failed`] as an [`Error`], for `spawn_jobs`.
+    pub fn failed(reason: impl std::fmt::Display) -> Error {
+        Error::Spawn(SpawnError::Failed {
+            reason: reason.to_string(),
+        })
+    }
+}
+
+/// What a [`SpawnHandler`] gets: the parent (already processed by its job
+/// handler) and the effective configuration. `DB` is the backend's database
+/// type (`sqlx::Postgres`, `sqlx::MySql`, `sqlx::Sqlite`); a handler that
+/// does not care implements [`SpawnHandler<DB>`] for every `DB`.
+#[non_exhaustive]
+pub struct SpawnContext<DB> {
+    /// The job that spawns.
+    pub parent_job: Job,
+    /// Its spawn configuration.
+    pub config: SpawnConfig,
+    /// The storage, for handlers that look things up.
+    pub storage: Arc<dyn Storage>,
+    _database: PhantomData<fn() -> DB>,
+}
+
+impl<DB> SpawnContext<DB> {
+    /// A context for `parent_job` under `config`.
+    pub fn new(parent_job: Job, config: SpawnConfig, storage: Arc<dyn Storage>) -> Self {
+        SpawnContext {
+            parent_job,
+            config,
+            storage,
+            _database: PhantomData,
+        }
+    }
+}
+
+/// Builds the children of a parent job.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use hammerwork_api::spawn::{SpawnContext, SpawnHandler};
+/// use hammerwork_api::{Job, Result};
+/// use serde_json::json;
+///
+/// struct Chunker;
+///
+/// #[async_trait]
+/// impl<DB: 'static> SpawnHandler<DB> for Chunker {
+///     async fn spawn_jobs(&self, ctx: SpawnContext<DB>) -> Result<Vec<Job>> {
+///         let size = ctx.parent_job.payload["size"].as_u64().unwrap_or(0);
+///         Ok((0..size.div_ceil(1000))
+///             .map(|i| Job::new("process_chunk", json!({"chunk": i})))
+///             .collect())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait SpawnHandler<DB>: Send + Sync + 'static {
+    /// The children to write with the parent's completion. An error fails
+    /// the parent's attempt (retried like a handler error).
+    async fn spawn_jobs(&self, context: SpawnContext<DB>) -> Result<Vec<Job>>;
+
+    /// Checked before `spawn_jobs`; an error ([`SpawnError::Rejected`] is
+    /// made of its message) fails the parent for good. Accepts everything by
+    /// default.
+    async fn validate_spawn(&self, parent_job: &Job, config: &SpawnConfig) -> Result<()> {
+        let _ = (parent_job, config);
+        Ok(())
+    }
+}
+
+/// The record of one spawn: written with the parent's completion and its
+/// children.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpawnOperation {
+    /// Its id: `SpawnConfig::operation_id`, or derived from the parent's id.
+    pub id: String,
+    /// The job that spawned.
+    pub parent_job_id: JobId,
+    /// The parent's queue.
+    pub queue_name: String,
+    /// The handler that built the children.
+    pub handler: String,
+    /// How many children were written.
+    pub child_count: u64,
+    /// In how many insert batches (`SpawnConfig::batch_size`).
+    pub batch_count: u64,
+    /// The configuration's metadata.
+    pub metadata: Option<Value>,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What [`Storage::complete_and_spawn`](crate::Storage::complete_and_spawn)
+/// writes with the parent's completion (made by [`plan_spawn`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SpawnSet {
+    /// The operation record.
+    pub operation: SpawnOperation,
+    /// The children, tagged with parent, operation and depth.
+    pub children: Vec<Job>,
+    /// Children are written this many at a time (each write validated and
+    /// inserted like one `enqueue_jobs` call), all in the one transaction.
+    pub batch_size: usize,
+}
+
+/// Spawn figures over a time window
+/// ([`Storage::spawn_stats`](crate::Storage::spawn_stats)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SpawnStats {
+    /// Operations in the window.
+    pub operations: u64,
+    /// Children they wrote.
+    pub children: u64,
+    /// Of those children, how many are `Dead`.
+    pub failed_children: u64,
+}
+
+impl SpawnStats {
+    /// Children per operation (0 when there was none).
+    pub fn mean_children_per_operation(&self) -> f64 {
+        if self.operations == 0 {
+            0.0
+        } else {
+            self.children as f64 / self.operations as f64
+        }
+    }
+}
+
+/// Which operations [`Storage::list_spawn_operations`](crate::Storage::list_spawn_operations)
+/// and [`Storage::spawn_stats`](crate::Storage::spawn_stats) look at.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SpawnQuery {
+    /// Only parents of this queue.
+    pub queue: Option<String>,
+    /// Only operations written at or after this.
+    pub since: Option<DateTime<Utc>>,
+    /// Only operations written before this.
+    pub until: Option<DateTime<Utc>>,
+    /// At most this many operations (listing only; default 100).
+    pub limit: Option<u32>,
+}
+
+impl SpawnQuery {
+    /// Every operation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Only parents of `queue`.
+    pub fn queue(mut self, queue: impl Into<String>) -> Self {
+        self.queue = Some(queue.into());
+        self
+    }
+    /// Only operations written in `[since, until)`.
+    pub fn between(mut self, since: DateTime<Utc>, until: DateTime<Utc>) -> Self {
+        self.since = Some(since);
+        self.until = Some(until);
+        self
+    }
+    /// At most `limit` operations.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+
+/// Checks a handler's children against `config` and prepares them for
+/// writing: the count against `max_spawn_count`, the depth against
+/// `max_depth`, each child valid (as for enqueue) and, where the config says
+/// so, given the parent's priority and queue; children are tagged with the
+/// parent, the operation and their depth, and staggered by `spawn_delay`
+/// from `now`. A child may depend on the parent, on stored jobs and on
+/// siblings in its own or an earlier batch (`batch_size`); the storage checks
+/// those dependencies (missing ids, cycles) when it writes them.
+pub fn plan_spawn(
+    parent: &Job,
+    config: &SpawnConfig,
+    mut children: Vec<Job>,
+    now: DateTime<Utc>,
+) -> Result<SpawnSet> {
+    let handler = config.handler.clone().ok_or_else(|| {
+        Error::Spawn(SpawnError::InvalidConfig {
+            reason: "no handler named".into(),
+        })
+    })?;
+    let max = config.max_spawn_count.unwrap_or(DEFAULT_MAX_SPAWN_COUNT);
+    if children.len() > max {
+        return Err(Error::Spawn(SpawnError::TooManyChildren {
+            count: children.len(),
+            max,
+        }));
+    }
+    let depth = parent.spawn_depth + 1;
+    let max_depth = config.max_depth.unwrap_or(DEFAULT_MAX_SPAWN_DEPTH);
+    if depth > max_depth {
+        return Err(Error::Spawn(SpawnError::TooDeep {
+            depth,
+            max: max_depth,
+        }));
+    }
+    let operation_id = config
+        .operation_id
+        .clone()
+        .unwrap_or_else(|| format!("spawn-{}", parent.id));
+    let delay = config
+        .spawn_delay
+        .and_then(|d| chrono::Duration::from_std(d).ok());
+    for (i, child) in children.iter_mut().enumerate() {
+        child.parent_job_id = Some(parent.id);
+        child.spawn_operation_id = Some(operation_id.clone());
+        child.spawn_depth = depth;
+        if config.inherit_priority {
+            child.priority = parent.priority;
+        }
+        if config.inherit_queue {
+            child.queue_name = parent.queue_name.clone();
+        }
+        if let Some(delay) = delay {
+            child.scheduled_at = child.scheduled_at.max(now + delay * i as i32);
+        }
+    }
+    crate::validate::validate_jobs(&children)?;
+    let batch_size = config.batch_size.unwrap_or(children.len()).max(1);
+    let batch_of: std::collections::HashMap<JobId, usize> = children
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i / batch_size))
+        .collect();
+    for (i, child) in children.iter().enumerate() {
+        if let Some(later) = child
+            .depends_on
+            .iter()
+            .find(|d| batch_of.get(d).is_some_and(|&b| b > i / batch_size))
+        {
+            return Err(Error::Spawn(SpawnError::InvalidConfig {
+                reason: format!(
+                    "child {} depends on {later}, which is in a later batch of {batch_size}; \
+                     list parents before their dependents",
+                    child.id
+                ),
+            }));
+        }
+    }
+    let operation = SpawnOperation {
+        id: operation_id,
+        parent_job_id: parent.id,
+        queue_name: parent.queue_name.clone(),
+        handler,
+        child_count: children.len() as u64,
+        batch_count: children.len().div_ceil(batch_size) as u64,
+        metadata: config.metadata.clone(),
+        created_at: now,
+    };
+    Ok(SpawnSet {
+        operation,
+        children,
+        batch_size,
+    })
+}

@@ -1,0 +1,15 @@
+-- A job's parent, grandparent, ... nearest first (at most 1000 levels, in
+-- case rows edited by hand make a loop; that is also MySQL's default
+-- cte_max_recursion_depth).
+-- Params: id.
+WITH RECURSIVE chain AS (
+    SELECT p.*, 1 AS chain_level
+    FROM hammerwork_jobs AS p
+    WHERE p.id = (SELECT parent_job_id FROM hammerwork_jobs WHERE id = ?)
+    UNION ALL
+    SELECT p.*, chain.chain_level + 1
+    FROM chain
+    JOIN hammerwork_jobs AS p ON p.id = chain.parent_job_id
+    WHERE chain.chain_level < 1000
+)
+SELECT * FROM chain ORDER BY chain_level

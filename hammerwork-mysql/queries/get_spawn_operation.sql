@@ -1,0 +1,2 @@
+-- Params: id.
+SELECT * FROM hammerwork_spawn_operations WHERE id = ?

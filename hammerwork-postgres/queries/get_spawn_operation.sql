@@ -1,0 +1,1 @@
+SELECT * FROM hammerwork_spawn_operations WHERE id = $1

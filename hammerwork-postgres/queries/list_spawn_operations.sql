@@ -1,0 +1,7 @@
+-- Newest first.
+SELECT * FROM hammerwork_spawn_operations
+WHERE ($1::text IS NULL OR queue_name = $1)
+  AND ($2::timestamptz IS NULL OR created_at >= $2)
+  AND ($3::timestamptz IS NULL OR created_at < $3)
+ORDER BY created_at DESC, id DESC
+LIMIT $4
