@@ -156,7 +156,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Completes the claimed attempt `lease` with `result` and writes `spawn`
     /// (the operation record and the children, validated and inserted as
     /// [`enqueue_jobs`](Self::enqueue_jobs) would, `spawn.batch_size` at a
-    /// time), all in one transaction. The completion has every consequence
+    /// time), all in one transaction. With `spawn.await_children`, each
+    /// dependent of the parent that is still waiting first gets every child
+    /// as one more dependency (edge, `depends_on` entry and pending count), so
+    /// it is released only when the children have finished too (and a child
+    /// that is dead at once fails it). The completion has every consequence
     /// [`settle_jobs`](Self::settle_jobs) gives it (dependents released,
     /// workflow counters), before the children are written, so a child that
     /// depends on the parent is satisfied at once. Returns `false`, writing
@@ -236,7 +240,8 @@ pub trait StorageExt: Storage {
     /// recurring job and workflow (see [`schedule`](crate::schedule)), each
     /// in its own transaction with marking the finished one continued.
     /// Returns how many series moved on (continued or ended). Safe to run
-    /// from any number of processes at once.
+    /// from any number of processes at once. A series that fails to move
+    /// (logged) stays for the next tick without holding up the others.
     async fn advance_recurrences(&self, now: DateTime<Utc>) -> Result<u64> {
         const PAGE: u32 = 500;
         let mut advanced = 0;
@@ -246,39 +251,48 @@ pub trait StorageExt: Storage {
             let due = self.list_recurrences(PAGE).await?;
             let mut progress = 0;
             for recurrence in &due {
-                let moved = match recurrence {
-                    Recurrence::Job(job) => {
-                        let parents = current_occurrences(self, &job.depends_on).await?;
-                        match plan_job_recurrence(job, &parents, now) {
-                            JobRecurrencePlan::WaitForParent(_) => false,
-                            JobRecurrencePlan::End => {
-                                self.advance_recurrence(RecurrenceSource::Job(job.id), None)
+                let moved: Result<bool> = async {
+                    Ok(match recurrence {
+                        Recurrence::Job(job) => {
+                            let parents = current_occurrences(self, &job.depends_on).await?;
+                            match plan_job_recurrence(job, &parents, now) {
+                                JobRecurrencePlan::WaitForParent(_) => false,
+                                JobRecurrencePlan::End => {
+                                    self.advance_recurrence(RecurrenceSource::Job(job.id), None)
+                                        .await?
+                                }
+                                JobRecurrencePlan::Next(next) => {
+                                    self.advance_recurrence(
+                                        RecurrenceSource::Job(job.id),
+                                        Some(EnqueueBatch::jobs(std::slice::from_ref(&next))),
+                                    )
                                     .await?
-                            }
-                            JobRecurrencePlan::Next(next) => {
-                                self.advance_recurrence(
-                                    RecurrenceSource::Job(job.id),
-                                    Some(EnqueueBatch::jobs(std::slice::from_ref(&next))),
-                                )
-                                .await?
+                                }
                             }
                         }
-                    }
-                    Recurrence::Workflow(workflow) => {
-                        let jobs = workflow_jobs(self, workflow.id).await?;
-                        let source = RecurrenceSource::Workflow(workflow.id);
-                        match plan_workflow_recurrence(workflow, &jobs, now) {
-                            None => self.advance_recurrence(source, None).await?,
-                            Some((next, jobs)) => {
-                                self.advance_recurrence(
-                                    source,
-                                    Some(EnqueueBatch::workflow(&next, &jobs)),
-                                )
-                                .await?
+                        Recurrence::Workflow(workflow) => {
+                            let jobs = workflow_jobs(self, workflow.id).await?;
+                            let source = RecurrenceSource::Workflow(workflow.id);
+                            match plan_workflow_recurrence(workflow, &jobs, now) {
+                                None => self.advance_recurrence(source, None).await?,
+                                Some((next, jobs)) => {
+                                    self.advance_recurrence(
+                                        source,
+                                        Some(EnqueueBatch::workflow(&next, &jobs)),
+                                    )
+                                    .await?
+                                }
                             }
                         }
-                    }
-                };
+                    })
+                }
+                .await;
+                // One series that cannot move (a bad row, a refused write)
+                // must not stop the others: it stays live for the next tick.
+                let moved = moved.unwrap_or_else(|error| {
+                    tracing::warn!(error = %error, "continuing a recurring series failed");
+                    false
+                });
                 progress += u64::from(moved);
             }
             advanced += progress;

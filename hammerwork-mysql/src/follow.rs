@@ -27,6 +27,7 @@ use crate::row::{json, required_text};
 pub(crate) struct Finished {
     completed: Vec<Uuid>,
     dead: Vec<(Uuid, Option<Uuid>)>,
+    skipped: Vec<Uuid>,
     cancelled: Vec<Uuid>,
 }
 
@@ -35,6 +36,22 @@ impl Finished {
     pub(crate) fn cancelled(ids: Vec<Uuid>) -> Self {
         Finished {
             cancelled: ids,
+            ..Finished::default()
+        }
+    }
+
+    /// Jobs written already ended (their dependency ended so, or their
+    /// condition was false) that have dependents all the same: spawned
+    /// children grafted onto the waiting dependents of their parent.
+    pub(crate) fn ended_at_once(
+        dead: Vec<(Uuid, Option<Uuid>)>,
+        skipped: Vec<Uuid>,
+        cancelled: Vec<Uuid>,
+    ) -> Self {
+        Finished {
+            dead,
+            skipped,
+            cancelled,
             ..Finished::default()
         }
     }
@@ -60,14 +77,18 @@ impl Finished {
     }
 
     fn is_empty(&self) -> bool {
-        self.completed.is_empty() && self.dead.is_empty() && self.cancelled.is_empty()
+        self.completed.is_empty()
+            && self.dead.is_empty()
+            && self.skipped.is_empty()
+            && self.cancelled.is_empty()
     }
 }
 
 /// Moves the dependents of finished jobs on: releases (or skips, by
-/// condition) the dependents of completed jobs, applies failure policies for
-/// dead ones, cancels the dependents of cancelled ones. Returns the queues
-/// that got claimable jobs, to wake once the transaction commits.
+/// condition) the dependents of completed jobs, skips the dependents of
+/// skipped ones, applies failure policies for dead ones, cancels the
+/// dependents of cancelled ones. Returns the queues that got claimable jobs,
+/// to wake once the transaction commits.
 pub(crate) async fn follow_dependents(
     conn: &mut MySqlConnection,
     mut finished: Finished,
@@ -77,12 +98,13 @@ pub(crate) async fn follow_dependents(
     if finished.is_empty() {
         return Ok(wake);
     }
+    let mut skipped = std::mem::take(&mut finished.skipped);
     if !finished.completed.is_empty() {
         finished.completed.sort_unstable();
-        let skipped = release(conn, &finished.completed, now, &mut wake).await?;
-        if !skipped.is_empty() {
-            propagate(conn, &skipped, "skipped", "a dependency was skipped", now).await?;
-        }
+        skipped.extend(release(conn, &finished.completed, now, &mut wake).await?);
+    }
+    if !skipped.is_empty() {
+        propagate(conn, &skipped, "skipped", "a dependency was skipped", now).await?;
     }
     if !finished.dead.is_empty() {
         apply_failure_policies(conn, &finished.dead, now).await?;
@@ -199,7 +221,8 @@ async fn parent_results(
 }
 
 /// Ends every transitive dependent of `parents` that has not started as
-/// `status`, with its dependency marked failed. Returns how many.
+/// `status`, with its dependency marked failed. Returns the jobs it ended,
+/// with their workflows.
 ///
 /// A dependent enqueued concurrently under a job of the walk (the enqueue
 /// locks that parent and inserts the edge) can be missed by the walk, which
@@ -208,14 +231,17 @@ async fn parent_results(
 /// previous round ended, in a new statement that sees the committed edges,
 /// until a round ends nothing. After the first round, a walk only finds such
 /// new dependents: the others were ended already.
+///
+/// MySQL has no `UPDATE ... RETURNING`: the jobs a round ends are locked
+/// (in id order) and read first, then ended by id.
 async fn propagate(
     conn: &mut MySqlConnection,
     parents: &[Uuid],
     status: &str,
     why: &str,
     now: DateTime<Utc>,
-) -> Result<u64> {
-    let mut total = 0;
+) -> Result<Vec<(Uuid, Option<Uuid>)>> {
+    let mut ended = Vec::new();
     let mut from = parents.to_vec();
     loop {
         let down: Vec<Uuid> =
@@ -225,21 +251,31 @@ async fn propagate(
                 .await
                 .map_err(map_err)?;
         if down.is_empty() {
-            return Ok(total);
+            return Ok(ended);
         }
-        let done = sqlx::query(include_str!("../queries/end_dependents.sql"))
+        let rows = sqlx::query(include_str!("../queries/lock_dependents_to_end.sql"))
             .bind(id_array(down.iter().copied()))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        if rows.is_empty() {
+            return Ok(ended);
+        }
+        let mut ending = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+            ending.push(id);
+            ended.push((id, row.try_get("workflow_id").map_err(Error::backend)?));
+        }
+        // Locked above, so every one of them is still unstarted and ends.
+        sqlx::query(include_str!("../queries/end_dependents.sql"))
+            .bind(id_array(ending))
             .bind(status)
             .bind(why)
             .bind(now)
             .execute(&mut *conn)
             .await
-            .map_err(map_err)?
-            .rows_affected();
-        if done == 0 {
-            return Ok(total);
-        }
-        total += done;
+            .map_err(map_err)?;
         from = down;
     }
 }
@@ -266,7 +302,17 @@ pub(crate) async fn apply_failure_policies(
     }
     let plan = plan_failures(dead, &policies);
     if !plan.cascade.is_empty() {
-        propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
+        let killed = propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
+        // A job that died with its dependency from another workflow (or a
+        // held stage whose spawned descendant failed) applies its own
+        // workflow's policy too.
+        let others: Vec<(Uuid, Option<Uuid>)> = killed
+            .into_iter()
+            .filter(|(_, w)| w.is_some_and(|w| !policies.contains_key(&w)))
+            .collect();
+        if !others.is_empty() {
+            Box::pin(apply_failure_policies(conn, &others, now)).await?;
+        }
     }
     if !plan.fail_fast.is_empty() {
         set_workflow_state(conn, &plan.fail_fast, "failed").await?;

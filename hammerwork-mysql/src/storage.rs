@@ -156,17 +156,22 @@ impl MySqlStorage {
         jobs: &[Job],
     ) -> Result<Vec<JobId>> {
         validate_batch(&EnqueueBatch::jobs(jobs))?;
-        self.write_batch(conn, EnqueueBatch::jobs(jobs)).await?;
+        self.write_batch(conn, EnqueueBatch::jobs(jobs), false)
+            .await?;
         Ok(jobs.iter().map(|job| job.id).collect())
     }
 
     /// The whole enqueue of a batch with dependencies or a workflow: checks,
-    /// plan, workflow row, jobs, edges. Returns the queues that got a
-    /// claimable job.
+    /// plan, workflow row, jobs, edges. `grafted`: every job of the batch is
+    /// already a dependency of some stored job (spawned children a parent
+    /// awaits, see [`graft_children`]), so each is written as having
+    /// dependents, and one that ends at once ends those as well. Returns the
+    /// queues that got a claimable job.
     async fn write_batch(
         &self,
         conn: &mut MySqlConnection,
         batch: EnqueueBatch<'_>,
+        grafted: bool,
     ) -> Result<HashSet<String>> {
         let jobs = batch.jobs;
         let mut external = external_dependencies(jobs);
@@ -188,10 +193,13 @@ impl MySqlStorage {
         if let Some(workflow) = batch.workflow {
             insert_workflow(conn, workflow, &plans).await?;
         }
-        let parents: HashSet<JobId> = jobs
+        let mut parents: HashSet<JobId> = jobs
             .iter()
             .flat_map(|job| job.depends_on.iter().copied())
             .collect();
+        if grafted {
+            parents.extend(jobs.iter().map(|job| job.id));
+        }
         let encoded = encode(jobs, Some(&plans), &parents)?;
         self.insert_encoded(conn, &encoded).await?;
         let edges: Vec<Value> = jobs
@@ -225,6 +233,32 @@ impl MySqlStorage {
                     .map(|job| (job.id.0, Some(workflow.id.0)))
                     .collect();
                 apply_failure_policies(conn, &dead, at).await?;
+            }
+        } else if grafted {
+            // A child that ends at once (a stored parent ended, or its
+            // condition is false) ends the dependents it was grafted onto,
+            // as if it had just ended.
+            let ended: Vec<(&Job, JobStatus)> = jobs
+                .iter()
+                .zip(&plans)
+                .filter(|(_, plan)| plan.status != JobStatus::Pending)
+                .map(|(job, plan)| (job, plan.status))
+                .collect();
+            if let Some(at) = ended.iter().map(|(job, _)| job.created_at).max() {
+                let with = |status: JobStatus| {
+                    ended
+                        .iter()
+                        .filter(move |(_, s)| *s == status)
+                        .map(|(job, _)| *job)
+                };
+                let finished = Finished::ended_at_once(
+                    with(JobStatus::Dead)
+                        .map(|job| (job.id.0, job.workflow_id.map(|w| w.0)))
+                        .collect(),
+                    with(JobStatus::Skipped).map(|job| job.id.0).collect(),
+                    with(JobStatus::Cancelled).map(|job| job.id.0).collect(),
+                );
+                follow_dependents(conn, finished, at).await?;
             }
         }
         Ok(encoded
@@ -392,13 +426,16 @@ impl MySqlStorage {
         Ok(changed)
     }
 
-    /// One run of [`complete_and_spawn`](Storage::complete_and_spawn): the
-    /// parent's completion (`statements` and `leases`, one completed
-    /// outcome, settled by [`settle_in`]), the operation row and the
-    /// children, in one transaction. Returns `None`, writing nothing, when
-    /// the attempt is no longer current, else the queues to wake.
+    /// One run of [`complete_and_spawn`](Storage::complete_and_spawn): with
+    /// `spawn.await_children`, the children grafted onto the parent's waiting
+    /// dependents (see [`graft_children`]); the parent's completion
+    /// (`lease`, as `statements` and `leases`, one completed outcome, settled
+    /// by [`settle_in`]), the operation row and the children, in one
+    /// transaction. Returns `None`, writing nothing, when the attempt is no
+    /// longer current, else the queues to wake.
     async fn complete_and_spawn_once(
         &self,
+        lease: Lease,
         statements: &[SettleStatement],
         leases: &str,
         spawn: &SpawnSet,
@@ -410,6 +447,22 @@ impl MySqlStorage {
             .begin_with(BEGIN_READ_COMMITTED)
             .await
             .map_err(map_err)?;
+        let mut grafted = false;
+        if spawn.await_children && !spawn.children.is_empty() {
+            // Hold the parent's dependents before its completion releases them.
+            let current: Option<Uuid> =
+                sqlx::query_scalar(include_str!("../queries/lock_running_attempt.sql"))
+                    .bind(lease.id.0)
+                    .bind(lease.attempt)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            if current.is_none() {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(None);
+            }
+            grafted = graft_children(&mut tx, lease.id.0, &spawn.children).await?;
+        }
         let (changed, mut wake) = settle_in(&mut tx, statements, leases, now).await?;
         if changed == 0 {
             tx.rollback().await.map_err(map_err)?;
@@ -442,7 +495,7 @@ impl MySqlStorage {
         for chunk in spawn.children.chunks(spawn.batch_size.max(1)) {
             let batch = EnqueueBatch::jobs(chunk);
             validate_batch(&batch)?;
-            wake.extend(self.write_batch(&mut tx, batch).await?);
+            wake.extend(self.write_batch(&mut tx, batch, grafted).await?);
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Some(wake))
@@ -584,6 +637,46 @@ async fn lock_stored_parents(
         .collect()
 }
 
+/// Makes `children` (about to be written) dependencies of every dependent of
+/// `parent` still waiting (locked), so those are released only once the
+/// children have finished too: edges, `depends_on` entries and pending
+/// counts, in set-based statements (the edges O(children x dependents) rows,
+/// in chunks of about [`EDGE_CHUNK`]). Returns whether any dependent was held:
+/// the children then have dependents.
+async fn graft_children(
+    conn: &mut MySqlConnection,
+    parent: Uuid,
+    children: &[Job],
+) -> Result<bool> {
+    let held: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/held_dependents.sql"))
+        .bind(parent)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    if held.is_empty() {
+        return Ok(false);
+    }
+    let held_ids = id_array(held.iter().copied());
+    for chunk in children.chunks((EDGE_CHUNK / held.len()).max(1)) {
+        sqlx::query(include_str!("../queries/graft_edges.sql"))
+            .bind(id_array(chunk.iter().map(|child| child.id.0)))
+            .bind(&held_ids)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    let child_ids: Vec<JobId> = children.iter().map(|child| child.id).collect();
+    let depends_on = serde_json::to_string(&child_ids).map_err(Error::backend)?;
+    sqlx::query(include_str!("../queries/graft_children.sql"))
+        .bind(held_ids)
+        .bind(i32::try_from(children.len()).unwrap_or(i32::MAX))
+        .bind(depends_on)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(true)
+}
+
 /// Inserts the workflow row with counters from the batch's plan.
 async fn insert_workflow(
     conn: &mut MySqlConnection,
@@ -619,7 +712,7 @@ impl MySqlStorage {
             .begin_with(BEGIN_READ_COMMITTED)
             .await
             .map_err(map_err)?;
-        let wake = self.write_batch(&mut tx, batch).await?;
+        let wake = self.write_batch(&mut tx, batch, false).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(wake)
     }
@@ -666,7 +759,7 @@ impl MySqlStorage {
         }
         // On an error the transaction is dropped, which rolls it back.
         let wake = match next {
-            Some(batch) => self.write_batch(&mut tx, batch).await?,
+            Some(batch) => self.write_batch(&mut tx, batch, false).await?,
             None => HashSet::new(),
         };
         tx.commit().await.map_err(map_err)?;
@@ -870,7 +963,14 @@ impl Storage for MySqlStorage {
         let completed = Settlement::new(lease, Outcome::Completed { result });
         let (statements, leases) = SettleBatches::new(&[completed]).statements();
         let spawned = retry_deadlocks("complete and spawn", || {
-            self.complete_and_spawn_once(&statements, &leases, spawn, metadata.as_deref(), now)
+            self.complete_and_spawn_once(
+                lease,
+                &statements,
+                &leases,
+                spawn,
+                metadata.as_deref(),
+                now,
+            )
         })
         .await?;
         match spawned {

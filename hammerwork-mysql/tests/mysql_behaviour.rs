@@ -7,6 +7,7 @@ use chrono::SubsecRound;
 
 use hammerwork_api::schedule::RecurrenceSource;
 use hammerwork_api::spawn::{plan_spawn, SpawnConfig, SpawnError, SpawnQuery};
+use hammerwork_api::workflow::{FailurePolicy, JobGroup, WorkflowStatus};
 use hammerwork_api::{
     ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
     ListJobsParams, Outcome, Settlement, Storage, StorageExt,
@@ -701,6 +702,188 @@ async fn spawn_reads_use_their_indexes() {
                     .as_deref()
                     .is_some_and(|k| k.contains("hammerwork_jobs_spawn_operation"))),
         "{rows:?}"
+    );
+    db.finish().await;
+}
+
+async fn has_dependents(storage: &MySqlStorage, id: JobId) -> i8 {
+    sqlx::query_scalar("SELECT has_dependents FROM hammerwork_jobs WHERE id = ?")
+        .bind(id.0)
+        .fetch_one(storage.pool())
+        .await
+        .unwrap()
+}
+
+async fn settle_failed(storage: &MySqlStorage, job: &Job) {
+    let failed = Outcome::Failed {
+        error: "boom".into(),
+        retry_at: None,
+    };
+    let changed = storage
+        .settle_jobs(
+            &[Settlement::new(lease_of(job), failed)],
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+}
+
+/// Children a parent awaits are grafted onto each of its waiting dependents
+/// (one edge per pair, depends_on, pending count) and written with
+/// has_dependents set, so their completions take settle_jobs' slow path and
+/// release the held dependents; without waiting dependents, nothing is
+/// grafted and the children stay plain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awaited_children_are_grafted_and_flagged() {
+    let db = Db::migrated("spawn_graft").await;
+    let storage = &db.storage;
+    let parent = Job::new("graft_p", json!("parent"));
+    let d1 = Job::new("graft_d", json!(1)).depends_on(&parent.id);
+    let d2 = Job::new("graft_d", json!(2)).depends_on(&parent.id);
+    storage
+        .enqueue_many(vec![parent.clone(), d1.clone(), d2.clone()])
+        .await
+        .unwrap();
+    let running = claim(storage, "graft_p", 1).await.remove(0);
+    let config = SpawnConfig::new()
+        .with_handler("test")
+        .with_await_children(true);
+    let now = chrono::Utc::now();
+    let (c1, c2) = (Job::new("graft_c", json!(1)), Job::new("graft_c", json!(2)));
+    let spawn = plan_spawn(&running, &config, vec![c1.clone(), c2.clone()], now).unwrap();
+    assert!(storage
+        .complete_and_spawn(lease_of(&running), None, &spawn, now)
+        .await
+        .unwrap());
+
+    let edges: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM hammerwork_job_dependencies WHERE parent_id IN (?, ?)",
+    )
+    .bind(c1.id.0)
+    .bind(c2.id.0)
+    .fetch_one(storage.pool())
+    .await
+    .unwrap();
+    assert_eq!(edges, 4);
+    for id in [c1.id, c2.id] {
+        assert_eq!(has_dependents(storage, id).await, 1);
+    }
+    for id in [d1.id, d2.id] {
+        let held = storage.get_job(id).await.unwrap().unwrap();
+        assert_eq!(held.dependency_status, DependencyStatus::Waiting);
+        assert_eq!(held.pending_dependencies, 2);
+        assert_eq!(held.depends_on, vec![parent.id, c1.id, c2.id]);
+    }
+
+    let children = claim(storage, "graft_c", 2).await;
+    settle_completed(storage, &children[0]).await;
+    assert_eq!(
+        storage
+            .get_job(d1.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .pending_dependencies,
+        1
+    );
+    claim(storage, "graft_d", 0).await;
+    settle_completed(storage, &children[1]).await;
+    for id in [d1.id, d2.id] {
+        let released = storage.get_job(id).await.unwrap().unwrap();
+        assert_eq!(released.dependency_status, DependencyStatus::Satisfied);
+        assert_eq!(released.pending_dependencies, 0);
+    }
+    claim(storage, "graft_d", 2).await;
+
+    // Nobody waits on this parent: the children are plain.
+    let lone = Job::new("graft_lone", json!("lone"));
+    storage.enqueue(lone.clone()).await.unwrap();
+    let running = claim(storage, "graft_lone", 1).await.remove(0);
+    let child = Job::new("graft_lone_c", json!(1));
+    let spawn = plan_spawn(&running, &config, vec![child.clone()], now).unwrap();
+    assert!(storage
+        .complete_and_spawn(lease_of(&running), None, &spawn, now)
+        .await
+        .unwrap());
+    assert_eq!(has_dependents(storage, child.id).await, 0);
+    db.finish().await;
+}
+
+/// A child written already ended (its stored dependency was cancelled) ends
+/// the dependents it was grafted onto at once, instead of leaving them
+/// waiting for a job that never completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awaited_child_ended_at_once_ends_the_held_dependents() {
+    let db = Db::migrated("spawn_graft_ended").await;
+    let storage = &db.storage;
+    let parent = Job::new("grafte_p", json!("parent"));
+    let held = Job::new("grafte_d", json!("held")).depends_on(&parent.id);
+    let gone = Job::new("grafte_x", json!("gone"));
+    storage
+        .enqueue_many(vec![parent.clone(), held.clone(), gone.clone()])
+        .await
+        .unwrap();
+    assert!(storage
+        .cancel_job(gone.id, chrono::Utc::now())
+        .await
+        .unwrap());
+    let running = claim(storage, "grafte_p", 1).await.remove(0);
+    let config = SpawnConfig::new()
+        .with_handler("test")
+        .with_await_children(true);
+    let now = chrono::Utc::now();
+    let child = Job::new("grafte_c", json!(1)).depends_on(&gone.id);
+    let spawn = plan_spawn(&running, &config, vec![child.clone()], now).unwrap();
+    assert!(storage
+        .complete_and_spawn(lease_of(&running), None, &spawn, now)
+        .await
+        .unwrap());
+    let child = storage.get_job(child.id).await.unwrap().unwrap();
+    assert_eq!(child.status, JobStatus::Cancelled);
+    let held = storage.get_job(held.id).await.unwrap().unwrap();
+    assert_eq!(held.status, JobStatus::Cancelled);
+    assert_eq!(held.dependency_status, DependencyStatus::Failed);
+    db.finish().await;
+}
+
+/// A job killed by the failure of a dependency from another workflow applies
+/// its own workflow's policy: under FailFast its workflow fails and the
+/// workflow's other jobs are cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_killed_from_another_workflow_applies_its_policy() {
+    let db = Db::migrated("killed_policy").await;
+    let storage = &db.storage;
+    let upstream = Job::new("kp_up", json!("upstream"));
+    storage
+        .enqueue_workflow(
+            JobGroup::new("first")
+                .add_job(upstream.clone())
+                .with_failure_policy(FailurePolicy::ContinueOnFailure),
+        )
+        .await
+        .unwrap();
+    let downstream = Job::new("kp_down", json!("downstream")).depends_on(&upstream.id);
+    let sibling = Job::new("kp_sibling", json!("sibling"));
+    let second = storage
+        .enqueue_workflow(
+            JobGroup::new("second")
+                .add_job(downstream.clone())
+                .add_job(sibling.clone())
+                .with_failure_policy(FailurePolicy::FailFast),
+        )
+        .await
+        .unwrap();
+    let running = claim(storage, "kp_up", 1).await.remove(0);
+    settle_failed(storage, &running).await;
+
+    let downstream = storage.get_job(downstream.id).await.unwrap().unwrap();
+    assert_eq!(downstream.status, JobStatus::Dead);
+    let sibling = storage.get_job(sibling.id).await.unwrap().unwrap();
+    assert_eq!(sibling.status, JobStatus::Cancelled);
+    assert_eq!(
+        storage.get_workflow_status(second).await.unwrap(),
+        WorkflowStatus::Failed
     );
     db.finish().await;
 }

@@ -170,6 +170,22 @@ impl PostgresStorage {
         if !dead_at_once.is_empty() {
             apply_failure_policies(conn, &dead_at_once, Utc::now()).await?;
         }
+        // A job skipped or cancelled at once ends whatever already waits on
+        // it (a stage grafted onto spawned children).
+        for (status, why) in [
+            (JobStatus::Skipped, "a dependency was skipped"),
+            (JobStatus::Cancelled, "a dependency was cancelled"),
+        ] {
+            let ended: Vec<Uuid> = jobs
+                .iter()
+                .zip(&plans)
+                .filter(|(_, plan)| plan.status == status)
+                .map(|(job, _)| job.id.0)
+                .collect();
+            if !ended.is_empty() {
+                propagate(conn, &ended, status.as_str(), why, Utc::now()).await?;
+            }
+        }
         Ok(jobs.iter().map(|job| job.id).collect())
     }
 
@@ -591,11 +607,11 @@ async fn propagate(
     status: &str,
     why: &str,
     now: DateTime<Utc>,
-) -> Result<u64> {
+) -> Result<Vec<(Uuid, Option<Uuid>)>> {
     let mut frontier = parents.to_vec();
-    let mut ended = 0;
+    let mut ended = Vec::new();
     while !frontier.is_empty() {
-        frontier = sqlx::query_scalar(include_str!("../queries/propagate_to_dependents.sql"))
+        let rows = sqlx::query(include_str!("../queries/propagate_to_dependents.sql"))
             .bind(&frontier)
             .bind(status)
             .bind(why)
@@ -603,7 +619,12 @@ async fn propagate(
             .fetch_all(&mut *conn)
             .await
             .map_err(map_err)?;
-        ended += frontier.len() as u64;
+        frontier.clear();
+        for row in &rows {
+            let id: Uuid = row.try_get("id").map_err(Error::backend)?;
+            frontier.push(id);
+            ended.push((id, row.try_get("workflow_id").map_err(Error::backend)?));
+        }
     }
     Ok(ended)
 }
@@ -636,7 +657,17 @@ async fn apply_failure_policies(
     }
     let plan = plan_failures(dead, &policies);
     if !plan.cascade.is_empty() {
-        propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
+        let killed = propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
+        // A job that died with its dependency from another workflow (or a
+        // held stage whose spawned descendant failed) applies its own
+        // workflow's policy too.
+        let others: Vec<(Uuid, Option<Uuid>)> = killed
+            .into_iter()
+            .filter(|(_, w)| w.is_some_and(|w| !policies.contains_key(&w)))
+            .collect();
+        if !others.is_empty() {
+            Box::pin(apply_failure_policies(conn, &others, now)).await?;
+        }
     }
     if !plan.fail_fast.is_empty() {
         sqlx::query(include_str!("../queries/set_workflow_state.sql"))
@@ -818,6 +849,26 @@ impl Storage for PostgresStorage {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
+        if spawn.await_children && !spawn.children.is_empty() {
+            // Hold the parent's dependents before its completion releases them.
+            let current: Option<Uuid> =
+                sqlx::query_scalar(include_str!("../queries/lock_running_attempt.sql"))
+                    .bind(lease.id.0)
+                    .bind(lease.attempt)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            if current.is_none() {
+                return Ok(false);
+            }
+            let children: Vec<Uuid> = spawn.children.iter().map(|c| c.id.0).collect();
+            sqlx::query(include_str!("../queries/graft_children.sql"))
+                .bind(lease.id.0)
+                .bind(&children)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         let completed = Settlement::new(lease, Outcome::Completed { result });
         if self.settle_in(&mut tx, &[completed], now).await? == 0 {
             return Ok(false);

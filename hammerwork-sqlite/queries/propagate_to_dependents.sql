@@ -1,6 +1,7 @@
 -- Every transitive dependent of ?1 (a JSON array of ids) that has not started
 -- ends as ?2 ('dead', 'skipped' or 'cancelled'), with its dependency marked
--- failed. The recursion walks the edge table's primary key.
+-- failed; returns the ended jobs with their workflow. The recursion walks the
+-- edge table's primary key.
 WITH RECURSIVE down(id) AS (
     SELECT job_id
     FROM hammerwork_job_dependencies
@@ -15,3 +16,4 @@ SET status = ?2,
     completed_at = ?4,
     lease_expires_at = NULL
 WHERE id IN (SELECT id FROM down) AND status IN ('pending', 'retrying')
+RETURNING id, workflow_id

@@ -242,18 +242,34 @@ impl SqliteStorage {
                 .await
                 .map_err(map_err)?;
         }
-        if let Some(workflow) = batch.workflow {
-            // A job planned dead (a stored parent already failed) fails now:
-            // its workflow's failure policy applies, as when a job dies later.
-            let workflow_id = workflow.id.to_string();
-            let dead: Vec<(String, Option<String>)> = jobs
+        // A job planned dead (a stored parent already failed) fails now: its
+        // workflow's failure policy applies, as when a job dies later, and its
+        // stored dependents (those of a spawned child grafted onto a held
+        // stage, see `complete_and_spawn`) die with it.
+        let dead: Vec<(String, Option<String>)> = jobs
+            .iter()
+            .zip(&plans)
+            .filter(|(_, plan)| plan.status == JobStatus::Dead)
+            .map(|(job, _)| (job.id.to_string(), job.workflow_id.map(|w| w.to_string())))
+            .collect();
+        if !dead.is_empty() {
+            let now = batch.workflow.map_or_else(Utc::now, |w| w.created_at);
+            apply_failure_policies(conn, &dead, to_micros(now)).await?;
+        }
+        // Likewise a job skipped or cancelled at once ends what already waits
+        // on it.
+        for (status, why) in [
+            (JobStatus::Skipped, "a dependency was skipped"),
+            (JobStatus::Cancelled, "a dependency was cancelled"),
+        ] {
+            let ended: Vec<String> = jobs
                 .iter()
                 .zip(&plans)
-                .filter(|(_, plan)| plan.status == JobStatus::Dead)
-                .map(|(job, _)| (job.id.to_string(), Some(workflow_id.clone())))
+                .filter(|(_, plan)| plan.status == status)
+                .map(|(job, _)| job.id.to_string())
                 .collect();
-            if !dead.is_empty() {
-                apply_failure_policies(conn, &dead, to_micros(workflow.created_at)).await?;
+            if !ended.is_empty() {
+                propagate(conn, &ended, status.as_str(), why, to_micros(Utc::now())).await?;
             }
         }
         Ok(jobs
@@ -582,23 +598,31 @@ async fn resolve_conditions(
 }
 
 /// Ends every transitive dependent of `parents` that has not started as
-/// `status`, with `why` as its error. Returns how many jobs it ended.
+/// `status`, with `why` as its error. Returns the jobs it ended, with their
+/// workflow.
 async fn propagate(
     conn: &mut SqliteConnection,
     parents: &[String],
     status: &str,
     why: &str,
     now: i64,
-) -> Result<u64> {
-    let done = sqlx::query(include_str!("../queries/propagate_to_dependents.sql"))
+) -> Result<Vec<(String, Option<String>)>> {
+    let rows = sqlx::query(include_str!("../queries/propagate_to_dependents.sql"))
         .bind(id_list(parents))
         .bind(status)
         .bind(why)
         .bind(now)
-        .execute(&mut *conn)
+        .fetch_all(&mut *conn)
         .await
         .map_err(map_err)?;
-    Ok(done.rows_affected())
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id").map_err(Error::backend)?,
+                row.try_get("workflow_id").map_err(Error::backend)?,
+            ))
+        })
+        .collect()
 }
 
 /// Applies each dead job's workflow failure policy (outside a workflow, its
@@ -629,7 +653,18 @@ async fn apply_failure_policies(
     }
     let plan = plan_failures(dead, &policies);
     if !plan.cascade.is_empty() {
-        propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
+        let killed = propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
+        // A job that died with its dependency from another workflow (or a
+        // held stage whose spawned descendant failed) applies its own
+        // workflow's policy too. Its dependents are already dead (propagation
+        // is transitive), so this recursion ends.
+        let others: Vec<(String, Option<String>)> = killed
+            .into_iter()
+            .filter(|(_, w)| w.as_ref().is_some_and(|w| !policies.contains_key(w)))
+            .collect();
+        if !others.is_empty() {
+            Box::pin(apply_failure_policies(conn, &others, now)).await?;
+        }
     }
     let fail_fast: Vec<&str> = plan.fail_fast.iter().map(String::as_str).collect();
     if !fail_fast.is_empty() {
@@ -968,10 +1003,38 @@ impl Storage for SqliteStorage {
         spawn: &SpawnSet,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        // The parent's completion (and everything it releases), the operation
+        // The graft of awaited children onto the parent's waiting dependents,
+        // the parent's completion (and everything it releases), the operation
         // row and the children share one write lock: all or nothing. An error
         // returns before commit: dropping `tx` rolls everything back.
         let mut tx = self.begin_write().await?;
+        if spawn.await_children && !spawn.children.is_empty() {
+            // Hold the parent's dependents before its completion releases them.
+            let current: Option<String> =
+                sqlx::query_scalar(include_str!("../queries/running_attempt.sql"))
+                    .bind(lease.id.to_string())
+                    .bind(lease.attempt)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            if current.is_none() {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(false);
+            }
+            let children: Vec<Uuid> = spawn.children.iter().map(|c| c.id.0).collect();
+            let children = id_list(&children);
+            for sql in [
+                include_str!("../queries/graft_children_edges.sql"),
+                include_str!("../queries/graft_children.sql"),
+            ] {
+                sqlx::query(sql)
+                    .bind(lease.id.to_string())
+                    .bind(&children)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+        }
         let completed = Settlement::new(lease, Outcome::Completed { result });
         let (changed, mut wake) = settle_in(&mut tx, &[completed], to_micros(now)).await?;
         if changed == 0 {

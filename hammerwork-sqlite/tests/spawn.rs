@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use hammerwork_api::spawn::{plan_spawn, SpawnConfig, SpawnError, SpawnQuery, SpawnSet};
+use hammerwork_api::workflow::JobGroup;
 use hammerwork_api::{
     ClaimParams, DependencyStatus, Error, Job, JobStatus, Lease, Outcome, Settlement, Storage,
     StorageDatabase, StorageExt,
@@ -323,4 +324,95 @@ async fn walks_and_stats_read_the_spawn_indexes() {
     )
     .await;
     assert!(uses(&stats, "hammerwork_jobs_spawn_operation"), "{stats:?}");
+}
+
+/// Enqueues a workflow `parent` then `next` and claims `parent`.
+async fn held_stage(storage: &SqliteStorage, at: DateTime<Utc>) -> (Job, Lease, Job) {
+    // The group schedules its jobs no earlier than its own creation.
+    let parent = Job::new("aw_parent", json!({}));
+    let at = at.max(now()) + Duration::seconds(1);
+    let next = Job::new("aw_next", json!({}));
+    let group = JobGroup::new("held")
+        .add_job(parent.clone())
+        .then(next.clone());
+    storage.enqueue_workflow(group).await.unwrap();
+    let parent = storage
+        .claim_jobs(ClaimParams::new(
+            "aw_parent",
+            1,
+            at,
+            at + Duration::seconds(30),
+        ))
+        .await
+        .unwrap()
+        .pop()
+        .expect("claimed");
+    let lease = Lease {
+        id: parent.id,
+        attempt: parent.attempts,
+    };
+    (parent, lease, next)
+}
+
+#[tokio::test]
+async fn awaiting_children_grafts_them_onto_the_held_stage() {
+    let storage = memory().await;
+    let at = now();
+    let (parent, lease, next) = held_stage(&storage, at).await;
+    let awaiting = SpawnConfig::new().with_await_children(true);
+    let kids: Vec<Job> = (0..3).map(|i| Job::new("aw_kids", json!(i))).collect();
+    let spawn = plan(&parent, awaiting.clone(), kids, at);
+
+    // A stale attempt grafts nothing.
+    let stale = Lease {
+        id: lease.id,
+        attempt: lease.attempt + 1,
+    };
+    assert!(!storage
+        .complete_and_spawn(stale, None, &spawn, at)
+        .await
+        .unwrap());
+    let held = storage.get_job(next.id).await.unwrap().unwrap();
+    assert_eq!(held.depends_on, vec![parent.id]);
+    assert_eq!(held.pending_dependencies, 1);
+
+    assert!(storage
+        .complete_and_spawn(lease, None, &spawn, at)
+        .await
+        .unwrap());
+    let held = storage.get_job(next.id).await.unwrap().unwrap();
+    let mut expected = vec![parent.id];
+    expected.extend(spawn.children.iter().map(|c| c.id));
+    assert_eq!(held.depends_on, expected, "the children appended in order");
+    assert_eq!(held.pending_dependencies, 3);
+    assert_eq!(held.dependency_status, DependencyStatus::Waiting);
+}
+
+#[tokio::test]
+async fn a_child_dead_at_once_fails_the_held_stage() {
+    let storage = memory().await;
+    let at = now();
+    let (failed, failed_lease) = running(&storage, Job::new("aw_dead", json!({})), at).await;
+    let dead = Settlement::new(
+        failed_lease,
+        Outcome::Failed {
+            error: "boom".into(),
+            retry_at: None,
+        },
+    );
+    assert_eq!(storage.settle_jobs(&[dead], at).await.unwrap(), 1);
+
+    let (parent, lease, next) = held_stage(&storage, at).await;
+    let child = Job::new("aw_kids", json!({})).depends_on(&failed.id);
+    let awaiting = SpawnConfig::new().with_await_children(true);
+    let spawn = plan(&parent, awaiting, vec![child.clone()], at);
+    assert!(storage
+        .complete_and_spawn(lease, None, &spawn, at)
+        .await
+        .unwrap());
+    let child = storage.get_job(child.id).await.unwrap().unwrap();
+    assert_eq!(child.status, JobStatus::Dead);
+    let held = storage.get_job(next.id).await.unwrap().unwrap();
+    assert_eq!(held.status, JobStatus::Dead);
+    assert_eq!(held.dependency_status, DependencyStatus::Failed);
 }

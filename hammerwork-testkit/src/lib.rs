@@ -95,6 +95,9 @@ macro_rules! conformance_tests {
             spawn_lineage_and_tree,
             spawn_stats_figures,
             spawn_chain_runs_in_order,
+            spawn_await_children_holds_next_stage,
+            spawn_await_children_failure_applies_policy,
+            spawn_await_children_skipped_child_skips_stage,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

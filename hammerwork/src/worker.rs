@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
 
-use crate::spawn::{SpawnManager, SpawnPlan, Spawner, SPAWN_CONFIG_KEY};
+use crate::spawn::{SpawnError, SpawnManager, SpawnPlan, Spawner, SPAWN_CONFIG_KEY};
 
 use crate::handler::{JobContext, JobHandler};
 use crate::pool::{WorkerPool, WorkerPoolHandle};
@@ -26,6 +26,10 @@ const MAX_SETTLE_BATCH: usize = 1_000;
 
 /// Attempts to write outcomes once shutdown has begun before giving up.
 const SHUTDOWN_SETTLE_TRIES: u32 = 5;
+
+/// Writes of a spawn (completion + children) tried before the attempt fails:
+/// with backoff doubling from 50 ms to 5 s, about 20 s.
+const SPAWN_WRITE_TRIES: u32 = 8;
 
 /// First idle re-poll delay after a claim comes back short; doubles up to the
 /// poll interval.
@@ -432,10 +436,6 @@ async fn spawn_children(
     lease: Lease,
     result: Option<serde_json::Value>,
 ) -> Result<bool, Outcome> {
-    let planned = match &spawner {
-        Some(spawner) => spawner.plan(parent, storage.clone()).await,
-        None => crate::spawn::plan_with::<()>(None, parent, storage.clone()).await,
-    };
     let fail = |error: Error, retryable: bool| {
         let retry_at = if retryable {
             parent.next_retry_at(Utc::now(), rand::random::<f64>())
@@ -448,27 +448,57 @@ async fn spawn_children(
             retry_at,
         }
     };
+    // The spawn handler runs under the job's timeout too.
+    let plan = async {
+        match &spawner {
+            Some(spawner) => spawner.plan(parent, storage.clone()).await,
+            None => crate::spawn::plan_with::<()>(None, parent, storage.clone()).await,
+        }
+    };
+    let planned = match parent.timeout {
+        Some(limit) => match tokio::time::timeout(limit, plan).await {
+            Ok(planned) => planned,
+            Err(_) => {
+                let error = SpawnError::failed(format!("spawn handler timed out after {limit:?}"));
+                return Err(fail(error, true));
+            }
+        },
+        None => plan.await,
+    };
     let set = match planned {
         Ok(SpawnPlan::None) => return Ok(false),
         Ok(SpawnPlan::Spawn(set)) => set,
         Err((error, retryable)) => return Err(fail(error, retryable)),
     };
-    match storage
-        .complete_and_spawn(lease, result, &set, Utc::now())
-        .await
-    {
-        Ok(written) => {
-            if written {
-                tracing::debug!(children = set.children.len(), operation = %set.operation.id, "job completed and spawned");
+    // The write is fenced by the attempt, so retrying it is safe: a database
+    // hiccup must not fail a job whose handler already succeeded. The lease
+    // is heartbeated meanwhile.
+    let mut backoff = Duration::from_millis(50);
+    for tries in 1.. {
+        match storage
+            .complete_and_spawn(lease, result.clone(), &set, Utc::now())
+            .await
+        {
+            Ok(written) => {
+                if written {
+                    tracing::debug!(children = set.children.len(), operation = %set.operation.id, "job completed and spawned");
+                }
+                return Ok(true);
             }
-            Ok(true)
+            Err(error @ Error::Backend(_)) if tries < SPAWN_WRITE_TRIES => {
+                tracing::warn!(error = %error, "writing the spawn failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            // Still unreachable: fail the attempt (retried later) rather
+            // than hold the job.
+            Err(error @ Error::Backend(_)) => return Err(fail(error, true)),
+            // The children do not validate (missing dependency, cycle, taken
+            // operation id): that will not change on retry.
+            Err(error) => return Err(fail(error, false)),
         }
-        // The database is unreachable: try again later, spawning nothing now.
-        Err(error @ Error::Backend(_)) => Err(fail(error, true)),
-        // The children do not validate (missing dependency, cycle, taken
-        // operation id): that will not change on retry.
-        Err(error) => Err(fail(error, false)),
     }
+    unreachable!("the retry loop returns")
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -20,7 +20,7 @@ pub const DEFAULT_MAX_SPAWN_DEPTH: u32 = 10;
 /// children get. Stored in the job's payload under `_spawn_config` (the same
 /// JSON a payload may carry by hand: `handler`, `max_spawn_count`,
 /// `inherit_priority`, `inherit_queue`, `spawn_delay_ms`, `operation_id`,
-/// `batch_size`, `metadata`, `max_depth`); an unknown key is an error, so a
+/// `batch_size`, `metadata`, `max_depth`, `await_children`); an unknown key is an error, so a
 /// typo does not pass silently.
 ///
 /// ```
@@ -60,7 +60,8 @@ pub struct SpawnConfig {
     )]
     pub spawn_delay: Option<Duration>,
     /// The operation's id (default: derived from the parent's id). Must be
-    /// unique: a second operation with the same id is refused.
+    /// unique: a second operation with the same id is refused. On a recurring
+    /// (cron) job, each occurrence's operation is `<id>-<job id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_id: Option<String>,
     /// Children are inserted this many per statement (default: all at once;
@@ -73,6 +74,11 @@ pub struct SpawnConfig {
     /// Deepest spawn depth a child may have (default [`DEFAULT_MAX_SPAWN_DEPTH`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_depth: Option<u32>,
+    /// The parent's dependents (e.g. the next stage of its workflow) wait for
+    /// every descendant it spawns, at any depth, not only for the parent; see
+    /// [`with_await_children`](Self::with_await_children).
+    #[serde(default)]
+    pub await_children: bool,
 }
 
 mod millis {
@@ -151,6 +157,21 @@ impl SpawnConfig {
     /// Limits the spawn tree's depth.
     pub fn with_max_depth(mut self, depth: u32) -> Self {
         self.max_depth = Some(depth);
+        self
+    }
+
+    /// Holds the parent's dependents until every child has finished, and,
+    /// when a child awaits its own children, until those have, at any depth.
+    ///
+    /// Each waiting dependent gets every child as one more dependency, in the
+    /// transaction that writes the children, so the wait costs O(1) per child
+    /// and dependent and uses the dependency rules unchanged: a child that
+    /// dies fails the held dependents and applies their workflow's failure
+    /// policy (FailFast fails the workflow, Manual pauses it); a skipped or
+    /// cancelled child skips or cancels them. The parent itself completes as
+    /// usual.
+    pub fn with_await_children(mut self, await_children: bool) -> Self {
+        self.await_children = await_children;
         self
     }
 

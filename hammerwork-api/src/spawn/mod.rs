@@ -194,6 +194,10 @@ pub struct SpawnSet {
     /// Children are written this many at a time (each write validated and
     /// inserted like one `enqueue_jobs` call), all in the one transaction.
     pub batch_size: usize,
+    /// Before the parent completes, every dependent of it that is still
+    /// waiting gets each child as one more dependency
+    /// ([`SpawnConfig::with_await_children`]).
+    pub await_children: bool,
 }
 
 /// Spawn figures over a time window
@@ -292,10 +296,12 @@ pub fn plan_spawn(
             max: max_depth,
         }));
     }
-    let operation_id = config
-        .operation_id
-        .clone()
-        .unwrap_or_else(|| format!("spawn-{}", parent.id));
+    // A recurring job's occurrences share their payload: each gets its own id.
+    let operation_id = match (&config.operation_id, &parent.cron_schedule) {
+        (Some(id), None) => id.clone(),
+        (Some(id), Some(_)) => format!("{id}-{}", parent.id),
+        (None, _) => format!("spawn-{}", parent.id),
+    };
     let delay = config
         .spawn_delay
         .and_then(|d| chrono::Duration::from_std(d).ok());
@@ -349,5 +355,122 @@ pub fn plan_spawn(
         operation,
         children,
         batch_size,
+        await_children: config.await_children,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::JobPriority;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn parent() -> Job {
+        Job::new("parents", json!({})).with_priority(JobPriority::High)
+    }
+
+    #[test]
+    fn config_round_trips_through_the_payload_and_rejects_unknown_keys() {
+        let job = Job::new("q", json!({"k": 1}))
+            .with_spawn_handler("h")
+            .with_spawn_config(
+                SpawnConfig::new()
+                    .with_spawn_delay(Duration::from_millis(200))
+                    .with_await_children(true),
+            );
+        assert_eq!(job.payload["_spawn_config"]["spawn_delay_ms"], json!(200));
+        assert_eq!(job.payload["k"], json!(1));
+        let config = SpawnConfig::from_job(&job).unwrap().unwrap();
+        assert_eq!(config.handler.as_deref(), Some("h"), "handler kept");
+        assert!(config.await_children);
+
+        let typo = Job::new("q", json!({"_spawn_config": {"handlr": "h"}}));
+        let err = SpawnConfig::from_job(&typo).unwrap_err();
+        assert!(err.to_string().contains("handlr"), "{err}");
+        assert!(SpawnConfig::from_job(&Job::new("q", json!({})))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn plan_enforces_count_and_depth_and_tags_children() {
+        let config = SpawnConfig::new().with_handler("h").with_max_spawn_count(2);
+        let three = (0..3).map(|_| Job::new("c", json!({}))).collect();
+        assert!(matches!(
+            plan_spawn(&parent(), &config, three, Utc::now()),
+            Err(Error::Spawn(SpawnError::TooManyChildren {
+                count: 3,
+                max: 2
+            }))
+        ));
+
+        let mut deep = parent();
+        deep.spawn_depth = DEFAULT_MAX_SPAWN_DEPTH;
+        assert!(matches!(
+            plan_spawn(&deep, &config, vec![], Utc::now()),
+            Err(Error::Spawn(SpawnError::TooDeep { .. }))
+        ));
+
+        let config = config
+            .with_inherit_priority(true)
+            .with_inherit_queue(true)
+            .with_spawn_delay(Duration::from_secs(2));
+        let now = Utc::now();
+        let p = parent();
+        let set = plan_spawn(
+            &p,
+            &config,
+            vec![Job::new("c", json!(0)), Job::new("c", json!(1))],
+            now,
+        )
+        .unwrap();
+        assert_eq!(set.operation.id, format!("spawn-{}", p.id));
+        assert_eq!(set.operation.child_count, 2);
+        for (i, child) in set.children.iter().enumerate() {
+            assert_eq!(child.parent_job_id, Some(p.id));
+            assert_eq!(child.spawn_depth, 1);
+            assert_eq!(child.priority, JobPriority::High);
+            assert_eq!(child.queue_name, "parents");
+            assert!(child.scheduled_at >= now + chrono::Duration::seconds(2 * i as i64));
+        }
+    }
+
+    #[test]
+    fn plan_rejects_a_dependency_on_a_later_batch() {
+        let later = Job::new("c", json!("later"));
+        let early = Job::new("c", json!("early")).depends_on(&later.id);
+        let config = SpawnConfig::new().with_handler("h").with_batch_size(1);
+        assert!(matches!(
+            plan_spawn(
+                &parent(),
+                &config,
+                vec![early.clone(), later.clone()],
+                Utc::now()
+            ),
+            Err(Error::Spawn(SpawnError::InvalidConfig { .. }))
+        ));
+        let set = plan_spawn(&parent(), &config, vec![later, early], Utc::now()).unwrap();
+        assert_eq!(set.operation.batch_count, 2);
+    }
+
+    #[test]
+    fn tree_renders_text_json_and_mermaid() {
+        let root = parent();
+        let mut child = Job::new("c", json!({}));
+        child.parent_job_id = Some(root.id);
+        child.spawn_depth = 1;
+        let mut grandchild = Job::new("g", json!({}));
+        grandchild.parent_job_id = Some(child.id);
+        grandchild.spawn_depth = 2;
+        let tree = SpawnTree::build(root.clone(), vec![grandchild.clone(), child.clone()]);
+        assert_eq!(tree.len(), 3);
+        let text = tree.to_text();
+        assert!(text.lines().nth(2).unwrap().starts_with("    "), "{text}");
+        assert_eq!(
+            tree.to_json()["children"][0]["children"][0]["id"],
+            json!(grandchild.id.to_string())
+        );
+        assert_eq!(tree.to_mermaid().matches("-->").count(), 2);
+    }
 }

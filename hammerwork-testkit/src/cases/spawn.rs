@@ -6,9 +6,10 @@ use hammerwork::spawn::{
     plan_spawn, JobSpawnExt, SpawnConfig, SpawnContext, SpawnError, SpawnHandler, SpawnManager,
     SpawnQuery,
 };
+use hammerwork::workflow::{FailurePolicy, JobGroup, WorkflowStatus};
 use hammerwork::{
-    Error, HandlerResult, Job, JobContext, JobId, JobPriority, JobStatus, Lease, ListJobsParams,
-    Storage, StorageDatabase, StorageExt, Worker,
+    DependencyStatus, Error, HandlerResult, Job, JobContext, JobId, JobPriority, JobStatus, Lease,
+    ListJobsParams, Storage, StorageDatabase, StorageExt, Worker,
 };
 use serde_json::json;
 
@@ -566,4 +567,126 @@ pub async fn spawn_chain_runs_in_order<S: Storage + Clone + StorageDatabase>(sto
     .await;
     running.shutdown().await;
     assert_eq!(*order.lock().unwrap(), vec!["extract", "transform", "load"]);
+}
+
+/// A workflow's next stage waits for everything its parent spawned with
+/// `await_children`, over three levels of nesting: it is released only when
+/// the last great-grandchild finishes.
+pub async fn spawn_await_children_holds_next_stage<S: Storage>(storage: S) {
+    let parent = Job::new("aw_p", json!({}));
+    let next = Job::new("aw_next", json!({}));
+    let group = JobGroup::new("await").add_job(parent).then(next.clone());
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let awaiting = || SpawnConfig::new().with_await_children(true);
+    let held = |why: &'static str| {
+        let storage = &storage;
+        let next = next.id;
+        async move {
+            let job = get(storage, next).await;
+            assert_eq!(
+                job.dependency_status,
+                DependencyStatus::Waiting,
+                "released {why}"
+            );
+            assert!(
+                claim_all(storage, "aw_next").await.is_empty(),
+                "claimable {why}"
+            );
+        }
+    };
+
+    let (c1, c2) = (Job::new("aw_c1", json!({})), Job::new("aw_c2", json!({})));
+    assert!(
+        spawn_now(&storage, "aw_p", awaiting(), vec![c1.clone(), c2])
+            .await
+            .unwrap()
+    );
+    held("when the parent completed").await;
+    let c2 = claim_all(&storage, "aw_c2").await;
+    complete(&storage, &c2[0], None).await;
+    held("with a child still running").await;
+    let g = Job::new("aw_g", json!({}));
+    assert!(spawn_now(&storage, "aw_c1", awaiting(), vec![g])
+        .await
+        .unwrap());
+    held("with a grandchild pending").await;
+    let h = Job::new("aw_h", json!({}));
+    assert!(spawn_now(&storage, "aw_g", awaiting(), vec![h.clone()])
+        .await
+        .unwrap());
+    held("with a great-grandchild pending").await;
+    assert_eq!(
+        storage.get_workflow_status(workflow).await.unwrap(),
+        WorkflowStatus::Running
+    );
+    assert!(get(&storage, next.id).await.depends_on.contains(&h.id));
+
+    let last = claim_all(&storage, "aw_h").await;
+    complete(&storage, &last[0], None).await;
+    assert_eq!(
+        get(&storage, next.id).await.dependency_status,
+        DependencyStatus::Satisfied
+    );
+    let running = claim_all(&storage, "aw_next").await;
+    assert_eq!(running.len(), 1);
+    complete(&storage, &running[0], None).await;
+    assert_eq!(
+        storage.get_workflow_status(workflow).await.unwrap(),
+        WorkflowStatus::Completed
+    );
+}
+
+/// A spawned descendant that dies fails the held stage and applies its
+/// workflow's policy: under FailFast the workflow fails and its other
+/// unfinished jobs are cancelled.
+pub async fn spawn_await_children_failure_applies_policy<S: Storage>(storage: S) {
+    let other = Job::new("awf_other", json!({}));
+    let parent = Job::new("awf_p", json!({}));
+    let next = Job::new("awf_next", json!({}));
+    let group = JobGroup::new("await_fail")
+        .add_job(other.clone())
+        .add_job(parent)
+        .then(next.clone())
+        .with_failure_policy(FailurePolicy::FailFast);
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let child = Job::new("awf_c", json!({}));
+    let config = SpawnConfig::new().with_await_children(true);
+    assert!(spawn_now(&storage, "awf_p", config, vec![child])
+        .await
+        .unwrap());
+    let running = claim_all(&storage, "awf_c").await;
+    fail_permanently(&storage, &running[0]).await;
+
+    assert_eq!(get(&storage, next.id).await.status, JobStatus::Dead);
+    assert_eq!(
+        storage.get_workflow_status(workflow).await.unwrap(),
+        WorkflowStatus::Failed
+    );
+    assert_eq!(get(&storage, other.id).await.status, JobStatus::Cancelled);
+}
+
+/// A child that is skipped as it is written (its condition on the parent's
+/// result is false) skips the stage held on it instead of leaving it waiting.
+pub async fn spawn_await_children_skipped_child_skips_stage<S: Storage>(storage: S) {
+    let parent = Job::new("aws_p", json!({}));
+    let next = Job::new("aws_next", json!({}));
+    let group = JobGroup::new("await_skip")
+        .add_job(parent.clone())
+        .then(next.clone());
+    storage.enqueue_workflow(group).await.unwrap();
+    let claimed = claim_all(&storage, "aws_p").await;
+    let child = Job::new("aws_c", json!({}))
+        .depends_on(&parent.id)
+        .with_condition("go == true");
+    let config = SpawnConfig::new()
+        .with_handler("test")
+        .with_await_children(true);
+    let set = plan_spawn(&claimed[0], &config, vec![child.clone()], now()).unwrap();
+    let result = Some(json!({"go": false}));
+    assert!(storage
+        .complete_and_spawn(lease_of(&claimed[0]), result, &set, now())
+        .await
+        .unwrap());
+    assert_eq!(get(&storage, child.id).await.status, JobStatus::Skipped);
+    assert_eq!(get(&storage, next.id).await.status, JobStatus::Skipped);
 }
