@@ -934,11 +934,11 @@ impl Storage for PostgresStorage {
         let count = |name: &str| -> Result<u64> {
             Ok(row.try_get::<i64, _>(name).map_err(Error::backend)?.max(0) as u64)
         };
-        let mut stats = SpawnStats::default();
-        stats.operations = count("operations")?;
-        stats.children = count("children")?;
-        stats.failed_children = count("failed_children")?;
-        Ok(stats)
+        Ok(SpawnStats::new(
+            count("operations")?,
+            count("children")?,
+            count("failed_children")?,
+        ))
     }
 
     async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {

@@ -214,6 +214,15 @@ pub struct SpawnStats {
 }
 
 impl SpawnStats {
+    /// Figures as a backend counted them.
+    pub fn new(operations: u64, children: u64, failed_children: u64) -> Self {
+        SpawnStats {
+            operations,
+            children,
+            failed_children,
+        }
+    }
+
     /// Children per operation (0 when there was none).
     pub fn mean_children_per_operation(&self) -> f64 {
         if self.operations == 0 {
