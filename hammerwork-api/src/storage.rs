@@ -115,18 +115,24 @@ pub trait Storage: Send + Sync + 'static {
     /// Workflows in creation order.
     async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>>;
 
-    /// Cancels every unfinished job of the workflow and marks it `Cancelled`, in
-    /// one transaction. `false` when it had already finished;
+    /// Cancels every unfinished job of the workflow (and the unfinished spawned
+    /// jobs one of them awaits, see
+    /// [`SpawnConfig::with_await_children`](crate::spawn::SpawnConfig::with_await_children))
+    /// and marks it `Cancelled`, in one transaction. `false` when it had
+    /// already finished;
     /// [`Error::WorkflowNotFound`] when there is no such workflow.
     async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool>;
 
-    /// Puts the workflow's dead and cancelled jobs back to `Pending` with fresh
-    /// attempts, recounts the unfinished dependencies of its pending jobs, and
-    /// marks it `Running`, in one transaction. Returns how many jobs were reset.
+    /// Puts the workflow's dead and cancelled jobs (and the dead and cancelled
+    /// spawned jobs one of them awaits) back to `Pending` with fresh attempts,
+    /// recounts the unfinished dependencies of the jobs it reset and of the
+    /// workflow's pending jobs, and marks it `Running`, in one transaction.
+    /// Returns how many jobs were reset.
     async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64>;
 
     /// Fails every unfinished workflow whose deadline is before `now`,
-    /// cancelling its unfinished jobs, in one transaction. Returns how many
+    /// cancelling its unfinished jobs (as `cancel_workflow` does), in one
+    /// transaction. Returns how many
     /// workflows expired.
     async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64>;
 

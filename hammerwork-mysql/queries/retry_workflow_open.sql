@@ -1,8 +1,17 @@
--- How many parents of each pending job of the workflow have not completed.
--- Params: workflow id.
+-- How many parents of each pending job of the workflow, and of each spawned
+-- job outside it that retry_workflow_awaited.sql found and that was just
+-- reset, have not completed. Each branch of the UNION is an index lookup (by
+-- workflow; by primary key).
+-- Params: workflow id, reset spawned jobs (JSON array of hex ids).
 SELECT d.job_id, CAST(SUM(p.status <> 'completed') AS SIGNED) AS open_parents
-FROM hammerwork_jobs AS child
+FROM (
+    SELECT id
+    FROM hammerwork_jobs
+    WHERE workflow_id = ? AND status IN ('pending', 'retrying')
+    UNION
+    SELECT UNHEX(t.id)
+    FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t
+) AS child
 STRAIGHT_JOIN hammerwork_job_dependencies AS d ON d.job_id = child.id
 STRAIGHT_JOIN hammerwork_jobs AS p ON p.id = d.parent_id
-WHERE child.workflow_id = ? AND child.status IN ('pending', 'retrying')
 GROUP BY d.job_id

@@ -1,11 +1,13 @@
--- Failed and cancelled jobs of the workflow start over.
--- Params: now, workflow id.
-UPDATE hammerwork_jobs
-SET status = 'pending',
-    attempts = 0,
-    error_message = NULL,
-    failed_at = NULL,
-    completed_at = NULL,
-    lease_expires_at = NULL,
-    scheduled_at = ?
-WHERE workflow_id = ? AND status IN ('dead', 'cancelled')
+-- The jobs found by retry_workflow_failed.sql and retry_workflow_awaited.sql
+-- (locked, so all still dead or cancelled) start over.
+-- Params: ids (JSON array of hex ids, sorted), now.
+UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t
+STRAIGHT_JOIN hammerwork_jobs AS j ON j.id = UNHEX(t.id)
+SET j.status = 'pending',
+    j.attempts = 0,
+    j.error_message = NULL,
+    j.failed_at = NULL,
+    j.completed_at = NULL,
+    j.lease_expires_at = NULL,
+    j.scheduled_at = ?
+WHERE j.status IN ('dead', 'cancelled')

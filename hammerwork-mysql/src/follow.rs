@@ -345,19 +345,33 @@ pub(crate) async fn set_workflow_state(
     Ok(())
 }
 
-/// Cancels every unfinished job of these workflows, and the jobs outside them
-/// that (transitively) wait on one. Returns how many jobs of the workflows.
+/// Cancels every unfinished job of these workflows, the unfinished spawned
+/// jobs outside them that one of their jobs awaits (children grafted onto a
+/// held stage, see `graft_children`), and the jobs outside them that
+/// (transitively) wait on one. Returns how many jobs it cancelled directly
+/// (the propagation not counted).
+///
+/// The workflows' jobs are locked first (by workflow), then the awaited
+/// spawned jobs (by edge, in a new statement): a graft holding one of the
+/// workflows' jobs has committed by then, so its children are seen too.
 pub(crate) async fn cancel_unfinished(
     conn: &mut MySqlConnection,
     workflows: &[Uuid],
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let rows = sqlx::query(include_str!("../queries/unfinished_jobs.sql"))
+    let mut rows = sqlx::query(include_str!("../queries/unfinished_jobs.sql"))
         .bind(id_array(workflows.iter().copied()))
         .fetch_all(&mut *conn)
         .await
         .map_err(map_err)?;
+    rows.extend(
+        sqlx::query(include_str!("../queries/awaited_children_unfinished.sql"))
+            .bind(id_array(workflows.iter().copied()))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?,
+    );
     if rows.is_empty() {
         return Ok(0);
     }
@@ -374,7 +388,11 @@ pub(crate) async fn cancel_unfinished(
             parents.push(id);
         }
     }
-    // Locked by unfinished_jobs.sql, so all of them are still unfinished.
+    // Disjoint sets (the awaited jobs belong to no workflow), so sorting
+    // leaves no duplicates; the array order is the update's lock order.
+    ids.sort_unstable();
+    parents.sort_unstable();
+    // All locked above, so all of them are still unfinished.
     let done = sqlx::query(include_str!("../queries/cancel_unfinished.sql"))
         .bind(id_array(ids))
         .bind(why)

@@ -822,20 +822,43 @@ impl MySqlStorage {
         if exists.is_none() {
             return Err(Error::WorkflowNotFound { id });
         }
-        let failed = sqlx::query(include_str!("../queries/retry_workflow_failed.sql"))
+        let mut failed = sqlx::query(include_str!("../queries/retry_workflow_failed.sql"))
             .bind(id.0)
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-        let reset = sqlx::query(include_str!("../queries/retry_workflow_reset.sql"))
-            .bind(now)
+        // The spawned jobs a held stage of the workflow awaits start over too
+        // (they belong to no workflow, so the two sets are disjoint).
+        let awaited = sqlx::query(include_str!("../queries/retry_workflow_awaited.sql"))
             .bind(id.0)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await
-            .map_err(map_err)?
-            .rows_affected();
+            .map_err(map_err)?;
+        let awaited_ids = awaited
+            .iter()
+            .map(|row| row.try_get("id").map_err(Error::backend))
+            .collect::<Result<Vec<Uuid>>>()?;
+        failed.extend(awaited);
+        let mut reset_ids = failed
+            .iter()
+            .map(|row| row.try_get("id").map_err(Error::backend))
+            .collect::<Result<Vec<Uuid>>>()?;
+        reset_ids.sort_unstable();
+        let reset = if reset_ids.is_empty() {
+            0
+        } else {
+            // Locked above, so every one of them is still dead or cancelled.
+            sqlx::query(include_str!("../queries/retry_workflow_reset.sql"))
+                .bind(id_array(reset_ids))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected()
+        };
         let open = sqlx::query(include_str!("../queries/retry_workflow_open.sql"))
             .bind(id.0)
+            .bind(id_array(awaited_ids))
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;

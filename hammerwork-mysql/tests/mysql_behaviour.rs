@@ -887,3 +887,83 @@ async fn job_killed_from_another_workflow_applies_its_policy() {
     );
     db.finish().await;
 }
+
+/// The reads that reach the spawned jobs a workflow's held stage awaits are
+/// index lookups (by workflow, then the edge table's job_id, then primary
+/// key), never a scan of the jobs or the edges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awaited_children_reads_use_their_indexes() {
+    let db = Db::migrated("awaited_plan").await;
+    let storage = &db.storage;
+    let jobs: Vec<Job> = (0..200).map(|i| Job::new("plan", json!(i))).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    let group = JobGroup::new("awaited_plan")
+        .add_job(Job::new("plan_p", json!({})))
+        .then(Job::new("plan_next", json!({})));
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let ids = json!([workflow.0.simple().to_string()]).to_string();
+    let pool = storage.pool();
+    let plans = [
+        (
+            "awaited_children_unfinished.sql",
+            sqlx::query(&format!(
+                "EXPLAIN {}",
+                include_str!("../queries/awaited_children_unfinished.sql")
+            ))
+            .bind(&ids)
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+        ),
+        (
+            "retry_workflow_awaited.sql",
+            sqlx::query(&format!(
+                "EXPLAIN {}",
+                include_str!("../queries/retry_workflow_awaited.sql")
+            ))
+            .bind(workflow.0)
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+        ),
+        (
+            "retry_workflow_open.sql",
+            sqlx::query(&format!(
+                "EXPLAIN {}",
+                include_str!("../queries/retry_workflow_open.sql")
+            ))
+            .bind(workflow.0)
+            .bind(&ids)
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+        ),
+    ];
+    for (query, plan) in plans {
+        let rows: Vec<(Option<String>, Option<String>, Option<String>)> = plan
+            .iter()
+            .map(|row| {
+                (
+                    row.try_get_unchecked("table").unwrap(),
+                    row.try_get_unchecked("type").unwrap(),
+                    row.try_get_unchecked("key").unwrap(),
+                )
+            })
+            .collect();
+        eprintln!("{query}: {rows:?}");
+        // Every read of the jobs or the edges goes through an index.
+        for (table, kind, key) in &rows {
+            let table = table.as_deref().unwrap_or_default();
+            if ["w", "d", "p", "hammerwork_jobs"].contains(&table) {
+                assert!(
+                    kind.as_deref() != Some("ALL") && key.is_some(),
+                    "{query}: {rows:?}"
+                );
+            }
+            if table == "p" {
+                assert_eq!(key.as_deref(), Some("PRIMARY"), "{query}: {rows:?}");
+            }
+        }
+    }
+    db.finish().await;
+}

@@ -1121,8 +1121,13 @@ impl Storage for PostgresStorage {
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
+        let reset_ids: Vec<Uuid> = reset
+            .iter()
+            .map(|row| row.try_get("id").map_err(Error::backend))
+            .collect::<Result<_>>()?;
         sqlx::query(include_str!("../queries/retry_workflow_recount.sql"))
             .bind(id.0)
+            .bind(&reset_ids)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;

@@ -1,10 +1,23 @@
--- Cancels every unfinished job of these workflows (?1: a JSON array of ids);
--- returns their ids, whose dependents the caller then cancels.
+-- Cancels every unfinished job of these workflows (?1: a JSON array of ids),
+-- and the unfinished spawned jobs outside them that one of their jobs awaits
+-- (grafted as its parents, see graft_children.sql); returns their ids, whose
+-- dependents the caller then cancels. Each branch is an index lookup: by
+-- workflow, then the workflow job's parents through its depends_on array
+-- (primary-key lookups; the edge table is keyed by parent).
 UPDATE hammerwork_jobs
 SET status = 'cancelled',
     error_message = ?2,
     completed_at = ?3,
     lease_expires_at = NULL
-WHERE workflow_id IN (SELECT value FROM json_each(?1))
-  AND status IN ('pending', 'retrying', 'running')
+WHERE id IN (
+    SELECT id FROM hammerwork_jobs
+    WHERE workflow_id IN (SELECT value FROM json_each(?1))
+      AND status IN ('pending', 'retrying', 'running')
+    UNION
+    SELECT p.id FROM hammerwork_jobs AS w, json_each(w.depends_on) AS d
+    JOIN hammerwork_jobs AS p ON p.id = d.value
+    WHERE w.workflow_id IN (SELECT value FROM json_each(?1))
+      AND p.workflow_id IS NULL AND p.parent_job_id IS NOT NULL
+      AND p.status IN ('pending', 'retrying', 'running')
+)
 RETURNING id

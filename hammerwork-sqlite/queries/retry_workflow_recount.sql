@@ -1,7 +1,8 @@
--- Recount the unfinished dependencies of the workflow's pending jobs, reading
--- each job's parents through its depends_on array (primary-key lookups). A
--- parent listed twice is one edge, as in hammerwork_job_dependencies: count
--- each open parent once.
+-- Recount the unfinished dependencies of the workflow's pending jobs and of
+-- the awaited spawned jobs just reset (?2: a JSON array of ids), reading each
+-- job's parents through its depends_on array (primary-key lookups). A parent
+-- listed twice is one edge, as in hammerwork_job_dependencies: count each
+-- open parent once.
 UPDATE hammerwork_jobs AS j
 SET pending_dependencies = c.open,
     dependency_status = CASE WHEN c.open > 0 THEN 'waiting' ELSE 'satisfied' END
@@ -9,7 +10,13 @@ FROM (
     SELECT child.id AS job_id, COUNT(DISTINCT CASE WHEN p.status <> 'completed' THEN p.id END) AS open
     FROM hammerwork_jobs AS child, json_each(child.depends_on) AS d
     JOIN hammerwork_jobs AS p ON p.id = d.value
-    WHERE child.workflow_id = ?1 AND child.status IN ('pending', 'retrying')
+    WHERE child.id IN (
+        SELECT id FROM hammerwork_jobs
+        WHERE workflow_id = ?1 AND status IN ('pending', 'retrying')
+        UNION
+        SELECT value FROM json_each(?2)
+    )
+      AND child.status IN ('pending', 'retrying')
     GROUP BY child.id
 ) AS c
 WHERE j.id = c.job_id

@@ -1,4 +1,8 @@
--- Failed and cancelled jobs of the workflow start over.
+-- Failed and cancelled jobs of the workflow start over, and so do the failed
+-- and cancelled spawned jobs outside it that one of its jobs awaits (grafted
+-- as its parents, see graft_children.sql). Each branch is an index lookup: by
+-- workflow, then the workflow job's parents through its depends_on array
+-- (primary-key lookups; the edge table is keyed by parent).
 UPDATE hammerwork_jobs
 SET status = 'pending',
     attempts = 0,
@@ -7,5 +11,14 @@ SET status = 'pending',
     completed_at = NULL,
     lease_expires_at = NULL,
     scheduled_at = ?2
-WHERE workflow_id = ?1 AND status IN ('dead', 'cancelled')
+WHERE id IN (
+    SELECT id FROM hammerwork_jobs
+    WHERE workflow_id = ?1 AND status IN ('dead', 'cancelled')
+    UNION
+    SELECT p.id FROM hammerwork_jobs AS w, json_each(w.depends_on) AS d
+    JOIN hammerwork_jobs AS p ON p.id = d.value
+    WHERE w.workflow_id = ?1
+      AND p.workflow_id IS NULL AND p.parent_job_id IS NOT NULL
+      AND p.status IN ('dead', 'cancelled')
+)
 RETURNING id, queue_name

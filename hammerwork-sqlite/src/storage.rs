@@ -699,9 +699,10 @@ async fn set_workflow_state(
     Ok(())
 }
 
-/// Cancels every unfinished job of these workflows, and the dependents of
-/// those jobs outside them (as [`Storage::cancel_job`] does). Returns how many
-/// jobs of the workflows it cancelled.
+/// Cancels every unfinished job of these workflows and the unfinished spawned
+/// jobs outside them that one of their jobs awaits (grafted children), then
+/// the dependents of all those jobs (as [`Storage::cancel_job`] does). Returns
+/// how many jobs it cancelled.
 async fn cancel_unfinished<T: Serialize>(
     conn: &mut SqliteConnection,
     workflows: &[T],
@@ -1296,8 +1297,13 @@ impl Storage for SqliteStorage {
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
+        let reset_ids = reset
+            .iter()
+            .map(|row| row.try_get("id").map_err(Error::backend))
+            .collect::<Result<Vec<String>>>()?;
         sqlx::query(include_str!("../queries/retry_workflow_recount.sql"))
             .bind(id.to_string())
+            .bind(id_list(&reset_ids))
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;

@@ -326,6 +326,42 @@ async fn walks_and_stats_read_the_spawn_indexes() {
     assert!(uses(&stats, "hammerwork_jobs_spawn_operation"), "{stats:?}");
 }
 
+/// Reaching a workflow's grafted children (retry, cancellation) stays index
+/// lookups: the workflow's jobs by workflow, their parents by primary key.
+#[tokio::test]
+async fn reaching_grafted_children_reads_indexes() {
+    let storage = memory().await;
+    // Only the json_each virtual tables (a parameter, a row's depends_on) and
+    // the recount's materialized counts are scanned, never a table.
+    let scans_a_table = |d: &String| {
+        d.starts_with("SCAN ") && !d.contains("VIRTUAL TABLE") && d.as_str() != "SCAN c"
+    };
+    let queries = [
+        (
+            include_str!("../queries/cancel_unfinished.sql"),
+            &[Some(r#"["w"]"#), Some("why"), Some("0")][..],
+        ),
+        (
+            include_str!("../queries/retry_workflow_reset.sql"),
+            &[Some("w"), Some("0")][..],
+        ),
+        (
+            include_str!("../queries/retry_workflow_recount.sql"),
+            &[Some("w"), Some(r#"["x"]"#)][..],
+        ),
+    ];
+    for (sql, binds) in queries {
+        let details = plan_of(&storage, sql, binds).await;
+        assert!(
+            details
+                .iter()
+                .any(|d| d.contains("USING INDEX hammerwork_jobs_workflow")),
+            "{details:?}"
+        );
+        assert!(!details.iter().any(scans_a_table), "{details:?}");
+    }
+}
+
 /// Enqueues a workflow `parent` then `next` and claims `parent`.
 async fn held_stage(storage: &SqliteStorage, at: DateTime<Utc>) -> (Job, Lease, Job) {
     // The group schedules its jobs no earlier than its own creation.

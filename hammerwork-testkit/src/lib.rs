@@ -98,6 +98,8 @@ macro_rules! conformance_tests {
             spawn_await_children_holds_next_stage,
             spawn_await_children_failure_applies_policy,
             spawn_await_children_skipped_child_skips_stage,
+            spawn_await_children_retry_reruns_dead_child,
+            spawn_await_children_cancel_reaches_children,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

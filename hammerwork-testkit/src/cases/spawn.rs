@@ -690,3 +690,77 @@ pub async fn spawn_await_children_skipped_child_skips_stage<S: Storage>(storage:
     assert_eq!(get(&storage, child.id).await.status, JobStatus::Skipped);
     assert_eq!(get(&storage, next.id).await.status, JobStatus::Skipped);
 }
+
+/// Under Manual, a held stage failed by a spawned child pauses the workflow;
+/// `retry_workflow` re-runs the dead child too, and the stage then runs once
+/// it completes.
+pub async fn spawn_await_children_retry_reruns_dead_child<S: Storage>(storage: S) {
+    let parent = Job::new("awr_p", json!({}));
+    let next = Job::new("awr_next", json!({}));
+    let group = JobGroup::new("await_retry")
+        .add_job(parent)
+        .then(next.clone())
+        .with_failure_policy(FailurePolicy::Manual);
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let child = Job::new("awr_c", json!({}));
+    let config = SpawnConfig::new().with_await_children(true);
+    assert!(spawn_now(&storage, "awr_p", config, vec![child.clone()])
+        .await
+        .unwrap());
+    let running = claim_all(&storage, "awr_c").await;
+    fail_permanently(&storage, &running[0]).await;
+    assert_eq!(
+        storage.get_workflow_status(workflow).await.unwrap(),
+        WorkflowStatus::Paused
+    );
+
+    assert!(storage.retry_workflow(workflow, now()).await.unwrap() >= 2);
+    assert_eq!(get(&storage, child.id).await.status, JobStatus::Pending);
+    let held = get(&storage, next.id).await;
+    assert_eq!(
+        (held.status, held.dependency_status),
+        (JobStatus::Pending, DependencyStatus::Waiting)
+    );
+    let rerun = claim_all(&storage, "awr_c").await;
+    assert_eq!(rerun.len(), 1, "the dead child runs again");
+    complete(&storage, &rerun[0], None).await;
+    let stage = claim_all(&storage, "awr_next").await;
+    assert_eq!(stage.len(), 1, "the stage runs once the child completed");
+    complete(&storage, &stage[0], None).await;
+    assert_eq!(
+        storage.get_workflow_status(workflow).await.unwrap(),
+        WorkflowStatus::Completed
+    );
+}
+
+/// Cancelling a workflow cancels the spawned children its held stage awaits,
+/// running ones included (their late outcome is ignored).
+pub async fn spawn_await_children_cancel_reaches_children<S: Storage>(storage: S) {
+    let parent = Job::new("awc_p", json!({}));
+    let next = Job::new("awc_next", json!({}));
+    let group = JobGroup::new("await_cancel").add_job(parent).then(next);
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let (a, b) = (Job::new("awc_c", json!("a")), Job::new("awc_c", json!("b")));
+    let config = SpawnConfig::new().with_await_children(true);
+    assert!(
+        spawn_now(&storage, "awc_p", config, vec![a.clone(), b.clone()])
+            .await
+            .unwrap()
+    );
+    let t = now();
+    let running = storage
+        .claim_jobs(hammerwork::ClaimParams::new("awc_c", 1, t, t + secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(running.len(), 1);
+
+    assert!(storage.cancel_workflow(workflow, now()).await.unwrap());
+    for child in [a.id, b.id] {
+        assert_eq!(get(&storage, child).await.status, JobStatus::Cancelled);
+    }
+    let late = hammerwork::Settlement::new(
+        lease_of(&running[0]),
+        hammerwork::Outcome::Completed { result: None },
+    );
+    assert_eq!(storage.settle_jobs(&[late], now()).await.unwrap(), 0);
+}

@@ -1,0 +1,23 @@
+-- The unfinished spawned jobs outside these workflows that one of their jobs
+-- awaits (edges grafted by graft_edges.sql), locked in id order so
+-- cancel_unfinished.sql then cancels exactly these. Run after
+-- unfinished_jobs.sql locked the workflows' jobs: a graft onto one of them
+-- has committed by then, and this new statement sees its edges. The edges
+-- are found by index (workflow, then the edge table's job_id) in a derived
+-- table the lock does not reach (DISTINCT keeps it from being merged); only
+-- the spawned jobs, read by primary key, are locked. FORCE INDEX: with few
+-- spawned jobs, the optimizer would rather range-scan the parent or status
+-- index per edge.
+-- Params: workflow ids (JSON array of hex ids, sorted).
+SELECT p.id, p.has_dependents
+FROM (
+    SELECT DISTINCT d.parent_id
+    FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t
+    STRAIGHT_JOIN hammerwork_jobs AS w ON w.workflow_id = UNHEX(t.id)
+    STRAIGHT_JOIN hammerwork_job_dependencies AS d ON d.job_id = w.id
+) AS e
+STRAIGHT_JOIN hammerwork_jobs AS p FORCE INDEX (PRIMARY) ON p.id = e.parent_id
+WHERE p.workflow_id IS NULL AND p.parent_job_id IS NOT NULL
+  AND p.status IN ('pending', 'retrying', 'running')
+ORDER BY p.id
+FOR UPDATE
