@@ -36,10 +36,18 @@ use crate::{DependencyStatus, Error, Job, JobId, JobStatus, Result};
 /// assert_eq!(daily.next_after(after), Some(Utc.with_ymd_and_hms(2026, 1, 2, 2, 0, 0).unwrap()));
 /// assert!(CronSchedule::parse("every tuesday").is_err());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CronSchedule {
     expression: String,
     cron: croner::Cron,
+}
+
+impl std::fmt::Debug for CronSchedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CronSchedule")
+            .field(&self.expression)
+            .finish()
+    }
 }
 
 impl CronSchedule {

@@ -33,6 +33,9 @@ pub fn validate_job(job: &Job) -> Result<()> {
     if let Some(expression) = &job.cron_schedule {
         crate::schedule::CronSchedule::parse(expression)?;
     }
+    // A spawn configuration that cannot be read fails now, not when a
+    // worker gets to it.
+    crate::spawn::SpawnConfig::from_job(job)?;
     Ok(())
 }
 

@@ -31,6 +31,8 @@ mod pool;
 pub mod spawn;
 mod worker;
 
+pub use async_trait::async_trait;
+pub use chrono::{DateTime, Utc};
 pub use hammerwork_api::*;
 pub use handler::{HandlerError, HandlerResult, JobContext, JobHandler};
 pub use pool::{WorkerPool, WorkerPoolHandle};

@@ -323,8 +323,8 @@ pub async fn spawn_validate_rejection_fails_parent<S: Storage + Clone + StorageD
     assert!(storage.get_children(job.id).await.unwrap().is_empty());
 }
 
-/// An unknown handler, and a `_spawn_config` that does not parse, fail the
-/// parent with a typed reason; nothing is spawned.
+/// An unknown handler fails the parent with a typed reason and nothing is
+/// spawned; a `_spawn_config` that does not parse is refused at enqueue.
 pub async fn spawn_unknown_handler_fails_parent<S: Storage + Clone + StorageDatabase>(storage: S) {
     let job = Job::new("unknown_parent", json!({})).with_spawn_handler("nobody");
     let done = run_parent(&storage, "unknown_parent", job.clone()).await;
@@ -335,15 +335,20 @@ pub async fn spawn_unknown_handler_fails_parent<S: Storage + Clone + StorageData
         "{why}"
     );
 
+    assert!(storage.get_children(job.id).await.unwrap().is_empty());
+
+    // A configuration that does not parse is refused at enqueue.
     let bad = Job::new(
         "unknown_parent",
         json!({"_spawn_config": {"handler": "fan", "max_spawn_count": "lots"}}),
     );
-    let done = run_parent(&storage, "unknown_parent", bad.clone()).await;
-    assert_eq!(done.status, JobStatus::Dead);
-    assert!(done.error_message.unwrap().contains("invalid spawn config"));
-    assert!(storage.get_children(job.id).await.unwrap().is_empty());
-    assert!(storage.get_children(bad.id).await.unwrap().is_empty());
+    let err = storage.enqueue(bad.clone()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Spawn(SpawnError::InvalidConfig { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("invalid spawn config"), "{err}");
+    assert!(storage.get_job(bad.id).await.unwrap().is_none());
 }
 
 /// A worker that wrote the spawn but lost the acknowledgement retries it, and
