@@ -1220,16 +1220,15 @@ impl Storage for MySqlStorage {
             .iter()
             .map(|row| job_from_row(row).map(Recurrence::Job))
             .collect::<Result<Vec<_>>>()?;
-        let left = limit.saturating_sub(due.len() as u32);
-        if left > 0 {
-            let rows = sqlx::query(include_str!("../queries/list_workflow_recurrences.sql"))
-                .bind(left)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-            for row in &rows {
-                due.push(Recurrence::Workflow(workflow_from_row(row)?));
-            }
+        // Up to `limit` of each kind: jobs that cannot move yet must not
+        // keep workflows from being listed.
+        let rows = sqlx::query(include_str!("../queries/list_workflow_recurrences.sql"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        for row in &rows {
+            due.push(Recurrence::Workflow(workflow_from_row(row)?));
         }
         Ok(due)
     }
