@@ -656,6 +656,8 @@ async fn graft_children(
     if held.is_empty() {
         return Ok(false);
     }
+    let stages: Vec<JobId> = held.iter().copied().map(JobId).collect();
+    hammerwork_api::spawn::check_awaiting_cycle(children, &stages)?;
     let held_ids = id_array(held.iter().copied());
     for chunk in children.chunks((EDGE_CHUNK / held.len()).max(1)) {
         sqlx::query(include_str!("../queries/graft_edges.sql"))

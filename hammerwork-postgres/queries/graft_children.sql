@@ -18,3 +18,4 @@ SET pending_dependencies = j.pending_dependencies + cardinality($2::uuid[]),
     depends_on = j.depends_on || to_jsonb($2::uuid[])
 FROM held
 WHERE j.id = held.id
+RETURNING j.id

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
-use hammerwork_api::spawn::{SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats};
+use hammerwork_api::spawn::{
+    check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
+};
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
     condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
@@ -862,12 +864,14 @@ impl Storage for PostgresStorage {
                 return Ok(false);
             }
             let children: Vec<Uuid> = spawn.children.iter().map(|c| c.id.0).collect();
-            sqlx::query(include_str!("../queries/graft_children.sql"))
+            let held: Vec<Uuid> = sqlx::query_scalar(include_str!("../queries/graft_children.sql"))
                 .bind(lease.id.0)
                 .bind(&children)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
                 .map_err(map_err)?;
+            let held: Vec<JobId> = held.into_iter().map(JobId).collect();
+            check_awaiting_cycle(&spawn.children, &held)?;
         }
         let completed = Settlement::new(lease, Outcome::Completed { result });
         if self.settle_in(&mut tx, &[completed], now).await? == 0 {

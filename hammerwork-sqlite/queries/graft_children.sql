@@ -15,3 +15,4 @@ SET pending_dependencies = pending_dependencies + json_array_length(?2),
 WHERE id IN (SELECT job_id FROM hammerwork_job_dependencies WHERE parent_id = ?1)
   AND status IN ('pending', 'retrying')
   AND dependency_status = 'waiting'
+RETURNING id

@@ -1024,17 +1024,25 @@ impl Storage for SqliteStorage {
             }
             let children: Vec<Uuid> = spawn.children.iter().map(|c| c.id.0).collect();
             let children = id_list(&children);
-            for sql in [
-                include_str!("../queries/graft_children_edges.sql"),
-                include_str!("../queries/graft_children.sql"),
-            ] {
-                sqlx::query(sql)
+            sqlx::query(include_str!("../queries/graft_children_edges.sql"))
+                .bind(lease.id.to_string())
+                .bind(&children)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let held: Vec<String> =
+                sqlx::query_scalar(include_str!("../queries/graft_children.sql"))
                     .bind(lease.id.to_string())
                     .bind(&children)
-                    .execute(&mut *tx)
+                    .fetch_all(&mut *tx)
                     .await
                     .map_err(map_err)?;
-            }
+            let held = held
+                .iter()
+                .map(|id| id.parse::<JobId>())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(Error::backend)?;
+            hammerwork_api::spawn::check_awaiting_cycle(&spawn.children, &held)?;
         }
         let completed = Settlement::new(lease, Outcome::Completed { result });
         let (changed, mut wake) = settle_in(&mut tx, &[completed], to_micros(now)).await?;

@@ -100,6 +100,7 @@ macro_rules! conformance_tests {
             spawn_await_children_skipped_child_skips_stage,
             spawn_await_children_retry_reruns_dead_child,
             spawn_await_children_cancel_reaches_children,
+            spawn_await_children_cycle_is_refused,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

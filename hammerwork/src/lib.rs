@@ -3,7 +3,8 @@
 //! Durable background jobs on the PostgreSQL or MySQL you already run, with no
 //! broker. This crate is the one you depend on: it re-exports the domain types
 //! and the [`Storage`] trait from `hammerwork-api`, provides the runtime
-//! ([`Worker`], [`WorkerPool`]) and, behind Cargo features, the backends:
+//! ([`Worker`], [`WorkerPool`], [`spawn::SpawnManager`], and the cron
+//! scheduler every worker runs) and, behind Cargo features, the backends:
 //! `sqlite` (on by default, embedded: `SqliteStorage`), `postgres`
 //! (`PostgresStorage`) and `mysql` (`MySqlStorage`, MySQL 8 and MariaDB 10.6+).
 //! Every backend passes the same conformance suite (`hammerwork-testkit`).

@@ -271,6 +271,20 @@ impl SpawnQuery {
     }
 }
 
+/// For a parent that awaits its children: refuses children that depend on
+/// one of the dependents they are grafted onto (`held`), which would wait on
+/// each other forever. [`Error::Cycle`] names the loop.
+pub fn check_awaiting_cycle(children: &[Job], held: &[JobId]) -> Result<()> {
+    for child in children {
+        if let Some(stage) = child.depends_on.iter().find(|d| held.contains(d)) {
+            return Err(Error::Cycle {
+                path: vec![*stage, child.id, *stage],
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks a handler's children against `config` and prepares them for
 /// writing: the count against `max_spawn_count`, the depth against
 /// `max_depth`, each child valid (as for enqueue) and, where the config says

@@ -769,3 +769,29 @@ pub async fn spawn_await_children_cancel_reaches_children<S: Storage>(storage: S
     );
     assert_eq!(storage.settle_jobs(&[late], now()).await.unwrap(), 0);
 }
+
+/// A child that depends on the very stage that awaits it would wait on it
+/// forever: the spawn is refused as a cycle, nothing written, the parent
+/// still running.
+pub async fn spawn_await_children_cycle_is_refused<S: Storage>(storage: S) {
+    let parent = Job::new("awy_p", json!({}));
+    let next = Job::new("awy_next", json!({}));
+    let group = JobGroup::new("await_cycle")
+        .add_job(parent.clone())
+        .then(next.clone());
+    storage.enqueue_workflow(group).await.unwrap();
+    let child = Job::new("awy_c", json!({})).depends_on(&next.id);
+    let config = SpawnConfig::new().with_await_children(true);
+    let err = spawn_now(&storage, "awy_p", config, vec![child.clone()])
+        .await
+        .unwrap_err();
+    match err {
+        Error::Cycle { path } => assert_eq!(path, vec![next.id, child.id, next.id]),
+        other => panic!("expected a cycle, got {other}"),
+    }
+    assert_eq!(get(&storage, parent.id).await.status, JobStatus::Running);
+    assert!(storage.get_job(child.id).await.unwrap().is_none());
+    let held = get(&storage, next.id).await;
+    assert_eq!(held.depends_on, vec![parent.id], "nothing grafted");
+    assert_eq!(held.pending_dependencies, 1);
+}
