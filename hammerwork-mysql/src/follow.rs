@@ -10,7 +10,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::workflow::{condition_context, plan_failures, Condition, FailurePolicy};
+use hammerwork_api::workflow::{
+    condition_context, killed_in_other_workflows, plan_failures, Condition, FailurePolicy,
+};
 use hammerwork_api::{Error, Result};
 use serde_json::{json, Value};
 use sqlx::mysql::MySqlRow;
@@ -303,13 +305,7 @@ pub(crate) async fn apply_failure_policies(
     let plan = plan_failures(dead, &policies);
     if !plan.cascade.is_empty() {
         let killed = propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
-        // A job that died with its dependency from another workflow (or a
-        // held stage whose spawned descendant failed) applies its own
-        // workflow's policy too.
-        let others: Vec<(Uuid, Option<Uuid>)> = killed
-            .into_iter()
-            .filter(|(_, w)| w.is_some_and(|w| !policies.contains_key(&w)))
-            .collect();
+        let others = killed_in_other_workflows(killed, &policies);
         if !others.is_empty() {
             Box::pin(apply_failure_policies(conn, &others, now)).await?;
         }

@@ -9,8 +9,9 @@ use hammerwork_api::spawn::{
 };
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
-    condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
-    Condition, FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
+    condition_context, external_dependencies, killed_in_other_workflows, plan_enqueue,
+    plan_failures, validate_graph, Condition, FailurePolicy, PlannedJob, StoredParent, Workflow,
+    WorkflowId,
 };
 use hammerwork_api::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
@@ -660,13 +661,7 @@ async fn apply_failure_policies(
     let plan = plan_failures(dead, &policies);
     if !plan.cascade.is_empty() {
         let killed = propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
-        // A job that died with its dependency from another workflow (or a
-        // held stage whose spawned descendant failed) applies its own
-        // workflow's policy too.
-        let others: Vec<(Uuid, Option<Uuid>)> = killed
-            .into_iter()
-            .filter(|(_, w)| w.is_some_and(|w| !policies.contains_key(&w)))
-            .collect();
+        let others = killed_in_other_workflows(killed, &policies);
         if !others.is_empty() {
             Box::pin(apply_failure_policies(conn, &others, now)).await?;
         }

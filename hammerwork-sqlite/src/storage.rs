@@ -8,8 +8,9 @@ use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
 use hammerwork_api::spawn::{SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats};
 use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{
-    condition_context, external_dependencies, plan_enqueue, plan_failures, validate_graph,
-    Condition, FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId,
+    condition_context, external_dependencies, killed_in_other_workflows, plan_enqueue,
+    plan_failures, validate_graph, Condition, FailurePolicy, PlannedJob, StoredParent, Workflow,
+    WorkflowId,
 };
 use hammerwork_api::{
     Capabilities, ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
@@ -654,14 +655,7 @@ async fn apply_failure_policies(
     let plan = plan_failures(dead, &policies);
     if !plan.cascade.is_empty() {
         let killed = propagate(conn, &plan.cascade, "dead", "a dependency failed", now).await?;
-        // A job that died with its dependency from another workflow (or a
-        // held stage whose spawned descendant failed) applies its own
-        // workflow's policy too. Its dependents are already dead (propagation
-        // is transitive), so this recursion ends.
-        let others: Vec<(String, Option<String>)> = killed
-            .into_iter()
-            .filter(|(_, w)| w.as_ref().is_some_and(|w| !policies.contains_key(w)))
-            .collect();
+        let others = killed_in_other_workflows(killed, &policies);
         if !others.is_empty() {
             Box::pin(apply_failure_policies(conn, &others, now)).await?;
         }

@@ -609,9 +609,13 @@ async fn heartbeat_loop<S: Storage>(
     }
 }
 
-/// Rescues jobs whose worker stopped heartbeating, and fails workflows past
-/// their timeout.
-async fn rescue_loop<S: Storage>(storage: S, interval: Duration, mut stop: watch::Receiver<bool>) {
+/// Runs `task` every `interval` until `stop` changes (missed ticks are
+/// delayed, not bunched).
+async fn every<F, Fut>(interval: Duration, mut stop: watch::Receiver<bool>, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -619,6 +623,14 @@ async fn rescue_loop<S: Storage>(storage: S, interval: Duration, mut stop: watch
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
+        task().await;
+    }
+}
+
+/// Rescues jobs whose worker stopped heartbeating, and fails workflows past
+/// their timeout.
+async fn rescue_loop<S: Storage>(storage: S, interval: Duration, stop: watch::Receiver<bool>) {
+    every(interval, stop, || async {
         match storage.rescue_expired_jobs(Utc::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rescued = n, "rescued jobs with expired leases"),
@@ -629,28 +641,20 @@ async fn rescue_loop<S: Storage>(storage: S, interval: Duration, mut stop: watch
             Ok(n) => tracing::info!(expired = n, "failed workflows past their timeout"),
             Err(err) => tracing::warn!(error = %err, "expiring workflows failed"),
         }
-    }
+    })
+    .await
 }
 
 /// Continues the series of finished recurring jobs and workflows.
-async fn scheduler_loop<S: Storage>(
-    storage: S,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
+async fn scheduler_loop<S: Storage>(storage: S, interval: Duration, stop: watch::Receiver<bool>) {
+    every(interval, stop, || async {
         match storage.advance_recurrences(Utc::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(advanced = n, "enqueued next occurrences of recurring work"),
             Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
         }
-    }
+    })
+    .await
 }
 
 /// Wakes the fetch loop when the backend says `queue` (or any queue) got work.

@@ -49,6 +49,22 @@ pub fn plan_failures<J: Clone, W: Clone + Ord + std::hash::Hash>(
     }
 }
 
+/// Of the jobs a cascade just killed (`(job, its workflow)`), those that still
+/// apply their own workflow's policy: jobs of a workflow other than the ones
+/// whose policies were just applied (`applied`), reached by a dependency
+/// across workflows or as a stage held on a spawned descendant. Their
+/// dependents are already dead (the cascade is transitive), so applying
+/// [`plan_failures`] to them again ends.
+pub fn killed_in_other_workflows<J, W: Eq + std::hash::Hash>(
+    killed: Vec<(J, Option<W>)>,
+    applied: &HashMap<W, FailurePolicy>,
+) -> Vec<(J, Option<W>)> {
+    killed
+        .into_iter()
+        .filter(|(_, w)| w.as_ref().is_some_and(|w| !applied.contains_key(w)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

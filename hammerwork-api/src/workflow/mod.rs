@@ -9,7 +9,7 @@ mod record;
 mod validate;
 
 pub use condition::Condition;
-pub use failure::{plan_failures, FailurePlan};
+pub use failure::{killed_in_other_workflows, plan_failures, FailurePlan};
 pub use graph::{to_dot, to_json, to_mermaid};
 pub use group::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};
 pub use plan::{condition_context, plan_enqueue, PlannedJob, StoredParent};
