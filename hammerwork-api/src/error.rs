@@ -92,11 +92,23 @@ pub enum Error {
     /// The database or its driver failed (connection lost, timeout, ...).
     #[error("backend: {0}")]
     Backend(#[source] BoxError),
+    /// The transaction lost a deadlock or a serialization conflict (or, on
+    /// SQLite, waited too long for the write lock) and was rolled back as a
+    /// whole: running it again is safe. The engine does so a few times before
+    /// returning this.
+    #[error("conflict with a concurrent transaction: {0}")]
+    Conflict(#[source] BoxError),
 }
 
 impl Error {
     /// Wraps any driver error as [`Error::Backend`].
     pub fn backend(err: impl Into<BoxError>) -> Self {
         Error::Backend(err.into())
+    }
+
+    /// Whether running the failed transaction again may succeed
+    /// ([`Error::Conflict`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Conflict(_))
     }
 }

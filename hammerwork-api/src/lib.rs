@@ -6,6 +6,7 @@
 //! Shared pure logic (input validation, retry backoff) lives here once so that
 //! every backend behaves the same way.
 
+pub mod driver;
 mod error;
 mod job;
 mod params;
@@ -28,3 +29,4 @@ pub use priority::JobPriority;
 pub use retry::RetryPolicy;
 pub use status::{DependencyStatus, JobStatus};
 pub use storage::{Storage, StorageDatabase, StorageExt, WakeupListener};
+pub use workflow::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};

@@ -40,6 +40,8 @@ pub use pool::{WorkerPool, WorkerPoolHandle};
 pub use spawn::JobSpawnExt;
 pub use worker::Worker;
 
+#[cfg(feature = "memory")]
+pub use hammerwork_memory::MemoryStorage;
 #[cfg(feature = "mysql")]
 pub use hammerwork_mysql::MySqlStorage;
 #[cfg(feature = "postgres")]

@@ -12,6 +12,6 @@ pub use condition::Condition;
 pub use failure::{killed_in_other_workflows, plan_failures, FailurePlan};
 pub use graph::{to_dot, to_json, to_mermaid};
 pub use group::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};
-pub use plan::{condition_context, plan_enqueue, PlannedJob, StoredParent};
+pub use plan::{condition_context, condition_holds, plan_enqueue, PlannedJob, StoredParent};
 pub use record::Workflow;
 pub use validate::{external_dependencies, validate_graph};

@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -27,6 +27,22 @@ pub struct PlannedJob {
     pub pending_dependencies: i32,
     /// Why the job is not pending, if it is not.
     pub error: Option<String>,
+    /// Whether some job depends on it when it is written (a job of the same
+    /// batch, or a stage it is grafted onto): a backend may keep the flag to
+    /// skip looking for dependents of jobs that have none.
+    pub has_dependents: bool,
+}
+
+impl PlannedJob {
+    /// Whether the job can be claimed once due: pending and not waiting on a
+    /// dependency.
+    pub fn is_claimable(&self) -> bool {
+        self.status == JobStatus::Pending
+            && matches!(
+                self.dependency_status,
+                DependencyStatus::None | DependencyStatus::Satisfied
+            )
+    }
 }
 
 /// Decides the initial state of every job of a validated batch (see
@@ -47,9 +63,17 @@ pub fn plan_enqueue(jobs: &[Job], stored: &HashMap<JobId, StoredParent>) -> Vec<
         });
         plans[i] = Some(plan);
     }
+    let parents: HashSet<JobId> = jobs
+        .iter()
+        .flat_map(|job| job.depends_on.iter().copied())
+        .collect();
     plans
         .into_iter()
-        .map(|p| p.expect("every job planned"))
+        .zip(jobs)
+        .map(|(plan, job)| PlannedJob {
+            has_dependents: parents.contains(&job.id),
+            ..plan.expect("every job planned")
+        })
         .collect()
 }
 
@@ -63,13 +87,14 @@ fn plan_one<'a>(
             dependency_status: DependencyStatus::None,
             pending_dependencies: 0,
             error: None,
+            has_dependents: false,
         };
     }
     let mut pending = 0;
     let mut results = Vec::new();
     let mut blocked: Option<(JobStatus, String)> = None;
     // A parent listed twice is one edge (backends store each edge once).
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for &dep in job.depends_on.iter().filter(|dep| seen.insert(**dep)) {
         match parent(dep) {
             Some((JobStatus::Completed, result)) => results.extend(result),
@@ -95,6 +120,7 @@ fn plan_one<'a>(
             dependency_status: DependencyStatus::Failed,
             pending_dependencies: pending,
             error: Some(why),
+            has_dependents: false,
         };
     }
     if pending > 0 {
@@ -103,11 +129,13 @@ fn plan_one<'a>(
             dependency_status: DependencyStatus::Waiting,
             pending_dependencies: pending,
             error: None,
+            has_dependents: false,
         };
     }
-    let runs = job.condition.as_deref().is_none_or(|c| {
-        Condition::parse(c).is_ok_and(|c| c.evaluate(&condition_context(results.into_iter())))
-    });
+    let runs = job
+        .condition
+        .as_deref()
+        .is_none_or(|c| condition_holds(c, results.into_iter()));
     PlannedJob {
         status: if runs {
             JobStatus::Pending
@@ -117,6 +145,7 @@ fn plan_one<'a>(
         dependency_status: DependencyStatus::Satisfied,
         pending_dependencies: 0,
         error: (!runs).then(|| "condition is false".to_string()),
+        has_dependents: false,
     }
 }
 
@@ -131,6 +160,17 @@ pub fn condition_context<'a>(parent_results: impl Iterator<Item = &'a Value>) ->
         }
     }
     Value::Object(merged)
+}
+
+/// Whether the stored condition `expression` holds over `parent_results`
+/// (see [`condition_context`]). Conditions are parsed when their job is
+/// enqueued, so one that no longer parses was edited by hand: it counts as
+/// false rather than run the job.
+pub fn condition_holds<'a>(
+    expression: &str,
+    parent_results: impl Iterator<Item = &'a Value>,
+) -> bool {
+    Condition::parse(expression).is_ok_and(|c| c.evaluate(&condition_context(parent_results)))
 }
 
 /// Kahn's algorithm over the batch's own edges (the batch is acyclic).

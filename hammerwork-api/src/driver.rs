@@ -1,0 +1,473 @@
+//! The driver layer: SQL-level primitives that `hammerwork-engine` composes
+//! into every [`Storage`](crate::Storage) operation.
+//!
+//! A [`Driver`] runs single statements on a pool (claims, heartbeats, reads)
+//! and [`begin`](Driver::begin)s a [`Transaction`], which offers the
+//! primitives the engine composes: each one is what one SQL statement (or one
+//! `.sql` file) does, and its rustdoc says what it locks and what it returns.
+//! The driver never decides semantics (which dependents to release, which
+//! policy applies, which timestamp a transition gets): the engine does, once,
+//! for every database.
+//!
+//! To add a database, implement [`Driver`] and [`Transaction`], wrap the
+//! driver in `hammerwork_engine::Engine`, and run `hammerwork-testkit`'s
+//! conformance suite against it. `hammerwork-memory` is a complete driver to
+//! read first.
+//!
+//! # Conventions
+//! - Ids given to a primitive that locks rows are sorted by the engine; a
+//!   driver locks in that order (or says where its database cannot).
+//! - `now` is the operation's clock: every transition a primitive makes is
+//!   stamped with it.
+//! - A transaction dropped without [`commit`](Transaction::commit) rolls back.
+//! - Errors: a deadlock or serialization failure is [`Error::Conflict`]
+//!   (the engine runs the whole transaction again); anything else the driver
+//!   cannot name is [`Error::Backend`].
+//!
+//! [`Error::Conflict`]: crate::Error::Conflict
+//! [`Error::Backend`]: crate::Error::Backend
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::schedule::Recurrence;
+use crate::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
+use crate::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId};
+use crate::{
+    Capabilities, ClaimParams, Job, JobId, JobStatus, Lease, ListJobsParams, ListWorkflowsParams,
+    QueueCounts, Result, Settlement, WakeupListener, WorkflowStatus,
+};
+
+/// How a primitive reports a job whose status it changed: enough for the
+/// engine to follow the change (release or end its dependents, apply its
+/// workflow's policy) and to count it in its workflow's counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Transition {
+    /// The job.
+    pub id: JobId,
+    /// Its workflow, if any.
+    pub workflow_id: Option<WorkflowId>,
+    /// Its status now.
+    pub status: JobStatus,
+    /// `false` only when the driver knows that no job depends on this one
+    /// (the engine then skips following it); `true` when unsure.
+    pub may_have_dependents: bool,
+}
+
+impl Transition {
+    /// A job that is now `status` and may have dependents.
+    pub fn new(id: JobId, workflow_id: Option<WorkflowId>, status: JobStatus) -> Self {
+        Transition {
+            id,
+            workflow_id,
+            status,
+            may_have_dependents: true,
+        }
+    }
+
+    /// Says whether the job may have dependents.
+    pub fn with_dependents(mut self, may_have_dependents: bool) -> Self {
+        self.may_have_dependents = may_have_dependents;
+        self
+    }
+}
+
+/// A waiting dependent that [`Transaction::release_dependents`] counted off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Released {
+    /// The dependent.
+    pub id: JobId,
+    /// Its workflow, if any.
+    pub workflow_id: Option<WorkflowId>,
+    /// Its queue (woken when it becomes claimable).
+    pub queue_name: String,
+    /// Parents not completed yet, after this count.
+    pub pending_dependencies: i32,
+    /// Its condition, if it has one.
+    pub condition: Option<String>,
+}
+
+impl Released {
+    /// A dependent as a driver read it back.
+    pub fn new(
+        id: JobId,
+        workflow_id: Option<WorkflowId>,
+        queue_name: String,
+        pending_dependencies: i32,
+        condition: Option<String>,
+    ) -> Self {
+        Released {
+            id,
+            workflow_id,
+            queue_name,
+            pending_dependencies,
+            condition,
+        }
+    }
+}
+
+/// A job [`Transaction::reset_workflow_jobs`] put back to `Pending`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResetJob {
+    /// The job.
+    pub id: JobId,
+    /// Its workflow (`None` for an awaited spawned job outside it).
+    pub workflow_id: Option<WorkflowId>,
+    /// Its queue.
+    pub queue_name: String,
+    /// What it was before: `Dead` or `Cancelled`.
+    pub previous: JobStatus,
+}
+
+impl ResetJob {
+    /// A job as a driver read it back.
+    pub fn new(
+        id: JobId,
+        workflow_id: Option<WorkflowId>,
+        queue_name: String,
+        previous: JobStatus,
+    ) -> Self {
+        ResetJob {
+            id,
+            workflow_id,
+            queue_name,
+            previous,
+        }
+    }
+}
+
+/// Changes to one workflow's stored counters (each may be negative).
+///
+/// A workflow row stores its total and its terminal counts; `running` is
+/// counted from its running jobs and `pending` is the rest (see
+/// [`WorkflowStats`](crate::WorkflowStats)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkflowCounts {
+    /// The workflow.
+    pub id: WorkflowId,
+    /// Change of `completed_jobs`.
+    pub completed: i64,
+    /// Change of `failed_jobs` (dead jobs).
+    pub failed: i64,
+    /// Change of `skipped_jobs`.
+    pub skipped: i64,
+    /// Change of `cancelled_jobs`.
+    pub cancelled: i64,
+}
+
+impl WorkflowCounts {
+    /// No change to workflow `id`.
+    pub fn new(id: WorkflowId) -> Self {
+        WorkflowCounts {
+            id,
+            ..WorkflowCounts::default()
+        }
+    }
+
+    /// Adds `delta` jobs to the counter of `status` (non-terminal statuses
+    /// are not stored and change nothing).
+    pub fn add(&mut self, status: JobStatus, delta: i64) {
+        match status {
+            JobStatus::Completed => self.completed += delta,
+            JobStatus::Dead => self.failed += delta,
+            JobStatus::Skipped => self.skipped += delta,
+            JobStatus::Cancelled => self.cancelled += delta,
+            _ => {}
+        }
+    }
+
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.completed == 0 && self.failed == 0 && self.skipped == 0 && self.cancelled == 0
+    }
+}
+
+/// A database as the engine sees it: single-statement operations on a pool,
+/// and transactions that offer the composable primitives.
+///
+/// Cheap to clone is not required: the engine holds one driver.
+#[async_trait]
+pub trait Driver: Send + Sync + 'static {
+    /// A transaction of this driver.
+    type Tx: Transaction;
+
+    /// What this database can do (push wakeups or not).
+    fn capabilities(&self) -> Capabilities;
+
+    /// Begins a transaction that locks only the rows it reads (READ COMMITTED
+    /// or stronger; SQLite takes its write lock up front).
+    async fn begin(&self) -> Result<Self::Tx>;
+
+    /// Writes jobs that depend on nothing, outside any workflow, as one
+    /// statement (atomic on its own) and wakes their queues; `plans` are
+    /// their initial states. Returns `false`, writing nothing, when it cannot
+    /// (too many rows for one statement, or no such shortcut): the engine
+    /// then writes them in a transaction. The default has no shortcut.
+    async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {
+        let _ = (jobs, plans);
+        Ok(false)
+    }
+
+    /// Applies, in one statement and without a transaction, the outcomes of
+    /// the `settlements` (sorted by id) whose jobs need nothing else done:
+    /// outside any workflow and known to have no dependents. Returns how
+    /// many it applied; the engine settles all of them again in a
+    /// transaction when that is fewer than all (an applied attempt is no
+    /// longer current, so it changes nothing the second time). The default
+    /// applies none.
+    async fn settle_independent(
+        &self,
+        settlements: &[Settlement],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let _ = (settlements, now);
+        Ok(0)
+    }
+
+    /// Claims up to `limit` ready jobs of a queue, as
+    /// [`Storage::claim_jobs`](crate::Storage::claim_jobs) describes: one
+    /// statement (or one short transaction), `SKIP LOCKED`, claim order.
+    async fn claim_jobs(&self, params: &ClaimParams) -> Result<Vec<Job>>;
+
+    /// Extends the leases of these running attempts (sorted by id) to
+    /// `lease_until`; returns how many were still current.
+    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64>;
+
+    /// Subscribes to wakeups, when [`capabilities`](Self::capabilities)
+    /// says there are any.
+    async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
+        Ok(None)
+    }
+
+    /// The job with this id.
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>>;
+
+    /// The jobs with these ids that exist, ordered by id.
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>>;
+
+    /// Jobs matching `params`, ordered by id.
+    async fn list_jobs(&self, params: &ListJobsParams) -> Result<Vec<Job>>;
+
+    /// How many jobs of `queue` are in each status.
+    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts>;
+
+    /// The workflow with its counters: the stored ones, `running_jobs`
+    /// counted from its running jobs (an index range over those only),
+    /// `pending_jobs` the rest.
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>>;
+
+    /// Workflows in id order, counted as [`get_workflow`](Self::get_workflow).
+    async fn list_workflows(&self, params: &ListWorkflowsParams) -> Result<Vec<Workflow>>;
+
+    /// As [`Storage::list_recurrences`](crate::Storage::list_recurrences).
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>>;
+
+    /// The spawn operation with this id.
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>>;
+
+    /// Spawn operations matching `query`, newest first.
+    async fn list_spawn_operations(&self, query: &SpawnQuery) -> Result<Vec<SpawnOperation>>;
+
+    /// Figures over the operations matching `query`.
+    async fn spawn_stats(&self, query: &SpawnQuery) -> Result<SpawnStats>;
+
+    /// Everything spawned under `id`, to `max_depth` levels, level by level.
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>>;
+
+    /// The jobs that spawned `id`, its parent first.
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>>;
+}
+
+/// A transaction of a [`Driver`]: the primitives the engine composes.
+///
+/// Dropping one without [`commit`](Self::commit) rolls it back.
+#[async_trait]
+pub trait Transaction: Send {
+    /// Commits, and delivers the wakeups asked for with [`wake`](Self::wake).
+    async fn commit(self) -> Result<()>
+    where
+        Self: Sized;
+
+    /// Rolls back; the wakeups are dropped.
+    async fn rollback(self) -> Result<()>
+    where
+        Self: Sized;
+
+    /// Asks that listeners of these queues be woken once this transaction
+    /// commits.
+    async fn wake(&mut self, queues: &[String]) -> Result<()>;
+
+    /// Reads the stored jobs `ids` (sorted) that a batch depends on, locking
+    /// each so that none can finish until this transaction ends (a parent
+    /// settled later sees the new edges). Returns those that exist.
+    async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>>;
+
+    /// Inserts the workflow row, `Running`, with `total_jobs` jobs and every
+    /// counter at zero (the engine adds the jobs that end at once).
+    async fn insert_workflow(&mut self, workflow: &Workflow, total_jobs: i64) -> Result<()>;
+
+    /// Inserts `jobs` in the states `plans` give them (a job already ended is
+    /// stamped `now`; a recurring job becomes its series' live occurrence).
+    /// A taken id is [`Error::DuplicateJob`](crate::Error::DuplicateJob)
+    /// naming it.
+    async fn insert_jobs(
+        &mut self,
+        jobs: &[Job],
+        plans: &[PlannedJob],
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Inserts one edge row per `(parent, dependent)` (a repeated edge once).
+    async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()>;
+
+    /// Applies each settlement (sorted by id) whose attempt is still the
+    /// job's current running one, locking those jobs in id order: completed
+    /// (result stored), failed (`Retrying` at `retry_at` with attempts left,
+    /// else `Dead`), cancelled, or given back (`Pending`; an unstarted
+    /// attempt not counted, one started on the last attempt `Dead`). Stale
+    /// ones change nothing. Returns a transition per job changed.
+    async fn settle_attempts(
+        &mut self,
+        settlements: &[Settlement],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>>;
+
+    /// Up to `limit` running jobs whose lease ended before `now` (locked,
+    /// skipping locked ones) go back to `Pending` at `now`, their attempt
+    /// counted, or become `Dead` with no attempt left.
+    async fn rescue_expired_jobs(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Transition>>;
+
+    /// Counts the completed `parents` (sorted) off each dependent still
+    /// waiting, locking those dependents in id order (the lock serialises
+    /// concurrent parents, so exactly one sees a count reach zero). A
+    /// dependent at zero without a condition becomes claimable; one with a
+    /// condition stays waiting for [`resolve_conditions`](Self::resolve_conditions).
+    /// Returns every dependent counted, with its count left.
+    async fn release_dependents(&mut self, parents: &[JobId]) -> Result<Vec<Released>>;
+
+    /// The results of the parents of each of `jobs`, per job in parent-id
+    /// order (a parent with no result is left out).
+    async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>>;
+
+    /// For dependents [`release_dependents`](Self::release_dependents) left
+    /// waiting at zero (still locked): `true` makes one claimable, `false`
+    /// `Skipped` at `now` ("condition is false").
+    async fn resolve_conditions(
+        &mut self,
+        decisions: &[(JobId, bool)],
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Ends every transitive dependent of `parents` that has not started
+    /// (`Pending` or `Retrying`) as `status` (`Dead`, `Skipped` or
+    /// `Cancelled`) with `why` as its error and its dependency failed, at
+    /// `now`. One statement where the database can walk the edges
+    /// recursively; the engine calls it again from the jobs it ended until it
+    /// ends nothing, so a driver may also end one level per call.
+    async fn end_dependents(
+        &mut self,
+        parents: &[JobId],
+        status: JobStatus,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>>;
+
+    /// The failure policies of these workflows (those that exist).
+    async fn workflow_policies(
+        &mut self,
+        ids: &[WorkflowId],
+    ) -> Result<HashMap<WorkflowId, FailurePolicy>>;
+
+    /// Sets `state` on those of the workflows `ids` (sorted) that are still
+    /// open (`Running` or `Paused`), locking them in id order.
+    async fn set_workflow_state(&mut self, ids: &[WorkflowId], state: WorkflowStatus)
+        -> Result<()>;
+
+    /// Adds `counts` (sorted by workflow id) to the workflow rows' counters,
+    /// locking them in that order.
+    async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()>;
+
+    /// Cancels job `id` at `now` if it has not finished (its lease ends, so a
+    /// running attempt's outcome is then ignored). Returns its transition.
+    async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>>;
+
+    /// Marks workflow `id` `Cancelled` if it is open and has jobs left to
+    /// run, locking its row. Returns whether it did.
+    async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool>;
+
+    /// Cancels, at `now` with `why`, every unfinished job of the workflows
+    /// `ids` (sorted) and every unfinished spawned job outside them that one
+    /// of their jobs awaits (an edge grafted by
+    /// [`graft_children`](Self::graft_children)), locking them. A driver that
+    /// locks the workflows' jobs first and then the awaited ones in a new
+    /// statement also cancels children grafted by a spawn that committed in
+    /// between.
+    async fn cancel_workflow_jobs(
+        &mut self,
+        ids: &[WorkflowId],
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>>;
+
+    /// Open workflows whose deadline is before `now` and that have jobs left
+    /// to run, locked in id order.
+    async fn lock_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>>;
+
+    /// Locks workflow `id`'s row; `false` when there is none.
+    async fn lock_workflow(&mut self, id: WorkflowId) -> Result<bool>;
+
+    /// Puts workflow `id`'s `Dead` and `Cancelled` jobs, and the `Dead` and
+    /// `Cancelled` spawned jobs outside it that one of its jobs awaits, back
+    /// to `Pending` at `now` with no attempt made, locking them.
+    async fn reset_workflow_jobs(
+        &mut self,
+        id: WorkflowId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ResetJob>>;
+
+    /// Recounts the parents not completed of workflow `id`'s pending jobs and
+    /// of the jobs `also`, storing each count (waiting above zero, satisfied
+    /// at zero), locking the parents read so none completes unseen.
+    async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()>;
+
+    /// Marks workflow `id` `Running` whatever its state.
+    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<()>;
+
+    /// Whether `lease` is still job's current running attempt, locking the
+    /// job if so.
+    async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool>;
+
+    /// Makes each of `children` (ids not written yet) one more dependency of
+    /// every dependent of `parent` still waiting, locking those dependents in
+    /// id order: edge rows, `depends_on` entries and pending counts. Returns
+    /// the dependents held.
+    async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>>;
+
+    /// Inserts the spawn operation row; `false`, writing nothing, when its id
+    /// is taken.
+    async fn insert_spawn_operation(&mut self, operation: &SpawnOperation) -> Result<bool>;
+
+    /// Marks recurring job `id` continued by `next` (ended when `None`) if it
+    /// is still its series' live occurrence, locking it. Returns whether it was.
+    async fn mark_job_recurrence(&mut self, id: JobId, next: Option<JobId>) -> Result<bool>;
+
+    /// Marks recurring workflow `id` continued by `next` (ended when `None`)
+    /// if it is still its series' live occurrence, locking it. Returns
+    /// whether it was.
+    async fn mark_workflow_recurrence(
+        &mut self,
+        id: WorkflowId,
+        next: Option<WorkflowId>,
+    ) -> Result<bool>;
+}

@@ -1,0 +1,259 @@
+//! Hammerwork's semantics, written once: [`Engine`] implements
+//! [`Storage`](hammerwork_api::Storage) over any
+//! [`Driver`](hammerwork_api::driver::Driver).
+//!
+//! A driver supplies SQL-level primitives; the engine composes them into
+//! each operation's one transaction and owns the rules that must not differ
+//! between databases:
+//! - the enqueue write path (checks, stored parents locked in id order, each
+//!   job's initial state, workflow row, jobs, edges);
+//! - the follow-up of every job that ends, to a fixpoint: dependents released
+//!   (or skipped by their condition), skipped / dead / cancelled jobs ending
+//!   their unstarted dependents, failure policies applied, including a
+//!   workflow's own policy for a job killed across workflows;
+//! - workflow counters, written once per transaction in workflow-id order;
+//! - lock order (ids sorted, parents before dependents, workflow rows in id
+//!   order) and one timestamp per operation;
+//! - transient conflicts (deadlocks, serialization failures, SQLite's busy
+//!   timeout): the whole transaction runs again with jittered backoff, up to
+//!   five times, each retry logged by `tracing`.
+//!
+//! ```
+//! # async fn demo<D: hammerwork_api::driver::Driver>(driver: D) -> hammerwork_api::Result<()> {
+//! use hammerwork_api::{Job, StorageExt};
+//! use hammerwork_engine::Engine;
+//!
+//! let storage = Engine::new(driver);
+//! storage.enqueue(Job::new("emails", serde_json::json!({"to": "a@example.com"}))).await?;
+//! # Ok(()) }
+//! ```
+
+mod enqueue;
+mod follow;
+mod retry;
+mod storage;
+
+use chrono::Utc;
+use hammerwork_api::driver::{Driver, Transaction};
+use hammerwork_api::{EnqueueBatch, JobId, Result};
+
+#[doc(hidden)]
+pub use async_trait::async_trait as __async_trait;
+#[doc(hidden)]
+pub use chrono as __chrono;
+#[doc(hidden)]
+pub use hammerwork_api as __api;
+#[doc(hidden)]
+pub use serde_json as __serde_json;
+
+/// [`Storage`](hammerwork_api::Storage) over the driver `D`.
+///
+/// Cheap to clone when the driver is (the built-in drivers hold a pool).
+#[derive(Debug, Clone)]
+pub struct Engine<D> {
+    driver: D,
+}
+
+impl<D: Driver> Engine<D> {
+    /// The storage of `driver`.
+    pub fn new(driver: D) -> Self {
+        Engine { driver }
+    }
+
+    /// The driver.
+    pub fn driver(&self) -> &D {
+        &self.driver
+    }
+}
+
+/// Enqueues `batch` in a transaction the caller holds (and commits), as
+/// [`Storage::enqueue_jobs`](hammerwork_api::Storage::enqueue_jobs) would:
+/// for a backend's `enqueue_jobs_in`, which writes jobs in the user's own
+/// transaction. Wakeups are asked of `tx` and delivered as its commit
+/// delivers them.
+pub async fn enqueue_in<T: Transaction>(tx: &mut T, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+    let mut work = follow::Work::new(tx, Utc::now());
+    enqueue::write_batch(&mut work, batch, false).await?;
+    work.finish().await?;
+    Ok(batch.jobs.iter().map(|job| job.id).collect())
+}
+
+/// Implements [`Storage`](hammerwork_api::Storage) for a backend's storage
+/// type by forwarding every method to its [`Engine`] field, so the type
+/// keeps its own name and conveniences (`connect`, `migrate`, ...):
+///
+/// ```
+/// # use hammerwork_api::driver::Driver;
+/// pub struct MyStorage<D> {
+///     engine: hammerwork_engine::Engine<D>,
+/// }
+/// hammerwork_engine::forward_storage!(impl<D: Driver> for MyStorage<D>, engine);
+/// ```
+#[macro_export]
+macro_rules! forward_storage {
+    (impl $(<$($gen:ident : $bound:path),*>)? for $ty:ty, $field:ident) => {
+        #[$crate::__async_trait]
+        impl $(<$($gen: $bound),*>)? $crate::__api::Storage for $ty {
+            fn capabilities(&self) -> $crate::__api::Capabilities {
+                $crate::__api::Storage::capabilities(&self.$field)
+            }
+            async fn enqueue_jobs(
+                &self,
+                batch: $crate::__api::EnqueueBatch<'_>,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::JobId>> {
+                $crate::__api::Storage::enqueue_jobs(&self.$field, batch).await
+            }
+            async fn claim_jobs(
+                &self,
+                params: $crate::__api::ClaimParams,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
+                $crate::__api::Storage::claim_jobs(&self.$field, params).await
+            }
+            async fn settle_jobs(
+                &self,
+                settlements: &[$crate::__api::Settlement],
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<u64> {
+                $crate::__api::Storage::settle_jobs(&self.$field, settlements, now).await
+            }
+            async fn heartbeat_jobs(
+                &self,
+                leases: &[$crate::__api::Lease],
+                lease_until: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<u64> {
+                $crate::__api::Storage::heartbeat_jobs(&self.$field, leases, lease_until).await
+            }
+            async fn rescue_expired_jobs(
+                &self,
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<u64> {
+                $crate::__api::Storage::rescue_expired_jobs(&self.$field, now).await
+            }
+            async fn get_job(
+                &self,
+                id: $crate::__api::JobId,
+            ) -> $crate::__api::Result<::std::option::Option<$crate::__api::Job>> {
+                $crate::__api::Storage::get_job(&self.$field, id).await
+            }
+            async fn get_jobs(
+                &self,
+                ids: &[$crate::__api::JobId],
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
+                $crate::__api::Storage::get_jobs(&self.$field, ids).await
+            }
+            async fn list_jobs(
+                &self,
+                params: $crate::__api::ListJobsParams,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
+                $crate::__api::Storage::list_jobs(&self.$field, params).await
+            }
+            async fn queue_counts(
+                &self,
+                queue: &str,
+            ) -> $crate::__api::Result<$crate::__api::QueueCounts> {
+                $crate::__api::Storage::queue_counts(&self.$field, queue).await
+            }
+            async fn cancel_job(
+                &self,
+                id: $crate::__api::JobId,
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<bool> {
+                $crate::__api::Storage::cancel_job(&self.$field, id, now).await
+            }
+            async fn get_workflow(
+                &self,
+                id: $crate::__api::WorkflowId,
+            ) -> $crate::__api::Result<::std::option::Option<$crate::__api::workflow::Workflow>>
+            {
+                $crate::__api::Storage::get_workflow(&self.$field, id).await
+            }
+            async fn list_workflows(
+                &self,
+                params: $crate::__api::ListWorkflowsParams,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::workflow::Workflow>> {
+                $crate::__api::Storage::list_workflows(&self.$field, params).await
+            }
+            async fn cancel_workflow(
+                &self,
+                id: $crate::__api::WorkflowId,
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<bool> {
+                $crate::__api::Storage::cancel_workflow(&self.$field, id, now).await
+            }
+            async fn retry_workflow(
+                &self,
+                id: $crate::__api::WorkflowId,
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<u64> {
+                $crate::__api::Storage::retry_workflow(&self.$field, id, now).await
+            }
+            async fn expire_workflows(
+                &self,
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<u64> {
+                $crate::__api::Storage::expire_workflows(&self.$field, now).await
+            }
+            async fn list_recurrences(
+                &self,
+                limit: u32,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::schedule::Recurrence>> {
+                $crate::__api::Storage::list_recurrences(&self.$field, limit).await
+            }
+            async fn advance_recurrence(
+                &self,
+                source: $crate::__api::schedule::RecurrenceSource,
+                next: ::std::option::Option<$crate::__api::EnqueueBatch<'_>>,
+            ) -> $crate::__api::Result<bool> {
+                $crate::__api::Storage::advance_recurrence(&self.$field, source, next).await
+            }
+            async fn complete_and_spawn(
+                &self,
+                lease: $crate::__api::Lease,
+                result: ::std::option::Option<$crate::__serde_json::Value>,
+                spawn: &$crate::__api::spawn::SpawnSet,
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<bool> {
+                $crate::__api::Storage::complete_and_spawn(&self.$field, lease, result, spawn, now).await
+            }
+            async fn get_spawn_operation(
+                &self,
+                id: &str,
+            ) -> $crate::__api::Result<::std::option::Option<$crate::__api::spawn::SpawnOperation>>
+            {
+                $crate::__api::Storage::get_spawn_operation(&self.$field, id).await
+            }
+            async fn list_spawn_operations(
+                &self,
+                query: $crate::__api::spawn::SpawnQuery,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::spawn::SpawnOperation>> {
+                $crate::__api::Storage::list_spawn_operations(&self.$field, query).await
+            }
+            async fn spawn_stats(
+                &self,
+                query: $crate::__api::spawn::SpawnQuery,
+            ) -> $crate::__api::Result<$crate::__api::spawn::SpawnStats> {
+                $crate::__api::Storage::spawn_stats(&self.$field, query).await
+            }
+            async fn get_descendants(
+                &self,
+                id: $crate::__api::JobId,
+                max_depth: u32,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
+                $crate::__api::Storage::get_descendants(&self.$field, id, max_depth).await
+            }
+            async fn get_ancestors(
+                &self,
+                id: $crate::__api::JobId,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
+                $crate::__api::Storage::get_ancestors(&self.$field, id).await
+            }
+            async fn listen(
+                &self,
+            ) -> $crate::__api::Result<
+                ::std::option::Option<::std::boxed::Box<dyn $crate::__api::WakeupListener>>,
+            > {
+                $crate::__api::Storage::listen(&self.$field).await
+            }
+        }
+    };
+}

@@ -1,0 +1,380 @@
+//! [`Storage`] over any driver: each operation one transaction of primitives.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hammerwork_api::driver::{Driver, Transaction};
+use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
+use hammerwork_api::spawn::{
+    check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
+};
+use hammerwork_api::validate::validate_batch;
+use hammerwork_api::workflow::{plan_enqueue, Workflow};
+use hammerwork_api::{
+    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, ListJobsParams,
+    ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, WakeupListener,
+    WorkflowId, WorkflowStatus,
+};
+use serde_json::Value;
+
+use crate::enqueue::write_batch;
+use crate::follow::Work;
+use crate::retry::retry;
+use crate::Engine;
+
+/// Running jobs whose lease expired that one rescue transaction takes.
+const RESCUE_LIMIT: u32 = 1_000;
+
+/// `items` sorted by `key`, borrowed when they already are (the common case).
+fn sorted_by<T: Clone, K: Ord>(items: &[T], key: impl Fn(&T) -> K) -> Cow<'_, [T]> {
+    if items.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+        Cow::Borrowed(items)
+    } else {
+        let mut owned = items.to_vec();
+        owned.sort_by_key(key);
+        Cow::Owned(owned)
+    }
+}
+
+impl<D: Driver> Engine<D> {
+    async fn enqueue_once(&self, batch: EnqueueBatch<'_>, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        write_batch(&mut work, batch, false).await?;
+        work.finish().await?;
+        tx.commit().await
+    }
+
+    async fn settle_once(&self, settlements: &[Settlement], now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        let transitions = work.tx.settle_attempts(settlements, now).await?;
+        let changed = transitions.len() as u64;
+        work.follow(transitions).await?;
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn rescue_once(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        let transitions = work.tx.rescue_expired_jobs(now, RESCUE_LIMIT).await?;
+        let rescued = transitions.len() as u64;
+        work.follow(transitions).await?;
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(rescued)
+    }
+
+    /// One run of `complete_and_spawn`; `completed` is the parent's outcome.
+    async fn complete_and_spawn_once(
+        &self,
+        completed: &[Settlement],
+        spawn: &SpawnSet,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let lease = completed[0].lease;
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        let mut grafted = false;
+        if spawn.await_children && !spawn.children.is_empty() {
+            // Hold the parent's dependents before its completion releases them.
+            if !work.tx.lock_running_attempt(lease).await? {
+                return Ok(false);
+            }
+            let children: Vec<JobId> = spawn.children.iter().map(|c| c.id).collect();
+            let held = work.tx.graft_children(lease.id, &children).await?;
+            check_awaiting_cycle(&spawn.children, &held)?;
+            grafted = !held.is_empty();
+        }
+        let transitions = work.tx.settle_attempts(completed, now).await?;
+        if transitions.is_empty() {
+            // No longer the current attempt: nothing was written.
+            return Ok(false);
+        }
+        work.follow(transitions).await?;
+        if !work.tx.insert_spawn_operation(&spawn.operation).await? {
+            return Err(Error::Spawn(SpawnError::DuplicateOperation {
+                id: spawn.operation.id.clone(),
+            }));
+        }
+        for chunk in spawn.children.chunks(spawn.batch_size.max(1)) {
+            write_batch(&mut work, EnqueueBatch::jobs(chunk), grafted).await?;
+        }
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn cancel_job_once(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        let Some(cancelled) = work.tx.cancel_job(id, now).await? else {
+            return Ok(false);
+        };
+        work.follow(vec![cancelled]).await?;
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn cancel_workflow_once(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        if !work.tx.cancel_workflow(id).await? {
+            return Ok(false);
+        }
+        work.cancel_unfinished(&[id], "cancelled with its workflow")
+            .await?;
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn retry_workflow_once(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        if !work.tx.lock_workflow(id).await? {
+            return Err(Error::WorkflowNotFound { id });
+        }
+        let reset = work.tx.reset_workflow_jobs(id, now).await?;
+        for job in &reset {
+            work.count(job.workflow_id, job.previous, -1);
+            work.wake(&job.queue_name);
+        }
+        let reset_ids: Vec<JobId> = reset.iter().map(|job| job.id).collect();
+        work.tx.recount_dependencies(id, &reset_ids).await?;
+        work.tx.reopen_workflow(id).await?;
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(reset.len() as u64)
+    }
+
+    async fn expire_workflows_once(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        let expired = work.tx.lock_expired_workflows(now).await?;
+        if !expired.is_empty() {
+            work.tx
+                .set_workflow_state(&expired, WorkflowStatus::Failed)
+                .await?;
+            work.cancel_unfinished(&expired, "cancelled: the workflow timed out")
+                .await?;
+        }
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(expired.len() as u64)
+    }
+
+    async fn advance_once(
+        &self,
+        source: RecurrenceSource,
+        next: Option<EnqueueBatch<'_>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        let marked = match source {
+            RecurrenceSource::Job(id) => {
+                let next = next.and_then(|b| b.jobs.first()).map(|job| job.id);
+                work.tx.mark_job_recurrence(id, next).await?
+            }
+            RecurrenceSource::Workflow(id) => {
+                let next = next.and_then(|b| b.workflow).map(|w| w.id);
+                work.tx.mark_workflow_recurrence(id, next).await?
+            }
+        };
+        if !marked {
+            return Ok(false);
+        }
+        if let Some(batch) = next {
+            write_batch(&mut work, batch, false).await?;
+        }
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl<D: Driver> Storage for Engine<D> {
+    fn capabilities(&self) -> Capabilities {
+        self.driver.capabilities()
+    }
+
+    async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+        let jobs = batch.jobs;
+        let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();
+        let independent =
+            batch.workflow.is_none() && jobs.iter().all(|job| job.depends_on.is_empty());
+        if independent {
+            validate_batch(&batch)?;
+            if jobs.is_empty() {
+                return Ok(ids);
+            }
+            let plans = plan_enqueue(jobs, &HashMap::new());
+            if retry("enqueue", || self.driver.enqueue_independent(jobs, &plans)).await? {
+                return Ok(ids);
+            }
+        }
+        let now = Utc::now();
+        retry("enqueue", || self.enqueue_once(batch, now)).await?;
+        Ok(ids)
+    }
+
+    async fn claim_jobs(&self, params: ClaimParams) -> Result<Vec<Job>> {
+        if params.limit == 0 {
+            return Ok(Vec::new());
+        }
+        retry("claim", || self.driver.claim_jobs(&params)).await
+    }
+
+    async fn settle_jobs(&self, settlements: &[Settlement], now: DateTime<Utc>) -> Result<u64> {
+        if settlements.is_empty() {
+            return Ok(0);
+        }
+        let settlements = sorted_by(settlements, |s| s.lease.id);
+        let fast = retry("settle", || {
+            self.driver.settle_independent(&settlements, now)
+        })
+        .await?;
+        if fast == settlements.len() as u64 {
+            return Ok(fast);
+        }
+        let slow = retry("settle", || self.settle_once(&settlements, now)).await?;
+        Ok(fast + slow)
+    }
+
+    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
+        if leases.is_empty() {
+            return Ok(0);
+        }
+        let leases = sorted_by(leases, |l| l.id);
+        retry("heartbeat", || {
+            self.driver.heartbeat_jobs(&leases, lease_until)
+        })
+        .await
+    }
+
+    async fn rescue_expired_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
+        retry("rescue", || self.rescue_once(now)).await
+    }
+
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
+        self.driver.get_job(id).await
+    }
+
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.driver.get_jobs(ids).await
+    }
+
+    async fn list_jobs(&self, params: ListJobsParams) -> Result<Vec<Job>> {
+        self.driver.list_jobs(&params).await
+    }
+
+    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
+        self.driver.queue_counts(queue).await
+    }
+
+    async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
+        if retry("cancel job", || self.cancel_job_once(id, now)).await? {
+            return Ok(true);
+        }
+        match self.driver.get_job(id).await? {
+            Some(_) => Ok(false),
+            None => Err(Error::NotFound { id }),
+        }
+    }
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        self.driver.get_workflow(id).await
+    }
+
+    async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        self.driver.list_workflows(&params).await
+    }
+
+    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+        if retry("cancel workflow", || self.cancel_workflow_once(id, now)).await? {
+            return Ok(true);
+        }
+        match self.driver.get_workflow(id).await? {
+            Some(_) => Ok(false),
+            None => Err(Error::WorkflowNotFound { id }),
+        }
+    }
+
+    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+        retry("retry workflow", || self.retry_workflow_once(id, now)).await
+    }
+
+    async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64> {
+        retry("expire workflows", || self.expire_workflows_once(now)).await
+    }
+
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.driver.list_recurrences(limit).await
+    }
+
+    async fn advance_recurrence(
+        &self,
+        source: RecurrenceSource,
+        next: Option<EnqueueBatch<'_>>,
+    ) -> Result<bool> {
+        let now = Utc::now();
+        retry("advance recurrence", || {
+            self.advance_once(source, next, now)
+        })
+        .await
+    }
+
+    async fn complete_and_spawn(
+        &self,
+        lease: Lease,
+        result: Option<Value>,
+        spawn: &SpawnSet,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let completed = [Settlement::new(lease, Outcome::Completed { result })];
+        retry("complete and spawn", || {
+            self.complete_and_spawn_once(&completed, spawn, now)
+        })
+        .await
+    }
+
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        self.driver.get_spawn_operation(id).await
+    }
+
+    async fn list_spawn_operations(&self, query: SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        self.driver.list_spawn_operations(&query).await
+    }
+
+    async fn spawn_stats(&self, query: SpawnQuery) -> Result<SpawnStats> {
+        self.driver.spawn_stats(&query).await
+    }
+
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        if max_depth == 0 {
+            return Ok(Vec::new());
+        }
+        self.driver.get_descendants(id, max_depth).await
+    }
+
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        self.driver.get_ancestors(id).await
+    }
+
+    async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
+        self.driver.listen().await
+    }
+}
