@@ -15,7 +15,7 @@ use hammerwork_api::workflow::{plan_enqueue, Workflow};
 use hammerwork_api::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, ListJobsParams,
     ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, WakeupListener,
-    WorkflowId, WorkflowStatus,
+    WorkflowId,
 };
 use serde_json::Value;
 
@@ -137,7 +137,7 @@ impl<D: Driver> Engine<D> {
     async fn retry_workflow_once(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.driver.begin().await?;
         let mut work = Work::new(&mut tx, now);
-        if !work.tx.lock_workflow(id).await? {
+        if !work.tx.reopen_workflow(id).await? {
             return Err(Error::WorkflowNotFound { id });
         }
         let reset = work.tx.reset_workflow_jobs(id, now).await?;
@@ -147,7 +147,6 @@ impl<D: Driver> Engine<D> {
         }
         let reset_ids: Vec<JobId> = reset.iter().map(|job| job.id).collect();
         work.tx.recount_dependencies(id, &reset_ids).await?;
-        work.tx.reopen_workflow(id).await?;
         work.finish().await?;
         tx.commit().await?;
         Ok(reset.len() as u64)
@@ -156,11 +155,8 @@ impl<D: Driver> Engine<D> {
     async fn expire_workflows_once(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.driver.begin().await?;
         let mut work = Work::new(&mut tx, now);
-        let expired = work.tx.lock_expired_workflows(now).await?;
+        let expired = work.tx.fail_expired_workflows(now).await?;
         if !expired.is_empty() {
-            work.tx
-                .set_workflow_state(&expired, WorkflowStatus::Failed)
-                .await?;
             work.cancel_unfinished(&expired, "cancelled: the workflow timed out")
                 .await?;
         }

@@ -133,10 +133,6 @@ impl Driver for MemoryDriver {
         })))
     }
 
-    async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
-        Ok(self.state.lock().await.job(id).cloned())
-    }
-
     async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
         let state = self.state.lock().await;
         let mut ids = ids.to_vec();

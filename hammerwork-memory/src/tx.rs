@@ -468,8 +468,8 @@ impl Transaction for MemoryTx {
         Ok(cancelled)
     }
 
-    async fn lock_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
-        Ok(self
+    async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
+        let expired: Vec<WorkflowId> = self
             .state
             .workflows
             .values()
@@ -479,11 +479,21 @@ impl Transaction for MemoryTx {
                     && unfinished(row) > 0
             })
             .map(|row| row.workflow.id)
-            .collect())
+            .collect();
+        for id in &expired {
+            self.state.update_workflow(*id, |row| {
+                row.workflow.state = WorkflowStatus::Failed;
+            });
+        }
+        Ok(expired)
     }
 
-    async fn lock_workflow(&mut self, id: WorkflowId) -> Result<bool> {
-        Ok(self.state.workflows.contains_key(&id))
+    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<bool> {
+        let exists = self.state.workflows.contains_key(&id);
+        self.state.update_workflow(id, |row| {
+            row.workflow.state = WorkflowStatus::Running;
+        });
+        Ok(exists)
     }
 
     async fn reset_workflow_jobs(
@@ -545,13 +555,6 @@ impl Transaction for MemoryTx {
                 };
             });
         }
-        Ok(())
-    }
-
-    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<()> {
-        self.state.update_workflow(id, |row| {
-            row.workflow.state = WorkflowStatus::Running;
-        });
         Ok(())
     }
 

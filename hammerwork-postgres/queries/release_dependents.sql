@@ -10,4 +10,4 @@ SET pending_dependencies = j.pending_dependencies - e.n,
     END
 FROM UNNEST($1::uuid[], $2::int[]) AS e(job_id, n)
 WHERE j.id = e.job_id AND j.dependency_status = 'waiting' AND j.status IN ('pending', 'retrying')
-RETURNING j.id, j.queue_name, j.pending_dependencies, j.condition
+RETURNING j.id, j.workflow_id, j.queue_name, j.pending_dependencies, j.condition

@@ -3,7 +3,7 @@ WITH expired AS (
     FROM hammerwork_jobs
     WHERE status = 'running' AND lease_expires_at < $1
     ORDER BY lease_expires_at
-    LIMIT 1000
+    LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
 UPDATE hammerwork_jobs AS j

@@ -7,4 +7,3 @@ SET dependency_status = 'satisfied',
     completed_at = CASE WHEN t.runs THEN j.completed_at ELSE $3 END
 FROM UNNEST($1::uuid[], $2::bool[]) AS t(id, runs)
 WHERE j.id = t.id
-RETURNING j.id, j.queue_name, j.status

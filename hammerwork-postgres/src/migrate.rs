@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_recurrence.sql"),
     ),
     (4, "spawn", include_str!("../migrations/0004_spawn.sql")),
+    (
+        5,
+        "engine counters",
+        include_str!("../migrations/0005_engine_counters.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

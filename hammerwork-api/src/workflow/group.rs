@@ -129,8 +129,11 @@ impl FromStr for WorkflowStatus {
     }
 }
 
-/// A workflow's job counts, kept up to date in the same transaction as each
-/// job's transition, so reading them is O(1).
+/// A workflow's job counts. The total and the terminal counts are stored on
+/// the workflow and kept in the same transaction as each job's transition;
+/// `running_jobs` is counted from the workflow's running jobs when read (a
+/// range bounded by how many jobs run at once, not by the workflow's size),
+/// and `pending_jobs` is what remains.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WorkflowStats {
@@ -151,6 +154,28 @@ pub struct WorkflowStats {
 }
 
 impl WorkflowStats {
+    /// The counts of a workflow as stored (`total` and the terminal counts)
+    /// with `running` counted from its jobs; pending is the rest.
+    pub fn from_counts(
+        total: u64,
+        completed: u64,
+        failed: u64,
+        skipped: u64,
+        cancelled: u64,
+        running: u64,
+    ) -> Self {
+        let finished = completed + failed + skipped + cancelled;
+        WorkflowStats {
+            total_jobs: total,
+            completed_jobs: completed,
+            failed_jobs: failed,
+            pending_jobs: total.saturating_sub(finished).saturating_sub(running),
+            running_jobs: running,
+            skipped_jobs: skipped,
+            cancelled_jobs: cancelled,
+        }
+    }
+
     /// Share of jobs that reached an end state, in percent (100 for an empty
     /// workflow).
     pub fn completion_percentage(&self) -> f64 {

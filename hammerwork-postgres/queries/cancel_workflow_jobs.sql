@@ -19,4 +19,4 @@ SET status = 'cancelled',
     lease_expires_at = NULL
 FROM targets
 WHERE j.id = targets.id
-RETURNING j.id
+RETURNING j.id, j.status, j.workflow_id

@@ -3,10 +3,10 @@
 -- edges were grafted onto it, see graft_children.sql). Each branch is an
 -- index lookup: by workflow, then by edge.
 WITH targets AS (
-    SELECT id FROM hammerwork_jobs
+    SELECT id, status FROM hammerwork_jobs
     WHERE workflow_id = $1 AND status IN ('dead', 'cancelled')
     UNION
-    SELECT p.id FROM hammerwork_jobs AS w
+    SELECT p.id, p.status FROM hammerwork_jobs AS w
     JOIN hammerwork_job_dependencies AS d ON d.job_id = w.id
     JOIN hammerwork_jobs AS p ON p.id = d.parent_id
     WHERE w.workflow_id = $1
@@ -22,5 +22,5 @@ SET status = 'pending',
     lease_expires_at = NULL,
     scheduled_at = $2
 FROM targets
-WHERE j.id = targets.id
-RETURNING j.id, j.queue_name
+WHERE j.id = targets.id AND j.status IN ('dead', 'cancelled')
+RETURNING j.id, j.queue_name, j.workflow_id, targets.status AS previous

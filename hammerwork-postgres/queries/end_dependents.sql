@@ -13,4 +13,4 @@ SET status = $2,
     lease_expires_at = NULL
 FROM down
 WHERE j.id = down.id AND j.status IN ('pending', 'retrying')
-RETURNING j.id, j.workflow_id
+RETURNING j.id, j.status, j.workflow_id

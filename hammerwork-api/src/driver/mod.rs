@@ -27,6 +27,8 @@
 //! [`Error::Conflict`]: crate::Error::Conflict
 //! [`Error::Backend`]: crate::Error::Backend
 
+mod row;
+
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -39,6 +41,11 @@ use crate::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow, Workflo
 use crate::{
     Capabilities, ClaimParams, Job, JobId, JobStatus, Lease, ListJobsParams, ListWorkflowsParams,
     QueueCounts, Result, Settlement, WakeupListener, WorkflowStatus,
+};
+
+pub use row::{
+    job_from_row, job_id_from_row, released_from_row, spawn_operation_from_row,
+    transition_from_row, workflow_from_row, StoredRow,
 };
 
 /// How a primitive reports a job whose status it changed: enough for the
@@ -246,8 +253,10 @@ pub trait Driver: Send + Sync + 'static {
         Ok(None)
     }
 
-    /// The job with this id.
-    async fn get_job(&self, id: JobId) -> Result<Option<Job>>;
+    /// The job with this id (by default, through [`get_jobs`](Self::get_jobs)).
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
+        Ok(self.get_jobs(&[id]).await?.pop())
+    }
 
     /// The jobs with these ids that exist, ordered by id.
     async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>>;
@@ -420,12 +429,13 @@ pub trait Transaction: Send {
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>>;
 
-    /// Open workflows whose deadline is before `now` and that have jobs left
-    /// to run, locked in id order.
-    async fn lock_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>>;
+    /// Marks `Failed` the open workflows whose deadline is before `now` and
+    /// that have jobs left to run, locking them in id order; returns them.
+    async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>>;
 
-    /// Locks workflow `id`'s row; `false` when there is none.
-    async fn lock_workflow(&mut self, id: WorkflowId) -> Result<bool>;
+    /// Marks workflow `id` `Running` whatever its state, locking its row;
+    /// `false` when there is no such workflow.
+    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<bool>;
 
     /// Puts workflow `id`'s `Dead` and `Cancelled` jobs, and the `Dead` and
     /// `Cancelled` spawned jobs outside it that one of its jobs awaits, back
@@ -440,9 +450,6 @@ pub trait Transaction: Send {
     /// of the jobs `also`, storing each count (waiting above zero, satisfied
     /// at zero), locking the parents read so none completes unseen.
     async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()>;
-
-    /// Marks workflow `id` `Running` whatever its state.
-    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<()>;
 
     /// Whether `lease` is still job's current running attempt, locking the
     /// job if so.

@@ -1,0 +1,175 @@
+//! Rows of Hammerwork's tables to domain types, once for every database: a
+//! driver says how its database returns each kind of column
+//! ([`StoredRow`]); the column names and their meaning are the same
+//! everywhere.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::driver::{Released, Transition};
+use crate::spawn::SpawnOperation;
+use crate::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats};
+use crate::{Error, Job, JobId, JobPriority, Result};
+
+/// One row as a database returned it. Each method reads column `column`,
+/// `None` for SQL `NULL`; a driver implements it for its row type, storing
+/// ids, timestamps and JSON however its database does.
+pub trait StoredRow {
+    /// A text column.
+    fn text(&self, column: &str) -> Result<Option<String>>;
+    /// An integer column of any width.
+    fn int(&self, column: &str) -> Result<Option<i64>>;
+    /// An id column (job, workflow).
+    fn uuid(&self, column: &str) -> Result<Option<Uuid>>;
+    /// A JSON column.
+    fn json(&self, column: &str) -> Result<Option<Value>>;
+    /// A timestamp column, in UTC.
+    fn time(&self, column: &str) -> Result<Option<DateTime<Utc>>>;
+}
+
+/// A column that may not be `NULL`.
+fn required<T>(value: Option<T>, column: &str) -> Result<T> {
+    value.ok_or_else(|| Error::backend(format!("column {column} is NULL")))
+}
+
+fn text(row: &dyn StoredRow, column: &str) -> Result<String> {
+    required(row.text(column)?, column)
+}
+
+fn int(row: &dyn StoredRow, column: &str) -> Result<i64> {
+    required(row.int(column)?, column)
+}
+
+fn count(row: &dyn StoredRow, column: &str) -> Result<u64> {
+    Ok(int(row, column)?.max(0) as u64)
+}
+
+fn time(row: &dyn StoredRow, column: &str) -> Result<DateTime<Utc>> {
+    required(row.time(column)?, column)
+}
+
+fn millis(row: &dyn StoredRow, column: &str) -> Result<Option<Duration>> {
+    Ok(row
+        .int(column)?
+        .map(|ms| Duration::from_millis(ms.max(0) as u64)))
+}
+
+fn narrow<T: TryFrom<i64>>(value: i64, column: &str) -> Result<T> {
+    T::try_from(value).map_err(|_| Error::backend(format!("column {column} is out of range")))
+}
+
+/// Decodes a JSON column into `T` (`None` for `NULL`).
+fn json_as<T: serde::de::DeserializeOwned>(row: &dyn StoredRow, column: &str) -> Result<Option<T>> {
+    row.json(column)?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| Error::backend(format!("column {column}: {e}")))
+}
+
+/// A `hammerwork_jobs` row (every column).
+pub fn job_from_row(row: &dyn StoredRow) -> Result<Job> {
+    let payload = required(row.json("payload")?, "payload")?;
+    let mut job = Job::new(text(row, "queue_name")?, payload);
+    job.id = JobId(required(row.uuid("id")?, "id")?);
+    job.status = text(row, "status")?.parse()?;
+    job.priority = JobPriority::from_i16(narrow(int(row, "priority")?, "priority")?);
+    job.attempts = narrow(int(row, "attempts")?, "attempts")?;
+    job.max_attempts = narrow(int(row, "max_attempts")?, "max_attempts")?;
+    job.created_at = time(row, "created_at")?;
+    job.scheduled_at = time(row, "scheduled_at")?;
+    job.started_at = row.time("started_at")?;
+    job.completed_at = row.time("completed_at")?;
+    job.failed_at = row.time("failed_at")?;
+    job.lease_expires_at = row.time("lease_expires_at")?;
+    job.timeout = millis(row, "timeout_ms")?;
+    job.error_message = row.text("error_message")?;
+    job.result = row.json("result")?;
+    job.retry_policy = json_as(row, "retry_policy")?;
+    job.trace_id = row.text("trace_id")?;
+    job.correlation_id = row.text("correlation_id")?;
+    // NULL (MySQL) or [] for a job without dependencies.
+    job.depends_on = json_as(row, "depends_on")?.unwrap_or_default();
+    job.dependency_status = text(row, "dependency_status")?.parse()?;
+    job.pending_dependencies = narrow(int(row, "pending_dependencies")?, "pending_dependencies")?;
+    job.workflow_id = row.uuid("workflow_id")?.map(WorkflowId);
+    job.condition = row.text("condition")?;
+    job.cron_schedule = row.text("cron_schedule")?;
+    job.next_occurrence = row.uuid("next_occurrence")?.map(JobId);
+    job.parent_job_id = row.uuid("parent_job_id")?.map(JobId);
+    job.spawn_operation_id = row.text("spawn_operation_id")?;
+    job.spawn_depth = int(row, "spawn_depth")?.clamp(0, i64::from(u32::MAX)) as u32;
+    Ok(job)
+}
+
+/// A `hammerwork_workflows` row with its running jobs counted as
+/// `running_jobs`.
+pub fn workflow_from_row(row: &dyn StoredRow) -> Result<Workflow> {
+    let mut workflow = Workflow::from_group(&JobGroup::new(text(row, "name")?));
+    workflow.id = WorkflowId(required(row.uuid("id")?, "id")?);
+    workflow.description = row.text("description")?;
+    workflow.failure_policy = text(row, "failure_policy")?.parse()?;
+    workflow.state = text(row, "state")?.parse()?;
+    workflow.created_at = time(row, "created_at")?;
+    workflow.deadline_at = row.time("deadline_at")?;
+    workflow.stats = WorkflowStats::from_counts(
+        count(row, "total_jobs")?,
+        count(row, "completed_jobs")?,
+        count(row, "failed_jobs")?,
+        count(row, "skipped_jobs")?,
+        count(row, "cancelled_jobs")?,
+        count(row, "running_jobs")?,
+    );
+    workflow.timeout = millis(row, "timeout_ms")?;
+    workflow.cron_schedule = row.text("cron_schedule")?;
+    workflow.next_occurrence = row.uuid("next_occurrence")?.map(WorkflowId);
+    Ok(workflow)
+}
+
+/// A `hammerwork_spawn_operations` row.
+pub fn spawn_operation_from_row(row: &dyn StoredRow) -> Result<SpawnOperation> {
+    Ok(SpawnOperation {
+        id: text(row, "id")?,
+        parent_job_id: JobId(required(row.uuid("parent_job_id")?, "parent_job_id")?),
+        queue_name: text(row, "queue_name")?,
+        handler: text(row, "handler")?,
+        child_count: count(row, "child_count")?,
+        batch_count: count(row, "batch_count")?,
+        metadata: row.json("metadata")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+/// A changed job as `id, status, workflow_id` (and `has_dependents` where
+/// the driver keeps that flag).
+pub fn transition_from_row(row: &dyn StoredRow, has_dependents_column: bool) -> Result<Transition> {
+    let transition = Transition::new(
+        JobId(required(row.uuid("id")?, "id")?),
+        row.uuid("workflow_id")?.map(WorkflowId),
+        text(row, "status")?.parse()?,
+    );
+    Ok(if has_dependents_column {
+        transition.with_dependents(int(row, "has_dependents")? != 0)
+    } else {
+        transition
+    })
+}
+
+/// A counted-off dependent as `id, workflow_id, queue_name,
+/// pending_dependencies, condition`.
+pub fn released_from_row(row: &dyn StoredRow) -> Result<Released> {
+    Ok(Released::new(
+        JobId(required(row.uuid("id")?, "id")?),
+        row.uuid("workflow_id")?.map(WorkflowId),
+        text(row, "queue_name")?,
+        narrow(int(row, "pending_dependencies")?, "pending_dependencies")?,
+        row.text("condition")?,
+    ))
+}
+
+/// A job id column (`id` unless named otherwise).
+pub fn job_id_from_row(row: &dyn StoredRow, column: &str) -> Result<JobId> {
+    Ok(JobId(required(row.uuid(column)?, column)?))
+}

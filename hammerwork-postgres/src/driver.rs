@@ -1,0 +1,320 @@
+//! [`Driver`] on PostgreSQL: claims, heartbeats, reads, LISTEN, and the
+//! one-statement enqueue of independent jobs.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hammerwork_api::driver::{
+    job_from_row, spawn_operation_from_row, workflow_from_row, Driver, StoredRow,
+};
+use hammerwork_api::schedule::Recurrence;
+use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
+use hammerwork_api::workflow::{PlannedJob, Workflow};
+use hammerwork_api::{
+    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
+    ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope, WorkflowId,
+};
+use sqlx::postgres::{PgArguments, PgListener};
+use sqlx::query::Query;
+use sqlx::{PgPool, Postgres};
+use uuid::Uuid;
+
+use crate::map_err::map_err;
+use crate::row::all;
+use crate::tx::{explain_insert_error, uuids, PgTx};
+
+/// Rows per `INSERT ... UNNEST` statement: large enough to amortise the round
+/// trip, small enough to keep one message a few MiB.
+pub(crate) const ENQUEUE_CHUNK: usize = 5_000;
+
+/// insert_jobs.sql, waking the queues it filled in the same statement.
+const ENQUEUE_INDEPENDENT: &str = concat!(
+    "WITH inserted AS (\n",
+    include_str!("../queries/insert_jobs.sql"),
+    ")\nSELECT pg_notify($24, queue_name) FROM (SELECT DISTINCT queue_name FROM inserted) AS q"
+);
+
+/// The PostgreSQL driver: a pool and the NOTIFY channel of its schema.
+/// Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct PgDriver {
+    pub(crate) pool: PgPool,
+    pub(crate) channel: Arc<str>,
+}
+
+impl PgDriver {
+    /// The driver of `pool`; its `search_path` picks the schema.
+    pub async fn from_pool(pool: PgPool) -> Result<Self> {
+        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()::text")
+            .fetch_one(&pool)
+            .await
+            .map_err(map_err)?;
+        let schema = schema.ok_or_else(|| {
+            Error::Config("the connection's search_path names no existing schema".into())
+        })?;
+        Ok(PgDriver {
+            pool,
+            channel: channel_for(&schema).into(),
+        })
+    }
+}
+
+/// The columns of insert_jobs.sql ($1-$11, $13-$23) for `jobs` as `plans`
+/// plan them, bound to `query` ($12, the clock, is the caller's).
+pub(crate) fn bind_jobs<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    jobs: &'q [Job],
+    plans: &'q [PlannedJob],
+    now: DateTime<Utc>,
+) -> Query<'q, Postgres, PgArguments> {
+    let rows = Rows(jobs, plans);
+    let ms = |d: std::time::Duration| d.as_millis().min(i64::MAX as u128) as i64;
+    query
+        .bind(rows.col(|j, _| j.id.0))
+        .bind(rows.col(|j, _| j.queue_name.as_str()))
+        .bind(rows.col(|j, _| &j.payload))
+        .bind(rows.col(|j, _| j.priority.as_i16()))
+        .bind(rows.col(|j, _| j.max_attempts))
+        .bind(rows.col(|j, _| j.created_at))
+        .bind(rows.col(|j, _| j.scheduled_at))
+        .bind(rows.col(|j, _| j.timeout.map(ms)))
+        .bind(rows.col(|j, _| j.retry_policy.as_ref().map(|p| serde_json::json!(p))))
+        .bind(rows.col(|j, _| j.trace_id.as_deref()))
+        .bind(rows.col(|j, _| j.correlation_id.as_deref()))
+        .bind(now)
+        .bind(rows.col(|j, _| serde_json::json!(j.depends_on)))
+        .bind(rows.col(|_, p| p.dependency_status.as_str()))
+        .bind(rows.col(|_, p| p.pending_dependencies))
+        .bind(rows.col(|j, _| j.workflow_id.map(|w| w.0)))
+        .bind(rows.col(|j, _| j.condition.as_deref()))
+        .bind(rows.col(|_, p| p.error.as_deref()))
+        .bind(rows.col(|_, p| p.status.as_str()))
+        .bind(rows.col(|j, _| j.cron_schedule.as_deref()))
+        .bind(rows.col(|j, _| j.parent_job_id.map(|p| p.0)))
+        .bind(rows.col(|j, _| j.spawn_operation_id.as_deref()))
+        .bind(rows.col(|j, _| j.spawn_depth.min(i32::MAX as u32) as i32))
+}
+
+/// The jobs of a batch with their plans, read column by column.
+struct Rows<'q>(&'q [Job], &'q [PlannedJob]);
+
+impl<'q> Rows<'q> {
+    fn col<T>(&self, f: impl Fn(&'q Job, &'q PlannedJob) -> T) -> Vec<T> {
+        self.0.iter().zip(self.1).map(|(j, p)| f(j, p)).collect()
+    }
+}
+
+impl PgDriver {
+    /// Every row of `query` on the pool, mapped with `from_row`.
+    async fn fetch<T>(
+        &self,
+        query: Query<'_, Postgres, PgArguments>,
+        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        all(
+            &query.fetch_all(&self.pool).await.map_err(map_err)?,
+            from_row,
+        )
+    }
+}
+
+#[async_trait]
+impl Driver for PgDriver {
+    type Tx = PgTx<'static>;
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(WakeupScope::Cluster)
+    }
+
+    async fn begin(&self) -> Result<PgTx<'static>> {
+        let tx = self.pool.begin().await.map_err(map_err)?;
+        Ok(PgTx::owned(tx, self.clone()))
+    }
+
+    async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {
+        if jobs.len() > ENQUEUE_CHUNK {
+            return Ok(false);
+        }
+        let query = bind_jobs(sqlx::query(ENQUEUE_INDEPENDENT), jobs, plans, Utc::now());
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        match query.bind(&*self.channel).execute(&mut *conn).await {
+            Ok(_) => Ok(true),
+            Err(err) => Err(explain_insert_error(&mut conn, &self.pool, jobs, err).await),
+        }
+    }
+
+    async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
+        let limit = i64::from(p.limit);
+        let query = sql!("claim_jobs", &p.queue, p.now, limit, p.lease_until);
+        let mut jobs = self.fetch(query, job_from_row).await?;
+        // UPDATE ... RETURNING does not keep the CTE's order.
+        jobs.sort_by(|a, b| {
+            (b.priority, a.scheduled_at, a.id).cmp(&(a.priority, b.scheduled_at, b.id))
+        });
+        Ok(jobs)
+    }
+
+    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
+        let ids: Vec<Uuid> = leases.iter().map(|l| l.id.0).collect();
+        let attempts: Vec<i32> = leases.iter().map(|l| l.attempt).collect();
+        let query = sql!("heartbeat_jobs", ids, attempts, lease_until);
+        let done = query.execute(&self.pool).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(map_err)?;
+        listener.listen(&self.channel).await.map_err(map_err)?;
+        Ok(Some(Box::new(PgWakeups { listener })))
+    }
+
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        self.fetch(sql!("get_jobs", uuids(ids)), job_from_row).await
+    }
+
+    async fn list_jobs(&self, p: &ListJobsParams) -> Result<Vec<Job>> {
+        let (status, limit) = (p.status.map(JobStatus::as_str), p.limit.unwrap_or(100));
+        let (after, workflow) = (p.after.map(|id| id.0), p.workflow.map(|w| w.0));
+        let query = sql!(
+            "list_jobs",
+            p.queue.as_deref(),
+            status,
+            after,
+            i64::from(limit),
+            workflow
+        );
+        self.fetch(query, job_from_row).await
+    }
+
+    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
+        let rows = self.fetch(sql!("queue_counts", queue), |row| {
+            Ok((
+                row.text("status")?.unwrap_or_default().parse()?,
+                row.int("count")?,
+            ))
+        });
+        let mut counts = QueueCounts::default();
+        for (status, count) in rows.await? {
+            counts.add(status, count.unwrap_or(0).max(0) as u64);
+        }
+        Ok(counts)
+    }
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        let found = self.fetch(sql!("get_workflow", id.0), workflow_from_row);
+        Ok(found.await?.pop())
+    }
+
+    async fn list_workflows(&self, p: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        let limit = i64::from(p.limit.unwrap_or(100));
+        let query = sql!("list_workflows", p.after.map(|w| w.0), limit);
+        self.fetch(query, workflow_from_row).await
+    }
+
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+        let limit = i64::from(limit);
+        let jobs = sql!("list_recurrences_jobs", limit);
+        let mut due = self
+            .fetch(jobs, |r| job_from_row(r).map(Recurrence::Job))
+            .await?;
+        let workflows = sql!("list_recurrences_workflows", limit);
+        let from_row = |r: &dyn StoredRow| workflow_from_row(r).map(Recurrence::Workflow);
+        due.extend(self.fetch(workflows, from_row).await?);
+        Ok(due)
+    }
+
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        let found = self.fetch(sql!("get_spawn_operation", id), spawn_operation_from_row);
+        Ok(found.await?.pop())
+    }
+
+    async fn list_spawn_operations(&self, q: &SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        let limit = i64::from(q.limit.unwrap_or(100));
+        let query = sql!(
+            "list_spawn_operations",
+            q.queue.as_deref(),
+            q.since,
+            q.until,
+            limit
+        );
+        self.fetch(query, spawn_operation_from_row).await
+    }
+
+    async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
+        let query = sql!("spawn_stats", q.queue.as_deref(), q.since, q.until);
+        let count = |row: &dyn StoredRow, name| -> Result<u64> {
+            Ok(row.int(name)?.unwrap_or(0).max(0) as u64)
+        };
+        let stats = self.fetch(query, |row| {
+            let (ops, children) = (count(row, "operations")?, count(row, "children")?);
+            Ok(SpawnStats::new(
+                ops,
+                children,
+                count(row, "failed_children")?,
+            ))
+        });
+        Ok(stats.await?.pop().unwrap_or_default())
+    }
+
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        let depth = max_depth.min(i32::MAX as u32) as i32;
+        self.fetch(sql!("get_descendants", id.0, depth), job_from_row)
+            .await
+    }
+
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        self.fetch(sql!("get_ancestors", id.0), job_from_row).await
+    }
+}
+
+/// The NOTIFY channel of a schema. Channel names are identifiers (at most 63
+/// bytes): a long schema name is replaced by a stable hash of it.
+fn channel_for(schema: &str) -> String {
+    let channel = format!("hammerwork.{schema}");
+    if channel.len() <= 63 {
+        return channel;
+    }
+    // FNV-1a: stable across processes and releases, unlike std's hasher.
+    let hash = schema.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("hammerwork.{hash:016x}")
+}
+
+/// LISTEN on the storage's channel; each notification's payload is a queue name.
+struct PgWakeups {
+    listener: PgListener,
+}
+
+#[async_trait]
+impl WakeupListener for PgWakeups {
+    async fn recv(&mut self) -> Option<String> {
+        match self.listener.try_recv().await {
+            Ok(Some(notification)) => Some(notification.payload().to_string()),
+            // The connection dropped and notifications may have been missed; the
+            // listener reconnects on the next call. "" means "any queue".
+            Ok(None) => Some(String::new()),
+            Err(err) => {
+                tracing::warn!(error = %err, "hammerwork listener failed");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channel_for;
+
+    #[test]
+    fn channel_names_fit_an_identifier() {
+        assert_eq!(channel_for("public"), "hammerwork.public");
+        let long = channel_for(&"s".repeat(80));
+        assert!(long.len() <= 63);
+        assert_eq!(long, channel_for(&"s".repeat(80)));
+        assert_ne!(long, channel_for(&"t".repeat(80)));
+    }
+}

@@ -1,0 +1,441 @@
+//! [`Transaction`] on PostgreSQL: each primitive is the statement of
+//! `queries/<primitive>.sql`.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hammerwork_api::driver::{
+    job_id_from_row, released_from_row, transition_from_row, Released, ResetJob, StoredRow,
+    Transaction, Transition, WorkflowCounts,
+};
+use hammerwork_api::spawn::SpawnOperation;
+use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
+use hammerwork_api::{
+    Error, Job, JobId, JobStatus, Lease, Outcome, Result, Settlement, WorkflowId, WorkflowStatus,
+};
+use serde_json::Value;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{PgConnection, PgPool, Postgres};
+use uuid::Uuid;
+
+use crate::driver::{bind_jobs, PgDriver, ENQUEUE_CHUNK};
+use crate::map_err::{is_unique_violation, map_err};
+use crate::row::all;
+
+/// A transaction of [`PgDriver`], on its own connection or on the caller's
+/// (inside the caller's transaction, which the caller commits). NOTIFYs are
+/// sent inside it, so PostgreSQL delivers them on commit only.
+pub struct PgTx<'c> {
+    conn: Conn<'c>,
+    driver: PgDriver,
+}
+
+enum Conn<'c> {
+    Owned(sqlx::Transaction<'static, Postgres>),
+    Borrowed(&'c mut PgConnection),
+}
+
+pub(crate) fn uuids(ids: &[JobId]) -> Vec<Uuid> {
+    ids.iter().map(|id| id.0).collect()
+}
+
+fn workflow_uuids(ids: &[WorkflowId]) -> Vec<Uuid> {
+    ids.iter().map(|id| id.0).collect()
+}
+
+fn transition(row: &dyn StoredRow) -> Result<Transition> {
+    transition_from_row(row, false)
+}
+
+fn workflow_id(row: &dyn StoredRow) -> Result<WorkflowId> {
+    job_id_from_row(row, "id").map(|id| WorkflowId(id.0))
+}
+
+impl<'c> PgTx<'c> {
+    pub(crate) fn owned(tx: sqlx::Transaction<'static, Postgres>, driver: PgDriver) -> Self {
+        let conn = Conn::Owned(tx);
+        PgTx { conn, driver }
+    }
+
+    pub(crate) fn borrowed(conn: &'c mut PgConnection, driver: PgDriver) -> Self {
+        let conn = Conn::Borrowed(conn);
+        PgTx { conn, driver }
+    }
+
+    fn conn(&mut self) -> &mut PgConnection {
+        match &mut self.conn {
+            Conn::Owned(tx) => tx,
+            Conn::Borrowed(conn) => conn,
+        }
+    }
+
+    /// Every row of `query`, mapped with `from_row`.
+    async fn fetch<T>(
+        &mut self,
+        query: Query<'_, Postgres, PgArguments>,
+        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        all(
+            &query.fetch_all(self.conn()).await.map_err(map_err)?,
+            from_row,
+        )
+    }
+
+    /// Runs `query`; how many rows it changed.
+    async fn execute(&mut self, query: Query<'_, Postgres, PgArguments>) -> Result<u64> {
+        let done = query.execute(self.conn()).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Whether `query` returned a row.
+    async fn any(&mut self, query: Query<'_, Postgres, PgArguments>) -> Result<bool> {
+        Ok(!self.fetch(query, |_| Ok(())).await?.is_empty())
+    }
+}
+
+/// Turns an insert failure into the most useful error: a duplicate id names
+/// the id (looked up only on this rare path).
+pub(crate) async fn explain_insert_error(
+    conn: &mut PgConnection,
+    pool: &PgPool,
+    jobs: &[Job],
+    err: sqlx::Error,
+) -> Error {
+    if !is_unique_violation(&err) {
+        return map_err(err);
+    }
+    let ids: Vec<Uuid> = jobs.iter().map(|job| job.id.0).collect();
+    let sql = include_str!("../queries/find_existing_ids.sql");
+    // Inside a failed transaction no query runs: fall back to the pool.
+    let found: Option<Uuid> = match sqlx::query_scalar(sql)
+        .bind(&ids)
+        .fetch_optional(conn)
+        .await
+    {
+        Ok(found) => found,
+        Err(_) => sqlx::query_scalar(sql)
+            .bind(&ids)
+            .fetch_optional(pool)
+            .await
+            .ok()
+            .flatten(),
+    };
+    match found {
+        Some(id) => Error::DuplicateJob { id: JobId(id) },
+        None => map_err(err),
+    }
+}
+
+#[async_trait]
+impl Transaction for PgTx<'_> {
+    async fn commit(self) -> Result<()> {
+        match self.conn {
+            Conn::Owned(tx) => tx.commit().await.map_err(map_err),
+            Conn::Borrowed(_) => Ok(()),
+        }
+    }
+
+    async fn rollback(self) -> Result<()> {
+        match self.conn {
+            Conn::Owned(tx) => tx.rollback().await.map_err(map_err),
+            Conn::Borrowed(_) => Ok(()),
+        }
+    }
+
+    async fn wake(&mut self, queues: &[String]) -> Result<()> {
+        let channel = self.driver.channel.clone();
+        self.execute(sql!("wake", &*channel, queues))
+            .await
+            .map(drop)
+    }
+
+    async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
+        self.fetch(sql!("lock_stored_parents", uuids(ids)), |row| {
+            let status = row.text("status")?.unwrap_or_default().parse()?;
+            let result = row.json("result")?;
+            Ok((job_id_from_row(row, "id")?, StoredParent { status, result }))
+        })
+        .await
+    }
+
+    async fn insert_workflow(&mut self, w: &Workflow, total_jobs: i64) -> Result<()> {
+        let timeout = w
+            .timeout
+            .map(|t| t.as_millis().min(i64::MAX as u128) as i64);
+        let (policy, cron) = (w.failure_policy.as_str(), &w.cron_schedule);
+        let query = sql!("insert_workflow", w.id.0, &w.name, &w.description, policy)
+            .bind(w.created_at)
+            .bind(w.deadline_at);
+        self.execute(query.bind(total_jobs).bind(cron).bind(timeout))
+            .await
+            .map(drop)
+    }
+
+    async fn insert_jobs(
+        &mut self,
+        jobs: &[Job],
+        plans: &[PlannedJob],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        for (chunk, plan_chunk) in jobs.chunks(ENQUEUE_CHUNK).zip(plans.chunks(ENQUEUE_CHUNK)) {
+            let query = bind_jobs(sql!("insert_jobs"), chunk, plan_chunk, now);
+            if let Err(err) = query.execute(&mut *self.conn()).await {
+                let pool = self.driver.pool.clone();
+                return Err(explain_insert_error(self.conn(), &pool, chunk, err).await);
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()> {
+        for chunk in edges.chunks(ENQUEUE_CHUNK * 4) {
+            let (parents, dependents): (Vec<Uuid>, Vec<Uuid>) =
+                chunk.iter().map(|(p, d)| (p.0, d.0)).unzip();
+            self.execute(sql!("insert_dependencies", parents, dependents))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn settle_attempts(
+        &mut self,
+        settlements: &[Settlement],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>> {
+        let mut c = SettleColumns::default();
+        for s in settlements {
+            let (kind, result, message, retry_at, started) = match &s.outcome {
+                Outcome::Completed { result } => ("completed", result.clone(), None, None, None),
+                Outcome::Failed { error, retry_at } => {
+                    ("failed", None, Some(error.clone()), *retry_at, None)
+                }
+                Outcome::Cancelled { reason } => {
+                    ("cancelled", None, Some(reason.clone()), None, None)
+                }
+                Outcome::GiveBack { started } => ("given_back", None, None, None, Some(*started)),
+                _ => unreachable!("every Outcome variant is handled"),
+            };
+            c.ids.push(s.lease.id.0);
+            c.attempts.push(s.lease.attempt);
+            c.kinds.push(kind);
+            c.results.push(result);
+            c.messages.push(message);
+            c.retry_at.push(retry_at);
+            c.started.push(started);
+        }
+        let query = sql!(
+            "settle_attempts",
+            c.ids,
+            c.attempts,
+            c.kinds,
+            c.results,
+            c.messages
+        )
+        .bind(c.retry_at)
+        .bind(c.started)
+        .bind(now);
+        self.fetch(query, transition).await
+    }
+
+    async fn rescue_expired_jobs(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Transition>> {
+        let query = sql!("rescue_expired_jobs", now, i64::from(limit));
+        self.fetch(query, transition).await
+    }
+
+    async fn release_dependents(&mut self, parents: &[JobId]) -> Result<Vec<Released>> {
+        // Two statements, not one join: with the edge counts as a literal
+        // list the planner updates dependents by primary key, never by a scan.
+        let edges = self
+            .fetch(sql!("release_dependents_edges", uuids(parents)), |row| {
+                Ok((
+                    job_id_from_row(row, "job_id")?.0,
+                    row.int("n")?.unwrap_or(0) as i32,
+                ))
+            })
+            .await?;
+        if edges.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (dependents, counts): (Vec<Uuid>, Vec<i32>) = edges.into_iter().unzip();
+        let query = sql!("release_dependents", dependents, counts);
+        self.fetch(query, released_from_row).await
+    }
+
+    async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>> {
+        self.fetch(sql!("parent_results", uuids(jobs)), |row| {
+            let result = row.json("result")?.unwrap_or_default();
+            Ok((job_id_from_row(row, "job_id")?, result))
+        })
+        .await
+    }
+
+    async fn resolve_conditions(
+        &mut self,
+        decisions: &[(JobId, bool)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (ids, runs): (Vec<Uuid>, Vec<bool>) =
+            decisions.iter().map(|(id, r)| (id.0, *r)).unzip();
+        self.execute(sql!("resolve_conditions", ids, runs, now))
+            .await
+            .map(drop)
+    }
+
+    async fn end_dependents(
+        &mut self,
+        parents: &[JobId],
+        status: JobStatus,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>> {
+        let query = sql!("end_dependents", uuids(parents), status.as_str(), why, now);
+        self.fetch(query, transition).await
+    }
+
+    async fn workflow_policies(
+        &mut self,
+        ids: &[WorkflowId],
+    ) -> Result<HashMap<WorkflowId, FailurePolicy>> {
+        let query = sql!("workflow_policies", workflow_uuids(ids));
+        let policies = self.fetch(query, |row| {
+            let policy = row.text("failure_policy")?.unwrap_or_default().parse()?;
+            Ok((workflow_id(row)?, policy))
+        });
+        Ok(policies.await?.into_iter().collect())
+    }
+
+    async fn set_workflow_state(
+        &mut self,
+        ids: &[WorkflowId],
+        state: WorkflowStatus,
+    ) -> Result<()> {
+        let query = sql!("set_workflow_state", workflow_uuids(ids), state.as_str());
+        self.execute(query).await.map(drop)
+    }
+
+    async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
+        let col = |f: fn(&WorkflowCounts) -> i64| counts.iter().map(f).collect::<Vec<i64>>();
+        let ids: Vec<Uuid> = counts.iter().map(|c| c.id.0).collect();
+        let query = sql!(
+            "add_workflow_counts",
+            ids,
+            col(|c| c.completed),
+            col(|c| c.failed)
+        )
+        .bind(col(|c| c.skipped))
+        .bind(col(|c| c.cancelled));
+        self.execute(query).await.map(drop)
+    }
+
+    async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>> {
+        Ok(self
+            .fetch(sql!("cancel_job", id.0, now), transition)
+            .await?
+            .pop())
+    }
+
+    async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool> {
+        self.any(sql!("cancel_workflow", id.0)).await
+    }
+
+    async fn cancel_workflow_jobs(
+        &mut self,
+        ids: &[WorkflowId],
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>> {
+        let query = sql!("cancel_workflow_jobs", workflow_uuids(ids), why, now);
+        self.fetch(query, transition).await
+    }
+
+    async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
+        self.fetch(sql!("fail_expired_workflows", now), workflow_id)
+            .await
+    }
+
+    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<bool> {
+        self.any(sql!("reopen_workflow", id.0)).await
+    }
+
+    async fn reset_workflow_jobs(
+        &mut self,
+        id: WorkflowId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ResetJob>> {
+        self.fetch(sql!("reset_workflow_jobs", id.0, now), |row| {
+            let workflow = row.uuid("workflow_id")?.map(WorkflowId);
+            let queue = row.text("queue_name")?.unwrap_or_default();
+            let previous = row.text("previous")?.unwrap_or_default().parse()?;
+            Ok(ResetJob::new(
+                job_id_from_row(row, "id")?,
+                workflow,
+                queue,
+                previous,
+            ))
+        })
+        .await
+    }
+
+    async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()> {
+        let query = sql!("recount_dependencies", id.0, uuids(also));
+        self.execute(query).await.map(drop)
+    }
+
+    async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {
+        self.any(sql!("lock_running_attempt", lease.id.0, lease.attempt))
+            .await
+    }
+
+    async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>> {
+        let query = sql!("graft_children", parent.0, uuids(children));
+        self.fetch(query, |row| job_id_from_row(row, "id")).await
+    }
+
+    async fn insert_spawn_operation(&mut self, op: &SpawnOperation) -> Result<bool> {
+        let count = |n: u64| n.min(i64::MAX as u64) as i64;
+        let query = sql!(
+            "insert_spawn_operation",
+            &op.id,
+            op.parent_job_id.0,
+            &op.queue_name
+        )
+        .bind(&op.handler)
+        .bind(count(op.child_count))
+        .bind(count(op.batch_count))
+        .bind(&op.metadata)
+        .bind(op.created_at);
+        Ok(self.execute(query).await? > 0)
+    }
+
+    async fn mark_job_recurrence(&mut self, id: JobId, next: Option<JobId>) -> Result<bool> {
+        let query = sql!("mark_job_recurrence", id.0, next.map(|n| n.0));
+        Ok(self.execute(query).await? > 0)
+    }
+
+    async fn mark_workflow_recurrence(
+        &mut self,
+        id: WorkflowId,
+        next: Option<WorkflowId>,
+    ) -> Result<bool> {
+        let query = sql!("mark_workflow_recurrence", id.0, next.map(|n| n.0));
+        Ok(self.execute(query).await? > 0)
+    }
+}
+
+/// Settlements as the column arrays of settle_attempts.sql.
+#[derive(Default)]
+struct SettleColumns {
+    ids: Vec<Uuid>,
+    attempts: Vec<i32>,
+    kinds: Vec<&'static str>,
+    results: Vec<Option<Value>>,
+    messages: Vec<Option<String>>,
+    retry_at: Vec<Option<DateTime<Utc>>>,
+    started: Vec<Option<bool>>,
+}
