@@ -4,4 +4,4 @@ SET status = 'cancelled',
     completed_at = ?2,
     lease_expires_at = NULL
 WHERE id = ?1 AND status IN ('pending', 'retrying', 'running')
-RETURNING id
+RETURNING id, status, workflow_id

@@ -4,4 +4,5 @@
 SELECT j.id AS job_id, p.result
 FROM hammerwork_jobs AS j, json_each(j.depends_on) AS d
 JOIN hammerwork_jobs AS p ON p.id = d.value
-WHERE j.id IN (SELECT value FROM json_each(?1))
+WHERE j.id IN (SELECT value FROM json_each(?1)) AND p.result IS NOT NULL
+ORDER BY j.id, p.id

@@ -16,4 +16,4 @@ SET pending_dependencies = j.pending_dependencies - e.n,
     END
 FROM edges AS e
 WHERE j.id = e.job_id AND j.dependency_status = 'waiting' AND j.status IN ('pending', 'retrying')
-RETURNING id, queue_name, pending_dependencies, condition
+RETURNING id, workflow_id, queue_name, pending_dependencies, condition

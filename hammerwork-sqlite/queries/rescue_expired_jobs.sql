@@ -11,6 +11,6 @@ WHERE id IN (
     FROM hammerwork_jobs
     WHERE status = 'running' AND lease_expires_at < ?1
     ORDER BY lease_expires_at
-    LIMIT 1000
+    LIMIT ?2
 )
 RETURNING id, status, workflow_id

@@ -11,4 +11,3 @@ FROM (
     FROM json_each(?1)
 ) AS t
 WHERE j.id = t.id
-RETURNING id, queue_name, status

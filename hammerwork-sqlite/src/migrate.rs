@@ -3,7 +3,6 @@ use hammerwork_api::{Error, Result};
 use sqlx::SqlitePool;
 
 use crate::map_err::map_err;
-use crate::row::to_micros;
 
 /// Embedded migrations: (version, name, SQL). Append only; never edit one
 /// that has shipped.
@@ -20,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_recurrence.sql"),
     ),
     (4, "spawn", include_str!("../migrations/0004_spawn.sql")),
+    (
+        5,
+        "engine counters",
+        include_str!("../migrations/0005_engine_counters.sql"),
+    ),
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in
@@ -61,7 +65,7 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<()> {
         )
         .bind(version)
         .bind(name)
-        .bind(to_micros(Utc::now()))
+        .bind(Utc::now().timestamp_micros())
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;

@@ -189,7 +189,7 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
         .fetch_all(storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
 }
 
 #[tokio::test]

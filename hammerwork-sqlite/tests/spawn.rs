@@ -338,15 +338,15 @@ async fn reaching_grafted_children_reads_indexes() {
     };
     let queries = [
         (
-            include_str!("../queries/cancel_unfinished.sql"),
+            include_str!("../queries/cancel_workflow_jobs.sql"),
             &[Some(r#"["w"]"#), Some("why"), Some("0")][..],
         ),
         (
-            include_str!("../queries/retry_workflow_reset.sql"),
-            &[Some("w"), Some("0")][..],
+            include_str!("../queries/reset_workflow_jobs_targets.sql"),
+            &[Some("w")][..],
         ),
         (
-            include_str!("../queries/retry_workflow_recount.sql"),
+            include_str!("../queries/recount_dependencies.sql"),
             &[Some("w"), Some(r#"["x"]"#)][..],
         ),
     ];

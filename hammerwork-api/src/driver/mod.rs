@@ -27,6 +27,7 @@
 //! [`Error::Conflict`]: crate::Error::Conflict
 //! [`Error::Backend`]: crate::Error::Backend
 
+mod record;
 mod row;
 
 use std::collections::HashMap;
@@ -43,6 +44,7 @@ use crate::{
     QueueCounts, Result, Settlement, WakeupListener, WorkflowStatus,
 };
 
+pub use record::{json_array, micros, JobRecord, SettleRecord};
 pub use row::{
     job_from_row, job_id_from_row, released_from_row, spawn_operation_from_row,
     transition_from_row, workflow_from_row, StoredRow,

@@ -16,4 +16,4 @@ SET status = ?2,
     completed_at = ?4,
     lease_expires_at = NULL
 WHERE id IN (SELECT id FROM down) AND status IN ('pending', 'retrying')
-RETURNING id, workflow_id
+RETURNING id, status, workflow_id

@@ -20,4 +20,4 @@ WHERE id IN (
       AND p.workflow_id IS NULL AND p.parent_job_id IS NOT NULL
       AND p.status IN ('pending', 'retrying', 'running')
 )
-RETURNING id
+RETURNING id, status, workflow_id

@@ -3,8 +3,9 @@
 -- limit on bound parameters. One statement: atomic on its own. JSON columns
 -- arrive as JSON strings holding the serialised value, so their text is stored
 -- exactly as serde_json wrote it. Initial states are planned by
--- hammerwork_api::workflow::plan_enqueue; a job that is not pending is
--- finished at once (completed_at = created_at). A job with a cron schedule
+-- hammerwork_api::workflow::plan_enqueue (?1 is a JSON array of
+-- hammerwork_api::driver::JobRecord); a job that is not pending is finished
+-- at once, stamped ?2 (the operation's clock). A job with a cron schedule
 -- starts its series' live occurrence (cron_live = 1). A spawned child carries
 -- its parent, its spawn operation and its depth (0 when nothing spawned it).
 INSERT INTO hammerwork_jobs (
@@ -33,7 +34,7 @@ SELECT value ->> '$.id',
        value ->> '$.workflow_id',
        value ->> '$.condition',
        value ->> '$.error_message',
-       CASE WHEN value ->> '$.status' = 'pending' THEN NULL ELSE value ->> '$.created_at' END,
+       CASE WHEN value ->> '$.status' = 'pending' THEN NULL ELSE ?2 END,
        value ->> '$.cron_schedule',
        CASE WHEN value ->> '$.cron_schedule' IS NULL THEN NULL ELSE 1 END,
        value ->> '$.parent_job_id',

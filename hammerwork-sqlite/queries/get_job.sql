@@ -1,1 +1,0 @@
-SELECT * FROM hammerwork_jobs WHERE id = ?1

@@ -1,0 +1,15 @@
+-- The jobs reset_workflow_jobs.sql starts over, with what they were: the
+-- workflow's failed and cancelled jobs, and the failed and cancelled spawned
+-- jobs outside it that one of its jobs awaits (grafted as its parents, see
+-- graft_children.sql). Each branch is an index lookup: by workflow, then the
+-- workflow job's parents through its depends_on array (primary-key lookups;
+-- the edge table is keyed by parent).
+SELECT id, status, workflow_id, queue_name FROM hammerwork_jobs
+WHERE workflow_id = ?1 AND status IN ('dead', 'cancelled')
+UNION
+SELECT p.id, p.status, p.workflow_id, p.queue_name
+FROM hammerwork_jobs AS w, json_each(w.depends_on) AS d
+JOIN hammerwork_jobs AS p ON p.id = d.value
+WHERE w.workflow_id = ?1
+  AND p.workflow_id IS NULL AND p.parent_job_id IS NOT NULL
+  AND p.status IN ('dead', 'cancelled')

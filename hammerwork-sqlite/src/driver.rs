@@ -1,0 +1,264 @@
+//! [`Driver`] on SQLite: claims, heartbeats, reads, in-process wakeups, and
+//! the one-statement enqueue of independent jobs.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hammerwork_api::driver::{
+    job_from_row, json_array, micros, spawn_operation_from_row, workflow_from_row, Driver,
+    JobRecord, StoredRow,
+};
+use hammerwork_api::schedule::Recurrence;
+use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
+use hammerwork_api::validate::distinct_queues;
+use hammerwork_api::workflow::{PlannedJob, Workflow};
+use hammerwork_api::{
+    Capabilities, ClaimParams, Job, JobId, JobStatus, Lease, ListJobsParams, ListWorkflowsParams,
+    QueueCounts, Result, WakeupListener, WakeupScope, WorkflowId,
+};
+use serde_json::json;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Sqlite, SqlitePool};
+use tokio::sync::broadcast;
+
+use crate::map_err::map_err;
+use crate::row::all;
+use crate::tx::{explain_insert_error, SqliteTx};
+
+/// Jobs per `INSERT ... FROM json_each(?)` statement: large enough to amortise
+/// the statement, small enough to keep one JSON parameter a few MiB.
+pub(crate) const ENQUEUE_CHUNK: usize = 5_000;
+
+/// Wakeups buffered per listener; a listener that falls further behind is told
+/// "any queue" instead.
+const WAKEUP_CAPACITY: usize = 1_024;
+
+/// `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the busy
+/// timeout). A deferred transaction that reads before it writes fails at once
+/// with `SQLITE_BUSY` when another writer committed in between; one that starts
+/// with the write lock cannot.
+pub(crate) const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
+
+/// The SQLite driver: a pool and this process's wakeup channel. Cheap to
+/// clone; clones share both.
+#[derive(Clone, Debug)]
+pub struct SqliteDriver {
+    pub(crate) pool: SqlitePool,
+    /// Queue names that just received jobs.
+    pub(crate) wakeups: broadcast::Sender<String>,
+}
+
+impl SqliteDriver {
+    pub(crate) fn new(pool: SqlitePool) -> Self {
+        let (wakeups, _) = broadcast::channel(WAKEUP_CAPACITY);
+        SqliteDriver { pool, wakeups }
+    }
+
+    /// Every row of `query` on the pool, mapped with `from_row`.
+    async fn fetch<'q, T>(
+        &self,
+        query: Query<'q, Sqlite, SqliteArguments<'q>>,
+        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        all(
+            &query.fetch_all(&self.pool).await.map_err(map_err)?,
+            from_row,
+        )
+    }
+
+    /// Wakes this process's listeners of `queues`.
+    pub(crate) fn wake(&self, queues: impl IntoIterator<Item = String>) {
+        for queue in queues {
+            // An error only means nobody is listening right now.
+            let _ = self.wakeups.send(queue);
+        }
+    }
+}
+
+/// A list of ids as the JSON array parameter of a `json_each(?)`.
+pub(crate) fn id_list<T: ToString>(ids: &[T]) -> String {
+    json!(ids.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
+}
+
+#[async_trait]
+impl Driver for SqliteDriver {
+    type Tx = SqliteTx<'static>;
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(WakeupScope::Process)
+    }
+
+    async fn begin(&self) -> Result<SqliteTx<'static>> {
+        let tx = self
+            .pool
+            .begin_with(BEGIN_IMMEDIATE)
+            .await
+            .map_err(map_err)?;
+        Ok(SqliteTx::new(tx, Some(self.clone())))
+    }
+
+    async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {
+        if jobs.len() > ENQUEUE_CHUNK {
+            return Ok(false);
+        }
+        // One statement is atomic on its own: no BEGIN/COMMIT round trips.
+        let query = sql!(
+            "insert_jobs",
+            JobRecord::encode(jobs, plans)?,
+            micros(Utc::now())
+        );
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        if let Err(err) = query.execute(&mut *conn).await {
+            return Err(explain_insert_error(&mut conn, jobs, err).await);
+        }
+        self.wake(distinct_queues(jobs));
+        Ok(true)
+    }
+
+    async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
+        let (now, until) = (micros(p.now), micros(p.lease_until));
+        let query = sql!("claim_jobs", &p.queue, now, i64::from(p.limit), until);
+        let mut jobs = self.fetch(query, job_from_row).await?;
+        // RETURNING does not keep the subquery's order.
+        jobs.sort_by(|a, b| {
+            (b.priority, a.scheduled_at, a.id).cmp(&(a.priority, b.scheduled_at, b.id))
+        });
+        Ok(jobs)
+    }
+
+    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
+        let leases: Vec<_> = leases
+            .iter()
+            .map(|l| json!({"id": l.id, "attempt": l.attempt}))
+            .collect();
+        let query = sql!("heartbeat_jobs", json_array(&leases)?, micros(lease_until));
+        let done = query.execute(&self.pool).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
+        Ok(Some(Box::new(SqliteWakeups {
+            wakeups: self.wakeups.subscribe(),
+        })))
+    }
+
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        self.fetch(sql!("get_jobs", id_list(ids)), job_from_row)
+            .await
+    }
+
+    async fn list_jobs(&self, p: &ListJobsParams) -> Result<Vec<Job>> {
+        let (status, limit) = (p.status.map(JobStatus::as_str), p.limit.unwrap_or(100));
+        let after = p.after.map(|id| id.to_string());
+        let workflow = p.workflow.map(|w| w.to_string());
+        let query = sql!(
+            "list_jobs",
+            p.queue.as_deref(),
+            status,
+            after,
+            i64::from(limit),
+            workflow
+        );
+        self.fetch(query, job_from_row).await
+    }
+
+    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
+        let rows = self.fetch(sql!("queue_counts", queue), |row| {
+            Ok((
+                row.text("status")?.unwrap_or_default().parse()?,
+                row.int("count")?,
+            ))
+        });
+        let mut counts = QueueCounts::default();
+        for (status, count) in rows.await? {
+            counts.add(status, count.unwrap_or(0).max(0) as u64);
+        }
+        Ok(counts)
+    }
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        let found = self.fetch(sql!("get_workflow", id.to_string()), workflow_from_row);
+        Ok(found.await?.pop())
+    }
+
+    async fn list_workflows(&self, p: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        let limit = i64::from(p.limit.unwrap_or(100));
+        let query = sql!("list_workflows", p.after.map(|w| w.to_string()), limit);
+        self.fetch(query, workflow_from_row).await
+    }
+
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+        let limit = i64::from(limit);
+        let jobs = sql!("list_recurrences_jobs", limit);
+        let mut due = self
+            .fetch(jobs, |r| job_from_row(r).map(Recurrence::Job))
+            .await?;
+        let workflows = sql!("list_recurrences_workflows", limit);
+        let from_row = |r: &dyn StoredRow| workflow_from_row(r).map(Recurrence::Workflow);
+        due.extend(self.fetch(workflows, from_row).await?);
+        Ok(due)
+    }
+
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        let found = self.fetch(sql!("get_spawn_operation", id), spawn_operation_from_row);
+        Ok(found.await?.pop())
+    }
+
+    async fn list_spawn_operations(&self, q: &SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        let (since, until) = (q.since.map(micros), q.until.map(micros));
+        let limit = i64::from(q.limit.unwrap_or(100));
+        let query = sql!(
+            "list_spawn_operations",
+            q.queue.as_deref(),
+            since,
+            until,
+            limit
+        );
+        self.fetch(query, spawn_operation_from_row).await
+    }
+
+    async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
+        let (since, until) = (q.since.map(micros), q.until.map(micros));
+        let query = sql!("spawn_stats", q.queue.as_deref(), since, until);
+        let count = |row: &dyn StoredRow, name| -> Result<u64> {
+            Ok(row.int(name)?.unwrap_or(0).max(0) as u64)
+        };
+        let stats = self.fetch(query, |row| {
+            let (ops, children) = (count(row, "operations")?, count(row, "children")?);
+            Ok(SpawnStats::new(
+                ops,
+                children,
+                count(row, "failed_children")?,
+            ))
+        });
+        Ok(stats.await?.pop().unwrap_or_default())
+    }
+
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        let query = sql!("get_descendants", id.to_string(), i64::from(max_depth));
+        self.fetch(query, job_from_row).await
+    }
+
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        self.fetch(sql!("get_ancestors", id.to_string()), job_from_row)
+            .await
+    }
+}
+
+/// A subscription to this process's enqueue wakeups; each message is a queue name.
+struct SqliteWakeups {
+    wakeups: broadcast::Receiver<String>,
+}
+
+#[async_trait]
+impl WakeupListener for SqliteWakeups {
+    async fn recv(&mut self) -> Option<String> {
+        match self.wakeups.recv().await {
+            Ok(queue) => Some(queue),
+            // Wakeups were dropped while this listener lagged. "" means "any queue".
+            Err(broadcast::error::RecvError::Lagged(_)) => Some(String::new()),
+            // Every clone of the storage is gone.
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+}
