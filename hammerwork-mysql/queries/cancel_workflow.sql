@@ -1,3 +1,5 @@
+-- An open workflow with jobs left to run becomes cancelled.
 -- Params: id.
 UPDATE hammerwork_workflows SET state = 'cancelled'
-WHERE id = ? AND state IN ('running', 'paused') AND pending_jobs + running_jobs > 0
+WHERE id = ? AND state IN ('running', 'paused')
+  AND total_jobs > completed_jobs + failed_jobs + skipped_jobs + cancelled_jobs

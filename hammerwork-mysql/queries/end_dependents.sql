@@ -1,4 +1,4 @@
--- Ends jobs found by transitive_dependents.sql as `status` ('dead',
+-- Ends jobs found by end_dependents_walk.sql as `status` ('dead',
 -- 'skipped' or 'cancelled'), their dependency marked failed.
 -- Params: ids (JSON array of hex ids, sorted), status, why, now.
 UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t

@@ -1,6 +1,6 @@
--- The held dependents (locked by held_dependents.sql) wait for the children
+-- The held dependents (locked by graft_children_held.sql) wait for the children
 -- too: their pending count grows by the number of children, and depends_on
--- gets the children's ids appended (graft_edges.sql writes the edges).
+-- gets the children's ids appended (graft_children_edges.sql writes the edges).
 -- Params: dependents (JSON array of hex ids, sorted), number of children,
 -- children (JSON array of ids as in depends_on).
 UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t

@@ -1,8 +1,8 @@
--- Params: id, name, description, failure_policy, created_at, deadline_at,
--- total, pending, failed, skipped, cancelled, cron_schedule, timeout_ms,
--- cron_live (1 for a recurring workflow, else NULL).
+-- The workflow row, running, with its total; the terminal counters start at
+-- zero and the engine adds the jobs that ended at once.
+-- Params: id, name, description, failure policy, created, deadline, total,
+-- cron schedule, timeout, cron_live.
 INSERT INTO hammerwork_workflows (
     id, name, description, failure_policy, state, created_at, deadline_at,
-    total_jobs, pending_jobs, failed_jobs, skipped_jobs, cancelled_jobs,
-    cron_schedule, timeout_ms, cron_live
-) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    total_jobs, cron_schedule, timeout_ms, cron_live
+) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)

@@ -9,12 +9,13 @@
 //! [`MySqlStorage::migrate`], and tracked in their own `hammerwork_migrations`
 //! table, apart from your application's.
 //!
-//! Dependencies and workflows follow `docs/design/workflows.md`: an edge
-//! table `hammerwork_job_dependencies (parent_id, job_id)` finds a finished
-//! job's dependents in O(1) per edge, waiting jobs stay out of the claim
-//! index, and a trigger keeps each workflow's counters in step with its jobs'
-//! statuses. Settling a job nobody depends on (the common case) stays one
-//! statement.
+//! It is Hammerwork's engine (`hammerwork-engine`) over [`MySqlDriver`],
+//! whose primitives are the statements in `queries/`. Dependencies and
+//! workflows follow `docs/design/workflows.md`: an edge table
+//! `hammerwork_job_dependencies (parent_id, job_id)` finds a finished job's
+//! dependents in O(1) per edge and waiting jobs stay out of the claim index.
+//! Settling a job outside any workflow that nobody depends on (the common
+//! case) stays one statement.
 //!
 //! Recurring (cron) jobs and workflows carry a `cron_live` flag, 1 on the
 //! newest occurrence of each series until the scheduler continues it, and
@@ -32,9 +33,8 @@
 //! `cte_max_recursion_depth` (1000 by default), so trees are read to at most
 //! 1000 levels.
 //!
-//! The same SQL runs on MySQL 8.0.4+ and MariaDB 10.6+. Creating the trigger
-//! needs the `TRIGGER` privilege; a MySQL server with binary logging may
-//! also ask for `SUPER` or `log_bin_trust_function_creators`.
+//! The same SQL runs on MySQL 8.0.4+ and MariaDB 10.6+, with no trigger or
+//! stored routine (so no `TRIGGER` or `SUPER` privilege is needed).
 //!
 //! ```no_run
 //! # async fn demo() -> hammerwork_api::Result<()> {
@@ -47,13 +47,145 @@
 //! # Ok(()) }
 //! ```
 
-mod batch;
-mod enqueue;
-mod follow;
+/// `sqlx::query` of `queries/<name>.sql` with `args` bound in order: the
+/// primitive, its SQL file and its statement share one name.
+macro_rules! sql {
+    ($name:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query(include_str!(concat!("../queries/", $name, ".sql")))$(.bind($arg))*
+    };
+}
+
+mod driver;
 mod map_err;
 mod migrate;
 mod row;
-mod storage;
+mod tx;
 mod version;
 
-pub use storage::MySqlStorage;
+use hammerwork_api::validate::distinct_queues;
+use hammerwork_api::{EnqueueBatch, Job, JobId, Result};
+use hammerwork_engine::Engine;
+use sqlx::mysql::MySqlPoolOptions;
+use sqlx::{Connection, MySqlConnection, MySqlPool};
+
+pub use driver::MySqlDriver;
+pub use tx::MySqlTx;
+
+use crate::map_err::map_err;
+use crate::row::text;
+use crate::version::check_server_version;
+
+/// Default number of pooled connections for [`MySqlStorage::connect`].
+const DEFAULT_MAX_CONNECTIONS: u32 = 20;
+
+/// Hammerwork storage on MySQL 8 or MariaDB 10.6+.
+///
+/// Cheap to clone (a connection pool and a wakeup channel, both shared by the
+/// clones). Tables live in the pool's default database.
+///
+/// MySQL has no LISTEN/NOTIFY: [`listen`](hammerwork_api::Storage::listen) delivers wakeups
+/// for jobs enqueued through this storage or its clones (in this process),
+/// and workers elsewhere find new jobs by polling
+/// ([`WakeupScope::Process`](hammerwork_api::WakeupScope::Process)).
+#[derive(Clone, Debug)]
+pub struct MySqlStorage {
+    engine: Engine<MySqlDriver>,
+}
+
+hammerwork_engine::forward_storage!(impl for MySqlStorage, engine);
+
+/// Spawn handlers for this storage's workers implement
+/// `SpawnHandler<sqlx::MySql>`.
+impl hammerwork_api::StorageDatabase for MySqlStorage {
+    type Database = sqlx::MySql;
+}
+
+impl MySqlStorage {
+    /// Connects a pool of 20 connections to `url` (e.g.
+    /// `mysql://user:password@host/db`). Run [`migrate`](Self::migrate) once
+    /// before use.
+    ///
+    /// Errors: [`Error::Config`] when the server is older than MySQL 8.0.4 or
+    /// MariaDB 10.6 (no `SKIP LOCKED` or `JSON_TABLE`).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = MySqlPoolOptions::new()
+            .max_connections(DEFAULT_MAX_CONNECTIONS)
+            .connect(url)
+            .await
+            .map_err(map_err)?;
+        Self::from_pool(pool).await
+    }
+
+    /// Uses an existing pool; its default database holds the tables.
+    ///
+    /// Errors: as [`connect`](Self::connect).
+    pub async fn from_pool(pool: MySqlPool) -> Result<Self> {
+        let row = sqlx::query("SELECT VERSION() AS version")
+            .fetch_one(&pool)
+            .await
+            .map_err(map_err)?;
+        check_server_version(&text(&row, "version")?.unwrap_or_default())?;
+        Ok(MySqlStorage {
+            engine: Engine::new(MySqlDriver::new(pool)),
+        })
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &MySqlPool {
+        &self.engine.driver().pool
+    }
+
+    /// Creates or upgrades Hammerwork's tables. Idempotent and safe to run from
+    /// several processes at once (they take turns on a `GET_LOCK` named after
+    /// the database); recorded in `hammerwork_migrations`, never in your
+    /// application's `_sqlx_migrations`.
+    pub async fn migrate(&self) -> Result<()> {
+        migrate::migrate(self.pool()).await
+    }
+
+    /// Enqueues `jobs` on the caller's connection, typically inside the
+    /// caller's own transaction: the jobs are stored if and only if that
+    /// transaction commits.
+    ///
+    /// Dependencies are handled as by [`enqueue_jobs`](hammerwork_api::Storage::enqueue_jobs)
+    /// (the stored parents are locked until your transaction ends).
+    ///
+    /// The batch is written under a savepoint of your transaction: on an
+    /// error nothing of it remains, and your transaction goes on.
+    ///
+    /// Nothing here knows when your transaction commits, so no worker is woken:
+    /// workers find the jobs at their next poll. To wake this process's workers
+    /// at once, call [`notify_enqueued`](Self::notify_enqueued) after the commit.
+    ///
+    /// ```no_run
+    /// # async fn demo(storage: hammerwork_mysql::MySqlStorage) -> Result<(), Box<dyn std::error::Error>> {
+    /// use hammerwork_api::Job;
+    ///
+    /// let jobs = [Job::new("receipts", serde_json::json!({"order": 42}))];
+    /// let mut tx = storage.pool().begin().await?;
+    /// sqlx::query("INSERT INTO orders (id) VALUES (42)").execute(&mut *tx).await?;
+    /// storage.enqueue_jobs_in(&mut tx, &jobs).await?;
+    /// tx.commit().await?;
+    /// storage.notify_enqueued(&jobs);
+    /// # Ok(()) }
+    /// ```
+    pub async fn enqueue_jobs_in(
+        &self,
+        conn: &mut MySqlConnection,
+        jobs: &[Job],
+    ) -> Result<Vec<JobId>> {
+        let tx = conn.begin().await.map_err(map_err)?;
+        let mut tx = MySqlTx::new(tx, None);
+        let ids = hammerwork_engine::enqueue_in(&mut tx, EnqueueBatch::jobs(jobs)).await?;
+        hammerwork_api::driver::Transaction::commit(tx).await?;
+        Ok(ids)
+    }
+
+    /// Wakes this process's listeners (workers of this storage and its clones)
+    /// for every queue of `jobs`. [`enqueue_jobs`](hammerwork_api::Storage::enqueue_jobs) does
+    /// this itself; call it after committing a transaction in which you used
+    /// [`enqueue_jobs_in`](Self::enqueue_jobs_in).
+    pub fn notify_enqueued(&self, jobs: &[Job]) {
+        self.engine.driver().wake(distinct_queues(jobs));
+    }
+}

@@ -3,9 +3,10 @@ use sqlx::mysql::MySqlDatabaseError;
 
 /// MySQL's duplicate-key error number (`ER_DUP_ENTRY`).
 pub(crate) const ER_DUP_ENTRY: u16 = 1062;
-/// `ER_LOCK_DEADLOCK`: InnoDB chose this transaction as a deadlock victim and
-/// rolled all of it back, so running it again is safe.
-const ER_LOCK_DEADLOCK: u16 = 1213;
+/// `ER_LOCK_DEADLOCK` (InnoDB chose this transaction as a deadlock victim and
+/// rolled all of it back) and `ER_LOCK_WAIT_TIMEOUT` (a lock wait timed out;
+/// the engine then rolls the transaction back): running it again is safe.
+const CONFLICTS: [u16; 2] = [1213, 1205];
 
 /// Errors meaning "this JSON cannot be stored": 3140 `ER_INVALID_JSON_TEXT`
 /// and 3157 `ER_JSON_DOCUMENT_TOO_DEEP` (MySQL, nesting deeper than 100), 4025
@@ -18,29 +19,18 @@ const INVALID_JSON: [u16; 3] = [3140, 3157, 4025];
 /// name the id, so `enqueue_jobs_in` turns [`ER_DUP_ENTRY`] into
 /// [`Error::DuplicateJob`] before falling back to this.)
 pub(crate) fn map_err(err: sqlx::Error) -> Error {
-    if let Some(db) = mysql_error(&err) {
-        if INVALID_JSON.contains(&db.number()) {
-            return Error::InvalidPayload(db.message().to_string());
+    match mysql_error(&err).map(|db| (db.number(), db.message())) {
+        Some((number, message)) if INVALID_JSON.contains(&number) => {
+            Error::InvalidPayload(message.to_string())
         }
+        Some((number, _)) if CONFLICTS.contains(&number) => Error::Conflict(Box::new(err)),
+        _ => Error::backend(err),
     }
-    Error::backend(err)
 }
 
 /// The MySQL error number of `err`, when the server sent one.
 pub(crate) fn error_number(err: &sqlx::Error) -> Option<u16> {
     mysql_error(err).map(MySqlDatabaseError::number)
-}
-
-/// Whether `err` (as returned by [`map_err`]) is a deadlock, after which the
-/// whole transaction was rolled back and may simply run again.
-pub(crate) fn is_deadlock(err: &Error) -> bool {
-    match err {
-        Error::Backend(source) => source
-            .downcast_ref::<sqlx::Error>()
-            .and_then(error_number)
-            .is_some_and(|n| n == ER_LOCK_DEADLOCK),
-        _ => false,
-    }
 }
 
 fn mysql_error(err: &sqlx::Error) -> Option<&MySqlDatabaseError> {

@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "spawn_operations",
         include_str!("../migrations/0007_spawn_operations.sql"),
     ),
+    (
+        8,
+        "engine_counters",
+        include_str!("../migrations/0008_engine_counters.sql"),
+    ),
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

@@ -3,8 +3,9 @@
 -- on; reads hammerwork_workflows_cron_live for the live series only.
 -- No ORDER BY: with one, the optimizer may walk the primary key instead.
 -- Params: limit.
-SELECT *
+SELECT *, 0 AS running_jobs
 FROM hammerwork_workflows
 WHERE cron_live = 1
-  AND (pending_jobs + running_jobs = 0 OR state = 'cancelled')
+  AND (total_jobs = completed_jobs + failed_jobs + skipped_jobs + cancelled_jobs
+       OR state = 'cancelled')
 LIMIT ?

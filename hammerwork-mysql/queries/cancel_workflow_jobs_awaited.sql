@@ -1,7 +1,7 @@
 -- The unfinished spawned jobs outside these workflows that one of their jobs
--- awaits (edges grafted by graft_edges.sql), locked in id order so
--- cancel_unfinished.sql then cancels exactly these. Run after
--- unfinished_jobs.sql locked the workflows' jobs: a graft onto one of them
+-- awaits (edges grafted by graft_children_edges.sql), locked in id order so
+-- cancel_workflow_jobs_apply.sql then cancels exactly these. Run after
+-- cancel_workflow_jobs.sql locked the workflows' jobs: a graft onto one of them
 -- has committed by then, and this new statement sees its edges. The edges
 -- are found by index (workflow, then the edge table's job_id) in a derived
 -- table the lock does not reach (DISTINCT keeps it from being merged); only
@@ -9,7 +9,7 @@
 -- spawned jobs, the optimizer would rather range-scan the parent or status
 -- index per edge.
 -- Params: workflow ids (JSON array of hex ids, sorted).
-SELECT p.id, p.has_dependents
+SELECT p.id, p.workflow_id, p.has_dependents
 FROM (
     SELECT DISTINCT d.parent_id
     FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t

@@ -1,6 +1,5 @@
 -- Marks a recurring job's series as moved on, once: changes no row when
--- another scheduler got there first. (The status does not change, so the
--- workflow counter trigger does nothing.)
+-- another scheduler got there first.
 -- Params: next_occurrence (NULL when the series ends), id.
 UPDATE hammerwork_jobs
 SET cron_live = NULL, next_occurrence = ?

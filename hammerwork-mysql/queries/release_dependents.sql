@@ -3,7 +3,7 @@
 -- dependent's row lock serialises concurrent parents, and a locking read sees
 -- the latest count, so exactly one of them sees it reach zero.
 -- Params: parents (JSON array of hex ids, sorted).
-SELECT j.id, j.queue_name, j.pending_dependencies, j.`condition`, e.n
+SELECT j.id, j.workflow_id, j.queue_name, j.pending_dependencies, j.`condition`, e.n
 FROM (
     SELECT d.job_id, COUNT(*) AS n
     FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t

@@ -1,11 +1,11 @@
 -- The attempts of a settle batch that are still current, locked (in id
--- order) so the settle statements that follow change exactly these.
--- Params: leases (JSON array of {id, attempt}, sorted by id).
+-- order) so settle_attempts.sql then changes exactly these.
+-- Params: outcomes (JSON array of SettleRecord, sorted by id).
 SELECT j.id
 FROM JSON_TABLE(?, '$[*]' COLUMNS (
-         id      CHAR(32) PATH '$.id',
+         id      CHAR(36) PATH '$.id',
          attempt INT      PATH '$.attempt'
      )) AS t
-STRAIGHT_JOIN hammerwork_jobs AS j ON j.id = UNHEX(t.id)
+STRAIGHT_JOIN hammerwork_jobs AS j ON j.id = UNHEX(REPLACE(t.id, '-', ''))
 WHERE j.attempts = t.attempt AND j.status = 'running'
 FOR UPDATE

@@ -1,12 +1,12 @@
 -- The dead and cancelled spawned jobs outside the workflow that one of its
--- jobs awaits (edges grafted by graft_edges.sql), locked, with their queues:
+-- jobs awaits (edges grafted by graft_children_edges.sql), locked, with their queues:
 -- they start over with the workflow. The edges are found by index (workflow,
 -- then the edge table's job_id) in a derived table the lock does not reach
 -- (DISTINCT keeps it from being merged); only the spawned jobs, read by
 -- primary key, are locked. FORCE INDEX: with few spawned jobs, the
 -- optimizer would rather range-scan the parent or status index per edge.
 -- Params: workflow id.
-SELECT p.id, p.queue_name
+SELECT p.id, p.status, p.workflow_id, p.queue_name
 FROM (
     SELECT DISTINCT d.parent_id
     FROM hammerwork_jobs AS w

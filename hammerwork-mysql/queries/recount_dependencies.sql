@@ -1,5 +1,5 @@
 -- How many parents of each pending job of the workflow, and of each spawned
--- job outside it that retry_workflow_awaited.sql found and that was just
+-- job outside it that reset_workflow_jobs_awaited.sql found and that was just
 -- reset, have not completed. Each branch of the UNION is an index lookup (by
 -- workflow; by primary key).
 -- Params: workflow id, reset spawned jobs (JSON array of hex ids).

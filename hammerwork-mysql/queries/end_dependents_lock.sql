@@ -1,4 +1,4 @@
--- The jobs of a transitive_dependents.sql walk that still have not started,
+-- The jobs of a end_dependents_walk.sql walk that still have not started,
 -- locked in id order with their workflows: end_dependents.sql then ends
 -- exactly these, and the caller knows which workflows they belong to.
 -- Params: ids (JSON array of hex ids, sorted).

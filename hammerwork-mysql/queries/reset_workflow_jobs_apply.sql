@@ -1,4 +1,4 @@
--- The jobs found by retry_workflow_failed.sql and retry_workflow_awaited.sql
+-- The jobs found by reset_workflow_jobs.sql and reset_workflow_jobs_awaited.sql
 -- (locked, so all still dead or cancelled) start over.
 -- Params: ids (JSON array of hex ids, sorted), now.
 UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t

@@ -1,4 +1,4 @@
--- Stores the counts retry_workflow_open.sql found.
+-- Stores the counts recount_dependencies.sql found.
 -- Params: counts (JSON array of {id, open}).
 UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
            id           CHAR(32) PATH '$.id',

@@ -1,2 +1,0 @@
--- Params: id.
-SELECT * FROM hammerwork_jobs WHERE id = ?

@@ -1,0 +1,2 @@
+-- Params: id.
+UPDATE hammerwork_workflows SET state = 'running' WHERE id = ?

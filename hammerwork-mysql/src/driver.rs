@@ -1,0 +1,324 @@
+//! [`Driver`] on MySQL / MariaDB: claims, heartbeats, reads, in-process
+//! wakeups, and the two one-statement shortcuts (independent jobs enqueued,
+//! outcomes of jobs nothing depends on settled).
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use hammerwork_api::driver::{
+    job_from_row, spawn_operation_from_row, workflow_from_row, Driver, SettleRecord, StoredRow,
+};
+use hammerwork_api::schedule::Recurrence;
+use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
+use hammerwork_api::validate::distinct_queues;
+use hammerwork_api::workflow::{PlannedJob, Workflow};
+use hammerwork_api::{
+    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
+    ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener, WakeupScope, WorkflowId,
+};
+use serde_json::json;
+use sqlx::mysql::MySqlArguments;
+use sqlx::query::Query;
+use sqlx::{MySql, MySqlPool};
+use tokio::sync::broadcast;
+
+use crate::map_err::map_err;
+use crate::row::all;
+use crate::tx::{explain_insert_error, job_chunks, MySqlTx};
+
+/// Wakeups buffered per listener before it lags (and is told "any queue").
+const WAKEUP_CAPACITY: usize = 1024;
+
+/// Deepest spawn tree level `get_descendants` reads: each level is one
+/// iteration of a recursive query, and MySQL stops those at
+/// `cte_max_recursion_depth` (1000 by default).
+const MAX_SPAWN_TREE_LEVELS: u32 = 1000;
+
+/// Begins a transaction that locks only the rows it reads: claims and rescues
+/// walk a secondary index with `FOR UPDATE SKIP LOCKED`, and under the default
+/// REPEATABLE READ they would also lock the gaps between index entries,
+/// blocking concurrent enqueues. `SET TRANSACTION` applies to the next
+/// transaction only, so the pool's connections keep their own setting.
+pub(crate) const BEGIN_READ_COMMITTED: &str =
+    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
+
+/// settle_attempts.sql for outcomes that need nothing else done: jobs
+/// outside any workflow that nothing depends on (has_dependents is set under
+/// the job's row lock, so the restriction is checked against the latest row).
+const SETTLE_INDEPENDENT: &str = concat!(
+    include_str!("../queries/settle_attempts.sql"),
+    "  AND j.has_dependents = 0 AND j.workflow_id IS NULL\n"
+);
+
+/// The MySQL / MariaDB driver: a pool and this process's wakeup channel.
+/// Cheap to clone; clones share both.
+#[derive(Clone, Debug)]
+pub struct MySqlDriver {
+    pub(crate) pool: MySqlPool,
+    /// Queue names that received jobs; a `broadcast::Sender` is itself a
+    /// shared handle, so every clone sends on one channel.
+    pub(crate) wakeups: broadcast::Sender<String>,
+}
+
+impl MySqlDriver {
+    pub(crate) fn new(pool: MySqlPool) -> Self {
+        let (wakeups, _) = broadcast::channel(WAKEUP_CAPACITY);
+        MySqlDriver { pool, wakeups }
+    }
+
+    /// Every row of `query` on the pool, mapped with `from_row`.
+    async fn fetch<'q, T>(
+        &self,
+        query: Query<'q, MySql, MySqlArguments>,
+        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        all(
+            &query.fetch_all(&self.pool).await.map_err(map_err)?,
+            from_row,
+        )
+    }
+
+    /// Wakes this process's listeners of `queues`.
+    pub(crate) fn wake(&self, queues: impl IntoIterator<Item = String>) {
+        for queue in queues {
+            // An error only means nobody is listening.
+            let _ = self.wakeups.send(queue);
+        }
+    }
+}
+
+/// `["<32 hex digits>", ...]`, for `JSON_TABLE(? ... COLUMNS (id CHAR(32) PATH '$'))`.
+pub(crate) fn hex_ids<'a>(ids: impl IntoIterator<Item = &'a JobId>) -> String {
+    json!(ids.into_iter().map(|id| hex(id.0)).collect::<Vec<_>>()).to_string()
+}
+
+/// An id as 32 hex digits, as the queries' JSON_TABLE columns read it.
+pub(crate) fn hex(id: uuid::Uuid) -> String {
+    id.simple().to_string()
+}
+
+#[async_trait]
+impl Driver for MySqlDriver {
+    type Tx = MySqlTx<'static>;
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(WakeupScope::Process)
+    }
+
+    async fn begin(&self) -> Result<MySqlTx<'static>> {
+        let tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await;
+        Ok(MySqlTx::new(tx.map_err(map_err)?, Some(self.clone())))
+    }
+
+    async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {
+        let chunks = job_chunks(jobs, plans)?;
+        let [chunk] = chunks.as_slice() else {
+            return Ok(false);
+        };
+        // One statement is atomic on its own: no BEGIN/COMMIT round trips.
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        let query = sql!("insert_jobs", chunk, Utc::now());
+        if let Err(err) = query.execute(&mut *conn).await {
+            return Err(explain_insert_error(&mut conn, jobs, err).await);
+        }
+        self.wake(distinct_queues(jobs));
+        Ok(true)
+    }
+
+    async fn settle_independent(
+        &self,
+        settlements: &[Settlement],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let query = sqlx::query(SETTLE_INDEPENDENT)
+            .bind(SettleRecord::encode(settlements)?)
+            .bind(now);
+        let done = query.execute(&self.pool).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
+        let begin = self.pool.begin_with(BEGIN_READ_COMMITTED);
+        let mut tx = begin.await.map_err(map_err)?;
+        let query = sql!("claim_jobs", p.queue.as_bytes(), p.now, p.limit);
+        let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
+        let mut jobs = all(&rows, job_from_row)?;
+        if !jobs.is_empty() {
+            let ids = hex_ids(jobs.iter().map(|job| &job.id));
+            let query = sql!("claim_jobs_apply", ids, p.now, p.lease_until);
+            let marked = query.execute(&mut *tx).await.map_err(map_err)?;
+            if marked.rows_affected() != jobs.len() as u64 {
+                // Cannot happen while the rows are locked; never hand out a
+                // job that is not marked running.
+                return Err(Error::backend(format!(
+                    "claim locked {} jobs but marked {} running",
+                    jobs.len(),
+                    marked.rows_affected()
+                )));
+            }
+        }
+        tx.commit().await.map_err(map_err)?;
+        // The rows are as read plus the update above, which is exactly this
+        // (sqlx sends timestamps truncated to the microsecond).
+        for job in &mut jobs {
+            job.status = JobStatus::Running;
+            job.attempts += 1;
+            job.started_at = Some(p.now.trunc_subsecs(6));
+            job.lease_expires_at = Some(p.lease_until.trunc_subsecs(6));
+        }
+        Ok(jobs)
+    }
+
+    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
+        let leases: Vec<_> = leases
+            .iter()
+            .map(|l| json!({"id": hex(l.id.0), "attempt": l.attempt}))
+            .collect();
+        let query = sql!("heartbeat_jobs", json!(leases).to_string(), lease_until);
+        let done = query.execute(&self.pool).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
+        Ok(Some(Box::new(MySqlWakeups {
+            receiver: self.wakeups.subscribe(),
+        })))
+    }
+
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        self.fetch(sql!("get_jobs", hex_ids(&ids)), job_from_row)
+            .await
+    }
+
+    async fn list_jobs(&self, p: &ListJobsParams) -> Result<Vec<Job>> {
+        let queue = p.queue.as_deref().map(str::as_bytes);
+        let status = p.status.map(JobStatus::as_str);
+        let (after, workflow) = (p.after.map(|id| id.0), p.workflow.map(|w| w.0));
+        let query = sql!(
+            "list_jobs",
+            queue,
+            queue,
+            status,
+            status,
+            after,
+            after,
+            workflow
+        )
+        .bind(workflow)
+        .bind(p.limit.unwrap_or(100));
+        self.fetch(query, job_from_row).await
+    }
+
+    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
+        let rows = self.fetch(sql!("queue_counts", queue.as_bytes()), |row| {
+            Ok((
+                row.text("status")?.unwrap_or_default().parse()?,
+                row.int("count")?,
+            ))
+        });
+        let mut counts = QueueCounts::default();
+        for (status, count) in rows.await? {
+            counts.add(status, count.unwrap_or(0).max(0) as u64);
+        }
+        Ok(counts)
+    }
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        let found = self.fetch(sql!("get_workflow", id.0), workflow_from_row);
+        Ok(found.await?.pop())
+    }
+
+    async fn list_workflows(&self, p: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        let after = p.after.map(|w| w.0);
+        let query = sql!("list_workflows", after, after, p.limit.unwrap_or(100));
+        self.fetch(query, workflow_from_row).await
+    }
+
+    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+        let jobs = sql!("list_recurrences_jobs", limit);
+        let mut due = self
+            .fetch(jobs, |r| job_from_row(r).map(Recurrence::Job))
+            .await?;
+        // Up to `limit` of each kind: jobs that cannot move yet must not
+        // keep workflows from being listed.
+        let workflows = sql!("list_recurrences_workflows", limit);
+        let from_row = |r: &dyn StoredRow| workflow_from_row(r).map(Recurrence::Workflow);
+        due.extend(self.fetch(workflows, from_row).await?);
+        Ok(due)
+    }
+
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        let query = sql!("get_spawn_operation", id.as_bytes());
+        Ok(self.fetch(query, spawn_operation_from_row).await?.pop())
+    }
+
+    async fn list_spawn_operations(&self, q: &SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        let queue = q.queue.as_deref().map(str::as_bytes);
+        let query = sql!(
+            "list_spawn_operations",
+            queue,
+            queue,
+            q.since,
+            q.since,
+            q.until
+        )
+        .bind(q.until)
+        .bind(q.limit.unwrap_or(100));
+        self.fetch(query, spawn_operation_from_row).await
+    }
+
+    async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
+        let queue = q.queue.as_deref().map(str::as_bytes);
+        let query = sql!(
+            "spawn_stats",
+            queue,
+            queue,
+            q.since,
+            q.since,
+            q.until,
+            q.until
+        );
+        let count = |row: &dyn StoredRow, name| -> Result<u64> {
+            Ok(row.int(name)?.unwrap_or(0).max(0) as u64)
+        };
+        let stats = self.fetch(query, |row| {
+            let (ops, children) = (count(row, "operations")?, count(row, "children")?);
+            Ok(SpawnStats::new(
+                ops,
+                children,
+                count(row, "failed_children")?,
+            ))
+        });
+        Ok(stats.await?.pop().unwrap_or_default())
+    }
+
+    /// Reads at most 1000 levels (MySQL's default `cte_max_recursion_depth`).
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        let depth = max_depth.min(MAX_SPAWN_TREE_LEVELS);
+        let query = sql!("get_descendants", id.0, depth, depth);
+        self.fetch(query, job_from_row).await
+    }
+
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        self.fetch(sql!("get_ancestors", id.0), job_from_row).await
+    }
+}
+
+/// A subscription to the storage's in-process wakeup channel.
+struct MySqlWakeups {
+    receiver: broadcast::Receiver<String>,
+}
+
+#[async_trait]
+impl WakeupListener for MySqlWakeups {
+    async fn recv(&mut self) -> Option<String> {
+        match self.receiver.recv().await {
+            Ok(queue) => Some(queue),
+            // Wakeups were dropped while this listener lagged: "" means "any queue".
+            Err(broadcast::error::RecvError::Lagged(_)) => Some(String::new()),
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! [`Transaction`] on MySQL / MariaDB. MySQL has no `UPDATE ... RETURNING`,
+//! so a primitive that must report the rows it changes locks and reads them
+//! first (`queries/<primitive>.sql`, in id order), then changes exactly those
+//! by id (`<primitive>_apply.sql`), or reads them back after (transitions.sql).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hammerwork_api::driver::{
+    job_id_from_row, transition_from_row, JobRecord, Released, ResetJob, SettleRecord, StoredRow,
+    Transaction, Transition, WorkflowCounts,
+};
+use hammerwork_api::spawn::SpawnOperation;
+use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
+use hammerwork_api::{
+    Error, Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
+};
+use serde_json::{json, Value};
+use sqlx::mysql::MySqlArguments;
+use sqlx::query::Query;
+use sqlx::{MySql, MySqlConnection};
+
+use crate::driver::{hex, hex_ids, MySqlDriver};
+use crate::map_err::{error_number, map_err, ER_DUP_ENTRY};
+use crate::row::all;
+
+/// Bytes of JSON above which an insert is split (a statement must fit
+/// `max_allowed_packet`: 16 MiB by default on MariaDB, 64 MiB on MySQL 8).
+const MAX_CHUNK_BYTES: usize = 4 << 20;
+
+/// Edges per INSERT into the edge table (about 70 bytes each).
+const EDGE_CHUNK: usize = 20_000;
+
+/// A transaction of [`MySqlDriver`] (READ COMMITTED), or a savepoint in the
+/// caller's own transaction. Wakeups go out after commit, to this process's
+/// listeners.
+pub struct MySqlTx<'c> {
+    tx: sqlx::Transaction<'c, MySql>,
+    /// `None` inside the caller's transaction: its commit is not ours to see.
+    driver: Option<MySqlDriver>,
+    wake: Vec<String>,
+}
+
+fn transition(row: &dyn StoredRow) -> Result<Transition> {
+    transition_from_row(row, true)
+}
+
+fn workflow_id(row: &dyn StoredRow) -> Result<WorkflowId> {
+    job_id_from_row(row, "id").map(|id| WorkflowId(id.0))
+}
+
+fn workflow_hex(ids: &[WorkflowId]) -> String {
+    json!(ids.iter().map(|id| hex(id.0)).collect::<Vec<_>>()).to_string()
+}
+
+/// The JSON arrays of `insert_jobs.sql` for `jobs` as `plans` plan them,
+/// each under [`MAX_CHUNK_BYTES`] (unless one record alone is larger).
+pub(crate) fn job_chunks(jobs: &[Job], plans: &[PlannedJob]) -> Result<Vec<String>> {
+    let mut chunks = Vec::new();
+    let mut chunk = String::from("[");
+    for (job, plan) in jobs.iter().zip(plans) {
+        let record = serde_json::to_string(&JobRecord::new(job, plan)?)
+            .map_err(|e| Error::InvalidPayload(e.to_string()))?;
+        if chunk.len() > 1 && chunk.len() + record.len() > MAX_CHUNK_BYTES {
+            chunks.push(std::mem::replace(&mut chunk, String::from("[")) + "]");
+        }
+        if chunk.len() > 1 {
+            chunk.push(',');
+        }
+        chunk.push_str(&record);
+    }
+    if chunk.len() > 1 {
+        chunks.push(chunk + "]");
+    }
+    Ok(chunks)
+}
+
+/// Turns an insert failure into the most useful error: a duplicate id names
+/// the id (looked up only on this rare path). MySQL undoes only the failed
+/// statement, so the connection (and the transaction, which may hold the
+/// other copy of the id) still serves.
+pub(crate) async fn explain_insert_error(
+    conn: &mut MySqlConnection,
+    jobs: &[Job],
+    err: sqlx::Error,
+) -> Error {
+    if error_number(&err) != Some(ER_DUP_ENTRY) {
+        return map_err(err);
+    }
+    let ids = hex_ids(jobs.iter().map(|job| &job.id));
+    let found: Option<uuid::Uuid> = sql!("find_existing_ids", ids)
+        .try_map(|row: sqlx::mysql::MySqlRow| sqlx::Row::try_get(&row, "id"))
+        .fetch_optional(conn)
+        .await
+        .ok()
+        .flatten();
+    match found {
+        Some(id) => Error::DuplicateJob { id: JobId(id) },
+        None => map_err(err),
+    }
+}
+
+impl<'c> MySqlTx<'c> {
+    pub(crate) fn new(tx: sqlx::Transaction<'c, MySql>, driver: Option<MySqlDriver>) -> Self {
+        let wake = Vec::new();
+        MySqlTx { tx, driver, wake }
+    }
+
+    /// Every row of `query`, mapped with `from_row`.
+    async fn fetch<'q, T>(
+        &mut self,
+        query: Query<'q, MySql, MySqlArguments>,
+        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        all(
+            &query.fetch_all(&mut *self.tx).await.map_err(map_err)?,
+            from_row,
+        )
+    }
+
+    /// Runs `query`; how many rows it changed.
+    async fn execute<'q>(&mut self, query: Query<'q, MySql, MySqlArguments>) -> Result<u64> {
+        let done = query.execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Where the (locked) jobs `ids` ended up.
+    async fn transitions(&mut self, ids: &[JobId]) -> Result<Vec<Transition>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.fetch(sql!("transitions", hex_ids(ids)), transition)
+            .await
+    }
+}
+
+#[async_trait]
+impl Transaction for MySqlTx<'_> {
+    async fn commit(self) -> Result<()> {
+        self.tx.commit().await.map_err(map_err)?;
+        if let Some(driver) = self.driver {
+            driver.wake(self.wake);
+        }
+        Ok(())
+    }
+
+    async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await.map_err(map_err)
+    }
+
+    async fn wake(&mut self, queues: &[String]) -> Result<()> {
+        self.wake.extend_from_slice(queues);
+        Ok(())
+    }
+
+    async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
+        let parents = self
+            .fetch(sql!("lock_stored_parents", hex_ids(ids)), |row| {
+                let status = row.text("status")?.unwrap_or_default().parse()?;
+                let result = row.json("result")?;
+                Ok((job_id_from_row(row, "id")?, StoredParent { status, result }))
+            })
+            .await?;
+        // Settling them follows the edge table from now on.
+        self.execute(sql!("lock_stored_parents_mark", hex_ids(ids)))
+            .await?;
+        Ok(parents)
+    }
+
+    async fn insert_workflow(&mut self, w: &Workflow, total_jobs: i64) -> Result<()> {
+        let timeout = w
+            .timeout
+            .map(|t| t.as_millis().min(i64::MAX as u128) as i64);
+        let live = w.cron_schedule.is_some().then_some(1_i8);
+        let query = sql!("insert_workflow", w.id.0, &w.name, &w.description)
+            .bind(w.failure_policy.as_str())
+            .bind(w.created_at)
+            .bind(w.deadline_at)
+            .bind(total_jobs)
+            .bind(&w.cron_schedule)
+            .bind(timeout)
+            .bind(live);
+        self.execute(query).await.map(drop)
+    }
+
+    async fn insert_jobs(
+        &mut self,
+        jobs: &[Job],
+        plans: &[PlannedJob],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        for chunk in job_chunks(jobs, plans)? {
+            if let Err(err) = sql!("insert_jobs", chunk, now).execute(&mut *self.tx).await {
+                return Err(explain_insert_error(&mut self.tx, jobs, err).await);
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()> {
+        for chunk in edges.chunks(EDGE_CHUNK) {
+            let edges: Vec<_> = chunk.iter().map(|(p, d)| [hex(p.0), hex(d.0)]).collect();
+            self.execute(sql!("insert_dependencies", json!(edges).to_string()))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn settle_attempts(
+        &mut self,
+        settlements: &[Settlement],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>> {
+        let outcomes = SettleRecord::encode(settlements)?;
+        let current = self
+            .fetch(sql!("settle_attempts_lock", &outcomes), |row| {
+                job_id_from_row(row, "id")
+            })
+            .await?;
+        if current.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.execute(sql!("settle_attempts", &outcomes, now))
+            .await?;
+        self.transitions(&current).await
+    }
+
+    async fn rescue_expired_jobs(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Transition>> {
+        let expired = self
+            .fetch(sql!("rescue_expired_jobs", now, limit), |row| {
+                job_id_from_row(row, "id")
+            })
+            .await?;
+        if expired.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = sql!("rescue_expired_jobs_apply", hex_ids(&expired), now, now);
+        self.execute(query).await?;
+        self.transitions(&expired).await
+    }
+
+    async fn release_dependents(&mut self, parents: &[JobId]) -> Result<Vec<Released>> {
+        let released = self
+            .fetch(sql!("release_dependents", hex_ids(parents)), |row| {
+                let pending = row.int("pending_dependencies")?.unwrap_or(0);
+                let left = (pending - row.int("n")?.unwrap_or(0)).max(0) as i32;
+                Ok(Released::new(
+                    job_id_from_row(row, "id")?,
+                    row.uuid("workflow_id")?.map(WorkflowId),
+                    row.text("queue_name")?.unwrap_or_default(),
+                    left,
+                    row.text("condition")?,
+                ))
+            })
+            .await?;
+        if !released.is_empty() {
+            let counts: Vec<_> = released
+                .iter()
+                .map(|r| json!({"id": hex(r.id.0), "pending": r.pending_dependencies}))
+                .collect();
+            let query = sql!("release_dependents_apply", json!(counts).to_string());
+            self.execute(query).await?;
+        }
+        Ok(released)
+    }
+
+    async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>> {
+        self.fetch(sql!("parent_results", hex_ids(jobs)), |row| {
+            let result = row.json("result")?.unwrap_or_default();
+            Ok((job_id_from_row(row, "job_id")?, result))
+        })
+        .await
+    }
+
+    async fn resolve_conditions(
+        &mut self,
+        decisions: &[(JobId, bool)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let decisions: Vec<_> = decisions
+            .iter()
+            .map(|(id, runs)| json!({"id": hex(id.0), "runs": i32::from(*runs)}))
+            .collect();
+        let query = sql!("resolve_conditions", json!(decisions).to_string(), now);
+        self.execute(query).await.map(drop)
+    }
+
+    async fn end_dependents(
+        &mut self,
+        parents: &[JobId],
+        status: JobStatus,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>> {
+        // Walk the edges without waiting for locks, then lock what is still
+        // unstarted (in id order) and end exactly that.
+        let walk = sql!("end_dependents_walk", hex_ids(parents));
+        let down = self.fetch(walk, |row| job_id_from_row(row, "id")).await?;
+        if down.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ending = self
+            .fetch(sql!("end_dependents_lock", hex_ids(&down)), |row| {
+                let id = job_id_from_row(row, "id")?;
+                Ok(Transition::new(
+                    id,
+                    row.uuid("workflow_id")?.map(WorkflowId),
+                    status,
+                ))
+            })
+            .await?;
+        if !ending.is_empty() {
+            let ids = hex_ids(ending.iter().map(|t| &t.id));
+            let query = sql!("end_dependents", ids, status.as_str(), why, now);
+            self.execute(query).await?;
+        }
+        Ok(ending)
+    }
+
+    async fn workflow_policies(
+        &mut self,
+        ids: &[WorkflowId],
+    ) -> Result<HashMap<WorkflowId, FailurePolicy>> {
+        let policies = self.fetch(sql!("workflow_policies", workflow_hex(ids)), |row| {
+            let policy = row.text("failure_policy")?.unwrap_or_default().parse()?;
+            Ok((workflow_id(row)?, policy))
+        });
+        Ok(policies.await?.into_iter().collect())
+    }
+
+    async fn set_workflow_state(
+        &mut self,
+        ids: &[WorkflowId],
+        state: WorkflowStatus,
+    ) -> Result<()> {
+        let query = sql!("set_workflow_state", workflow_hex(ids), state.as_str());
+        self.execute(query).await.map(drop)
+    }
+
+    async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
+        let counts: Vec<_> = counts
+            .iter()
+            .map(|c| {
+                let (completed, failed, skipped) = (c.completed, c.failed, c.skipped);
+                json!({"id": hex(c.id.0), "completed": completed, "failed": failed,
+                       "skipped": skipped, "cancelled": c.cancelled})
+            })
+            .collect();
+        let query = sql!("add_workflow_counts", json!(counts).to_string());
+        self.execute(query).await.map(drop)
+    }
+
+    async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>> {
+        if self.execute(sql!("cancel_job", now, id.0)).await? == 0 {
+            return Ok(None);
+        }
+        Ok(self.transitions(&[id]).await?.pop())
+    }
+
+    async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool> {
+        Ok(self.execute(sql!("cancel_workflow", id.0)).await? > 0)
+    }
+
+    async fn cancel_workflow_jobs(
+        &mut self,
+        ids: &[WorkflowId],
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Transition>> {
+        let cancelled = |row: &dyn StoredRow| {
+            let workflow = row.uuid("workflow_id")?.map(WorkflowId);
+            let t = Transition::new(job_id_from_row(row, "id")?, workflow, JobStatus::Cancelled);
+            Ok(t.with_dependents(row.int("has_dependents")? != Some(0)))
+        };
+        // The workflows' jobs first; then, in a new statement that sees a
+        // graft onto one of them committed meanwhile, the children they await.
+        let ids = workflow_hex(ids);
+        let mut found = self
+            .fetch(sql!("cancel_workflow_jobs", &ids), cancelled)
+            .await?;
+        found.extend(
+            self.fetch(sql!("cancel_workflow_jobs_awaited", &ids), cancelled)
+                .await?,
+        );
+        if !found.is_empty() {
+            // Disjoint sets (awaited jobs belong to no workflow): sorting
+            // leaves no duplicate, and the array order is the update's lock order.
+            found.sort_unstable_by_key(|t| t.id);
+            let targets = hex_ids(found.iter().map(|t| &t.id));
+            let query = sql!("cancel_workflow_jobs_apply", targets, why, now);
+            self.execute(query).await?;
+        }
+        Ok(found)
+    }
+
+    async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
+        let expired = self
+            .fetch(sql!("fail_expired_workflows", now), workflow_id)
+            .await?;
+        if !expired.is_empty() {
+            self.set_workflow_state(&expired, WorkflowStatus::Failed)
+                .await?;
+        }
+        Ok(expired)
+    }
+
+    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<bool> {
+        if self
+            .fetch(sql!("reopen_workflow", id.0), |_| Ok(()))
+            .await?
+            .is_empty()
+        {
+            return Ok(false);
+        }
+        self.execute(sql!("reopen_workflow_apply", id.0)).await?;
+        Ok(true)
+    }
+
+    async fn reset_workflow_jobs(
+        &mut self,
+        id: WorkflowId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ResetJob>> {
+        let reset = |row: &dyn StoredRow| {
+            let workflow = row.uuid("workflow_id")?.map(WorkflowId);
+            let queue = row.text("queue_name")?.unwrap_or_default();
+            let previous = row.text("status")?.unwrap_or_default().parse()?;
+            Ok(ResetJob::new(
+                job_id_from_row(row, "id")?,
+                workflow,
+                queue,
+                previous,
+            ))
+        };
+        let mut found = self.fetch(sql!("reset_workflow_jobs", id.0), reset).await?;
+        // The spawned jobs a held stage awaits start over too (they belong to
+        // no workflow, so the two sets are disjoint).
+        let awaited = sql!("reset_workflow_jobs_awaited", id.0);
+        found.extend(self.fetch(awaited, reset).await?);
+        found.sort_unstable_by_key(|job| job.id);
+        if !found.is_empty() {
+            let ids = hex_ids(found.iter().map(|job| &job.id));
+            self.execute(sql!("reset_workflow_jobs_apply", ids, now))
+                .await?;
+        }
+        Ok(found)
+    }
+
+    async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()> {
+        let open = self
+            .fetch(sql!("recount_dependencies", id.0, hex_ids(also)), |row| {
+                let job = hex(job_id_from_row(row, "job_id")?.0);
+                Ok(json!({"id": job, "open": row.int("open_parents")?.unwrap_or(0)}))
+            })
+            .await?;
+        if !open.is_empty() {
+            let query = sql!("recount_dependencies_apply", json!(open).to_string());
+            self.execute(query).await?;
+        }
+        Ok(())
+    }
+
+    async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {
+        let query = sql!("lock_running_attempt", lease.id.0, lease.attempt);
+        Ok(!self.fetch(query, |_| Ok(())).await?.is_empty())
+    }
+
+    async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>> {
+        let held_rows = sql!("graft_children_held", parent.0);
+        let held = self
+            .fetch(held_rows, |row| job_id_from_row(row, "id"))
+            .await?;
+        if held.is_empty() {
+            return Ok(held);
+        }
+        let held_ids = hex_ids(&held);
+        for chunk in children.chunks((EDGE_CHUNK / held.len()).max(1)) {
+            let query = sql!("graft_children_edges", hex_ids(chunk), &held_ids);
+            self.execute(query).await?;
+        }
+        let depends_on = serde_json::to_string(children).map_err(Error::backend)?;
+        let n = i32::try_from(children.len()).unwrap_or(i32::MAX);
+        self.execute(sql!("graft_children", &held_ids, n, depends_on))
+            .await?;
+        Ok(held)
+    }
+
+    async fn insert_spawn_operation(&mut self, op: &SpawnOperation) -> Result<bool> {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let metadata = op.metadata.as_ref().map(Value::to_string);
+        let query = sql!(
+            "insert_spawn_operation",
+            op.id.as_bytes(),
+            op.parent_job_id.0
+        )
+        .bind(op.queue_name.as_bytes())
+        .bind(&op.handler)
+        .bind(count(op.child_count))
+        .bind(count(op.batch_count))
+        .bind(metadata)
+        .bind(op.created_at);
+        match query.execute(&mut *self.tx).await {
+            Ok(_) => Ok(true),
+            Err(err) if error_number(&err) == Some(ER_DUP_ENTRY) => Ok(false),
+            Err(err) => Err(map_err(err)),
+        }
+    }
+
+    async fn mark_job_recurrence(&mut self, id: JobId, next: Option<JobId>) -> Result<bool> {
+        let query = sql!("mark_job_recurrence", next.map(|n| n.0), id.0);
+        Ok(self.execute(query).await? > 0)
+    }
+
+    async fn mark_workflow_recurrence(
+        &mut self,
+        id: WorkflowId,
+        next: Option<WorkflowId>,
+    ) -> Result<bool> {
+        let query = sql!("mark_workflow_recurrence", next.map(|n| n.0), id.0);
+        Ok(self.execute(query).await? > 0)
+    }
+}
