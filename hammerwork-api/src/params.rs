@@ -260,6 +260,16 @@ impl QueueCounts {
     }
 }
 
+impl FromIterator<(JobStatus, u64)> for QueueCounts {
+    fn from_iter<I: IntoIterator<Item = (JobStatus, u64)>>(counts: I) -> Self {
+        let mut all = QueueCounts::default();
+        for (status, count) in counts {
+            all.add(status, count);
+        }
+        all
+    }
+}
+
 /// How far a backend's wakeups reach when jobs are enqueued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -32,10 +32,13 @@ mod enqueue;
 mod follow;
 mod retry;
 mod storage;
+mod wakeups;
 
 use chrono::Utc;
 use hammerwork_api::driver::{Driver, Transaction};
 use hammerwork_api::{EnqueueBatch, JobId, Result};
+
+pub use wakeups::LocalWakeups;
 
 #[doc(hidden)]
 pub use async_trait::async_trait as __async_trait;

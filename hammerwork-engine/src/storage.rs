@@ -38,6 +38,37 @@ fn sorted_by<T: Clone, K: Ord>(items: &[T], key: impl Fn(&T) -> K) -> Cow<'_, [T
     }
 }
 
+/// Which of two outcomes for one attempt stands: the handler's own result
+/// over a give-back (a worker that stops after its handler finished sends
+/// both), a completion over a failure over a cancellation.
+fn precedence(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::Completed { .. } => 0,
+        Outcome::Failed { .. } => 1,
+        Outcome::Cancelled { .. } => 2,
+        _ => 3,
+    }
+}
+
+/// Settlements in lease order (the order rows are locked), one per attempt.
+fn one_per_attempt(settlements: &[Settlement]) -> Cow<'_, [Settlement]> {
+    let key = |s: &Settlement| (s.lease.id, s.lease.attempt, precedence(&s.outcome));
+    let mut settlements = sorted_by(settlements, key);
+    if settlements.windows(2).any(|w| w[0].lease == w[1].lease) {
+        settlements
+            .to_mut()
+            .dedup_by(|later, first| later.lease == first.lease);
+    }
+    settlements
+}
+
+/// An unstarted give-back takes the attempt back (the next claim gets the
+/// same attempt number), so it must not be applied twice: never by the
+/// one-statement shortcut, whose outcomes are all applied again after it.
+fn repeatable(settlement: &Settlement) -> bool {
+    !matches!(settlement.outcome, Outcome::GiveBack { started: false })
+}
+
 impl<D: Driver> Engine<D> {
     async fn enqueue_once(&self, batch: EnqueueBatch<'_>, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.driver.begin().await?;
@@ -232,11 +263,21 @@ impl<D: Driver> Storage for Engine<D> {
         if settlements.is_empty() {
             return Ok(0);
         }
-        let settlements = sorted_by(settlements, |s| s.lease.id);
-        let fast = retry("settle", || {
-            self.driver.settle_independent(&settlements, now)
-        })
-        .await?;
+        let settlements = one_per_attempt(settlements);
+        let shortcut: Cow<'_, [Settlement]> = if settlements.iter().all(repeatable) {
+            Cow::Borrowed(&settlements)
+        } else {
+            settlements
+                .iter()
+                .filter(|s| repeatable(s))
+                .cloned()
+                .collect()
+        };
+        let fast = if shortcut.is_empty() {
+            0
+        } else {
+            retry("settle", || self.driver.settle_independent(&shortcut, now)).await?
+        };
         if fast == settlements.len() as u64 {
             return Ok(fast);
         }

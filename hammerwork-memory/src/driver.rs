@@ -15,33 +15,22 @@ use hammerwork_api::{
     ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope, WorkflowId,
     WorkflowStatus,
 };
-use tokio::sync::{broadcast, Mutex};
+use hammerwork_engine::LocalWakeups;
+use tokio::sync::Mutex;
 
 use crate::state::{unfinished, State};
 use crate::tx::{micros, MemoryTx};
 
-/// Wakeups buffered per listener before it lags (and is told "any queue").
-const WAKEUP_CAPACITY: usize = 1_024;
-
 /// The in-memory driver: tables behind one lock, shared by clones.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct MemoryDriver {
     state: Arc<Mutex<State>>,
-    wakeups: broadcast::Sender<String>,
+    wakeups: LocalWakeups,
 }
 
 impl std::fmt::Debug for MemoryDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryDriver").finish_non_exhaustive()
-    }
-}
-
-impl Default for MemoryDriver {
-    fn default() -> Self {
-        MemoryDriver {
-            state: Arc::default(),
-            wakeups: broadcast::channel(WAKEUP_CAPACITY).0,
-        }
     }
 }
 
@@ -128,9 +117,7 @@ impl Driver for MemoryDriver {
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
-        Ok(Some(Box::new(MemoryWakeups {
-            receiver: self.wakeups.subscribe(),
-        })))
+        Ok(Some(self.wakeups.listen()))
     }
 
     async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
@@ -305,21 +292,4 @@ fn matching_operations(state: &State, query: &SpawnQuery) -> Vec<SpawnOperation>
         .filter(|op| query.until.is_none_or(|at| op.created_at < at))
         .cloned()
         .collect()
-}
-
-/// A subscription to this process's wakeups; each message is a queue name.
-struct MemoryWakeups {
-    receiver: broadcast::Receiver<String>,
-}
-
-#[async_trait]
-impl WakeupListener for MemoryWakeups {
-    async fn recv(&mut self) -> Option<String> {
-        match self.receiver.recv().await {
-            Ok(queue) => Some(queue),
-            // Wakeups were dropped while this listener lagged: "" means "any queue".
-            Err(broadcast::error::RecvError::Lagged(_)) => Some(String::new()),
-            Err(broadcast::error::RecvError::Closed) => None,
-        }
-    }
 }

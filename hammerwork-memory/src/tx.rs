@@ -13,8 +13,9 @@ use hammerwork_api::{
     DependencyStatus, Error, Job, JobId, JobStatus, Lease, Outcome, Result, Settlement, WorkflowId,
     WorkflowStatus,
 };
+use hammerwork_engine::LocalWakeups;
 use serde_json::Value;
-use tokio::sync::{broadcast, OwnedMutexGuard};
+use tokio::sync::OwnedMutexGuard;
 
 use crate::state::{unfinished, JobRow, State, WorkflowRow};
 
@@ -41,12 +42,12 @@ fn open(state: WorkflowStatus) -> bool {
 /// A transaction of [`MemoryDriver`](crate::MemoryDriver).
 pub struct MemoryTx {
     state: OwnedMutexGuard<State>,
-    wakeups: broadcast::Sender<String>,
+    wakeups: LocalWakeups,
     wake: Vec<String>,
 }
 
 impl MemoryTx {
-    pub(crate) fn new(state: OwnedMutexGuard<State>, wakeups: broadcast::Sender<String>) -> Self {
+    pub(crate) fn new(state: OwnedMutexGuard<State>, wakeups: LocalWakeups) -> Self {
         MemoryTx {
             state,
             wakeups,
@@ -99,10 +100,7 @@ impl Drop for MemoryTx {
 impl Transaction for MemoryTx {
     async fn commit(mut self) -> Result<()> {
         self.state.commit();
-        for queue in std::mem::take(&mut self.wake) {
-            // An error only means nobody is listening.
-            let _ = self.wakeups.send(queue);
-        }
+        self.wakeups.wake(std::mem::take(&mut self.wake));
         Ok(())
     }
 
@@ -165,8 +163,6 @@ impl Transaction for MemoryTx {
             job.result = None;
             job.next_occurrence = None;
             job.completed_at = (plan.status != JobStatus::Pending).then(|| micros(now));
-            let mut seen = BTreeSet::new();
-            job.depends_on.retain(|id| seen.insert(*id));
             let cron_live = job.cron_schedule.is_some();
             self.state.put_job(JobRow { job, cron_live });
         }
@@ -206,11 +202,11 @@ impl Transaction for MemoryTx {
                         job.completed_at = Some(now);
                     }
                     Outcome::Failed { error, retry_at } => {
+                        if let Some(at) = retry_at {
+                            job.scheduled_at = micros(*at);
+                        }
                         job.status = match retry_at {
-                            Some(at) if job.attempts < job.max_attempts => {
-                                job.scheduled_at = micros(*at);
-                                JobStatus::Retrying
-                            }
+                            Some(_) if job.attempts < job.max_attempts => JobStatus::Retrying,
                             _ => JobStatus::Dead,
                         };
                         job.error_message = Some(error.clone());

@@ -6,7 +6,7 @@
 -- primary key, are locked. FORCE INDEX: with few spawned jobs, the
 -- optimizer would rather range-scan the parent or status index per edge.
 -- Params: workflow id.
-SELECT p.id, p.status, p.workflow_id, p.queue_name
+SELECT p.id, p.status AS previous, p.workflow_id, p.queue_name
 FROM (
     SELECT DISTINCT d.parent_id
     FROM hammerwork_jobs AS w

@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hammerwork_api::driver::{
-    job_from_row, spawn_operation_from_row, workflow_from_row, Driver, SettleRecord, StoredRow,
+    job_from_row, queue_count_from_row, spawn_operation_from_row, spawn_stats_from_row,
+    workflow_from_row, Driver, SettleRecord, StoredRow,
 };
 use hammerwork_api::schedule::Recurrence;
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
@@ -15,18 +16,15 @@ use hammerwork_api::{
     Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
     ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener, WakeupScope, WorkflowId,
 };
+use hammerwork_engine::LocalWakeups;
 use serde_json::json;
 use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
 use sqlx::{MySql, MySqlPool};
-use tokio::sync::broadcast;
 
 use crate::map_err::map_err;
 use crate::row::all;
 use crate::tx::{explain_insert_error, job_chunks, MySqlTx};
-
-/// Wakeups buffered per listener before it lags (and is told "any queue").
-const WAKEUP_CAPACITY: usize = 1024;
 
 /// Deepest spawn tree level `get_descendants` reads: each level is one
 /// iteration of a recursive query, and MySQL stops those at
@@ -54,14 +52,12 @@ const SETTLE_INDEPENDENT: &str = concat!(
 #[derive(Clone, Debug)]
 pub struct MySqlDriver {
     pub(crate) pool: MySqlPool,
-    /// Queue names that received jobs; a `broadcast::Sender` is itself a
-    /// shared handle, so every clone sends on one channel.
-    pub(crate) wakeups: broadcast::Sender<String>,
+    pub(crate) wakeups: LocalWakeups,
 }
 
 impl MySqlDriver {
     pub(crate) fn new(pool: MySqlPool) -> Self {
-        let (wakeups, _) = broadcast::channel(WAKEUP_CAPACITY);
+        let wakeups = LocalWakeups::default();
         MySqlDriver { pool, wakeups }
     }
 
@@ -75,14 +71,6 @@ impl MySqlDriver {
             &query.fetch_all(&self.pool).await.map_err(map_err)?,
             from_row,
         )
-    }
-
-    /// Wakes this process's listeners of `queues`.
-    pub(crate) fn wake(&self, queues: impl IntoIterator<Item = String>) {
-        for queue in queues {
-            // An error only means nobody is listening.
-            let _ = self.wakeups.send(queue);
-        }
     }
 }
 
@@ -106,7 +94,10 @@ impl Driver for MySqlDriver {
 
     async fn begin(&self) -> Result<MySqlTx<'static>> {
         let tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await;
-        Ok(MySqlTx::new(tx.map_err(map_err)?, Some(self.clone())))
+        Ok(MySqlTx::new(
+            tx.map_err(map_err)?,
+            Some(self.wakeups.clone()),
+        ))
     }
 
     async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {
@@ -120,7 +111,7 @@ impl Driver for MySqlDriver {
         if let Err(err) = query.execute(&mut *conn).await {
             return Err(explain_insert_error(&mut conn, jobs, err).await);
         }
-        self.wake(distinct_queues(jobs));
+        self.wakeups.wake(distinct_queues(jobs));
         Ok(true)
     }
 
@@ -179,9 +170,7 @@ impl Driver for MySqlDriver {
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
-        Ok(Some(Box::new(MySqlWakeups {
-            receiver: self.wakeups.subscribe(),
-        })))
+        Ok(Some(self.wakeups.listen()))
     }
 
     async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
@@ -212,17 +201,8 @@ impl Driver for MySqlDriver {
     }
 
     async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
-        let rows = self.fetch(sql!("queue_counts", queue.as_bytes()), |row| {
-            Ok((
-                row.text("status")?.unwrap_or_default().parse()?,
-                row.int("count")?,
-            ))
-        });
-        let mut counts = QueueCounts::default();
-        for (status, count) in rows.await? {
-            counts.add(status, count.unwrap_or(0).max(0) as u64);
-        }
-        Ok(counts)
+        let counts = self.fetch(sql!("queue_counts", queue.as_bytes()), queue_count_from_row);
+        Ok(counts.await?.into_iter().collect())
     }
 
     async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
@@ -280,21 +260,13 @@ impl Driver for MySqlDriver {
             q.until,
             q.until
         );
-        let count = |row: &dyn StoredRow, name| -> Result<u64> {
-            Ok(row.int(name)?.unwrap_or(0).max(0) as u64)
-        };
-        let stats = self.fetch(query, |row| {
-            let (ops, children) = (count(row, "operations")?, count(row, "children")?);
-            Ok(SpawnStats::new(
-                ops,
-                children,
-                count(row, "failed_children")?,
-            ))
-        });
-        Ok(stats.await?.pop().unwrap_or_default())
+        Ok(self
+            .fetch(query, spawn_stats_from_row)
+            .await?
+            .pop()
+            .unwrap_or_default())
     }
 
-    /// Reads at most 1000 levels (MySQL's default `cte_max_recursion_depth`).
     async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
         let depth = max_depth.min(MAX_SPAWN_TREE_LEVELS);
         let query = sql!("get_descendants", id.0, depth, depth);
@@ -303,22 +275,5 @@ impl Driver for MySqlDriver {
 
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
         self.fetch(sql!("get_ancestors", id.0), job_from_row).await
-    }
-}
-
-/// A subscription to the storage's in-process wakeup channel.
-struct MySqlWakeups {
-    receiver: broadcast::Receiver<String>,
-}
-
-#[async_trait]
-impl WakeupListener for MySqlWakeups {
-    async fn recv(&mut self) -> Option<String> {
-        match self.receiver.recv().await {
-            Ok(queue) => Some(queue),
-            // Wakeups were dropped while this listener lagged: "" means "any queue".
-            Err(broadcast::error::RecvError::Lagged(_)) => Some(String::new()),
-            Err(broadcast::error::RecvError::Closed) => None,
-        }
     }
 }

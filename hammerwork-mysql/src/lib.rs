@@ -186,6 +186,6 @@ impl MySqlStorage {
     /// this itself; call it after committing a transaction in which you used
     /// [`enqueue_jobs_in`](Self::enqueue_jobs_in).
     pub fn notify_enqueued(&self, jobs: &[Job]) {
-        self.engine.driver().wake(distinct_queues(jobs));
+        self.engine.driver().wakeups.wake(distinct_queues(jobs));
     }
 }

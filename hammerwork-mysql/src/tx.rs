@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, transition_from_row, JobRecord, Released, ResetJob, SettleRecord, StoredRow,
-    Transaction, Transition, WorkflowCounts,
+    job_id_from_row, parent_result_from_row, policy_from_row, reset_job_from_row,
+    stored_parent_from_row, transition_from_row, workflow_id_from_row, JobRecord, Released,
+    ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
 };
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
@@ -21,7 +22,9 @@ use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
 use sqlx::{MySql, MySqlConnection};
 
-use crate::driver::{hex, hex_ids, MySqlDriver};
+use hammerwork_engine::LocalWakeups;
+
+use crate::driver::{hex, hex_ids};
 use crate::map_err::{error_number, map_err, ER_DUP_ENTRY};
 use crate::row::all;
 
@@ -38,16 +41,12 @@ const EDGE_CHUNK: usize = 20_000;
 pub struct MySqlTx<'c> {
     tx: sqlx::Transaction<'c, MySql>,
     /// `None` inside the caller's transaction: its commit is not ours to see.
-    driver: Option<MySqlDriver>,
+    wakeups: Option<LocalWakeups>,
     wake: Vec<String>,
 }
 
 fn transition(row: &dyn StoredRow) -> Result<Transition> {
     transition_from_row(row, true)
-}
-
-fn workflow_id(row: &dyn StoredRow) -> Result<WorkflowId> {
-    job_id_from_row(row, "id").map(|id| WorkflowId(id.0))
 }
 
 fn workflow_hex(ids: &[WorkflowId]) -> String {
@@ -102,9 +101,9 @@ pub(crate) async fn explain_insert_error(
 }
 
 impl<'c> MySqlTx<'c> {
-    pub(crate) fn new(tx: sqlx::Transaction<'c, MySql>, driver: Option<MySqlDriver>) -> Self {
+    pub(crate) fn new(tx: sqlx::Transaction<'c, MySql>, wakeups: Option<LocalWakeups>) -> Self {
         let wake = Vec::new();
-        MySqlTx { tx, driver, wake }
+        MySqlTx { tx, wakeups, wake }
     }
 
     /// Every row of `query`, mapped with `from_row`.
@@ -139,8 +138,8 @@ impl<'c> MySqlTx<'c> {
 impl Transaction for MySqlTx<'_> {
     async fn commit(self) -> Result<()> {
         self.tx.commit().await.map_err(map_err)?;
-        if let Some(driver) = self.driver {
-            driver.wake(self.wake);
+        if let Some(wakeups) = self.wakeups {
+            wakeups.wake(self.wake);
         }
         Ok(())
     }
@@ -155,13 +154,8 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
-        let parents = self
-            .fetch(sql!("lock_stored_parents", hex_ids(ids)), |row| {
-                let status = row.text("status")?.unwrap_or_default().parse()?;
-                let result = row.json("result")?;
-                Ok((job_id_from_row(row, "id")?, StoredParent { status, result }))
-            })
-            .await?;
+        let query = sql!("lock_stored_parents", hex_ids(ids));
+        let parents = self.fetch(query, stored_parent_from_row).await?;
         // Settling them follows the edge table from now on.
         self.execute(sql!("lock_stored_parents_mark", hex_ids(ids)))
             .await?;
@@ -270,11 +264,8 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>> {
-        self.fetch(sql!("parent_results", hex_ids(jobs)), |row| {
-            let result = row.json("result")?.unwrap_or_default();
-            Ok((job_id_from_row(row, "job_id")?, result))
-        })
-        .await
+        let query = sql!("parent_results", hex_ids(jobs));
+        self.fetch(query, parent_result_from_row).await
     }
 
     async fn resolve_conditions(
@@ -326,11 +317,12 @@ impl Transaction for MySqlTx<'_> {
         &mut self,
         ids: &[WorkflowId],
     ) -> Result<HashMap<WorkflowId, FailurePolicy>> {
-        let policies = self.fetch(sql!("workflow_policies", workflow_hex(ids)), |row| {
-            let policy = row.text("failure_policy")?.unwrap_or_default().parse()?;
-            Ok((workflow_id(row)?, policy))
-        });
-        Ok(policies.await?.into_iter().collect())
+        let query = sql!("workflow_policies", workflow_hex(ids));
+        Ok(self
+            .fetch(query, policy_from_row)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     async fn set_workflow_state(
@@ -400,7 +392,7 @@ impl Transaction for MySqlTx<'_> {
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
         let expired = self
-            .fetch(sql!("fail_expired_workflows", now), workflow_id)
+            .fetch(sql!("fail_expired_workflows", now), workflow_id_from_row)
             .await?;
         if !expired.is_empty() {
             self.set_workflow_state(&expired, WorkflowStatus::Failed)
@@ -426,22 +418,12 @@ impl Transaction for MySqlTx<'_> {
         id: WorkflowId,
         now: DateTime<Utc>,
     ) -> Result<Vec<ResetJob>> {
-        let reset = |row: &dyn StoredRow| {
-            let workflow = row.uuid("workflow_id")?.map(WorkflowId);
-            let queue = row.text("queue_name")?.unwrap_or_default();
-            let previous = row.text("status")?.unwrap_or_default().parse()?;
-            Ok(ResetJob::new(
-                job_id_from_row(row, "id")?,
-                workflow,
-                queue,
-                previous,
-            ))
-        };
-        let mut found = self.fetch(sql!("reset_workflow_jobs", id.0), reset).await?;
+        let query = sql!("reset_workflow_jobs", id.0);
+        let mut found = self.fetch(query, reset_job_from_row).await?;
         // The spawned jobs a held stage awaits start over too (they belong to
         // no workflow, so the two sets are disjoint).
         let awaited = sql!("reset_workflow_jobs_awaited", id.0);
-        found.extend(self.fetch(awaited, reset).await?);
+        found.extend(self.fetch(awaited, reset_job_from_row).await?);
         found.sort_unstable_by_key(|job| job.id);
         if !found.is_empty() {
             let ids = hex_ids(found.iter().map(|job| &job.id));

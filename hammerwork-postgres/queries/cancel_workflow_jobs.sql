@@ -18,5 +18,5 @@ SET status = 'cancelled',
     completed_at = $3,
     lease_expires_at = NULL
 FROM targets
-WHERE j.id = targets.id
+WHERE j.id = targets.id AND j.status IN ('pending', 'retrying', 'running')
 RETURNING j.id, j.status, j.workflow_id

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_from_row, spawn_operation_from_row, workflow_from_row, Driver, StoredRow,
+    job_from_row, queue_count_from_row, sort_claimed, spawn_operation_from_row,
+    spawn_stats_from_row, workflow_from_row, Driver, StoredRow,
 };
 use hammerwork_api::schedule::Recurrence;
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
@@ -148,10 +149,7 @@ impl Driver for PgDriver {
         let limit = i64::from(p.limit);
         let query = sql!("claim_jobs", &p.queue, p.now, limit, p.lease_until);
         let mut jobs = self.fetch(query, job_from_row).await?;
-        // UPDATE ... RETURNING does not keep the CTE's order.
-        jobs.sort_by(|a, b| {
-            (b.priority, a.scheduled_at, a.id).cmp(&(a.priority, b.scheduled_at, b.id))
-        });
+        sort_claimed(&mut jobs);
         Ok(jobs)
     }
 
@@ -190,17 +188,8 @@ impl Driver for PgDriver {
     }
 
     async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
-        let rows = self.fetch(sql!("queue_counts", queue), |row| {
-            Ok((
-                row.text("status")?.unwrap_or_default().parse()?,
-                row.int("count")?,
-            ))
-        });
-        let mut counts = QueueCounts::default();
-        for (status, count) in rows.await? {
-            counts.add(status, count.unwrap_or(0).max(0) as u64);
-        }
-        Ok(counts)
+        let counts = self.fetch(sql!("queue_counts", queue), queue_count_from_row);
+        Ok(counts.await?.into_iter().collect())
     }
 
     async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
@@ -245,18 +234,11 @@ impl Driver for PgDriver {
 
     async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
         let query = sql!("spawn_stats", q.queue.as_deref(), q.since, q.until);
-        let count = |row: &dyn StoredRow, name| -> Result<u64> {
-            Ok(row.int(name)?.unwrap_or(0).max(0) as u64)
-        };
-        let stats = self.fetch(query, |row| {
-            let (ops, children) = (count(row, "operations")?, count(row, "children")?);
-            Ok(SpawnStats::new(
-                ops,
-                children,
-                count(row, "failed_children")?,
-            ))
-        });
-        Ok(stats.await?.pop().unwrap_or_default())
+        Ok(self
+            .fetch(query, spawn_stats_from_row)
+            .await?
+            .pop()
+            .unwrap_or_default())
     }
 
     async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {

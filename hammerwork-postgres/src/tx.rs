@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, released_from_row, transition_from_row, Released, ResetJob, StoredRow,
-    Transaction, Transition, WorkflowCounts,
+    job_id_from_row, parent_result_from_row, policy_from_row, released_from_row,
+    reset_job_from_row, stored_parent_from_row, transition_from_row, workflow_id_from_row,
+    Released, ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
 };
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
-    Error, Job, JobId, JobStatus, Lease, Outcome, Result, Settlement, WorkflowId, WorkflowStatus,
+    Error, Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
 };
 use serde_json::Value;
 use sqlx::postgres::PgArguments;
@@ -47,10 +48,6 @@ fn workflow_uuids(ids: &[WorkflowId]) -> Vec<Uuid> {
 
 fn transition(row: &dyn StoredRow) -> Result<Transition> {
     transition_from_row(row, false)
-}
-
-fn workflow_id(row: &dyn StoredRow) -> Result<WorkflowId> {
-    job_id_from_row(row, "id").map(|id| WorkflowId(id.0))
 }
 
 impl<'c> PgTx<'c> {
@@ -152,12 +149,8 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
-        self.fetch(sql!("lock_stored_parents", uuids(ids)), |row| {
-            let status = row.text("status")?.unwrap_or_default().parse()?;
-            let result = row.json("result")?;
-            Ok((job_id_from_row(row, "id")?, StoredParent { status, result }))
-        })
-        .await
+        let query = sql!("lock_stored_parents", uuids(ids));
+        self.fetch(query, stored_parent_from_row).await
     }
 
     async fn insert_workflow(&mut self, w: &Workflow, total_jobs: i64) -> Result<()> {
@@ -204,38 +197,7 @@ impl Transaction for PgTx<'_> {
         settlements: &[Settlement],
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>> {
-        let mut c = SettleColumns::default();
-        for s in settlements {
-            let (kind, result, message, retry_at, started) = match &s.outcome {
-                Outcome::Completed { result } => ("completed", result.clone(), None, None, None),
-                Outcome::Failed { error, retry_at } => {
-                    ("failed", None, Some(error.clone()), *retry_at, None)
-                }
-                Outcome::Cancelled { reason } => {
-                    ("cancelled", None, Some(reason.clone()), None, None)
-                }
-                Outcome::GiveBack { started } => ("given_back", None, None, None, Some(*started)),
-                _ => unreachable!("every Outcome variant is handled"),
-            };
-            c.ids.push(s.lease.id.0);
-            c.attempts.push(s.lease.attempt);
-            c.kinds.push(kind);
-            c.results.push(result);
-            c.messages.push(message);
-            c.retry_at.push(retry_at);
-            c.started.push(started);
-        }
-        let query = sql!(
-            "settle_attempts",
-            c.ids,
-            c.attempts,
-            c.kinds,
-            c.results,
-            c.messages
-        )
-        .bind(c.retry_at)
-        .bind(c.started)
-        .bind(now);
+        let query = sql!("settle_attempts", SettleRecord::encode(settlements)?, now);
         self.fetch(query, transition).await
     }
 
@@ -268,11 +230,8 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>> {
-        self.fetch(sql!("parent_results", uuids(jobs)), |row| {
-            let result = row.json("result")?.unwrap_or_default();
-            Ok((job_id_from_row(row, "job_id")?, result))
-        })
-        .await
+        let query = sql!("parent_results", uuids(jobs));
+        self.fetch(query, parent_result_from_row).await
     }
 
     async fn resolve_conditions(
@@ -303,11 +262,11 @@ impl Transaction for PgTx<'_> {
         ids: &[WorkflowId],
     ) -> Result<HashMap<WorkflowId, FailurePolicy>> {
         let query = sql!("workflow_policies", workflow_uuids(ids));
-        let policies = self.fetch(query, |row| {
-            let policy = row.text("failure_policy")?.unwrap_or_default().parse()?;
-            Ok((workflow_id(row)?, policy))
-        });
-        Ok(policies.await?.into_iter().collect())
+        Ok(self
+            .fetch(query, policy_from_row)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     async fn set_workflow_state(
@@ -355,7 +314,7 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
-        self.fetch(sql!("fail_expired_workflows", now), workflow_id)
+        self.fetch(sql!("fail_expired_workflows", now), workflow_id_from_row)
             .await
     }
 
@@ -368,18 +327,8 @@ impl Transaction for PgTx<'_> {
         id: WorkflowId,
         now: DateTime<Utc>,
     ) -> Result<Vec<ResetJob>> {
-        self.fetch(sql!("reset_workflow_jobs", id.0, now), |row| {
-            let workflow = row.uuid("workflow_id")?.map(WorkflowId);
-            let queue = row.text("queue_name")?.unwrap_or_default();
-            let previous = row.text("previous")?.unwrap_or_default().parse()?;
-            Ok(ResetJob::new(
-                job_id_from_row(row, "id")?,
-                workflow,
-                queue,
-                previous,
-            ))
-        })
-        .await
+        let query = sql!("reset_workflow_jobs", id.0, now);
+        self.fetch(query, reset_job_from_row).await
     }
 
     async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()> {
@@ -426,16 +375,4 @@ impl Transaction for PgTx<'_> {
         let query = sql!("mark_workflow_recurrence", id.0, next.map(|n| n.0));
         Ok(self.execute(query).await? > 0)
     }
-}
-
-/// Settlements as the column arrays of settle_attempts.sql.
-#[derive(Default)]
-struct SettleColumns {
-    ids: Vec<Uuid>,
-    attempts: Vec<i32>,
-    kinds: Vec<&'static str>,
-    results: Vec<Option<Value>>,
-    messages: Vec<Option<String>>,
-    retry_at: Vec<Option<DateTime<Utc>>>,
-    started: Vec<Option<bool>>,
 }

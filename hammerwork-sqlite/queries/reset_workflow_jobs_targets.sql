@@ -4,10 +4,10 @@
 -- graft_children.sql). Each branch is an index lookup: by workflow, then the
 -- workflow job's parents through its depends_on array (primary-key lookups;
 -- the edge table is keyed by parent).
-SELECT id, status, workflow_id, queue_name FROM hammerwork_jobs
+SELECT id, status AS previous, workflow_id, queue_name FROM hammerwork_jobs
 WHERE workflow_id = ?1 AND status IN ('dead', 'cancelled')
 UNION
-SELECT p.id, p.status, p.workflow_id, p.queue_name
+SELECT p.id, p.status AS previous, p.workflow_id, p.queue_name
 FROM hammerwork_jobs AS w, json_each(w.depends_on) AS d
 JOIN hammerwork_jobs AS p ON p.id = d.value
 WHERE w.workflow_id = ?1

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_from_row, json_array, micros, spawn_operation_from_row, workflow_from_row, Driver,
-    JobRecord, StoredRow,
+    job_from_row, json_array, micros, queue_count_from_row, sort_claimed, spawn_operation_from_row,
+    spawn_stats_from_row, workflow_from_row, Driver, JobRecord, StoredRow,
 };
 use hammerwork_api::schedule::Recurrence;
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
@@ -15,11 +15,11 @@ use hammerwork_api::{
     Capabilities, ClaimParams, Job, JobId, JobStatus, Lease, ListJobsParams, ListWorkflowsParams,
     QueueCounts, Result, WakeupListener, WakeupScope, WorkflowId,
 };
+use hammerwork_engine::LocalWakeups;
 use serde_json::json;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Sqlite, SqlitePool};
-use tokio::sync::broadcast;
 
 use crate::map_err::map_err;
 use crate::row::all;
@@ -28,10 +28,6 @@ use crate::tx::{explain_insert_error, SqliteTx};
 /// Jobs per `INSERT ... FROM json_each(?)` statement: large enough to amortise
 /// the statement, small enough to keep one JSON parameter a few MiB.
 pub(crate) const ENQUEUE_CHUNK: usize = 5_000;
-
-/// Wakeups buffered per listener; a listener that falls further behind is told
-/// "any queue" instead.
-const WAKEUP_CAPACITY: usize = 1_024;
 
 /// `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the busy
 /// timeout). A deferred transaction that reads before it writes fails at once
@@ -44,13 +40,12 @@ pub(crate) const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
 #[derive(Clone, Debug)]
 pub struct SqliteDriver {
     pub(crate) pool: SqlitePool,
-    /// Queue names that just received jobs.
-    pub(crate) wakeups: broadcast::Sender<String>,
+    pub(crate) wakeups: LocalWakeups,
 }
 
 impl SqliteDriver {
     pub(crate) fn new(pool: SqlitePool) -> Self {
-        let (wakeups, _) = broadcast::channel(WAKEUP_CAPACITY);
+        let wakeups = LocalWakeups::default();
         SqliteDriver { pool, wakeups }
     }
 
@@ -64,14 +59,6 @@ impl SqliteDriver {
             &query.fetch_all(&self.pool).await.map_err(map_err)?,
             from_row,
         )
-    }
-
-    /// Wakes this process's listeners of `queues`.
-    pub(crate) fn wake(&self, queues: impl IntoIterator<Item = String>) {
-        for queue in queues {
-            // An error only means nobody is listening right now.
-            let _ = self.wakeups.send(queue);
-        }
     }
 }
 
@@ -94,7 +81,7 @@ impl Driver for SqliteDriver {
             .begin_with(BEGIN_IMMEDIATE)
             .await
             .map_err(map_err)?;
-        Ok(SqliteTx::new(tx, Some(self.clone())))
+        Ok(SqliteTx::new(tx, Some(self.wakeups.clone())))
     }
 
     async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {
@@ -111,7 +98,7 @@ impl Driver for SqliteDriver {
         if let Err(err) = query.execute(&mut *conn).await {
             return Err(explain_insert_error(&mut conn, jobs, err).await);
         }
-        self.wake(distinct_queues(jobs));
+        self.wakeups.wake(distinct_queues(jobs));
         Ok(true)
     }
 
@@ -119,10 +106,7 @@ impl Driver for SqliteDriver {
         let (now, until) = (micros(p.now), micros(p.lease_until));
         let query = sql!("claim_jobs", &p.queue, now, i64::from(p.limit), until);
         let mut jobs = self.fetch(query, job_from_row).await?;
-        // RETURNING does not keep the subquery's order.
-        jobs.sort_by(|a, b| {
-            (b.priority, a.scheduled_at, a.id).cmp(&(a.priority, b.scheduled_at, b.id))
-        });
+        sort_claimed(&mut jobs);
         Ok(jobs)
     }
 
@@ -137,9 +121,7 @@ impl Driver for SqliteDriver {
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
-        Ok(Some(Box::new(SqliteWakeups {
-            wakeups: self.wakeups.subscribe(),
-        })))
+        Ok(Some(self.wakeups.listen()))
     }
 
     async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
@@ -163,17 +145,8 @@ impl Driver for SqliteDriver {
     }
 
     async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
-        let rows = self.fetch(sql!("queue_counts", queue), |row| {
-            Ok((
-                row.text("status")?.unwrap_or_default().parse()?,
-                row.int("count")?,
-            ))
-        });
-        let mut counts = QueueCounts::default();
-        for (status, count) in rows.await? {
-            counts.add(status, count.unwrap_or(0).max(0) as u64);
-        }
-        Ok(counts)
+        let counts = self.fetch(sql!("queue_counts", queue), queue_count_from_row);
+        Ok(counts.await?.into_iter().collect())
     }
 
     async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
@@ -220,18 +193,11 @@ impl Driver for SqliteDriver {
     async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
         let (since, until) = (q.since.map(micros), q.until.map(micros));
         let query = sql!("spawn_stats", q.queue.as_deref(), since, until);
-        let count = |row: &dyn StoredRow, name| -> Result<u64> {
-            Ok(row.int(name)?.unwrap_or(0).max(0) as u64)
-        };
-        let stats = self.fetch(query, |row| {
-            let (ops, children) = (count(row, "operations")?, count(row, "children")?);
-            Ok(SpawnStats::new(
-                ops,
-                children,
-                count(row, "failed_children")?,
-            ))
-        });
-        Ok(stats.await?.pop().unwrap_or_default())
+        Ok(self
+            .fetch(query, spawn_stats_from_row)
+            .await?
+            .pop()
+            .unwrap_or_default())
     }
 
     async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
@@ -242,23 +208,5 @@ impl Driver for SqliteDriver {
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
         self.fetch(sql!("get_ancestors", id.to_string()), job_from_row)
             .await
-    }
-}
-
-/// A subscription to this process's enqueue wakeups; each message is a queue name.
-struct SqliteWakeups {
-    wakeups: broadcast::Receiver<String>,
-}
-
-#[async_trait]
-impl WakeupListener for SqliteWakeups {
-    async fn recv(&mut self) -> Option<String> {
-        match self.wakeups.recv().await {
-            Ok(queue) => Some(queue),
-            // Wakeups were dropped while this listener lagged. "" means "any queue".
-            Err(broadcast::error::RecvError::Lagged(_)) => Some(String::new()),
-            // Every clone of the storage is gone.
-            Err(broadcast::error::RecvError::Closed) => None,
-        }
     }
 }

@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, json_array, micros, released_from_row, transition_from_row, JobRecord,
-    Released, ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
+    job_id_from_row, json_array, micros, parent_result_from_row, policy_from_row,
+    released_from_row, reset_job_from_row, stored_parent_from_row, transition_from_row,
+    workflow_id_from_row, JobRecord, Released, ResetJob, SettleRecord, StoredRow, Transaction,
+    Transition, WorkflowCounts,
 };
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
@@ -21,7 +23,9 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Sqlite, SqliteConnection};
 
-use crate::driver::{id_list, SqliteDriver, ENQUEUE_CHUNK};
+use hammerwork_engine::LocalWakeups;
+
+use crate::driver::{id_list, ENQUEUE_CHUNK};
 use crate::map_err::{is_unique_violation, map_err};
 use crate::row::all;
 
@@ -30,7 +34,7 @@ use crate::row::all;
 pub struct SqliteTx<'c> {
     tx: sqlx::Transaction<'c, Sqlite>,
     /// `None` inside the caller's transaction: its commit is not ours to see.
-    driver: Option<SqliteDriver>,
+    wakeups: Option<LocalWakeups>,
     wake: Vec<String>,
 }
 
@@ -38,18 +42,14 @@ fn transition(row: &dyn StoredRow) -> Result<Transition> {
     transition_from_row(row, false)
 }
 
-fn workflow_id(row: &dyn StoredRow) -> Result<WorkflowId> {
-    job_id_from_row(row, "id").map(|id| WorkflowId(id.0))
-}
-
 fn ms(duration: std::time::Duration) -> i64 {
     duration.as_millis().min(i64::MAX as u128) as i64
 }
 
 impl<'c> SqliteTx<'c> {
-    pub(crate) fn new(tx: sqlx::Transaction<'c, Sqlite>, driver: Option<SqliteDriver>) -> Self {
+    pub(crate) fn new(tx: sqlx::Transaction<'c, Sqlite>, wakeups: Option<LocalWakeups>) -> Self {
         let wake = Vec::new();
-        SqliteTx { tx, driver, wake }
+        SqliteTx { tx, wakeups, wake }
     }
 
     /// Every row of `query`, mapped with `from_row`.
@@ -105,8 +105,8 @@ pub(crate) async fn explain_insert_error(
 impl Transaction for SqliteTx<'_> {
     async fn commit(self) -> Result<()> {
         self.tx.commit().await.map_err(map_err)?;
-        if let Some(driver) = self.driver {
-            driver.wake(self.wake);
+        if let Some(wakeups) = self.wakeups {
+            wakeups.wake(self.wake);
         }
         Ok(())
     }
@@ -121,12 +121,8 @@ impl Transaction for SqliteTx<'_> {
     }
 
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
-        self.fetch(sql!("lock_stored_parents", id_list(ids)), |row| {
-            let status = row.text("status")?.unwrap_or_default().parse()?;
-            let result = row.json("result")?;
-            Ok((job_id_from_row(row, "id")?, StoredParent { status, result }))
-        })
-        .await
+        let query = sql!("lock_stored_parents", id_list(ids));
+        self.fetch(query, stored_parent_from_row).await
     }
 
     async fn insert_workflow(&mut self, w: &Workflow, total_jobs: i64) -> Result<()> {
@@ -202,11 +198,8 @@ impl Transaction for SqliteTx<'_> {
     }
 
     async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>> {
-        self.fetch(sql!("parent_results", id_list(jobs)), |row| {
-            let result = row.json("result")?.unwrap_or_default();
-            Ok((job_id_from_row(row, "job_id")?, result))
-        })
-        .await
+        let query = sql!("parent_results", id_list(jobs));
+        self.fetch(query, parent_result_from_row).await
     }
 
     async fn resolve_conditions(
@@ -239,11 +232,12 @@ impl Transaction for SqliteTx<'_> {
         &mut self,
         ids: &[WorkflowId],
     ) -> Result<HashMap<WorkflowId, FailurePolicy>> {
-        let policies = self.fetch(sql!("workflow_policies", id_list(ids)), |row| {
-            let policy = row.text("failure_policy")?.unwrap_or_default().parse()?;
-            Ok((workflow_id(row)?, policy))
-        });
-        Ok(policies.await?.into_iter().collect())
+        let query = sql!("workflow_policies", id_list(ids));
+        Ok(self
+            .fetch(query, policy_from_row)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     async fn set_workflow_state(
@@ -290,7 +284,10 @@ impl Transaction for SqliteTx<'_> {
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
         let mut expired = self
-            .fetch(sql!("fail_expired_workflows", micros(now)), workflow_id)
+            .fetch(
+                sql!("fail_expired_workflows", micros(now)),
+                workflow_id_from_row,
+            )
             .await?;
         expired.sort_unstable();
         Ok(expired)
@@ -306,19 +303,7 @@ impl Transaction for SqliteTx<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<ResetJob>> {
         let targets = sql!("reset_workflow_jobs_targets", id.to_string());
-        let reset = self
-            .fetch(targets, |row| {
-                let workflow = row.uuid("workflow_id")?.map(WorkflowId);
-                let queue = row.text("queue_name")?.unwrap_or_default();
-                let previous = row.text("status")?.unwrap_or_default().parse()?;
-                Ok(ResetJob::new(
-                    job_id_from_row(row, "id")?,
-                    workflow,
-                    queue,
-                    previous,
-                ))
-            })
-            .await?;
+        let reset = self.fetch(targets, reset_job_from_row).await?;
         let ids: Vec<JobId> = reset.iter().map(|job| job.id).collect();
         self.execute(sql!("reset_workflow_jobs", id_list(&ids), micros(now)))
             .await?;

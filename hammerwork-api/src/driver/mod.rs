@@ -46,9 +46,20 @@ use crate::{
 
 pub use record::{json_array, micros, JobRecord, SettleRecord};
 pub use row::{
-    job_from_row, job_id_from_row, released_from_row, spawn_operation_from_row,
-    transition_from_row, workflow_from_row, StoredRow,
+    job_from_row, job_id_from_row, parent_result_from_row, policy_from_row, queue_count_from_row,
+    released_from_row, reset_job_from_row, spawn_operation_from_row, spawn_stats_from_row,
+    stored_parent_from_row, transition_from_row, workflow_from_row, workflow_id_from_row,
+    StoredRow,
 };
+
+/// Puts claimed jobs in claim order (priority, then `scheduled_at`, then id),
+/// for a database whose `UPDATE ... RETURNING` does not keep the order it
+/// claimed them in.
+pub fn sort_claimed(jobs: &mut [Job]) {
+    jobs.sort_by(|a, b| {
+        (b.priority, a.scheduled_at, a.id).cmp(&(a.priority, b.scheduled_at, b.id))
+    });
+}
 
 /// How a primitive reports a job whose status it changed: enough for the
 /// engine to follow the change (release or end its dependents, apply its
@@ -225,12 +236,13 @@ pub trait Driver: Send + Sync + 'static {
     }
 
     /// Applies, in one statement and without a transaction, the outcomes of
-    /// the `settlements` (sorted by id) whose jobs need nothing else done:
-    /// outside any workflow and known to have no dependents. Returns how
-    /// many it applied; the engine settles all of them again in a
-    /// transaction when that is fewer than all (an applied attempt is no
-    /// longer current, so it changes nothing the second time). The default
-    /// applies none.
+    /// the `settlements` (sorted by id, one per attempt) whose jobs need
+    /// nothing else done: outside any workflow and known to have no
+    /// dependents. Returns how many it applied; the engine settles all of
+    /// them again in a transaction when that is fewer than all (an applied
+    /// attempt is no longer current, so it changes nothing the second time;
+    /// the engine never passes an unstarted give-back, which would make its
+    /// attempt number current again). The default applies none.
     async fn settle_independent(
         &self,
         settlements: &[Settlement],

@@ -27,7 +27,8 @@ pub fn json_array<T: Serialize>(records: &[T]) -> Result<String> {
     json_text(records)
 }
 
-/// One job of an `insert_jobs` batch, in the state its plan gives it.
+/// One job of an `insert_jobs` batch, in the state its plan gives it. An
+/// absent optional field is left out (read back as SQL `NULL` everywhere).
 #[derive(Debug, Serialize)]
 #[non_exhaustive]
 pub struct JobRecord<'a> {
@@ -46,12 +47,16 @@ pub struct JobRecord<'a> {
     /// Microseconds.
     pub scheduled_at: i64,
     /// Whole milliseconds, saturating.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<i64>,
     /// The retry policy's JSON text.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_policy: Option<String>,
     /// Trace id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<&'a str>,
     /// Correlation id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<&'a str>,
     /// The planned status.
     pub status: &'static str,
@@ -62,16 +67,22 @@ pub struct JobRecord<'a> {
     /// Parents not completed yet.
     pub pending_dependencies: i32,
     /// Its workflow.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_id: Option<Uuid>,
     /// Its condition.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<&'a str>,
     /// Why it ended at once, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<&'a str>,
     /// Its cron schedule (the row becomes its series' live occurrence).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cron_schedule: Option<&'a str>,
     /// The job that spawned it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_job_id: Option<Uuid>,
     /// The spawn operation that wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spawn_operation_id: Option<&'a str>,
     /// Depth in its spawn tree.
     pub spawn_depth: u32,

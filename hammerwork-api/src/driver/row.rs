@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::driver::{Released, Transition};
-use crate::spawn::SpawnOperation;
-use crate::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats};
-use crate::{Error, Job, JobId, JobPriority, Result};
+use crate::driver::{Released, ResetJob, Transition};
+use crate::spawn::{SpawnOperation, SpawnStats};
+use crate::workflow::{FailurePolicy, JobGroup, StoredParent, Workflow, WorkflowId, WorkflowStats};
+use crate::{Error, Job, JobId, JobPriority, JobStatus, Result};
 
 /// One row as a database returned it. Each method reads column `column`,
 /// `None` for SQL `NULL`; a driver implements it for its row type, storing
@@ -172,4 +172,56 @@ pub fn released_from_row(row: &dyn StoredRow) -> Result<Released> {
 /// A job id column (`id` unless named otherwise).
 pub fn job_id_from_row(row: &dyn StoredRow, column: &str) -> Result<JobId> {
     Ok(JobId(required(row.uuid(column)?, column)?))
+}
+
+/// A workflow's `id`.
+pub fn workflow_id_from_row(row: &dyn StoredRow) -> Result<WorkflowId> {
+    Ok(WorkflowId(required(row.uuid("id")?, "id")?))
+}
+
+/// A stored parent as `id, status, result`.
+pub fn stored_parent_from_row(row: &dyn StoredRow) -> Result<(JobId, StoredParent)> {
+    let parent = StoredParent {
+        status: text(row, "status")?.parse()?,
+        result: row.json("result")?,
+    };
+    Ok((job_id_from_row(row, "id")?, parent))
+}
+
+/// A parent's result as `job_id` (the dependent) and `result`.
+pub fn parent_result_from_row(row: &dyn StoredRow) -> Result<(JobId, Value)> {
+    let result = row.json("result")?.unwrap_or_default();
+    Ok((job_id_from_row(row, "job_id")?, result))
+}
+
+/// A workflow's failure policy as `id, failure_policy`.
+pub fn policy_from_row(row: &dyn StoredRow) -> Result<(WorkflowId, FailurePolicy)> {
+    Ok((
+        workflow_id_from_row(row)?,
+        text(row, "failure_policy")?.parse()?,
+    ))
+}
+
+/// A job put back to pending as `id, workflow_id, queue_name, previous`.
+pub fn reset_job_from_row(row: &dyn StoredRow) -> Result<ResetJob> {
+    Ok(ResetJob::new(
+        job_id_from_row(row, "id")?,
+        row.uuid("workflow_id")?.map(WorkflowId),
+        text(row, "queue_name")?,
+        text(row, "previous")?.parse()?,
+    ))
+}
+
+/// One line of `queue_counts` as `status, count`.
+pub fn queue_count_from_row(row: &dyn StoredRow) -> Result<(JobStatus, u64)> {
+    Ok((text(row, "status")?.parse()?, count(row, "count")?))
+}
+
+/// `spawn_stats` as `operations, children, failed_children`.
+pub fn spawn_stats_from_row(row: &dyn StoredRow) -> Result<SpawnStats> {
+    Ok(SpawnStats::new(
+        count(row, "operations")?,
+        count(row, "children")?,
+        count(row, "failed_children")?,
+    ))
 }

@@ -5,7 +5,7 @@ use hammerwork_api::{
 };
 use serde_json::json;
 
-use crate::support::{now, secs};
+use crate::support::{claim_all, now, secs};
 
 fn lease(job: &Job) -> Lease {
     Lease {
@@ -222,4 +222,46 @@ pub async fn settle_give_back_unstarted_is_not_counted<S: Storage>(storage: S) {
         .await
         .unwrap();
     assert_eq!(again.len(), 2, "given-back jobs must be claimable at once");
+}
+
+/// One batch holding two outcomes for one attempt (a worker that stops
+/// after its handler finished sends the result and a give-back) applies one:
+/// the handler's result. The job counts once in its workflow, and its
+/// dependent waits for its other parent.
+pub async fn settle_two_outcomes_for_one_attempt_apply_once<S: Storage>(storage: S) {
+    let (a, b) = (Job::new("twice", json!("a")), Job::new("twice", json!("b")));
+    let child = Job::new("twice_child", json!({}))
+        .depends_on(&a.id)
+        .depends_on(&b.id);
+    let group = hammerwork_api::JobGroup::new("twice")
+        .add_parallel_jobs(vec![a.clone(), b.clone()])
+        .add_job(child.clone());
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let running = claim_all(&storage, "twice").await;
+    let first = running.iter().find(|j| j.id == a.id).expect("a claimed");
+    let lease = Lease {
+        id: first.id,
+        attempt: first.attempts,
+    };
+    let result = Some(json!({"done": true}));
+    let batch = [
+        Settlement::new(lease, Outcome::GiveBack { started: true }),
+        Settlement::new(
+            lease,
+            Outcome::Completed {
+                result: result.clone(),
+            },
+        ),
+        Settlement::new(lease, Outcome::Completed { result: None }),
+    ];
+    let changed = storage.settle_jobs(&batch, now()).await.unwrap();
+    assert_eq!(changed, 1, "one attempt settles once");
+    let stored = storage.get_job(a.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Completed, "the result stands");
+    assert_eq!(stored.result, result);
+    let stats = storage.get_workflow_stats(workflow).await.unwrap();
+    assert_eq!(stats.completed_jobs, 1, "{stats:?}");
+    let waiting = storage.get_job(child.id).await.unwrap().unwrap();
+    assert_eq!(waiting.pending_dependencies, 1, "still waits for b");
+    assert!(claim_all(&storage, "twice_child").await.is_empty());
 }

@@ -385,3 +385,105 @@ pub async fn workflow_dead_at_enqueue_applies_policy<S: Storage>(storage: S) {
     );
     assert!(claim_all(&storage, "dead_at_enqueue").await.is_empty());
 }
+
+/// Sixteen settle batches run at once, each holding jobs of two workflows,
+/// half of them reaching the first workflow's job first (by id) and half the
+/// second's: every job settles, no call fails (a deadlock between them would
+/// be retried, never returned), and both workflows' counters are exact.
+/// Repeated with fresh workflows, so an interleaving that deadlocks shows.
+pub async fn workflow_concurrent_settles_keep_counters_exact<S: Storage>(storage: S) {
+    const BATCHES: usize = 16;
+    const PAIRS_PER_BATCH: usize = 4;
+    let storage = std::sync::Arc::new(storage);
+    for round in 0..5 {
+        let queue = format!("cc{round}");
+        // Ids are time-ordered: creating the jobs pair by pair, alternating
+        // which workflow's job comes first, alternates the order in which a
+        // batch (settled in id order) reaches the two workflows.
+        let (mut first, mut second, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
+        for pair in 0..BATCHES * PAIRS_PER_BATCH {
+            let (x, y) = (Job::new(&queue, json!(pair)), Job::new(&queue, json!(pair)));
+            let (a, b) = if (pair / PAIRS_PER_BATCH) % 2 == 0 {
+                (x, y)
+            } else {
+                (y, x)
+            };
+            pairs.push((a.id, b.id));
+            first.push(a.with_max_attempts(1));
+            second.push(b.with_max_attempts(1));
+        }
+        let policy = FailurePolicy::ContinueOnFailure;
+        let one = JobGroup::new("one").add_parallel_jobs(first);
+        let two = JobGroup::new("two").add_parallel_jobs(second);
+        let one = storage
+            .enqueue_workflow(one.with_failure_policy(policy))
+            .await
+            .unwrap();
+        let two = storage
+            .enqueue_workflow(two.with_failure_policy(policy))
+            .await
+            .unwrap();
+        let running = claim_all(&*storage, &queue).await;
+        assert_eq!(running.len(), BATCHES * PAIRS_PER_BATCH * 2);
+        let attempt: std::collections::HashMap<JobId, i32> =
+            running.iter().map(|j| (j.id, j.attempts)).collect();
+        // Every third pair fails (dead at once: one attempt allowed).
+        let settle = |id: JobId, n: usize| {
+            let lease = hammerwork_api::Lease {
+                id,
+                attempt: attempt[&id],
+            };
+            let outcome = if n % 3 == 0 {
+                hammerwork_api::Outcome::Failed {
+                    error: "on purpose".into(),
+                    retry_at: None,
+                }
+            } else {
+                hammerwork_api::Outcome::Completed { result: None }
+            };
+            hammerwork_api::Settlement::new(lease, outcome)
+        };
+        let mut tasks = Vec::new();
+        for batch in pairs.chunks(PAIRS_PER_BATCH).enumerate() {
+            let (b, chunk) = batch;
+            let settlements: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .flat_map(|(i, (a, c))| {
+                    let n = b * PAIRS_PER_BATCH + i;
+                    [settle(*a, n), settle(*c, n)]
+                })
+                .collect();
+            let storage = storage.clone();
+            tasks.push(tokio::spawn(async move {
+                storage.settle_jobs(&settlements, now()).await
+            }));
+        }
+        let mut settled = 0;
+        for task in tasks {
+            settled += task.await.unwrap().expect("no settle call fails");
+        }
+        assert_eq!(settled as usize, BATCHES * PAIRS_PER_BATCH * 2);
+        let failed = (0..BATCHES * PAIRS_PER_BATCH)
+            .filter(|n| n % 3 == 0)
+            .count() as u64;
+        for workflow in [one, two] {
+            let stats = storage.get_workflow_stats(workflow).await.unwrap();
+            let total = (BATCHES * PAIRS_PER_BATCH) as u64;
+            assert_eq!(
+                (stats.total_jobs, stats.completed_jobs, stats.failed_jobs),
+                (total, total - failed, failed),
+                "round {round}: {stats:?}"
+            );
+            assert_eq!(
+                (stats.pending_jobs, stats.running_jobs),
+                (0, 0),
+                "{stats:?}"
+            );
+            assert_eq!(
+                storage.get_workflow_status(workflow).await.unwrap(),
+                WorkflowStatus::Failed
+            );
+        }
+    }
+}
