@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use hammerwork_api::driver::{Transaction, Transition};
-use hammerwork_api::validate::validate_batch;
 use hammerwork_api::workflow::{external_dependencies, plan_enqueue, validate_graph, StoredParent};
 use hammerwork_api::{EnqueueBatch, JobId, Result};
 
 use crate::follow::Work;
 
-/// Writes `batch` in `work`'s transaction: checks it, locks the stored jobs
+/// Writes `batch` (checked by `validate_batch` already) in `work`'s
+/// transaction: locks the stored jobs
 /// it depends on (ids sorted) so none can finish before the edges exist,
 /// plans each job's initial state, writes the workflow row, the jobs and the
 /// edges, wakes the queues that got a claimable job, and follows the jobs
@@ -26,7 +26,6 @@ pub(crate) async fn write_batch<T: Transaction>(
     grafted: bool,
 ) -> Result<()> {
     let jobs = batch.jobs;
-    validate_batch(&batch)?;
     let mut external = external_dependencies(jobs);
     external.sort_unstable();
     external.dedup();

@@ -61,14 +61,11 @@ impl<'t, T: Transaction> Work<'t, T> {
             .into_values()
             .filter(|c| !c.is_empty())
             .collect();
-        if !counts.is_empty() {
-            self.tx.add_workflow_counts(&counts).await?;
+        let queues: Vec<String> = self.wake.into_iter().collect();
+        if counts.is_empty() && queues.is_empty() {
+            return Ok(());
         }
-        if !self.wake.is_empty() {
-            let queues: Vec<String> = self.wake.into_iter().collect();
-            self.tx.wake(&queues).await?;
-        }
-        Ok(())
+        self.tx.finish(&counts, &queues).await
     }
 
     /// Counts `transitions` and moves on whatever waits on them: the

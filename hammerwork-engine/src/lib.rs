@@ -75,6 +75,7 @@ impl<D: Driver> Engine<D> {
 /// transaction. Wakeups are asked of `tx` and delivered as its commit
 /// delivers them.
 pub async fn enqueue_in<T: Transaction>(tx: &mut T, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
+    hammerwork_api::validate::validate_batch(&batch)?;
     let mut work = follow::Work::new(tx, Utc::now());
     enqueue::write_batch(&mut work, batch, false).await?;
     work.finish().await?;

@@ -133,7 +133,9 @@ impl<D: Driver> Engine<D> {
             }));
         }
         for chunk in spawn.children.chunks(spawn.batch_size.max(1)) {
-            write_batch(&mut work, EnqueueBatch::jobs(chunk), grafted).await?;
+            let batch = EnqueueBatch::jobs(chunk);
+            validate_batch(&batch)?;
+            write_batch(&mut work, batch, grafted).await?;
         }
         work.finish().await?;
         tx.commit().await?;
@@ -235,10 +237,10 @@ impl<D: Driver> Storage for Engine<D> {
     async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
         let jobs = batch.jobs;
         let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();
+        validate_batch(&batch)?;
         let independent =
             batch.workflow.is_none() && jobs.iter().all(|job| job.depends_on.is_empty());
         if independent {
-            validate_batch(&batch)?;
             if jobs.is_empty() {
                 return Ok(ids);
             }

@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
     job_id_from_row, parent_result_from_row, policy_from_row, released_from_row,
     reset_job_from_row, stored_parent_from_row, transition_from_row, workflow_id_from_row,
-    Released, ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
+    Released, ResetJob, StoredRow, Transaction, Transition, WorkflowCounts,
 };
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
-    Error, Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
+    Error, Job, JobId, JobStatus, Lease, Outcome, Result, Settlement, WorkflowId, WorkflowStatus,
 };
 use serde_json::Value;
 use sqlx::postgres::PgArguments;
@@ -142,10 +142,7 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn wake(&mut self, queues: &[String]) -> Result<()> {
-        let channel = self.driver.channel.clone();
-        self.execute(sql!("wake", &*channel, queues))
-            .await
-            .map(drop)
+        self.finish(&[], queues).await
     }
 
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
@@ -197,7 +194,36 @@ impl Transaction for PgTx<'_> {
         settlements: &[Settlement],
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>> {
-        let query = sql!("settle_attempts", SettleRecord::encode(settlements)?, now);
+        let mut c = SettleColumns::default();
+        for s in settlements {
+            let (kind, result, message, retry_at, started) = match &s.outcome {
+                Outcome::Completed { result } => ("completed", result.as_ref(), None, None, None),
+                Outcome::Failed { error, retry_at } => {
+                    ("failed", None, Some(error), *retry_at, None)
+                }
+                Outcome::Cancelled { reason } => ("cancelled", None, Some(reason), None, None),
+                Outcome::GiveBack { started } => ("given_back", None, None, None, Some(*started)),
+                _ => unreachable!("every Outcome variant is handled"),
+            };
+            c.ids.push(s.lease.id.0);
+            c.attempts.push(s.lease.attempt);
+            c.kinds.push(kind);
+            c.results.push(result);
+            c.messages.push(message);
+            c.retry_at.push(retry_at);
+            c.started.push(started);
+        }
+        let query = sql!(
+            "settle_attempts",
+            c.ids,
+            c.attempts,
+            c.kinds,
+            c.results,
+            c.messages
+        )
+        .bind(c.retry_at)
+        .bind(c.started)
+        .bind(now);
         self.fetch(query, transition).await
     }
 
@@ -279,16 +305,18 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
+        self.finish(counts, &[]).await
+    }
+
+    async fn finish(&mut self, counts: &[WorkflowCounts], queues: &[String]) -> Result<()> {
         let col = |f: fn(&WorkflowCounts) -> i64| counts.iter().map(f).collect::<Vec<i64>>();
         let ids: Vec<Uuid> = counts.iter().map(|c| c.id.0).collect();
-        let query = sql!(
-            "add_workflow_counts",
-            ids,
-            col(|c| c.completed),
-            col(|c| c.failed)
-        )
-        .bind(col(|c| c.skipped))
-        .bind(col(|c| c.cancelled));
+        let channel = self.driver.channel.clone();
+        let query = sql!("finish", ids, col(|c| c.completed), col(|c| c.failed))
+            .bind(col(|c| c.skipped))
+            .bind(col(|c| c.cancelled))
+            .bind(&*channel)
+            .bind(queues);
         self.execute(query).await.map(drop)
     }
 
@@ -375,4 +403,16 @@ impl Transaction for PgTx<'_> {
         let query = sql!("mark_workflow_recurrence", id.0, next.map(|n| n.0));
         Ok(self.execute(query).await? > 0)
     }
+}
+
+/// Settlements as the column arrays of settle_attempts.sql.
+#[derive(Default)]
+struct SettleColumns<'a> {
+    ids: Vec<Uuid>,
+    attempts: Vec<i32>,
+    kinds: Vec<&'static str>,
+    results: Vec<Option<&'a Value>>,
+    messages: Vec<Option<&'a String>>,
+    retry_at: Vec<Option<DateTime<Utc>>>,
+    started: Vec<Option<bool>>,
 }

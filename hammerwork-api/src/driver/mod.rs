@@ -421,6 +421,20 @@ pub trait Transaction: Send {
     /// locking them in that order.
     async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()>;
 
+    /// The last writes of a transaction before its commit:
+    /// [`add_workflow_counts`](Self::add_workflow_counts) and
+    /// [`wake`](Self::wake), either of them empty. A database that can do
+    /// both in one statement overrides it (PostgreSQL).
+    async fn finish(&mut self, counts: &[WorkflowCounts], queues: &[String]) -> Result<()> {
+        if !counts.is_empty() {
+            self.add_workflow_counts(counts).await?;
+        }
+        if !queues.is_empty() {
+            self.wake(queues).await?;
+        }
+        Ok(())
+    }
+
     /// Cancels job `id` at `now` if it has not finished (its lease ends, so a
     /// running attempt's outcome is then ignored). Returns its transition.
     async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>>;
