@@ -5,6 +5,13 @@ use sqlx::{Executor, MySqlConnection, MySqlPool};
 use crate::map_err::map_err;
 use crate::row::text;
 
+/// `(version, file name, SQL)` of each `migrations/<file>.sql`.
+macro_rules! migrations {
+    ($($version:literal => $file:literal),* $(,)?) => {
+        &[$(($version, $file, include_str!(concat!("../migrations/", $file, ".sql")))),*]
+    };
+}
+
 /// Embedded migrations: (version, name, SQL). Append only; never edit one
 /// that has shipped.
 ///
@@ -13,43 +20,15 @@ use crate::row::text;
 /// `hammerwork_migrations` would run it again. Every migration must therefore
 /// be safe to re-run (`CREATE TABLE IF NOT EXISTS`, and on MySQL 8, which has
 /// no `ADD COLUMN IF NOT EXISTS`, one change per migration).
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "jobs", include_str!("../migrations/0001_jobs.sql")),
-    (
-        2,
-        "job_dependencies",
-        include_str!("../migrations/0002_job_dependencies.sql"),
-    ),
-    (
-        3,
-        "workflows",
-        include_str!("../migrations/0003_workflows.sql"),
-    ),
-    (
-        4,
-        "job_recurrence",
-        include_str!("../migrations/0004_job_recurrence.sql"),
-    ),
-    (
-        5,
-        "workflow_recurrence",
-        include_str!("../migrations/0005_workflow_recurrence.sql"),
-    ),
-    (
-        6,
-        "job_spawn",
-        include_str!("../migrations/0006_job_spawn.sql"),
-    ),
-    (
-        7,
-        "spawn_operations",
-        include_str!("../migrations/0007_spawn_operations.sql"),
-    ),
-    (
-        8,
-        "engine_counters",
-        include_str!("../migrations/0008_engine_counters.sql"),
-    ),
+const MIGRATIONS: &[(i64, &str, &str)] = migrations![
+    1 => "0001_jobs",
+    2 => "0002_job_dependencies",
+    3 => "0003_workflows",
+    4 => "0004_job_recurrence",
+    5 => "0005_workflow_recurrence",
+    6 => "0006_job_spawn",
+    7 => "0007_spawn_operations",
+    8 => "0008_engine_counters",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

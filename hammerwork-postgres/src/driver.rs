@@ -130,7 +130,7 @@ impl Driver for PgDriver {
 
     async fn begin(&self) -> Result<PgTx<'static>> {
         let tx = self.pool.begin().await.map_err(map_err)?;
-        Ok(PgTx::owned(tx, self.clone()))
+        Ok(PgTx::new(tx, self.clone()))
     }
 
     async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {
@@ -138,10 +138,9 @@ impl Driver for PgDriver {
             return Ok(false);
         }
         let query = bind_jobs(sqlx::query(ENQUEUE_INDEPENDENT), jobs, plans, Utc::now());
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        match query.bind(&*self.channel).execute(&mut *conn).await {
+        match query.bind(&*self.channel).execute(&self.pool).await {
             Ok(_) => Ok(true),
-            Err(err) => Err(explain_insert_error(&mut conn, &self.pool, jobs, err).await),
+            Err(err) => Err(explain_insert_error(&self.pool, jobs, err).await),
         }
     }
 

@@ -105,10 +105,11 @@ impl PostgresStorage {
     }
 
     /// Enqueues `jobs` on the caller's connection, typically inside the
-    /// caller's own transaction: the jobs are stored if and only if that
-    /// transaction commits, and workers are woken only then. Dependencies are
-    /// handled as by `enqueue_jobs` (their stored parents stay locked until
-    /// your transaction ends).
+    /// caller's own transaction (as a savepoint of it): the jobs are stored if
+    /// and only if that transaction commits, and workers are woken only then.
+    /// Dependencies are handled as by `enqueue_jobs` (their stored parents
+    /// stay locked until your transaction ends). On an error nothing of the
+    /// batch remains and your transaction can go on.
     ///
     /// ```no_run
     /// # async fn demo(storage: hammerwork_postgres::PostgresStorage) -> Result<(), Box<dyn std::error::Error>> {
@@ -127,7 +128,10 @@ impl PostgresStorage {
         conn: &mut PgConnection,
         jobs: &[Job],
     ) -> Result<Vec<JobId>> {
-        let mut tx = PgTx::borrowed(conn, self.engine.driver().clone());
-        hammerwork_engine::enqueue_in(&mut tx, EnqueueBatch::jobs(jobs)).await
+        let tx = conn.begin().await.map_err(map_err)?;
+        let mut tx = PgTx::new(tx, self.engine.driver().clone());
+        let ids = hammerwork_engine::enqueue_in(&mut tx, EnqueueBatch::jobs(jobs)).await?;
+        hammerwork_api::driver::Transaction::commit(tx).await?;
+        Ok(ids)
     }
 }

@@ -18,24 +18,19 @@ use hammerwork_api::{
 use serde_json::Value;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::{PgConnection, PgPool, Postgres};
+use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::driver::{bind_jobs, PgDriver, ENQUEUE_CHUNK};
 use crate::map_err::{is_unique_violation, map_err};
 use crate::row::all;
 
-/// A transaction of [`PgDriver`], on its own connection or on the caller's
-/// (inside the caller's transaction, which the caller commits). NOTIFYs are
-/// sent inside it, so PostgreSQL delivers them on commit only.
+/// A transaction of [`PgDriver`], or a savepoint in the caller's own
+/// transaction. NOTIFYs are sent inside it, so PostgreSQL delivers them when
+/// the outermost transaction commits.
 pub struct PgTx<'c> {
-    conn: Conn<'c>,
+    tx: sqlx::Transaction<'c, Postgres>,
     driver: PgDriver,
-}
-
-enum Conn<'c> {
-    Owned(sqlx::Transaction<'static, Postgres>),
-    Borrowed(&'c mut PgConnection),
 }
 
 pub(crate) fn uuids(ids: &[JobId]) -> Vec<Uuid> {
@@ -51,21 +46,8 @@ fn transition(row: &dyn StoredRow) -> Result<Transition> {
 }
 
 impl<'c> PgTx<'c> {
-    pub(crate) fn owned(tx: sqlx::Transaction<'static, Postgres>, driver: PgDriver) -> Self {
-        let conn = Conn::Owned(tx);
-        PgTx { conn, driver }
-    }
-
-    pub(crate) fn borrowed(conn: &'c mut PgConnection, driver: PgDriver) -> Self {
-        let conn = Conn::Borrowed(conn);
-        PgTx { conn, driver }
-    }
-
-    fn conn(&mut self) -> &mut PgConnection {
-        match &mut self.conn {
-            Conn::Owned(tx) => tx,
-            Conn::Borrowed(conn) => conn,
-        }
+    pub(crate) fn new(tx: sqlx::Transaction<'c, Postgres>, driver: PgDriver) -> Self {
+        PgTx { tx, driver }
     }
 
     /// Every row of `query`, mapped with `from_row`.
@@ -75,14 +57,14 @@ impl<'c> PgTx<'c> {
         from_row: impl Fn(&dyn StoredRow) -> Result<T>,
     ) -> Result<Vec<T>> {
         all(
-            &query.fetch_all(self.conn()).await.map_err(map_err)?,
+            &query.fetch_all(&mut *self.tx).await.map_err(map_err)?,
             from_row,
         )
     }
 
     /// Runs `query`; how many rows it changed.
     async fn execute(&mut self, query: Query<'_, Postgres, PgArguments>) -> Result<u64> {
-        let done = query.execute(self.conn()).await.map_err(map_err)?;
+        let done = query.execute(&mut *self.tx).await.map_err(map_err)?;
         Ok(done.rows_affected())
     }
 
@@ -93,52 +75,32 @@ impl<'c> PgTx<'c> {
 }
 
 /// Turns an insert failure into the most useful error: a duplicate id names
-/// the id (looked up only on this rare path).
-pub(crate) async fn explain_insert_error(
-    conn: &mut PgConnection,
-    pool: &PgPool,
-    jobs: &[Job],
-    err: sqlx::Error,
-) -> Error {
+/// the id, looked up (only on this rare path) on the pool, as a failed
+/// statement leaves PostgreSQL's transaction unusable.
+pub(crate) async fn explain_insert_error(pool: &PgPool, jobs: &[Job], err: sqlx::Error) -> Error {
     if !is_unique_violation(&err) {
         return map_err(err);
     }
     let ids: Vec<Uuid> = jobs.iter().map(|job| job.id.0).collect();
-    let sql = include_str!("../queries/find_existing_ids.sql");
-    // Inside a failed transaction no query runs: fall back to the pool.
-    let found: Option<Uuid> = match sqlx::query_scalar(sql)
-        .bind(&ids)
-        .fetch_optional(conn)
-        .await
+    let found = sql!("find_existing_ids", ids).fetch_optional(pool).await;
+    match found
+        .ok()
+        .flatten()
+        .map(|row| sqlx::Row::try_get(&row, "id"))
     {
-        Ok(found) => found,
-        Err(_) => sqlx::query_scalar(sql)
-            .bind(&ids)
-            .fetch_optional(pool)
-            .await
-            .ok()
-            .flatten(),
-    };
-    match found {
-        Some(id) => Error::DuplicateJob { id: JobId(id) },
-        None => map_err(err),
+        Some(Ok(id)) => Error::DuplicateJob { id: JobId(id) },
+        _ => map_err(err),
     }
 }
 
 #[async_trait]
 impl Transaction for PgTx<'_> {
     async fn commit(self) -> Result<()> {
-        match self.conn {
-            Conn::Owned(tx) => tx.commit().await.map_err(map_err),
-            Conn::Borrowed(_) => Ok(()),
-        }
+        self.tx.commit().await.map_err(map_err)
     }
 
     async fn rollback(self) -> Result<()> {
-        match self.conn {
-            Conn::Owned(tx) => tx.rollback().await.map_err(map_err),
-            Conn::Borrowed(_) => Ok(()),
-        }
+        self.tx.rollback().await.map_err(map_err)
     }
 
     async fn wake(&mut self, queues: &[String]) -> Result<()> {
@@ -171,9 +133,8 @@ impl Transaction for PgTx<'_> {
     ) -> Result<()> {
         for (chunk, plan_chunk) in jobs.chunks(ENQUEUE_CHUNK).zip(plans.chunks(ENQUEUE_CHUNK)) {
             let query = bind_jobs(sql!("insert_jobs"), chunk, plan_chunk, now);
-            if let Err(err) = query.execute(&mut *self.conn()).await {
-                let pool = self.driver.pool.clone();
-                return Err(explain_insert_error(self.conn(), &pool, chunk, err).await);
+            if let Err(err) = query.execute(&mut *self.tx).await {
+                return Err(explain_insert_error(&self.driver.pool, chunk, err).await);
             }
         }
         Ok(())

@@ -4,26 +4,21 @@ use sqlx::SqlitePool;
 
 use crate::map_err::map_err;
 
+/// `(version, file name, SQL)` of each `migrations/<file>.sql`.
+macro_rules! migrations {
+    ($($version:literal => $file:literal),* $(,)?) => {
+        &[$(($version, $file, include_str!(concat!("../migrations/", $file, ".sql")))),*]
+    };
+}
+
 /// Embedded migrations: (version, name, SQL). Append only; never edit one
 /// that has shipped.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "jobs", include_str!("../migrations/0001_jobs.sql")),
-    (
-        2,
-        "workflows",
-        include_str!("../migrations/0002_workflows.sql"),
-    ),
-    (
-        3,
-        "recurrence",
-        include_str!("../migrations/0003_recurrence.sql"),
-    ),
-    (4, "spawn", include_str!("../migrations/0004_spawn.sql")),
-    (
-        5,
-        "engine counters",
-        include_str!("../migrations/0005_engine_counters.sql"),
-    ),
+const MIGRATIONS: &[(i64, &str, &str)] = migrations![
+    1 => "0001_jobs",
+    2 => "0002_workflows",
+    3 => "0003_recurrence",
+    4 => "0004_spawn",
+    5 => "0005_engine_counters",
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in
