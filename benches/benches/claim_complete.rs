@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hammerwork::{
-    ClaimParams, Job, Lease, Outcome, PostgresStorage, Settlement, Storage, StorageExt,
+    ClaimParams, DatabaseQueue, Job, Lease, Outcome, PostgresStorage, Settlement, Storage,
 };
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

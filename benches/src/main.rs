@@ -23,7 +23,8 @@ use hammerwork::MySqlStorage;
 #[cfg(feature = "sqlite")]
 use hammerwork::SqliteStorage;
 use hammerwork::{
-    HandlerResult, Job, JobContext, PostgresStorage, Storage, StorageDatabase, StorageExt, Worker,
+    DatabaseQueue, HandlerResult, Job, JobContext, PostgresStorage, Storage, StorageDatabase,
+    Worker,
 };
 use serde_json::json;
 #[cfg(feature = "mysql")]

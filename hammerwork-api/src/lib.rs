@@ -16,6 +16,7 @@ pub mod schedule;
 pub mod spawn;
 mod status;
 mod storage;
+mod trace;
 pub mod validate;
 pub mod workflow;
 
@@ -28,5 +29,6 @@ pub use params::{
 pub use priority::JobPriority;
 pub use retry::RetryPolicy;
 pub use status::{DependencyStatus, JobStatus};
-pub use storage::{Storage, StorageDatabase, StorageExt, WakeupListener};
+pub use storage::{DatabaseQueue, Storage, StorageDatabase, WakeupListener};
+pub use trace::{CorrelationId, TraceId};
 pub use workflow::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};

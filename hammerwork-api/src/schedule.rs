@@ -1,7 +1,7 @@
 //! The scheduler (cron) interface: [`CronSchedule`], the [`Recurrence`]
 //! records a backend keeps for recurring jobs and workflows, and
 //! [`plan_job_recurrence`] / [`plan_workflow_recurrence`], which build the
-//! next occurrence. [`StorageExt::advance_recurrences`](crate::StorageExt::advance_recurrences)
+//! next occurrence. [`DatabaseQueue::advance_recurrences`](crate::DatabaseQueue::advance_recurrences)
 //! drives them; the runtime calls it on a timer.
 //!
 //! A recurring job or workflow is one occurrence of a *series*. When an

@@ -102,12 +102,13 @@ pub trait Storage: Send + Sync + 'static {
     /// How many jobs of `queue` are in each status.
     async fn queue_counts(&self, queue: &str) -> Result<QueueCounts>;
 
-    /// Cancels a job that has not finished. Returns `true` when it was cancelled,
-    /// `false` when it had already finished, and
+    /// Cancels a job that has not finished, at `now`. Returns `true` when it
+    /// was cancelled, `false` when it had already finished, and
     /// [`Error::NotFound`](crate::Error::NotFound) when there is no such job.
     /// A running attempt's later outcome is then ignored, and the job's
-    /// transitive dependents are cancelled in the same transaction.
-    async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool>;
+    /// transitive dependents are cancelled in the same transaction. (Users
+    /// call [`DatabaseQueue::cancel_job`], which reads the clock.)
+    async fn cancel_job_at(&self, id: JobId, now: DateTime<Utc>) -> Result<bool>;
 
     /// The workflow with this id, with its counters (one row read).
     async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>>;
@@ -120,15 +121,17 @@ pub trait Storage: Send + Sync + 'static {
     /// [`SpawnConfig::with_await_children`](crate::spawn::SpawnConfig::with_await_children))
     /// and marks it `Cancelled`, in one transaction. `false` when it had
     /// already finished;
-    /// [`Error::WorkflowNotFound`] when there is no such workflow.
-    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool>;
+    /// [`Error::WorkflowNotFound`] when there is no such workflow. (Users call
+    /// [`DatabaseQueue::cancel_workflow`], which reads the clock.)
+    async fn cancel_workflow_at(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool>;
 
     /// Puts the workflow's dead and cancelled jobs (and the dead and cancelled
     /// spawned jobs one of them awaits) back to `Pending` with fresh attempts,
     /// recounts the unfinished dependencies of the jobs it reset and of the
     /// workflow's pending jobs, and marks it `Running`, in one transaction.
-    /// Returns how many jobs were reset.
-    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64>;
+    /// Returns how many jobs were reset. (Users call
+    /// [`DatabaseQueue::retry_workflow`], which reads the clock.)
+    async fn retry_workflow_at(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64>;
 
     /// Fails every unfinished workflow whose deadline is before `now`,
     /// cancelling its unfinished jobs (as `cancel_workflow` does), in one
@@ -216,9 +219,30 @@ pub trait WakeupListener: Send {
     async fn recv(&mut self) -> Option<String>;
 }
 
-/// Conveniences over [`Storage`], for every backend.
+/// The queue as an application uses it: enqueue jobs and workflows, follow
+/// and steer them. Implemented for every [`Storage`] (import it, or
+/// `hammerwork::queue::DatabaseQueue`, to call these methods).
+///
+/// ```
+/// # async fn demo(queue: impl hammerwork_api::DatabaseQueue) -> hammerwork_api::Result<()> {
+/// use hammerwork_api::{Job, JobGroup, WorkflowStatus};
+/// use serde_json::json;
+///
+/// let extract = Job::new("extract", json!({"table": "customers"}));
+/// let load = Job::new("load", json!({})).depends_on(&extract.id);
+/// queue.enqueue(extract).await?;
+/// queue.enqueue(load).await?;
+///
+/// let id = queue
+///     .enqueue_workflow(JobGroup::new("etl").add_job(Job::new("a", json!({}))))
+///     .await?;
+/// if queue.get_workflow_status(id).await? == WorkflowStatus::Running {
+///     queue.cancel_workflow(id).await?;
+/// }
+/// # Ok(()) }
+/// ```
 #[async_trait]
-pub trait StorageExt: Storage {
+pub trait DatabaseQueue: Storage {
     /// Enqueues one job; returns its id.
     async fn enqueue(&self, job: Job) -> Result<JobId> {
         let ids = self
@@ -308,6 +332,26 @@ pub trait StorageExt: Storage {
         }
     }
 
+    /// Cancels job `id` if it has not finished, and what waits on it: see
+    /// [`Storage::cancel_job_at`]. `false` when it had already finished;
+    /// [`Error::NotFound`] when there is no such job.
+    async fn cancel_job(&self, id: JobId) -> Result<bool> {
+        self.cancel_job_at(id, Utc::now()).await
+    }
+
+    /// Cancels every unfinished job of workflow `id`: see
+    /// [`Storage::cancel_workflow_at`]. `false` when it had already finished;
+    /// [`Error::WorkflowNotFound`] when there is no such workflow.
+    async fn cancel_workflow(&self, id: WorkflowId) -> Result<bool> {
+        self.cancel_workflow_at(id, Utc::now()).await
+    }
+
+    /// Runs workflow `id`'s dead and cancelled jobs again: see
+    /// [`Storage::retry_workflow_at`]. Returns how many jobs were reset.
+    async fn retry_workflow(&self, id: WorkflowId) -> Result<u64> {
+        self.retry_workflow_at(id, Utc::now()).await
+    }
+
     /// The jobs job `id` spawned.
     async fn get_children(&self, id: JobId) -> Result<Vec<Job>> {
         self.get_descendants(id, 1).await
@@ -351,7 +395,7 @@ pub trait StorageExt: Storage {
     }
 }
 
-impl<S: Storage + ?Sized> StorageExt for S {}
+impl<S: Storage + ?Sized> DatabaseQueue for S {}
 
 /// Names the database a storage runs on (sqlx's type: `sqlx::Postgres`,
 /// `sqlx::MySql`, `sqlx::Sqlite`), so that a
@@ -428,11 +472,11 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>> {
         (**self).list_workflows(params).await
     }
-    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
-        (**self).cancel_workflow(id, now).await
+    async fn cancel_workflow_at(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+        (**self).cancel_workflow_at(id, now).await
     }
-    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
-        (**self).retry_workflow(id, now).await
+    async fn retry_workflow_at(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+        (**self).retry_workflow_at(id, now).await
     }
     async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64> {
         (**self).expire_workflows(now).await
@@ -443,8 +487,8 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
         (**self).queue_counts(queue).await
     }
-    async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
-        (**self).cancel_job(id, now).await
+    async fn cancel_job_at(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
+        (**self).cancel_job_at(id, now).await
     }
     async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
         (**self).list_recurrences(limit).await

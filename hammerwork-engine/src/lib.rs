@@ -20,7 +20,7 @@
 //!
 //! ```
 //! # async fn demo<D: hammerwork_api::driver::Driver>(driver: D) -> hammerwork_api::Result<()> {
-//! use hammerwork_api::{Job, StorageExt};
+//! use hammerwork_api::{Job, DatabaseQueue};
 //! use hammerwork_engine::Engine;
 //!
 //! let storage = Engine::new(driver);
@@ -157,12 +157,12 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<$crate::__api::QueueCounts> {
                 $crate::__api::Storage::queue_counts(&self.$field, queue).await
             }
-            async fn cancel_job(
+            async fn cancel_job_at(
                 &self,
                 id: $crate::__api::JobId,
                 now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
             ) -> $crate::__api::Result<bool> {
-                $crate::__api::Storage::cancel_job(&self.$field, id, now).await
+                $crate::__api::Storage::cancel_job_at(&self.$field, id, now).await
             }
             async fn get_workflow(
                 &self,
@@ -177,19 +177,19 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::workflow::Workflow>> {
                 $crate::__api::Storage::list_workflows(&self.$field, params).await
             }
-            async fn cancel_workflow(
+            async fn cancel_workflow_at(
                 &self,
                 id: $crate::__api::WorkflowId,
                 now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
             ) -> $crate::__api::Result<bool> {
-                $crate::__api::Storage::cancel_workflow(&self.$field, id, now).await
+                $crate::__api::Storage::cancel_workflow_at(&self.$field, id, now).await
             }
-            async fn retry_workflow(
+            async fn retry_workflow_at(
                 &self,
                 id: $crate::__api::WorkflowId,
                 now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
             ) -> $crate::__api::Result<u64> {
-                $crate::__api::Storage::retry_workflow(&self.$field, id, now).await
+                $crate::__api::Storage::retry_workflow_at(&self.$field, id, now).await
             }
             async fn expire_workflows(
                 &self,

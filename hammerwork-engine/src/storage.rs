@@ -321,7 +321,7 @@ impl<D: Driver> Storage for Engine<D> {
         self.driver.queue_counts(queue).await
     }
 
-    async fn cancel_job(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
+    async fn cancel_job_at(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
         if retry("cancel job", || self.cancel_job_once(id, now)).await? {
             return Ok(true);
         }
@@ -339,7 +339,7 @@ impl<D: Driver> Storage for Engine<D> {
         self.driver.list_workflows(&params).await
     }
 
-    async fn cancel_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
+    async fn cancel_workflow_at(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<bool> {
         if retry("cancel workflow", || self.cancel_workflow_once(id, now)).await? {
             return Ok(true);
         }
@@ -349,7 +349,7 @@ impl<D: Driver> Storage for Engine<D> {
         }
     }
 
-    async fn retry_workflow(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
+    async fn retry_workflow_at(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {
         retry("retry workflow", || self.retry_workflow_once(id, now)).await
     }
 

@@ -12,7 +12,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> hammerwork_api::Result<()> {
 //! use chrono::Utc;
-//! use hammerwork_api::{ClaimParams, Job, Storage, StorageExt};
+//! use hammerwork_api::{ClaimParams, Job, Storage, DatabaseQueue};
 //! use hammerwork_memory::MemoryStorage;
 //!
 //! let storage = MemoryStorage::new();

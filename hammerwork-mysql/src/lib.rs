@@ -38,7 +38,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> hammerwork_api::Result<()> {
-//! use hammerwork_api::{Job, StorageExt};
+//! use hammerwork_api::{Job, DatabaseQueue};
 //! use hammerwork_mysql::MySqlStorage;
 //!
 //! let storage = MySqlStorage::connect("mysql://root@127.0.0.1:3306/test").await?;

@@ -9,8 +9,8 @@ use hammerwork_api::schedule::RecurrenceSource;
 use hammerwork_api::spawn::{plan_spawn, SpawnConfig, SpawnError, SpawnQuery};
 use hammerwork_api::workflow::{FailurePolicy, JobGroup, WorkflowStatus};
 use hammerwork_api::{
-    ClaimParams, DependencyStatus, EnqueueBatch, Error, Job, JobId, JobStatus, Lease,
-    ListJobsParams, Outcome, Settlement, Storage, StorageExt,
+    ClaimParams, DatabaseQueue, DependencyStatus, EnqueueBatch, Error, Job, JobId, JobStatus,
+    Lease, ListJobsParams, Outcome, Settlement, Storage,
 };
 use hammerwork_mysql::MySqlStorage;
 use hammerwork_testkit::provision::{mysql_url, unique_name};
@@ -336,7 +336,7 @@ async fn dependent_enqueued_under_an_inner_job_during_cancel_is_cancelled() {
     storage.enqueue_jobs_in(&mut tx, &c).await.unwrap();
     let cancel = {
         let storage = storage.clone();
-        tokio::spawn(async move { storage.cancel_job(a.id, chrono::Utc::now()).await })
+        tokio::spawn(async move { storage.cancel_job(a.id).await })
     };
     // Let the cancellation walk A's dependents and block on B's lock.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -437,10 +437,7 @@ async fn advance_recurrence_error_keeps_the_series_live() {
         .enqueue_many(vec![job.clone(), other.clone()])
         .await
         .unwrap();
-    assert!(storage
-        .cancel_job(job.id, chrono::Utc::now())
-        .await
-        .unwrap());
+    assert!(storage.cancel_job(job.id).await.unwrap());
     assert_eq!(storage.list_recurrences(10).await.unwrap().len(), 1);
 
     // The "next occurrence" reuses a stored id: the batch fails.
@@ -839,10 +836,7 @@ async fn awaited_child_ended_at_once_ends_the_held_dependents() {
         .enqueue_many(vec![parent.clone(), held.clone(), gone.clone()])
         .await
         .unwrap();
-    assert!(storage
-        .cancel_job(gone.id, chrono::Utc::now())
-        .await
-        .unwrap());
+    assert!(storage.cancel_job(gone.id).await.unwrap());
     let running = claim(storage, "grafte_p", 1).await.remove(0);
     let config = SpawnConfig::new()
         .with_handler("test")

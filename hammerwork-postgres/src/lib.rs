@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> hammerwork_api::Result<()> {
-//! use hammerwork_api::{Job, StorageExt};
+//! use hammerwork_api::{Job, DatabaseQueue};
 //! use hammerwork_postgres::PostgresStorage;
 //!
 //! let storage = PostgresStorage::connect("postgres://postgres@127.0.0.1/test").await?;

@@ -35,7 +35,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> hammerwork_api::Result<()> {
 //! use chrono::Utc;
-//! use hammerwork_api::{ClaimParams, Job, Storage, StorageExt};
+//! use hammerwork_api::{ClaimParams, Job, Storage, DatabaseQueue};
 //! use hammerwork_sqlite::SqliteStorage;
 //!
 //! // Or a file: "sqlite://hammerwork.db", created when missing.

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use hammerwork_api::{
-    ClaimParams, Error, Job, JobStatus, Lease, Outcome, Settlement, Storage, StorageExt,
+    ClaimParams, DatabaseQueue, Error, Job, JobStatus, Lease, Outcome, Settlement, Storage,
 };
 use hammerwork_sqlite::SqliteStorage;
 use serde_json::json;

@@ -4,7 +4,8 @@
 use chrono::{Duration, SubsecRound, Utc};
 use hammerwork_api::workflow::{FailurePolicy, JobGroup};
 use hammerwork_api::{
-    ClaimParams, DependencyStatus, Job, JobStatus, Lease, Outcome, Settlement, Storage, StorageExt,
+    ClaimParams, DatabaseQueue, DependencyStatus, Job, JobStatus, Lease, Outcome, Settlement,
+    Storage,
 };
 use hammerwork_sqlite::SqliteStorage;
 use serde_json::json;
@@ -66,7 +67,7 @@ async fn retry_counts_a_parent_listed_twice_once() {
         JobStatus::Dead
     );
 
-    assert_eq!(storage.retry_workflow(id, Utc::now()).await.unwrap(), 2);
+    assert_eq!(storage.retry_workflow(id).await.unwrap(), 2);
     let b_again = storage.get_job(b.id).await.unwrap().unwrap();
     assert_eq!(
         (b_again.dependency_status, b_again.pending_dependencies),

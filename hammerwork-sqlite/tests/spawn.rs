@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use hammerwork_api::spawn::{plan_spawn, SpawnConfig, SpawnError, SpawnQuery, SpawnSet};
 use hammerwork_api::workflow::JobGroup;
 use hammerwork_api::{
-    ClaimParams, DependencyStatus, Error, Job, JobStatus, Lease, Outcome, Settlement, Storage,
-    StorageDatabase, StorageExt,
+    ClaimParams, DatabaseQueue, DependencyStatus, Error, Job, JobStatus, Lease, Outcome,
+    Settlement, Storage, StorageDatabase,
 };
 use hammerwork_sqlite::SqliteStorage;
 use serde_json::json;

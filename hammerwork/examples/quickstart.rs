@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hammerwork::{HandlerResult, Job, JobContext, JobPriority, Storage, StorageExt, Worker};
+use hammerwork::{DatabaseQueue, HandlerResult, Job, JobContext, JobPriority, Storage, Worker};
 use serde_json::json;
 
 #[tokio::main]

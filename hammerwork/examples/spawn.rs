@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use hammerwork::spawn::{JobSpawnExt, SpawnConfig, SpawnContext, SpawnHandler, SpawnManager};
 use hammerwork::workflow::{JobGroup, WorkflowStatus};
 use hammerwork::{
-    HandlerResult, Job, JobContext, Storage, StorageDatabase, StorageExt, Worker, WorkerPool,
+    DatabaseQueue, HandlerResult, Job, JobContext, Storage, StorageDatabase, Worker, WorkerPool,
 };
 use serde_json::json;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use hammerwork::workflow::{to_mermaid, FailurePolicy, JobGroup, WorkflowStatus};
 use hammerwork::{
-    HandlerResult, Job, JobContext, ListJobsParams, Storage, StorageExt, Worker, WorkerPool,
+    DatabaseQueue, HandlerResult, Job, JobContext, ListJobsParams, Storage, Worker, WorkerPool,
 };
 use serde_json::json;
 

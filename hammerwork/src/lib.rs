@@ -10,7 +10,7 @@
 //! Every backend passes the same conformance suite (`hammerwork-testkit`).
 //!
 //! ```no_run
-//! use hammerwork::{Job, JobContext, HandlerResult, Storage, StorageExt, Worker};
+//! use hammerwork::{Job, JobContext, HandlerResult, Storage, DatabaseQueue, Worker};
 //! use serde_json::json;
 //!
 //! # async fn demo(storage: impl Storage + Clone) -> hammerwork::Result<()> {
@@ -29,6 +29,12 @@
 
 mod handler;
 mod pool;
+
+/// The queue as an application uses it, under the name the workflow guide
+/// uses: `use hammerwork::queue::DatabaseQueue;`.
+pub mod queue {
+    pub use hammerwork_api::DatabaseQueue;
+}
 pub mod spawn;
 mod worker;
 

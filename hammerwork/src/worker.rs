@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::FutureExt;
 use hammerwork_api::{
-    ClaimParams, Error, Job, JobId, Lease, Outcome, Settlement, Storage, StorageDatabase,
-    StorageExt, WakeupScope,
+    ClaimParams, DatabaseQueue, Error, Job, JobId, Lease, Outcome, Settlement, Storage,
+    StorageDatabase, WakeupScope,
 };
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
@@ -146,7 +146,7 @@ impl<S: Storage + Clone> Worker<S> {
 
     /// How often this worker enqueues the next occurrence of finished
     /// recurring (cron) jobs and workflows, for every queue (see
-    /// [`StorageExt::advance_recurrences`](hammerwork_api::StorageExt::advance_recurrences)).
+    /// [`DatabaseQueue::advance_recurrences`](hammerwork_api::DatabaseQueue::advance_recurrences)).
     /// Any number of workers may do so at once: each series moves on once.
     pub fn with_scheduler_interval(mut self, interval: Duration) -> Self {
         self.scheduler_interval = interval.max(Duration::from_millis(10));

@@ -1,5 +1,5 @@
 use hammerwork_api::{
-    ClaimParams, Error, Job, JobId, JobStatus, Lease, Outcome, Settlement, Storage, StorageExt,
+    ClaimParams, DatabaseQueue, Error, Job, JobId, JobStatus, Lease, Outcome, Settlement, Storage,
 };
 use serde_json::json;
 
@@ -22,8 +22,8 @@ pub async fn cancel_pending_running_and_finished_jobs<S: Storage>(storage: S) {
         .unwrap();
     assert_eq!(claimed[0].id, running.id);
 
-    assert!(storage.cancel_job(pending.id, t).await.unwrap());
-    assert!(storage.cancel_job(running.id, t).await.unwrap());
+    assert!(storage.cancel_job(pending.id).await.unwrap());
+    assert!(storage.cancel_job(running.id).await.unwrap());
     for id in [pending.id, running.id] {
         assert_eq!(
             storage.get_job(id).await.unwrap().unwrap().status,
@@ -54,11 +54,11 @@ pub async fn cancel_pending_running_and_finished_jobs<S: Storage>(storage: S) {
     assert!(none.is_empty(), "a cancelled job was claimed");
 
     assert!(
-        !storage.cancel_job(pending.id, t).await.unwrap(),
+        !storage.cancel_job(pending.id).await.unwrap(),
         "cancelling twice reports false"
     );
     let unknown = JobId::new();
     assert!(
-        matches!(storage.cancel_job(unknown, t).await, Err(Error::NotFound { id }) if id == unknown)
+        matches!(storage.cancel_job(unknown).await, Err(Error::NotFound { id }) if id == unknown)
     );
 }

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use hammerwork_api::{
-    ClaimParams, Job, JobPriority, JobStatus, Lease, Outcome, Settlement, Storage, StorageExt,
+    ClaimParams, DatabaseQueue, Job, JobPriority, JobStatus, Lease, Outcome, Settlement, Storage,
 };
 use serde_json::json;
 

@@ -2,8 +2,8 @@ use chrono::{DateTime, Utc};
 use hammerwork_api::schedule::CronSchedule;
 use hammerwork_api::workflow::{FailurePolicy, JobGroup, WorkflowStatus};
 use hammerwork_api::{
-    ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, ListJobsParams,
-    Storage, StorageExt,
+    ClaimParams, DatabaseQueue, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus,
+    ListJobsParams, Storage,
 };
 use serde_json::json;
 
@@ -126,7 +126,7 @@ pub async fn cron_bad_schedule_is_rejected_writing_nothing<S: Storage>(storage: 
 pub async fn cron_cancelled_occurrence_ends_series<S: Storage>(storage: S) {
     let job = Job::new("cron_end", json!({})).with_cron_schedule("*/5 * * * *");
     storage.enqueue(job.clone()).await.unwrap();
-    assert!(storage.cancel_job(job.id, now()).await.unwrap());
+    assert!(storage.cancel_job(job.id).await.unwrap());
     assert_eq!(storage.advance_recurrences(now()).await.unwrap(), 1);
     assert_eq!(storage.advance_recurrences(now()).await.unwrap(), 0);
     assert_eq!(get(&storage, job.id).await.next_occurrence, None);
@@ -252,7 +252,7 @@ pub async fn cron_workflow_recurs_as_a_whole<S: Storage>(storage: S) {
     assert_eq!(b2.dependency_status, DependencyStatus::Waiting);
     assert!(jobs.iter().all(|j| j.scheduled_at == at));
 
-    assert!(storage.cancel_workflow(next_id, now()).await.unwrap());
+    assert!(storage.cancel_workflow(next_id).await.unwrap());
     assert_eq!(storage.advance_recurrences(now()).await.unwrap(), 1);
     assert_eq!(storage.advance_recurrences(now()).await.unwrap(), 0);
     assert!(storage

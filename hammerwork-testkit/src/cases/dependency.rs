@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use hammerwork_api::workflow::JobGroup;
-use hammerwork_api::{DependencyStatus, Job, JobPriority, JobStatus, Storage, StorageExt};
+use hammerwork_api::{DatabaseQueue, DependencyStatus, Job, JobPriority, JobStatus, Storage};
 use serde_json::{json, Value};
 
 use crate::support::{claim_all, complete, fail_permanently, now, secs};
@@ -337,7 +337,7 @@ pub async fn dependency_cancel_and_rescue_reach_dependents<S: Storage>(storage: 
         .enqueue_many(vec![a.clone(), b.clone(), c.clone(), other.clone()])
         .await
         .unwrap();
-    assert!(storage.cancel_job(a.id, now()).await.unwrap());
+    assert!(storage.cancel_job(a.id).await.unwrap());
     for id in [b.id, c.id] {
         let job = storage.get_job(id).await.unwrap().unwrap();
         assert_eq!(

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use hammerwork_api::{
-    Error, Job, JobPriority, JobStatus, ListJobsParams, RetryPolicy, Storage, StorageExt,
+    DatabaseQueue, Error, Job, JobPriority, JobStatus, ListJobsParams, RetryPolicy, Storage,
 };
 use serde_json::json;
 

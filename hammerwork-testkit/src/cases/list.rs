@@ -1,4 +1,4 @@
-use hammerwork_api::{ClaimParams, Job, JobStatus, ListJobsParams, Storage, StorageExt};
+use hammerwork_api::{ClaimParams, DatabaseQueue, Job, JobStatus, ListJobsParams, Storage};
 use serde_json::json;
 
 use crate::support::{now, secs};

@@ -1,4 +1,4 @@
-use hammerwork_api::{Job, Storage, StorageExt, WakeupScope};
+use hammerwork_api::{DatabaseQueue, Job, Storage, WakeupScope};
 use serde_json::json;
 
 use crate::support::WAIT_LIMIT;

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use hammerwork_api::{
-    ClaimParams, Job, JobStatus, Lease, Outcome, RetryPolicy, Settlement, Storage, StorageExt,
+    ClaimParams, DatabaseQueue, Job, JobStatus, Lease, Outcome, RetryPolicy, Settlement, Storage,
 };
 use serde_json::json;
 

@@ -8,8 +8,8 @@ use hammerwork::spawn::{
 };
 use hammerwork::workflow::{FailurePolicy, JobGroup, WorkflowStatus};
 use hammerwork::{
-    DependencyStatus, Error, HandlerResult, Job, JobContext, JobId, JobPriority, JobStatus, Lease,
-    ListJobsParams, Storage, StorageDatabase, StorageExt, Worker,
+    DatabaseQueue, DependencyStatus, Error, HandlerResult, Job, JobContext, JobId, JobPriority,
+    JobStatus, Lease, ListJobsParams, Storage, StorageDatabase, Worker,
 };
 use serde_json::json;
 
@@ -719,7 +719,7 @@ pub async fn spawn_await_children_retry_reruns_dead_child<S: Storage>(storage: S
         WorkflowStatus::Paused
     );
 
-    assert!(storage.retry_workflow(workflow, now()).await.unwrap() >= 2);
+    assert!(storage.retry_workflow(workflow).await.unwrap() >= 2);
     assert_eq!(get(&storage, child.id).await.status, JobStatus::Pending);
     let held = get(&storage, next.id).await;
     assert_eq!(
@@ -759,7 +759,7 @@ pub async fn spawn_await_children_cancel_reaches_children<S: Storage>(storage: S
         .unwrap();
     assert_eq!(running.len(), 1);
 
-    assert!(storage.cancel_workflow(workflow, now()).await.unwrap());
+    assert!(storage.cancel_workflow(workflow).await.unwrap());
     for child in [a.id, b.id] {
         assert_eq!(get(&storage, child).await.status, JobStatus::Cancelled);
     }

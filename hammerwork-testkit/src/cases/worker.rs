@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hammerwork::{
-    ClaimParams, HandlerResult, Job, JobContext, JobId, JobStatus, RetryPolicy, Storage,
-    StorageExt, Worker, WorkerPool,
+    ClaimParams, DatabaseQueue, HandlerResult, Job, JobContext, JobId, JobStatus, RetryPolicy,
+    Storage, Worker, WorkerPool,
 };
 use serde_json::json;
 

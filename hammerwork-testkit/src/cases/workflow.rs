@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use hammerwork_api::workflow::{FailurePolicy, JobGroup, WorkflowId, WorkflowStatus};
 use hammerwork_api::{
-    DependencyStatus, Error, Job, JobId, JobStatus, ListJobsParams, Storage, StorageExt,
+    DatabaseQueue, DependencyStatus, Error, Job, JobId, JobStatus, ListJobsParams, Storage,
 };
 use serde_json::json;
 
@@ -145,7 +145,7 @@ pub async fn workflow_manual_pauses_then_retry_completes<S: Storage>(storage: S)
     );
     assert!(claim_all(&storage, "manual").await.is_empty());
 
-    assert!(storage.retry_workflow(id, now()).await.unwrap() >= 1);
+    assert!(storage.retry_workflow(id).await.unwrap() >= 1);
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Running);
     let again = claim_all(&storage, "manual").await;
     assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), vec![a.id]);
@@ -173,7 +173,7 @@ pub async fn workflow_retry_reruns_failed_and_dependents<S: Storage>(storage: S)
     assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Failed);
     assert_eq!(status_of(&storage, b.id).await, JobStatus::Dead);
 
-    assert_eq!(storage.retry_workflow(id, now()).await.unwrap(), 2);
+    assert_eq!(storage.retry_workflow(id).await.unwrap(), 2);
     let b_again = storage.get_job(b.id).await.unwrap().unwrap();
     assert_eq!(
         (
@@ -241,7 +241,7 @@ pub async fn workflow_status_stats_and_cancel<S: Storage>(storage: S) {
         .unwrap();
     assert_eq!(in_workflow.len(), 5);
 
-    assert!(storage.cancel_workflow(id, now()).await.unwrap());
+    assert!(storage.cancel_workflow(id).await.unwrap());
     assert_eq!(
         workflow_status(&storage, id).await,
         WorkflowStatus::Cancelled
@@ -352,7 +352,7 @@ pub async fn workflow_cancel_reaches_dependents_outside<S: Storage>(storage: S) 
         .unwrap();
     let outside = Job::new("wf_outside", json!("outside")).depends_on(&inner.id);
     storage.enqueue(outside.clone()).await.unwrap();
-    assert!(storage.cancel_workflow(id, now()).await.unwrap());
+    assert!(storage.cancel_workflow(id).await.unwrap());
     assert_eq!(status_of(&storage, inner.id).await, JobStatus::Cancelled);
     let job = storage.get_job(outside.id).await.unwrap().unwrap();
     assert_eq!(
