@@ -6,8 +6,10 @@
 //! ([`Worker`], [`WorkerPool`], [`spawn::SpawnManager`], and the cron
 //! scheduler every worker runs) and, behind Cargo features, the backends:
 //! `sqlite` (on by default, embedded: `SqliteStorage`), `postgres`
-//! (`PostgresStorage`) and `mysql` (`MySqlStorage`, MySQL 8 and MariaDB 10.6+).
-//! Every backend passes the same conformance suite (`hammerwork-testkit`).
+//! (`PostgresStorage`), `mysql` (`MySqlStorage`, MySQL 8 and MariaDB 10.6+)
+//! and `memory` (`MemoryStorage`, for unit tests). Each is one engine
+//! (`hammerwork-engine`) over a driver of SQL primitives, and every backend
+//! passes the same conformance suite (`hammerwork-testkit`).
 //!
 //! ```no_run
 //! use hammerwork::{Job, JobContext, HandlerResult, Storage, DatabaseQueue, Worker};
