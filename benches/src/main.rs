@@ -414,7 +414,7 @@ async fn spawn<S: Storage + Clone + StorageDatabase>(
         .add_worker(parent)
         .add_worker(child)
         .start();
-    let config = SpawnConfig::new().with_max_spawn_count(children);
+    let config = SpawnConfig::new().with_max_spawn_count(children as u64);
     storage
         .enqueue(
             Job::new("bench_parent", json!({}))

@@ -361,7 +361,14 @@ impl<D: Driver> Storage for Engine<D> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        self.driver.list_recurrences(limit).await
+        // Up to `limit` of each kind: jobs that cannot move yet (waiting for
+        // a recurring parent) must not keep workflows from being listed.
+        let jobs = self.driver.list_recurring_jobs(limit).await?;
+        let workflows = self.driver.list_recurring_workflows(limit).await?;
+        let jobs = jobs.into_iter().map(Recurrence::Job);
+        Ok(jobs
+            .chain(workflows.into_iter().map(Recurrence::Workflow))
+            .collect())
     }
 
     async fn advance_recurrence(

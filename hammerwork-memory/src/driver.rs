@@ -7,7 +7,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::Driver;
-use hammerwork_api::schedule::Recurrence;
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::workflow::Workflow;
 use hammerwork_api::{
@@ -194,25 +193,23 @@ impl Driver for MemoryDriver {
             .collect())
     }
 
-    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+    async fn list_recurring_jobs(&self, limit: u32) -> Result<Vec<Job>> {
         let state = self.state.lock().await;
-        let jobs = state
-            .cron_live
-            .iter()
-            .filter_map(|id| state.job(*id))
-            .filter(|job| job.status.is_terminal())
+        let live = state.cron_live.iter().filter_map(|id| state.job(*id));
+        let finished = live.filter(|job| job.status.is_terminal());
+        Ok(finished.take(limit as usize).cloned().collect())
+    }
+
+    async fn list_recurring_workflows(&self, limit: u32) -> Result<Vec<Workflow>> {
+        let state = self.state.lock().await;
+        let due = state.workflows.values().filter(|row| {
+            row.cron_live
+                && (unfinished(row) == 0 || row.workflow.state == WorkflowStatus::Cancelled)
+        });
+        Ok(due
             .take(limit as usize)
-            .map(|job| Recurrence::Job(job.clone()));
-        let workflows = state
-            .workflows
-            .values()
-            .filter(|row| {
-                row.cron_live
-                    && (unfinished(row) == 0 || row.workflow.state == WorkflowStatus::Cancelled)
-            })
-            .take(limit as usize)
-            .map(|row| Recurrence::Workflow(state.read_workflow(row)));
-        Ok(jobs.chain(workflows).collect())
+            .map(|row| state.read_workflow(row))
+            .collect())
     }
 
     async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {

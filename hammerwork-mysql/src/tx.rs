@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, parent_result_from_row, policy_from_row, reset_job_from_row,
+    job_id_from_row, json_array, parent_result_from_row, policy_from_row, reset_job_from_row,
     stored_parent_from_row, transition_from_row, workflow_id_from_row, JobRecord, Released,
     ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
 };
@@ -335,15 +335,7 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
-        let counts: Vec<_> = counts
-            .iter()
-            .map(|c| {
-                let (completed, failed, skipped) = (c.completed, c.failed, c.skipped);
-                json!({"id": hex(c.id.0), "completed": completed, "failed": failed,
-                       "skipped": skipped, "cancelled": c.cancelled})
-            })
-            .collect();
-        let query = sql!("add_workflow_counts", json!(counts).to_string());
+        let query = sql!("add_workflow_counts", json_array(counts)?);
         self.execute(query).await.map(drop)
     }
 

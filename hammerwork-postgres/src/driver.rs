@@ -9,7 +9,6 @@ use hammerwork_api::driver::{
     job_from_row, queue_count_from_row, sort_claimed, spawn_operation_from_row,
     spawn_stats_from_row, workflow_from_row, Driver, StoredRow,
 };
-use hammerwork_api::schedule::Recurrence;
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::workflow::{PlannedJob, Workflow};
 use hammerwork_api::{
@@ -202,16 +201,14 @@ impl Driver for PgDriver {
         self.fetch(query, workflow_from_row).await
     }
 
-    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
-        let limit = i64::from(limit);
-        let jobs = sql!("list_recurrences_jobs", limit);
-        let mut due = self
-            .fetch(jobs, |r| job_from_row(r).map(Recurrence::Job))
-            .await?;
-        let workflows = sql!("list_recurrences_workflows", limit);
-        let from_row = |r: &dyn StoredRow| workflow_from_row(r).map(Recurrence::Workflow);
-        due.extend(self.fetch(workflows, from_row).await?);
-        Ok(due)
+    async fn list_recurring_jobs(&self, limit: u32) -> Result<Vec<Job>> {
+        let query = sql!("list_recurrences_jobs", i64::from(limit));
+        self.fetch(query, job_from_row).await
+    }
+
+    async fn list_recurring_workflows(&self, limit: u32) -> Result<Vec<Workflow>> {
+        let query = sql!("list_recurrences_workflows", i64::from(limit));
+        self.fetch(query, workflow_from_row).await
     }
 
     async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {

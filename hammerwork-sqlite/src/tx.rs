@@ -18,7 +18,7 @@ use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow
 use hammerwork_api::{
     Error, Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Sqlite, SqliteConnection};
@@ -250,16 +250,7 @@ impl Transaction for SqliteTx<'_> {
     }
 
     async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
-        let counts: Vec<Value> = counts
-            .iter()
-            .map(|c| {
-                let (completed, failed) = (c.completed, c.failed);
-                let (skipped, cancelled) = (c.skipped, c.cancelled);
-                json!({"id": c.id, "completed": completed, "failed": failed,
-                       "skipped": skipped, "cancelled": cancelled})
-            })
-            .collect();
-        let query = sql!("add_workflow_counts", json_array(&counts)?);
+        let query = sql!("add_workflow_counts", json_array(counts)?);
         self.execute(query).await.map(drop)
     }
 

@@ -36,7 +36,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::schedule::Recurrence;
 use crate::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use crate::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId};
 use crate::{
@@ -166,8 +165,10 @@ impl ResetJob {
 ///
 /// A workflow row stores its total and its terminal counts; `running` is
 /// counted from its running jobs and `pending` is the rest (see
-/// [`WorkflowStats`](crate::WorkflowStats)).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// [`WorkflowStats`](crate::WorkflowStats)). Serialises as
+/// `{"id", "completed", "failed", "skipped", "cancelled"}`, for drivers that
+/// pass a batch as one JSON array.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct WorkflowCounts {
     /// The workflow.
@@ -289,8 +290,14 @@ pub trait Driver: Send + Sync + 'static {
     /// Workflows in id order, counted as [`get_workflow`](Self::get_workflow).
     async fn list_workflows(&self, params: &ListWorkflowsParams) -> Result<Vec<Workflow>>;
 
-    /// As [`Storage::list_recurrences`](crate::Storage::list_recurrences).
-    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>>;
+    /// Up to `limit` finished occurrences of recurring jobs whose series has
+    /// not been continued (`cron_live` set, status terminal), read through an
+    /// index of live occurrences only.
+    async fn list_recurring_jobs(&self, limit: u32) -> Result<Vec<Job>>;
+
+    /// Up to `limit` recurring workflows whose run has finished (no job left
+    /// to run, or cancelled) and whose series has not been continued.
+    async fn list_recurring_workflows(&self, limit: u32) -> Result<Vec<Workflow>>;
 
     /// The spawn operation with this id.
     async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>>;

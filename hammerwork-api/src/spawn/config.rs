@@ -10,7 +10,7 @@ use crate::{Error, Job, Result};
 pub const SPAWN_CONFIG_KEY: &str = "_spawn_config";
 
 /// Children one spawn may write when `max_spawn_count` is not set.
-pub const DEFAULT_MAX_SPAWN_COUNT: usize = 10_000;
+pub const DEFAULT_MAX_SPAWN_COUNT: u64 = 10_000;
 
 /// How deep spawn trees may grow when `max_depth` is not set (a root job is
 /// depth 0, its children 1, ...).
@@ -44,7 +44,7 @@ pub struct SpawnConfig {
     pub handler: Option<String>,
     /// Most children one spawn may write (default [`DEFAULT_MAX_SPAWN_COUNT`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_spawn_count: Option<usize>,
+    pub max_spawn_count: Option<u64>,
     /// Children get the parent's priority.
     #[serde(default)]
     pub inherit_priority: bool,
@@ -113,7 +113,7 @@ impl SpawnConfig {
     }
 
     /// Caps the number of children.
-    pub fn with_max_spawn_count(mut self, n: usize) -> Self {
+    pub fn with_max_spawn_count(mut self, n: u64) -> Self {
         self.max_spawn_count = Some(n);
         self
     }

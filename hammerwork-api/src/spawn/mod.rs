@@ -49,9 +49,9 @@ pub enum SpawnError {
     #[error("{count} children exceed max_spawn_count {max}")]
     TooManyChildren {
         /// How many the handler returned.
-        count: usize,
+        count: u64,
         /// The limit.
-        max: usize,
+        max: u64,
     },
     /// The children would be deeper in the spawn tree than allowed.
     #[error("children at spawn depth {depth} exceed the depth limit {max}")]
@@ -305,11 +305,9 @@ pub fn plan_spawn(
         })
     })?;
     let max = config.max_spawn_count.unwrap_or(DEFAULT_MAX_SPAWN_COUNT);
-    if children.len() > max {
-        return Err(Error::Spawn(SpawnError::TooManyChildren {
-            count: children.len(),
-            max,
-        }));
+    let count = children.len() as u64;
+    if count > max {
+        return Err(Error::Spawn(SpawnError::TooManyChildren { count, max }));
     }
     let depth = parent.spawn_depth + 1;
     let max_depth = config.max_depth.unwrap_or(DEFAULT_MAX_SPAWN_DEPTH);

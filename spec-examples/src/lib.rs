@@ -1,0 +1,1 @@
+//! Holds no code: its tests are the user guides' examples (see `tests/`).
