@@ -21,9 +21,10 @@ use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
 use sqlx::{MySql, MySqlPool};
 
+use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::all;
-use crate::tx::{explain_insert_error, job_chunks, MySqlTx};
+use crate::row::{all, hex, hex_ids, job_chunks};
+use crate::tx::MySqlTx;
 
 /// Deepest spawn tree level `get_descendants` reads: each level is one
 /// iteration of a recursive query, and MySQL stops those at
@@ -71,16 +72,6 @@ impl MySqlDriver {
             from_row,
         )
     }
-}
-
-/// `["<32 hex digits>", ...]`, for `JSON_TABLE(? ... COLUMNS (id CHAR(32) PATH '$'))`.
-pub(crate) fn hex_ids<'a>(ids: impl IntoIterator<Item = &'a JobId>) -> String {
-    json!(ids.into_iter().map(|id| hex(id.0)).collect::<Vec<_>>()).to_string()
-}
-
-/// An id as 32 hex digits, as the queries' JSON_TABLE columns read it.
-pub(crate) fn hex(id: uuid::Uuid) -> String {
-    id.simple().to_string()
 }
 
 #[async_trait]

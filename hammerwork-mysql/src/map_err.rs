@@ -1,4 +1,7 @@
-use hammerwork_api::Error;
+use hammerwork_api::{Error, Job, JobId};
+use sqlx::MySqlConnection;
+
+use crate::row::hex_ids;
 use sqlx::mysql::MySqlDatabaseError;
 
 /// MySQL's duplicate-key error number (`ER_DUP_ENTRY`).
@@ -37,5 +40,30 @@ fn mysql_error(err: &sqlx::Error) -> Option<&MySqlDatabaseError> {
     match err {
         sqlx::Error::Database(db) => db.try_downcast_ref::<MySqlDatabaseError>(),
         _ => None,
+    }
+}
+
+/// Turns an insert failure into the most useful error: a duplicate id names
+/// the id (looked up only on this rare path). MySQL undoes only the failed
+/// statement, so the connection (and the transaction, which may hold the
+/// other copy of the id) still serves.
+pub(crate) async fn explain_insert_error(
+    conn: &mut MySqlConnection,
+    jobs: &[Job],
+    err: sqlx::Error,
+) -> Error {
+    if error_number(&err) != Some(ER_DUP_ENTRY) {
+        return map_err(err);
+    }
+    let ids = hex_ids(jobs.iter().map(|job| &job.id));
+    let found: Option<uuid::Uuid> = sql!("find_existing_ids", ids)
+        .try_map(|row: sqlx::mysql::MySqlRow| sqlx::Row::try_get(&row, "id"))
+        .fetch_optional(conn)
+        .await
+        .ok()
+        .flatten();
+    match found {
+        Some(id) => Error::DuplicateJob { id: JobId(id) },
+        None => map_err(err),
     }
 }

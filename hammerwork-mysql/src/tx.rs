@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
     job_id_from_row, json_array, parent_result_from_row, policy_from_row, reset_job_from_row,
-    stored_parent_from_row, transition_from_row, workflow_id_from_row, JobRecord, Released,
-    ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
+    stored_parent_from_row, transition_from_row, workflow_id_from_row, Released, ResetJob,
+    SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
 };
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
@@ -20,17 +20,12 @@ use hammerwork_api::{
 use serde_json::{json, Value};
 use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
-use sqlx::{MySql, MySqlConnection};
+use sqlx::MySql;
 
 use hammerwork_engine::LocalWakeups;
 
-use crate::driver::{hex, hex_ids};
-use crate::map_err::{error_number, map_err, ER_DUP_ENTRY};
-use crate::row::all;
-
-/// Bytes of JSON above which an insert is split (a statement must fit
-/// `max_allowed_packet`: 16 MiB by default on MariaDB, 64 MiB on MySQL 8).
-const MAX_CHUNK_BYTES: usize = 4 << 20;
+use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
+use crate::row::{all, hex, hex_ids, job_chunks};
 
 /// Edges per INSERT into the edge table (about 70 bytes each).
 const EDGE_CHUNK: usize = 20_000;
@@ -51,53 +46,6 @@ fn transition(row: &dyn StoredRow) -> Result<Transition> {
 
 fn workflow_hex(ids: &[WorkflowId]) -> String {
     json!(ids.iter().map(|id| hex(id.0)).collect::<Vec<_>>()).to_string()
-}
-
-/// The JSON arrays of `insert_jobs.sql` for `jobs` as `plans` plan them,
-/// each under [`MAX_CHUNK_BYTES`] (unless one record alone is larger).
-pub(crate) fn job_chunks(jobs: &[Job], plans: &[PlannedJob]) -> Result<Vec<String>> {
-    let mut chunks = Vec::new();
-    let mut chunk = String::from("[");
-    for (job, plan) in jobs.iter().zip(plans) {
-        let record = serde_json::to_string(&JobRecord::new(job, plan)?)
-            .map_err(|e| Error::InvalidPayload(e.to_string()))?;
-        if chunk.len() > 1 && chunk.len() + record.len() > MAX_CHUNK_BYTES {
-            chunks.push(std::mem::replace(&mut chunk, String::from("[")) + "]");
-        }
-        if chunk.len() > 1 {
-            chunk.push(',');
-        }
-        chunk.push_str(&record);
-    }
-    if chunk.len() > 1 {
-        chunks.push(chunk + "]");
-    }
-    Ok(chunks)
-}
-
-/// Turns an insert failure into the most useful error: a duplicate id names
-/// the id (looked up only on this rare path). MySQL undoes only the failed
-/// statement, so the connection (and the transaction, which may hold the
-/// other copy of the id) still serves.
-pub(crate) async fn explain_insert_error(
-    conn: &mut MySqlConnection,
-    jobs: &[Job],
-    err: sqlx::Error,
-) -> Error {
-    if error_number(&err) != Some(ER_DUP_ENTRY) {
-        return map_err(err);
-    }
-    let ids = hex_ids(jobs.iter().map(|job| &job.id));
-    let found: Option<uuid::Uuid> = sql!("find_existing_ids", ids)
-        .try_map(|row: sqlx::mysql::MySqlRow| sqlx::Row::try_get(&row, "id"))
-        .fetch_optional(conn)
-        .await
-        .ok()
-        .flatten();
-    match found {
-        Some(id) => Error::DuplicateJob { id: JobId(id) },
-        None => map_err(err),
-    }
 }
 
 impl<'c> MySqlTx<'c> {

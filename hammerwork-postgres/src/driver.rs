@@ -20,13 +20,10 @@ use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
+use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::all;
-use crate::tx::{explain_insert_error, uuids, PgTx};
-
-/// Rows per `INSERT ... UNNEST` statement: large enough to amortise the round
-/// trip, small enough to keep one message a few MiB.
-pub(crate) const ENQUEUE_CHUNK: usize = 5_000;
+use crate::row::{all, bind_jobs, uuids, ENQUEUE_CHUNK};
+use crate::tx::PgTx;
 
 /// insert_jobs.sql, waking the queues it filled in the same statement.
 const ENQUEUE_INDEPENDENT: &str = concat!(
@@ -60,51 +57,6 @@ impl PgDriver {
     }
 }
 
-/// The columns of insert_jobs.sql ($1-$11, $13-$23) for `jobs` as `plans`
-/// plan them, bound to `query` ($12, the clock, is the caller's).
-pub(crate) fn bind_jobs<'q>(
-    query: Query<'q, Postgres, PgArguments>,
-    jobs: &'q [Job],
-    plans: &'q [PlannedJob],
-    now: DateTime<Utc>,
-) -> Query<'q, Postgres, PgArguments> {
-    let rows = Rows(jobs, plans);
-    let ms = |d: std::time::Duration| d.as_millis().min(i64::MAX as u128) as i64;
-    query
-        .bind(rows.col(|j, _| j.id.0))
-        .bind(rows.col(|j, _| j.queue_name.as_str()))
-        .bind(rows.col(|j, _| &j.payload))
-        .bind(rows.col(|j, _| j.priority.as_i16()))
-        .bind(rows.col(|j, _| j.max_attempts))
-        .bind(rows.col(|j, _| j.created_at))
-        .bind(rows.col(|j, _| j.scheduled_at))
-        .bind(rows.col(|j, _| j.timeout.map(ms)))
-        .bind(rows.col(|j, _| j.retry_policy.as_ref().map(|p| serde_json::json!(p))))
-        .bind(rows.col(|j, _| j.trace_id.as_deref()))
-        .bind(rows.col(|j, _| j.correlation_id.as_deref()))
-        .bind(now)
-        .bind(rows.col(|j, _| serde_json::json!(j.depends_on)))
-        .bind(rows.col(|_, p| p.dependency_status.as_str()))
-        .bind(rows.col(|_, p| p.pending_dependencies))
-        .bind(rows.col(|j, _| j.workflow_id.map(|w| w.0)))
-        .bind(rows.col(|j, _| j.condition.as_deref()))
-        .bind(rows.col(|_, p| p.error.as_deref()))
-        .bind(rows.col(|_, p| p.status.as_str()))
-        .bind(rows.col(|j, _| j.cron_schedule.as_deref()))
-        .bind(rows.col(|j, _| j.parent_job_id.map(|p| p.0)))
-        .bind(rows.col(|j, _| j.spawn_operation_id.as_deref()))
-        .bind(rows.col(|j, _| j.spawn_depth.min(i32::MAX as u32) as i32))
-}
-
-/// The jobs of a batch with their plans, read column by column.
-struct Rows<'q>(&'q [Job], &'q [PlannedJob]);
-
-impl<'q> Rows<'q> {
-    fn col<T>(&self, f: impl Fn(&'q Job, &'q PlannedJob) -> T) -> Vec<T> {
-        self.0.iter().zip(self.1).map(|(j, p)| f(j, p)).collect()
-    }
-}
-
 impl PgDriver {
     /// Every row of `query` on the pool, mapped with `from_row`.
     async fn fetch<T>(
@@ -129,7 +81,7 @@ impl Driver for PgDriver {
 
     async fn begin(&self) -> Result<PgTx<'static>> {
         let tx = self.pool.begin().await.map_err(map_err)?;
-        Ok(PgTx::new(tx, self.clone()))
+        Ok(PgTx::new(tx, self.pool.clone(), self.channel.clone()))
     }
 
     async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {

@@ -129,7 +129,8 @@ impl PostgresStorage {
         jobs: &[Job],
     ) -> Result<Vec<JobId>> {
         let tx = conn.begin().await.map_err(map_err)?;
-        let mut tx = PgTx::new(tx, self.engine.driver().clone());
+        let driver = self.engine.driver();
+        let mut tx = PgTx::new(tx, driver.pool.clone(), driver.channel.clone());
         let ids = hammerwork_engine::enqueue_in(&mut tx, EnqueueBatch::jobs(jobs)).await?;
         hammerwork_api::driver::Transaction::commit(tx).await?;
         Ok(ids)

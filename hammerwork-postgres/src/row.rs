@@ -1,11 +1,14 @@
-//! How PostgreSQL returns each kind of column; the mapping to domain types
-//! is `hammerwork_api::driver::*_from_row`.
+//! How PostgreSQL returns each kind of column (the mapping to domain types
+//! is `hammerwork_api::driver::*_from_row`), and how a batch is bound as
+//! column arrays.
 
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::StoredRow;
-use hammerwork_api::{Error, Result};
+use hammerwork_api::workflow::PlannedJob;
+use hammerwork_api::{Error, Job, JobId, Result};
 use serde_json::Value;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
 use sqlx::{Column, Postgres, Row, TypeInfo};
 use uuid::Uuid;
 
@@ -53,4 +56,57 @@ pub(crate) fn all<T>(
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {
     rows.iter().map(|row| from_row(&Stored(row))).collect()
+}
+
+/// Rows per `INSERT ... UNNEST` statement: large enough to amortise the round
+/// trip, small enough to keep one message a few MiB.
+pub(crate) const ENQUEUE_CHUNK: usize = 5_000;
+
+pub(crate) fn uuids(ids: &[JobId]) -> Vec<Uuid> {
+    ids.iter().map(|id| id.0).collect()
+}
+
+/// The columns of insert_jobs.sql ($1-$11, $13-$23) for `jobs` as `plans`
+/// plan them, bound to `query` ($12, the clock, is the caller's).
+pub(crate) fn bind_jobs<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    jobs: &'q [Job],
+    plans: &'q [PlannedJob],
+    now: DateTime<Utc>,
+) -> Query<'q, Postgres, PgArguments> {
+    let rows = Rows(jobs, plans);
+    let ms = |d: std::time::Duration| d.as_millis().min(i64::MAX as u128) as i64;
+    query
+        .bind(rows.col(|j, _| j.id.0))
+        .bind(rows.col(|j, _| j.queue_name.as_str()))
+        .bind(rows.col(|j, _| &j.payload))
+        .bind(rows.col(|j, _| j.priority.as_i16()))
+        .bind(rows.col(|j, _| j.max_attempts))
+        .bind(rows.col(|j, _| j.created_at))
+        .bind(rows.col(|j, _| j.scheduled_at))
+        .bind(rows.col(|j, _| j.timeout.map(ms)))
+        .bind(rows.col(|j, _| j.retry_policy.as_ref().map(|p| serde_json::json!(p))))
+        .bind(rows.col(|j, _| j.trace_id.as_deref()))
+        .bind(rows.col(|j, _| j.correlation_id.as_deref()))
+        .bind(now)
+        .bind(rows.col(|j, _| serde_json::json!(j.depends_on)))
+        .bind(rows.col(|_, p| p.dependency_status.as_str()))
+        .bind(rows.col(|_, p| p.pending_dependencies))
+        .bind(rows.col(|j, _| j.workflow_id.map(|w| w.0)))
+        .bind(rows.col(|j, _| j.condition.as_deref()))
+        .bind(rows.col(|_, p| p.error.as_deref()))
+        .bind(rows.col(|_, p| p.status.as_str()))
+        .bind(rows.col(|j, _| j.cron_schedule.as_deref()))
+        .bind(rows.col(|j, _| j.parent_job_id.map(|p| p.0)))
+        .bind(rows.col(|j, _| j.spawn_operation_id.as_deref()))
+        .bind(rows.col(|j, _| j.spawn_depth.min(i32::MAX as u32) as i32))
+}
+
+/// The jobs of a batch with their plans, read column by column.
+struct Rows<'q>(&'q [Job], &'q [PlannedJob]);
+
+impl<'q> Rows<'q> {
+    fn col<T>(&self, f: impl Fn(&'q Job, &'q PlannedJob) -> T) -> Vec<T> {
+        self.0.iter().zip(self.1).map(|(j, p)| f(j, p)).collect()
+    }
 }

@@ -2,6 +2,7 @@
 //! `queries/<primitive>.sql`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ use hammerwork_api::driver::{
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
-    Error, Job, JobId, JobStatus, Lease, Outcome, Result, Settlement, WorkflowId, WorkflowStatus,
+    Job, JobId, JobStatus, Lease, Outcome, Result, Settlement, WorkflowId, WorkflowStatus,
 };
 use serde_json::Value;
 use sqlx::postgres::PgArguments;
@@ -21,20 +22,18 @@ use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
-use crate::driver::{bind_jobs, PgDriver, ENQUEUE_CHUNK};
-use crate::map_err::{is_unique_violation, map_err};
-use crate::row::all;
+use crate::map_err::{explain_insert_error, map_err};
+use crate::row::{all, bind_jobs, uuids, ENQUEUE_CHUNK};
 
 /// A transaction of [`PgDriver`], or a savepoint in the caller's own
 /// transaction. NOTIFYs are sent inside it, so PostgreSQL delivers them when
 /// the outermost transaction commits.
 pub struct PgTx<'c> {
     tx: sqlx::Transaction<'c, Postgres>,
-    driver: PgDriver,
-}
-
-pub(crate) fn uuids(ids: &[JobId]) -> Vec<Uuid> {
-    ids.iter().map(|id| id.0).collect()
+    /// For looking up a duplicate id after the transaction failed.
+    pool: PgPool,
+    /// The NOTIFY channel of the schema.
+    channel: Arc<str>,
 }
 
 fn workflow_uuids(ids: &[WorkflowId]) -> Vec<Uuid> {
@@ -46,8 +45,12 @@ fn transition(row: &dyn StoredRow) -> Result<Transition> {
 }
 
 impl<'c> PgTx<'c> {
-    pub(crate) fn new(tx: sqlx::Transaction<'c, Postgres>, driver: PgDriver) -> Self {
-        PgTx { tx, driver }
+    pub(crate) fn new(
+        tx: sqlx::Transaction<'c, Postgres>,
+        pool: PgPool,
+        channel: Arc<str>,
+    ) -> Self {
+        PgTx { tx, pool, channel }
     }
 
     /// Every row of `query`, mapped with `from_row`.
@@ -71,25 +74,6 @@ impl<'c> PgTx<'c> {
     /// Whether `query` returned a row.
     async fn any(&mut self, query: Query<'_, Postgres, PgArguments>) -> Result<bool> {
         Ok(!self.fetch(query, |_| Ok(())).await?.is_empty())
-    }
-}
-
-/// Turns an insert failure into the most useful error: a duplicate id names
-/// the id, looked up (only on this rare path) on the pool, as a failed
-/// statement leaves PostgreSQL's transaction unusable.
-pub(crate) async fn explain_insert_error(pool: &PgPool, jobs: &[Job], err: sqlx::Error) -> Error {
-    if !is_unique_violation(&err) {
-        return map_err(err);
-    }
-    let ids: Vec<Uuid> = jobs.iter().map(|job| job.id.0).collect();
-    let found = sql!("find_existing_ids", ids).fetch_optional(pool).await;
-    match found
-        .ok()
-        .flatten()
-        .map(|row| sqlx::Row::try_get(&row, "id"))
-    {
-        Some(Ok(id)) => Error::DuplicateJob { id: JobId(id) },
-        _ => map_err(err),
     }
 }
 
@@ -134,7 +118,7 @@ impl Transaction for PgTx<'_> {
         for (chunk, plan_chunk) in jobs.chunks(ENQUEUE_CHUNK).zip(plans.chunks(ENQUEUE_CHUNK)) {
             let query = bind_jobs(sql!("insert_jobs"), chunk, plan_chunk, now);
             if let Err(err) = query.execute(&mut *self.tx).await {
-                return Err(explain_insert_error(&self.driver.pool, chunk, err).await);
+                return Err(explain_insert_error(&self.pool, chunk, err).await);
             }
         }
         Ok(())
@@ -272,7 +256,7 @@ impl Transaction for PgTx<'_> {
     async fn finish(&mut self, counts: &[WorkflowCounts], queues: &[String]) -> Result<()> {
         let col = |f: fn(&WorkflowCounts) -> i64| counts.iter().map(f).collect::<Vec<i64>>();
         let ids: Vec<Uuid> = counts.iter().map(|c| c.id.0).collect();
-        let channel = self.driver.channel.clone();
+        let channel = self.channel.clone();
         let query = sql!("finish", ids, col(|c| c.completed), col(|c| c.failed))
             .bind(col(|c| c.skipped))
             .bind(col(|c| c.cancelled))

@@ -20,13 +20,10 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Sqlite, SqlitePool};
 
+use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::all;
-use crate::tx::{explain_insert_error, SqliteTx};
-
-/// Jobs per `INSERT ... FROM json_each(?)` statement: large enough to amortise
-/// the statement, small enough to keep one JSON parameter a few MiB.
-pub(crate) const ENQUEUE_CHUNK: usize = 5_000;
+use crate::row::{all, id_list, ENQUEUE_CHUNK};
+use crate::tx::SqliteTx;
 
 /// `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the busy
 /// timeout). A deferred transaction that reads before it writes fails at once
@@ -59,11 +56,6 @@ impl SqliteDriver {
             from_row,
         )
     }
-}
-
-/// A list of ids as the JSON array parameter of a `json_each(?)`.
-pub(crate) fn id_list<T: ToString>(ids: &[T]) -> String {
-    json!(ids.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
 }
 
 #[async_trait]

@@ -1,4 +1,7 @@
-use hammerwork_api::Error;
+use hammerwork_api::{Error, Job, JobId};
+use sqlx::SqliteConnection;
+
+use crate::row::id_list;
 
 /// SQLite's primary result codes after which the statement can simply run
 /// again: `SQLITE_BUSY` (5; the busy timeout passed while another connection
@@ -27,6 +30,31 @@ fn is_conflict(code: Option<&str>) -> bool {
 /// Whether `err` is a primary-key (or unique) violation.
 pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Turns an insert failure into the most useful error: a duplicate id names
+/// the id (looked up only on this rare path). A failed statement leaves
+/// SQLite's transaction usable, so the look-up sees uncommitted rows too.
+pub(crate) async fn explain_insert_error(
+    conn: &mut SqliteConnection,
+    jobs: &[Job],
+    err: sqlx::Error,
+) -> Error {
+    if !is_unique_violation(&err) {
+        return map_err(err);
+    }
+    let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();
+    let found: Option<String> =
+        sqlx::query_scalar(include_str!("../queries/find_existing_ids.sql"))
+            .bind(id_list(&ids))
+            .fetch_optional(conn)
+            .await
+            .ok()
+            .flatten();
+    match found.as_deref().map(str::parse) {
+        Some(Ok(id)) => Error::DuplicateJob { id },
+        _ => map_err(err),
+    }
 }
 
 #[cfg(test)]

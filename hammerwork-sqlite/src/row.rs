@@ -1,11 +1,11 @@
 //! How SQLite stores each kind of column (ids and JSON as text, timestamps
-//! as microseconds since the Unix epoch); the mapping to domain types is
-//! `hammerwork_api::driver::*_from_row`.
+//! as microseconds since the Unix epoch; the mapping to domain types is
+//! `hammerwork_api::driver::*_from_row`), and how a batch is passed.
 
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::StoredRow;
 use hammerwork_api::{Error, Result};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -60,4 +60,13 @@ pub(crate) fn all<T>(
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {
     rows.iter().map(|row| from_row(&Stored(row))).collect()
+}
+
+/// Jobs per `INSERT ... FROM json_each(?)` statement: large enough to amortise
+/// the statement, small enough to keep one JSON parameter a few MiB.
+pub(crate) const ENQUEUE_CHUNK: usize = 5_000;
+
+/// A list of ids as the JSON array parameter of a `json_each(?)`.
+pub(crate) fn id_list<T: ToString>(ids: &[T]) -> String {
+    json!(ids.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
 }

@@ -16,18 +16,17 @@ use hammerwork_api::driver::{
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
-    Error, Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
+    Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
 };
 use serde_json::Value;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Sqlite, SqliteConnection};
+use sqlx::Sqlite;
 
 use hammerwork_engine::LocalWakeups;
 
-use crate::driver::{id_list, ENQUEUE_CHUNK};
-use crate::map_err::{is_unique_violation, map_err};
-use crate::row::all;
+use crate::map_err::{explain_insert_error, map_err};
+use crate::row::{all, id_list, ENQUEUE_CHUNK};
 
 /// A transaction of [`SqliteDriver`], or a savepoint in the caller's own
 /// transaction. Wakeups go out after commit, to this process's listeners.
@@ -73,31 +72,6 @@ impl<'c> SqliteTx<'c> {
     /// Whether `query` returned a row.
     async fn any<'q>(&mut self, query: Query<'q, Sqlite, SqliteArguments<'q>>) -> Result<bool> {
         Ok(!self.fetch(query, |_| Ok(())).await?.is_empty())
-    }
-}
-
-/// Turns an insert failure into the most useful error: a duplicate id names
-/// the id (looked up only on this rare path). A failed statement leaves
-/// SQLite's transaction usable, so the look-up sees uncommitted rows too.
-pub(crate) async fn explain_insert_error(
-    conn: &mut SqliteConnection,
-    jobs: &[Job],
-    err: sqlx::Error,
-) -> Error {
-    if !is_unique_violation(&err) {
-        return map_err(err);
-    }
-    let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();
-    let found: Option<String> =
-        sqlx::query_scalar(include_str!("../queries/find_existing_ids.sql"))
-            .bind(id_list(&ids))
-            .fetch_optional(conn)
-            .await
-            .ok()
-            .flatten();
-    match found.as_deref().map(str::parse) {
-        Some(Ok(id)) => Error::DuplicateJob { id },
-        _ => map_err(err),
     }
 }
 
