@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use hammerwork_api::driver::{Transaction, Transition};
+use hammerwork_api::validate::distinct_queues;
+use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::workflow::{external_dependencies, plan_enqueue, validate_graph, StoredParent};
-use hammerwork_api::{EnqueueBatch, JobId, Result};
+use hammerwork_api::{EnqueueBatch, Job, JobId, Result};
 
 use crate::follow::Work;
 
@@ -70,6 +72,20 @@ pub(crate) async fn write_batch<T: Transaction>(
     }
     if !ended.is_empty() {
         work.follow(ended).await?;
+    }
+    Ok(())
+}
+
+/// Writes jobs that depend on nothing and form no workflow, as `plans`
+/// (every one pending and claimable) plan them, and wakes their queues.
+pub(crate) async fn write_independent<T: Transaction>(
+    work: &mut Work<'_, T>,
+    jobs: &[Job],
+    plans: &[PlannedJob],
+) -> Result<()> {
+    work.tx.insert_jobs(jobs, plans, work.now).await?;
+    for queue in distinct_queues(jobs) {
+        work.wake(&queue);
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use hammerwork_api::spawn::{
     check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
 };
 use hammerwork_api::validate::validate_batch;
-use hammerwork_api::workflow::{plan_enqueue, Workflow};
+use hammerwork_api::workflow::{plan_enqueue, PlannedJob, Workflow};
 use hammerwork_api::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, ListJobsParams,
     ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, WakeupListener,
@@ -19,7 +19,7 @@ use hammerwork_api::{
 };
 use serde_json::Value;
 
-use crate::enqueue::write_batch;
+use crate::enqueue::{write_batch, write_independent};
 use crate::follow::Work;
 use crate::retry::retry;
 use crate::Engine;
@@ -74,6 +74,19 @@ impl<D: Driver> Engine<D> {
         let mut tx = self.driver.begin().await?;
         let mut work = Work::new(&mut tx, now);
         write_batch(&mut work, batch, false).await?;
+        work.finish().await?;
+        tx.commit().await
+    }
+
+    async fn enqueue_independent_once(
+        &self,
+        jobs: &[Job],
+        plans: &[PlannedJob],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        write_independent(&mut work, jobs, plans).await?;
         work.finish().await?;
         tx.commit().await
     }
@@ -248,6 +261,12 @@ impl<D: Driver> Storage for Engine<D> {
             if retry("enqueue", || self.driver.enqueue_independent(jobs, &plans)).await? {
                 return Ok(ids);
             }
+            let now = Utc::now();
+            retry("enqueue", || {
+                self.enqueue_independent_once(jobs, &plans, now)
+            })
+            .await?;
+            return Ok(ids);
         }
         let now = Utc::now();
         retry("enqueue", || self.enqueue_once(batch, now)).await?;

@@ -21,9 +21,10 @@ use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
 use sqlx::{MySql, MySqlPool};
 
+use crate::insert;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::{all, hex, hex_ids, job_chunks};
+use crate::row::{all, hex, hex_ids};
 use crate::tx::MySqlTx;
 
 /// Deepest spawn tree level `get_descendants` reads: each level is one
@@ -91,13 +92,16 @@ impl Driver for MySqlDriver {
     }
 
     async fn enqueue_independent(&self, jobs: &[Job], plans: &[PlannedJob]) -> Result<bool> {
-        let chunks = job_chunks(jobs, plans)?;
-        let [chunk] = chunks.as_slice() else {
+        if jobs.len() > insert::MAX_ROWS {
+            return Ok(false);
+        }
+        let rows = insert::rows(jobs, plans)?;
+        let [chunk] = &insert::chunks(&rows)[..] else {
             return Ok(false);
         };
         // One statement is atomic on its own: no BEGIN/COMMIT round trips.
         let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        let query = sql!("insert_jobs", chunk, Utc::now());
+        let query = insert::query(&rows[chunk.clone()], Utc::now());
         if let Err(err) = query.execute(&mut *conn).await {
             return Err(explain_insert_error(&mut conn, jobs, err).await);
         }

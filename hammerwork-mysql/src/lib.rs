@@ -56,6 +56,7 @@ macro_rules! sql {
 }
 
 mod driver;
+mod insert;
 mod map_err;
 mod migrate;
 mod row;

@@ -1,12 +1,10 @@
 //! How MySQL and MariaDB return each kind of column (the mapping to domain
-//! types is `hammerwork_api::driver::*_from_row`), and how ids and batches
-//! are passed to `JSON_TABLE`.
+//! types is `hammerwork_api::driver::*_from_row`), and how ids are passed to
+//! `JSON_TABLE`.
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::JobRecord;
 use hammerwork_api::driver::StoredRow;
-use hammerwork_api::workflow::PlannedJob;
-use hammerwork_api::{Error, Job, JobId, Result};
+use hammerwork_api::{Error, JobId, Result};
 use serde_json::json;
 use serde_json::Value;
 use sqlx::mysql::MySqlRow;
@@ -66,30 +64,4 @@ pub(crate) fn hex_ids<'a>(ids: impl IntoIterator<Item = &'a JobId>) -> String {
 /// An id as 32 hex digits, as the queries' JSON_TABLE columns read it.
 pub(crate) fn hex(id: uuid::Uuid) -> String {
     id.simple().to_string()
-}
-
-/// Bytes of JSON above which an insert is split (a statement must fit
-/// `max_allowed_packet`: 16 MiB by default on MariaDB, 64 MiB on MySQL 8).
-const MAX_CHUNK_BYTES: usize = 4 << 20;
-
-/// The JSON arrays of `insert_jobs.sql` for `jobs` as `plans` plan them,
-/// each under [`MAX_CHUNK_BYTES`] (unless one record alone is larger).
-pub(crate) fn job_chunks(jobs: &[Job], plans: &[PlannedJob]) -> Result<Vec<String>> {
-    let mut chunks = Vec::new();
-    let mut chunk = String::from("[");
-    for (job, plan) in jobs.iter().zip(plans) {
-        let record = serde_json::to_string(&JobRecord::new(job, plan)?)
-            .map_err(|e| Error::InvalidPayload(e.to_string()))?;
-        if chunk.len() > 1 && chunk.len() + record.len() > MAX_CHUNK_BYTES {
-            chunks.push(std::mem::replace(&mut chunk, String::from("[")) + "]");
-        }
-        if chunk.len() > 1 {
-            chunk.push(',');
-        }
-        chunk.push_str(&record);
-    }
-    if chunk.len() > 1 {
-        chunks.push(chunk + "]");
-    }
-    Ok(chunks)
 }

@@ -24,8 +24,9 @@ use sqlx::MySql;
 
 use hammerwork_engine::LocalWakeups;
 
+use crate::insert;
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
-use crate::row::{all, hex, hex_ids, job_chunks};
+use crate::row::{all, hex, hex_ids};
 
 /// Edges per INSERT into the edge table (about 70 bytes each).
 const EDGE_CHUNK: usize = 20_000;
@@ -132,9 +133,12 @@ impl Transaction for MySqlTx<'_> {
         plans: &[PlannedJob],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        for chunk in job_chunks(jobs, plans)? {
-            if let Err(err) = sql!("insert_jobs", chunk, now).execute(&mut *self.tx).await {
-                return Err(explain_insert_error(&mut self.tx, jobs, err).await);
+        let rows = insert::rows(jobs, plans)?;
+        for chunk in insert::chunks(&rows) {
+            let query = insert::query(&rows[chunk.clone()], now);
+            if let Err(err) = query.execute(&mut *self.tx).await {
+                // Earlier chunks of the batch are in: look for the id in this one.
+                return Err(explain_insert_error(&mut self.tx, &jobs[chunk], err).await);
             }
         }
         Ok(())

@@ -53,6 +53,10 @@ impl PlannedJob {
 ///
 /// Returns one plan per job, in input order. The same rules in every backend.
 pub fn plan_enqueue(jobs: &[Job], stored: &HashMap<JobId, StoredParent>) -> Vec<PlannedJob> {
+    if jobs.iter().all(|job| job.depends_on.is_empty()) {
+        // The common bulk case: nothing to order or look up.
+        return jobs.iter().map(|job| plan_one(job, |_| None)).collect();
+    }
     let index: HashMap<JobId, usize> = jobs.iter().enumerate().map(|(i, j)| (j.id, i)).collect();
     let mut plans: Vec<Option<PlannedJob>> = vec![None; jobs.len()];
     for i in topological_order(jobs, &index) {
