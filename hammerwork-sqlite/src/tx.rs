@@ -16,7 +16,7 @@ use hammerwork_api::driver::{
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
-    Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
+    Job, JobId, JobStatus, Lease, Outcome, Result, Settlement, WorkflowId, WorkflowStatus,
 };
 use serde_json::Value;
 use sqlx::query::Query;
@@ -149,11 +149,13 @@ impl Transaction for SqliteTx<'_> {
         settlements: &[Settlement],
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>> {
-        let query = sql!(
-            "settle_attempts",
-            SettleRecord::encode(settlements)?,
-            micros(now)
-        );
+        let outcomes = SettleRecord::encode(settlements)?;
+        let completed = |s: &Settlement| matches!(s.outcome, Outcome::Completed { .. });
+        let query = if settlements.iter().all(completed) {
+            sql!("settle_attempts_completed", outcomes, micros(now))
+        } else {
+            sql!("settle_attempts", outcomes, micros(now))
+        };
         self.fetch(query, transition).await
     }
 
