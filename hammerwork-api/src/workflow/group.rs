@@ -1,3 +1,4 @@
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -191,22 +192,31 @@ impl WorkflowStats {
 /// one transaction.
 ///
 /// `add_job` and `add_parallel_jobs` add jobs without new dependencies;
-/// `then(job)` makes `job` depend on the previous stage only (the job added
-/// just before, or every job of the `add_parallel_jobs` just before: a
-/// barrier), so a chain of L jobs has L-1 edges.
+/// `then(job)` makes `job` wait for everything added before it: it depends
+/// on the group's current sinks (every job added so far that no job of the
+/// group depends on yet), which orders it after all of them with the fewest
+/// edges (a chain of L jobs has L-1 edges; after `add_parallel_jobs` it is a
+/// barrier).
 ///
 /// ```
 /// use hammerwork_api::workflow::{FailurePolicy, JobGroup};
 /// use hammerwork_api::Job;
 /// use serde_json::json;
 ///
+/// let extract = Job::new("extract", json!({}));
+/// let transforms = vec![
+///     Job::new("transform", json!({"part": 1})).depends_on(&extract.id),
+///     Job::new("transform", json!({"part": 2})).depends_on(&extract.id),
+/// ];
 /// let group = JobGroup::new("etl")
-///     .add_job(Job::new("extract", json!({})))
-///     .add_parallel_jobs(vec![Job::new("transform", json!({"part": 1})), Job::new("transform", json!({"part": 2}))])
-///     .then(Job::new("load", json!({})))
+///     .add_job(extract)
+///     .add_parallel_jobs(transforms)
+///     .then(Job::new("load", json!({}))) // waits for both transforms
+///     .then(Job::new("report", json!({}))) // waits for load
 ///     .with_failure_policy(FailurePolicy::ContinueOnFailure);
 /// group.validate().unwrap();
 /// assert_eq!(group.jobs()[3].depends_on.len(), 2);
+/// assert_eq!(group.jobs()[4].depends_on, vec![group.jobs()[3].id]);
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -236,7 +246,10 @@ pub struct JobGroup {
     /// When the group was built.
     pub created_at: DateTime<Utc>,
     jobs: Vec<Job>,
-    last_stage: Vec<JobId>,
+    /// Jobs added so far that no job of the group depends on.
+    sinks: BTreeSet<JobId>,
+    /// Jobs some job of the group depends on (never sinks again).
+    waited_on: HashSet<JobId>,
 }
 
 impl JobGroup {
@@ -255,31 +268,45 @@ impl JobGroup {
             cron_schedule: None,
             created_at: Utc::now(),
             jobs: Vec::new(),
-            last_stage: Vec::new(),
+            sinks: BTreeSet::new(),
+            waited_on: HashSet::new(),
         }
     }
 
-    /// Adds `job` as it is (its own `depends_on` kept); it becomes the stage
-    /// the next `then` waits for.
+    /// Adds `job` as it is (its own `depends_on` kept); the next `then`
+    /// waits for it.
     pub fn add_job(mut self, job: Job) -> Self {
-        self.last_stage = vec![job.id];
-        self.jobs.push(job);
+        self.push(job);
         self
     }
 
-    /// Adds `job` depending on the previous stage, and makes it the new stage.
+    /// Adds `job` waiting for everything added before it (the group's
+    /// current sinks); everything added after `then` waits for it in turn.
     pub fn then(mut self, job: Job) -> Self {
-        let job = job.depends_on_jobs(self.last_stage.iter().copied());
-        self.last_stage = vec![job.id];
-        self.jobs.push(job);
+        let job = job.depends_on_jobs(self.sinks.iter().copied());
+        self.push(job);
         self
     }
 
     /// Adds jobs that run in parallel; the next `then` waits for all of them.
     pub fn add_parallel_jobs(mut self, jobs: Vec<Job>) -> Self {
-        self.last_stage = jobs.iter().map(|j| j.id).collect();
-        self.jobs.extend(jobs);
+        for job in jobs {
+            self.push(job);
+        }
         self
+    }
+
+    /// Adds `job`, keeping the sinks: its parents are no longer sinks, and it
+    /// is one unless a job added before depends on it.
+    fn push(&mut self, job: Job) {
+        for parent in &job.depends_on {
+            self.sinks.remove(parent);
+            self.waited_on.insert(*parent);
+        }
+        if !self.waited_on.contains(&job.id) {
+            self.sinks.insert(job.id);
+        }
+        self.jobs.push(job);
     }
 
     /// Sets what a failure does (default [`FailurePolicy::FailFast`]).
@@ -392,5 +419,79 @@ impl JobGroup {
                 job
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn job(name: &str) -> Job {
+        Job::new(name, json!({}))
+    }
+
+    fn parents(group: &JobGroup, id: JobId) -> Vec<JobId> {
+        let mut deps = group
+            .jobs()
+            .iter()
+            .find(|j| j.id == id)
+            .unwrap()
+            .depends_on
+            .clone();
+        deps.sort();
+        deps
+    }
+
+    /// `then` waits for everything added before it that nothing in the group
+    /// waits for yet, with the fewest edges.
+    #[test]
+    fn then_waits_for_every_job_added_before_it() {
+        let (a, b, c, d, e) = (job("a"), job("b"), job("c"), job("d"), job("e"));
+        let group = JobGroup::new("g")
+            .add_job(a.clone())
+            .then(b.clone())
+            .add_parallel_jobs(vec![c.clone(), d.clone()])
+            .then(e.clone());
+        let mut expected = vec![b.id, c.id, d.id];
+        expected.sort();
+        assert_eq!(parents(&group, e.id), expected, "e must wait for b too");
+        assert_eq!(parents(&group, b.id), vec![a.id]);
+
+        // A chain keeps L-1 edges.
+        let chain = (0..5).map(|i| job(&i.to_string())).collect::<Vec<_>>();
+        let mut group = JobGroup::new("chain").add_job(chain[0].clone());
+        for next in &chain[1..] {
+            group = group.then(next.clone());
+        }
+        let edges: usize = group.jobs().iter().map(|j| j.depends_on.len()).sum();
+        assert_eq!(edges, 4);
+
+        // Fan-out / fan-in: the aggregate waits for the chunks, not again for
+        // the split they depend on; a job added before the job it depends on
+        // is not a sink either.
+        let split = job("split");
+        let chunks: Vec<Job> = (0..3)
+            .map(|i| {
+                job("chunk").depends_on(&split.id).with_priority(if i == 0 {
+                    JobPriority::High
+                } else {
+                    JobPriority::Normal
+                })
+            })
+            .collect();
+        let late = job("late");
+        let early = job("early").depends_on(&late.id);
+        let aggregate = job("aggregate");
+        let group = JobGroup::new("fan")
+            .add_job(split.clone())
+            .add_parallel_jobs(chunks.clone())
+            .add_job(early.clone())
+            .add_job(late.clone())
+            .then(aggregate.clone());
+        let mut expected: Vec<JobId> = chunks.iter().map(|c| c.id).collect();
+        expected.push(early.id);
+        expected.sort();
+        assert_eq!(parents(&group, aggregate.id), expected);
     }
 }
