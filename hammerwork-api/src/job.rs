@@ -220,7 +220,7 @@ impl Job {
 
     /// Runs no earlier than `delay` after the job was built.
     pub fn with_delay(mut self, delay: Duration) -> Self {
-        self.scheduled_at = (self.created_at + delay).trunc_subsecs(6);
+        self.scheduled_at = later(self.created_at, delay).trunc_subsecs(6);
         self
     }
 
@@ -333,8 +333,22 @@ impl Job {
         }
         let policy = self.retry_policy.clone().unwrap_or_default();
         let delay = policy.delay_for(self.attempts.max(1) as u32, random);
-        Some(now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX))
+        Some(later(now, delay))
     }
+}
+
+/// The latest time every backend stores (MySQL's `DATETIME` ends with the
+/// year 9999): later times are written as this.
+pub fn latest_time() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_micros(253_402_300_799_999_999).expect("a valid time")
+}
+
+/// `delay` after `at`, saturating at [`latest_time`] instead of overflowing.
+pub fn later(at: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(delay)
+        .ok()
+        .and_then(|delay| at.checked_add_signed(delay))
+        .map_or_else(latest_time, |t| t.min(latest_time()))
 }
 
 #[cfg(test)]

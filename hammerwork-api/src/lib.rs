@@ -21,7 +21,7 @@ pub mod validate;
 pub mod workflow;
 
 pub use error::{BoxError, Error, Result};
-pub use job::{Job, JobId, DEFAULT_MAX_ATTEMPTS};
+pub use job::{later, latest_time, Job, JobId, DEFAULT_MAX_ATTEMPTS};
 pub use params::{
     Capabilities, ClaimParams, EnqueueBatch, Lease, ListJobsParams, ListWorkflowsParams, Outcome,
     QueueCounts, Settlement, WakeupScope,

@@ -183,10 +183,7 @@ pub fn plan_workflow_recurrence(
         state: WorkflowStatus::Running,
         stats: WorkflowStats::default(),
         created_at: now,
-        deadline_at: w
-            .timeout
-            .and_then(|t| chrono::Duration::from_std(t).ok())
-            .map(|t| at + t),
+        deadline_at: w.timeout.map(|t| crate::later(at, t)),
         next_occurrence: None,
         ..w.clone()
     };

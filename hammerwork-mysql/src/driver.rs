@@ -24,7 +24,7 @@ use sqlx::{MySql, MySqlPool};
 use crate::insert;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::{all, hex, hex_ids};
+use crate::row::{all, at, hex, hex_ids};
 use crate::tx::MySqlTx;
 
 /// Deepest spawn tree level `get_descendants` reads: each level is one
@@ -116,7 +116,7 @@ impl Driver for MySqlDriver {
     ) -> Result<u64> {
         let query = sqlx::query(SETTLE_INDEPENDENT)
             .bind(SettleRecord::encode(settlements)?)
-            .bind(now);
+            .bind(at(now));
         let done = query.execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected())
     }
@@ -124,12 +124,12 @@ impl Driver for MySqlDriver {
     async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
         let begin = self.pool.begin_with(BEGIN_READ_COMMITTED);
         let mut tx = begin.await.map_err(map_err)?;
-        let query = sql!("claim_jobs", p.queue.as_bytes(), p.now, p.limit);
+        let query = sql!("claim_jobs", p.queue.as_bytes(), at(p.now), p.limit);
         let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
         let mut jobs = all(&rows, job_from_row)?;
         if !jobs.is_empty() {
             let ids = hex_ids(jobs.iter().map(|job| &job.id));
-            let query = sql!("claim_jobs_apply", ids, p.now, p.lease_until);
+            let query = sql!("claim_jobs_apply", ids, at(p.now), at(p.lease_until));
             let marked = query.execute(&mut *tx).await.map_err(map_err)?;
             if marked.rows_affected() != jobs.len() as u64 {
                 // Cannot happen while the rows are locked; never hand out a
@@ -158,7 +158,7 @@ impl Driver for MySqlDriver {
             .iter()
             .map(|l| json!({"id": hex(l.id.0), "attempt": l.attempt}))
             .collect();
-        let query = sql!("heartbeat_jobs", json!(leases).to_string(), lease_until);
+        let query = sql!("heartbeat_jobs", json!(leases).to_string(), at(lease_until));
         let done = query.execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected())
     }
@@ -231,11 +231,11 @@ impl Driver for MySqlDriver {
             "list_spawn_operations",
             queue,
             queue,
-            q.since,
-            q.since,
-            q.until
+            q.since.map(at),
+            q.since.map(at),
+            q.until.map(at)
         )
-        .bind(q.until)
+        .bind(q.until.map(at))
         .bind(q.limit.unwrap_or(100));
         self.fetch(query, spawn_operation_from_row).await
     }
@@ -246,10 +246,10 @@ impl Driver for MySqlDriver {
             "spawn_stats",
             queue,
             queue,
-            q.since,
-            q.since,
-            q.until,
-            q.until
+            q.since.map(at),
+            q.since.map(at),
+            q.until.map(at),
+            q.until.map(at)
         );
         Ok(self
             .fetch(query, spawn_stats_from_row)

@@ -17,6 +17,8 @@ use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
 use sqlx::MySql;
 
+use crate::row::at;
+
 /// Rows in the largest INSERT: 512 rows x 25 parameters, far below MySQL's
 /// 65,535 placeholders.
 pub(crate) const MAX_ROWS: usize = 512;
@@ -151,15 +153,15 @@ pub(crate) fn query<'q>(
                 .bind(r.payload.as_str())
                 .bind(job.priority.as_i16())
                 .bind(job.max_attempts)
-                .bind(job.created_at)
-                .bind(job.scheduled_at)
+                .bind(at(job.created_at))
+                .bind(at(job.scheduled_at))
                 .bind(timeout)
                 .bind(r.retry_policy.as_deref())
                 .bind(job.trace_id.as_deref())
                 .bind(job.correlation_id.as_deref());
             continue;
         }
-        let ended = (plan.status != JobStatus::Pending).then_some(now);
+        let ended = (plan.status != JobStatus::Pending).then_some(at(now));
         let timeout = job
             .timeout
             .map(|t| t.as_millis().min(i64::MAX as u128) as i64);
@@ -170,8 +172,8 @@ pub(crate) fn query<'q>(
             .bind(plan.status.as_str())
             .bind(job.priority.as_i16())
             .bind(job.max_attempts)
-            .bind(job.created_at)
-            .bind(job.scheduled_at)
+            .bind(at(job.created_at))
+            .bind(at(job.scheduled_at))
             .bind(ended)
             .bind(timeout)
             .bind(r.retry_policy.as_deref())

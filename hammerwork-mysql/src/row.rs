@@ -65,3 +65,10 @@ pub(crate) fn hex_ids<'a>(ids: impl IntoIterator<Item = &'a JobId>) -> String {
 pub(crate) fn hex(id: uuid::Uuid) -> String {
     id.simple().to_string()
 }
+
+/// A time as bound to a `DATETIME(6)` column (UTC): as a `DATETIME`, whose
+/// range ends with the year 9999. sqlx binds `DateTime<Utc>` as a
+/// `TIMESTAMP`, which ends in 2038: a later time would be stored as NULL.
+pub(crate) fn at(time: DateTime<Utc>) -> chrono::NaiveDateTime {
+    time.naive_utc()
+}

@@ -26,7 +26,7 @@ use hammerwork_engine::LocalWakeups;
 
 use crate::insert;
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
-use crate::row::{all, hex, hex_ids};
+use crate::row::{all, at, hex, hex_ids};
 
 /// Edges per INSERT into the edge table (about 70 bytes each).
 const EDGE_CHUNK: usize = 20_000;
@@ -118,8 +118,8 @@ impl Transaction for MySqlTx<'_> {
         let live = w.cron_schedule.is_some().then_some(1_i8);
         let query = sql!("insert_workflow", w.id.0, &w.name, &w.description)
             .bind(w.failure_policy.as_str())
-            .bind(w.created_at)
-            .bind(w.deadline_at)
+            .bind(at(w.created_at))
+            .bind(w.deadline_at.map(at))
             .bind(total_jobs)
             .bind(&w.cron_schedule)
             .bind(timeout)
@@ -167,7 +167,7 @@ impl Transaction for MySqlTx<'_> {
         if current.is_empty() {
             return Ok(Vec::new());
         }
-        self.execute(sql!("settle_attempts", &outcomes, now))
+        self.execute(sql!("settle_attempts", &outcomes, at(now)))
             .await?;
         self.transitions(&current).await
     }
@@ -178,14 +178,19 @@ impl Transaction for MySqlTx<'_> {
         limit: u32,
     ) -> Result<Vec<Transition>> {
         let expired = self
-            .fetch(sql!("rescue_expired_jobs", now, limit), |row| {
+            .fetch(sql!("rescue_expired_jobs", at(now), limit), |row| {
                 job_id_from_row(row, "id")
             })
             .await?;
         if expired.is_empty() {
             return Ok(Vec::new());
         }
-        let query = sql!("rescue_expired_jobs_apply", hex_ids(&expired), now, now);
+        let query = sql!(
+            "rescue_expired_jobs_apply",
+            hex_ids(&expired),
+            at(now),
+            at(now)
+        );
         self.execute(query).await?;
         self.transitions(&expired).await
     }
@@ -229,7 +234,7 @@ impl Transaction for MySqlTx<'_> {
             .iter()
             .map(|(id, runs)| json!({"id": hex(id.0), "runs": i32::from(*runs)}))
             .collect();
-        let query = sql!("resolve_conditions", json!(decisions).to_string(), now);
+        let query = sql!("resolve_conditions", json!(decisions).to_string(), at(now));
         self.execute(query).await.map(drop)
     }
 
@@ -259,7 +264,7 @@ impl Transaction for MySqlTx<'_> {
             .await?;
         if !ending.is_empty() {
             let ids = hex_ids(ending.iter().map(|t| &t.id));
-            let query = sql!("end_dependents", ids, status.as_str(), why, now);
+            let query = sql!("end_dependents", ids, status.as_str(), why, at(now));
             self.execute(query).await?;
         }
         Ok(ending)
@@ -292,7 +297,7 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>> {
-        if self.execute(sql!("cancel_job", now, id.0)).await? == 0 {
+        if self.execute(sql!("cancel_job", at(now), id.0)).await? == 0 {
             return Ok(None);
         }
         Ok(self.transitions(&[id]).await?.pop())
@@ -328,7 +333,7 @@ impl Transaction for MySqlTx<'_> {
             // leaves no duplicate, and the array order is the update's lock order.
             found.sort_unstable_by_key(|t| t.id);
             let targets = hex_ids(found.iter().map(|t| &t.id));
-            let query = sql!("cancel_workflow_jobs_apply", targets, why, now);
+            let query = sql!("cancel_workflow_jobs_apply", targets, why, at(now));
             self.execute(query).await?;
         }
         Ok(found)
@@ -336,7 +341,10 @@ impl Transaction for MySqlTx<'_> {
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
         let expired = self
-            .fetch(sql!("fail_expired_workflows", now), workflow_id_from_row)
+            .fetch(
+                sql!("fail_expired_workflows", at(now)),
+                workflow_id_from_row,
+            )
             .await?;
         if !expired.is_empty() {
             self.set_workflow_state(&expired, WorkflowStatus::Failed)
@@ -371,7 +379,7 @@ impl Transaction for MySqlTx<'_> {
         found.sort_unstable_by_key(|job| job.id);
         if !found.is_empty() {
             let ids = hex_ids(found.iter().map(|job| &job.id));
-            self.execute(sql!("reset_workflow_jobs_apply", ids, now))
+            self.execute(sql!("reset_workflow_jobs_apply", ids, at(now)))
                 .await?;
         }
         Ok(found)
@@ -429,7 +437,7 @@ impl Transaction for MySqlTx<'_> {
         .bind(count(op.child_count))
         .bind(count(op.batch_count))
         .bind(metadata)
-        .bind(op.created_at);
+        .bind(at(op.created_at));
         match query.execute(&mut *self.tx).await {
             Ok(_) => Ok(true),
             Err(err) if error_number(&err) == Some(ER_DUP_ENTRY) => Ok(false),

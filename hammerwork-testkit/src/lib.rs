@@ -103,6 +103,8 @@ macro_rules! conformance_tests {
             spawn_await_children_retry_reruns_dead_child,
             spawn_await_children_cancel_reaches_children,
             spawn_await_children_cycle_is_refused,
+            worker_huge_delays_never_leave_a_job_running,
+            worker_panicking_spawn_handler_fails_the_attempt,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::FutureExt;
 use hammerwork_api::{
-    ClaimParams, DatabaseQueue, Error, Job, JobId, Lease, Outcome, Settlement, Storage,
+    later, ClaimParams, DatabaseQueue, Error, Job, JobId, Lease, Outcome, Settlement, Storage,
     StorageDatabase, WakeupScope,
 };
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
@@ -30,6 +30,9 @@ const SHUTDOWN_SETTLE_TRIES: u32 = 5;
 /// Writes of a spawn (completion + children) tried before the attempt fails:
 /// with backoff doubling from 50 ms to 5 s, about 20 s.
 const SPAWN_WRITE_TRIES: u32 = 8;
+
+/// When an attempt that panicked outside its handler runs again.
+const PANIC_RETRY_DELAY: Duration = Duration::from_secs(60);
 
 /// First idle re-poll delay after a claim comes back short; doubles up to the
 /// poll interval.
@@ -363,30 +366,51 @@ impl<S: Storage + Clone> Worker<S> {
             .payload
             .get(SPAWN_CONFIG_KEY)
             .is_some()
-            .then(|| (job.clone(), self.spawner.clone(), leases.clone()));
+            .then(|| (job.clone(), self.spawner.clone()));
         let storage = self.context_storage.clone();
+        let attempts_left = job.attempts < job.max_attempts;
         let ctx = JobContext::new(job, storage.clone());
+        let leases = leases.clone();
         let handle: AbortHandle = tasks.spawn(
             async move {
-                let mut outcome = run_attempt(handler.as_ref(), ctx).await;
-                if let (Outcome::Completed { result }, Some((parent, spawner, leases))) =
-                    (&outcome, spawning)
-                {
-                    let spawned =
-                        spawn_children(&parent, spawner, storage, lease, result.clone()).await;
-                    match spawned {
-                        // Written (or already settled by someone else).
-                        Ok(true) => {
-                            drop(permit);
-                            leases.lock().expect("lease map poisoned").remove(&lease.id);
-                            return;
+                let attempt = async {
+                    let mut outcome = run_attempt(handler.as_ref(), ctx).await;
+                    if let (Outcome::Completed { result }, Some((parent, spawner))) =
+                        (&outcome, spawning)
+                    {
+                        let spawned =
+                            spawn_children(&parent, spawner, storage, lease, result.clone()).await;
+                        match spawned {
+                            // Written (or already settled by someone else).
+                            Ok(true) => return None,
+                            Ok(false) => {}
+                            Err(failure) => outcome = failure,
                         }
-                        Ok(false) => {}
-                        Err(failure) => outcome = failure,
+                    }
+                    Some(outcome)
+                };
+                // The handler runs under its own guard; this one covers the
+                // rest of the attempt (backoff, spawning), so that no panic
+                // leaves the job running while its lease is renewed.
+                let outcome = AssertUnwindSafe(attempt)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        let detail = panic_detail(panic.as_ref());
+                        let error = format!("{detail} (after the handler returned)");
+                        tracing::error!(error = %error, "job attempt panicked outside its handler");
+                        let retry_at = attempts_left.then(|| later(Utc::now(), PANIC_RETRY_DELAY));
+                        Some(Outcome::Failed { error, retry_at })
+                    });
+                drop(permit);
+                match outcome {
+                    Some(outcome) => {
+                        let _ = settle_tx.send(Settlement::new(lease, outcome));
+                    }
+                    None => {
+                        leases.lock().expect("lease map poisoned").remove(&lease.id);
                     }
                 }
-                drop(permit);
-                let _ = settle_tx.send(Settlement::new(lease, outcome));
             }
             .instrument(span),
         );
@@ -501,13 +525,18 @@ async fn spawn_children(
     unreachable!("the retry loop returns")
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+/// `"panicked: <message>"` of a panic payload.
+fn panic_detail(panic: &(dyn std::any::Any + Send)) -> String {
     let detail = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-string panic payload".into());
-    format!("handler panicked: {detail}")
+    format!("panicked: {detail}")
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    format!("handler {}", panic_detail(panic))
 }
 
 /// Writes outcomes in batches: whatever has arrived while the previous batch

@@ -323,9 +323,6 @@ pub fn plan_spawn(
         (Some(id), Some(_)) => format!("{id}-{}", parent.id),
         (None, _) => format!("spawn-{}", parent.id),
     };
-    let delay = config
-        .spawn_delay
-        .and_then(|d| chrono::Duration::from_std(d).ok());
     for (i, child) in children.iter_mut().enumerate() {
         child.parent_job_id = Some(parent.id);
         child.spawn_operation_id = Some(operation_id.clone());
@@ -336,8 +333,11 @@ pub fn plan_spawn(
         if config.inherit_queue {
             child.queue_name = parent.queue_name.clone();
         }
-        if let Some(delay) = delay {
-            child.scheduled_at = child.scheduled_at.max(now + delay * i as i32);
+        if let Some(delay) = config.spawn_delay {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            child.scheduled_at = child
+                .scheduled_at
+                .max(crate::later(now, delay.saturating_mul(i)));
         }
     }
     crate::validate::validate_jobs(&children)?;

@@ -47,10 +47,7 @@ impl Workflow {
             state: WorkflowStatus::Running,
             stats: WorkflowStats::default(),
             created_at: group.created_at,
-            deadline_at: group
-                .timeout
-                .and_then(|t| chrono::Duration::from_std(t).ok())
-                .map(|t| group.starts_at() + t),
+            deadline_at: group.timeout.map(|t| crate::later(group.starts_at(), t)),
             timeout: group.timeout,
             cron_schedule: group.cron_schedule.clone(),
             next_occurrence: None,

@@ -795,3 +795,109 @@ pub async fn spawn_await_children_cycle_is_refused<S: Storage>(storage: S) {
     assert_eq!(held.depends_on, vec![parent.id], "nothing grafted");
     assert_eq!(held.pending_dependencies, 1);
 }
+
+/// Nothing after the handler leaves a job running for ever: a backoff too
+/// long for any calendar (a fixed delay of `Duration::MAX`) and a spawn
+/// delay too long to multiply still end the attempt, and the worker goes on
+/// with the next job. Times past the year 9999 (beyond what MySQL stores)
+/// are written as that.
+pub async fn worker_huge_delays_never_leave_a_job_running<S: Storage + Clone + StorageDatabase>(
+    storage: S,
+) {
+    let backoff = Job::new("huge", json!({"kind": "backoff"}))
+        .with_max_attempts(3)
+        .with_retry_policy(hammerwork::RetryPolicy::Fixed {
+            delay: Duration::MAX,
+        });
+    let spawner = Job::new("huge", json!({"kind": "spawn"}))
+        .with_spawn_handler("fan")
+        .with_spawn_config(SpawnConfig::new().with_spawn_delay(Duration::from_secs(u64::MAX / 4)));
+    let plain = Job::new("huge", json!({"kind": "plain"}));
+    storage
+        .enqueue_many(vec![backoff.clone(), spawner.clone(), plain.clone()])
+        .await
+        .unwrap();
+    let running = Worker::new(storage.clone(), "huge", |ctx: JobContext| async move {
+        if ctx.payload["kind"] == "backoff" {
+            return Err("failed on purpose".into());
+        }
+        HandlerResult::Ok(None)
+    })
+    .with_spawn_manager(manager::<S::Database>())
+    .with_poll_interval(Duration::from_millis(20))
+    .start();
+    let ended = wait_for("the three jobs to leave Running", || async {
+        let mut jobs = Vec::new();
+        for id in [backoff.id, spawner.id, plain.id] {
+            let job = storage.get_job(id).await.unwrap().expect("job exists");
+            if matches!(job.status, JobStatus::Pending | JobStatus::Running) {
+                return None;
+            }
+            jobs.push(job);
+        }
+        Some(jobs)
+    })
+    .await;
+    running.shutdown().await;
+    let latest = "9999-12-31T23:59:59.999999Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    assert_eq!(ended[0].status, JobStatus::Retrying, "{:?}", ended[0]);
+    assert_eq!(ended[0].error_message.as_deref(), Some("failed on purpose"));
+    assert_eq!(ended[0].scheduled_at, latest);
+    assert_eq!(ended[1].status, JobStatus::Completed, "{:?}", ended[1]);
+    let children = storage.get_children(spawner.id).await.unwrap();
+    assert_eq!(children.len(), 5);
+    assert!(
+        children.iter().skip(1).all(|c| c.scheduled_at == latest),
+        "{children:?}"
+    );
+    assert_eq!(ended[2].status, JobStatus::Completed);
+}
+
+/// A spawn handler that panics fails its parent's attempt with the panic's
+/// message (retried like any failure); the job is never left running.
+pub async fn worker_panicking_spawn_handler_fails_the_attempt<
+    S: Storage + Clone + StorageDatabase,
+>(
+    storage: S,
+) {
+    let parent = Job::new("panicky", json!({}))
+        .with_max_attempts(1)
+        .with_spawn_handler("panics");
+    storage.enqueue(parent.clone()).await.unwrap();
+    let mut manager = manager::<S::Database>();
+    manager.register_handler("panics", Panics);
+    let running = Worker::new(storage.clone(), "panicky", |_: JobContext| async {
+        HandlerResult::Ok(None)
+    })
+    .with_spawn_manager(manager)
+    .with_poll_interval(Duration::from_millis(20))
+    .start();
+    let ended = wait_for("the parent to end", || async {
+        let job = storage
+            .get_job(parent.id)
+            .await
+            .unwrap()
+            .expect("job exists");
+        (job.status == JobStatus::Dead).then_some(job)
+    })
+    .await;
+    running.shutdown().await;
+    let error = ended.error_message.unwrap_or_default();
+    assert!(
+        error.contains("panicked: the spawn handler broke"),
+        "{error}"
+    );
+    assert!(storage.get_children(parent.id).await.unwrap().is_empty());
+}
+
+/// A spawn handler that panics.
+struct Panics;
+
+#[async_trait]
+impl<DB: 'static> SpawnHandler<DB> for Panics {
+    async fn spawn_jobs(&self, _: SpawnContext<DB>) -> hammerwork::Result<Vec<Job>> {
+        panic!("the spawn handler broke")
+    }
+}
