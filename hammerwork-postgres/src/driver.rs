@@ -15,11 +15,12 @@ use hammerwork_api::{
     Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
     ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope, WorkflowId,
 };
-use sqlx::postgres::{PgArguments, PgListener};
+use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
+use crate::listen::Listen;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
 use crate::row::{all, bind_jobs, uuids, ENQUEUE_CHUNK};
@@ -38,6 +39,7 @@ const ENQUEUE_INDEPENDENT: &str = concat!(
 pub struct PgDriver {
     pub(crate) pool: PgPool,
     pub(crate) channel: Arc<str>,
+    listen: Arc<Listen>,
 }
 
 impl PgDriver {
@@ -50,9 +52,12 @@ impl PgDriver {
         let schema = schema.ok_or_else(|| {
             Error::Config("the connection's search_path names no existing schema".into())
         })?;
+        let channel: Arc<str> = channel_for(&schema).into();
+        let listen = Listen::new(pool.clone(), channel.clone());
         Ok(PgDriver {
             pool,
-            channel: channel_for(&schema).into(),
+            channel,
+            listen,
         })
     }
 }
@@ -112,11 +117,7 @@ impl Driver for PgDriver {
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
-        let mut listener = PgListener::connect_with(&self.pool)
-            .await
-            .map_err(map_err)?;
-        listener.listen(&self.channel).await.map_err(map_err)?;
-        Ok(Some(Box::new(PgWakeups { listener })))
+        self.listen.subscribe().await.map(Some)
     }
 
     async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
@@ -212,27 +213,6 @@ fn channel_for(schema: &str) -> String {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
     format!("hammerwork.{hash:016x}")
-}
-
-/// LISTEN on the storage's channel; each notification's payload is a queue name.
-struct PgWakeups {
-    listener: PgListener,
-}
-
-#[async_trait]
-impl WakeupListener for PgWakeups {
-    async fn recv(&mut self) -> Option<String> {
-        match self.listener.try_recv().await {
-            Ok(Some(notification)) => Some(notification.payload().to_string()),
-            // The connection dropped and notifications may have been missed; the
-            // listener reconnects on the next call. "" means "any queue".
-            Ok(None) => Some(String::new()),
-            Err(err) => {
-                tracing::warn!(error = %err, "hammerwork listener failed");
-                None
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ macro_rules! sql {
 }
 
 mod driver;
+mod listen;
 mod map_err;
 mod migrate;
 mod row;
