@@ -976,3 +976,78 @@ async fn awaited_children_reads_use_their_indexes() {
     }
     db.finish().await;
 }
+
+/// A workflow retry recounts each pending job's unfinished parents while a
+/// parent completes concurrently: the retry waits for that parent's
+/// transaction and counts it as done, so the dependent is not left waiting
+/// for a parent that finished. (On PostgreSQL the recount read the parent as
+/// unfinished before it took a share lock. On MariaDB the retry's locking scan
+/// of the workflow's dead jobs already waits on the index entry the parent's
+/// update holds, so this passed before the recount locked its parents too; the
+/// share lock keeps it from depending on that scan.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_recount_sees_a_parent_completing_concurrently() {
+    let db = Db::migrated("recount_race").await;
+    let storage = &db.storage;
+    let (p, q) = (Job::new("race", json!("p")), Job::new("race", json!("q")));
+    let child = Job::new("race_child", json!({}))
+        .depends_on(&p.id)
+        .depends_on(&q.id);
+    let group = JobGroup::new("race")
+        .add_parallel_jobs(vec![p.clone(), q.clone().with_max_attempts(1)])
+        .add_job(child.clone())
+        .with_failure_policy(FailurePolicy::ContinueOnFailure);
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let claimed = claim(storage, "race", 2).await;
+    let q_job = claimed.iter().find(|j| j.id == q.id).unwrap();
+    settle_failed(storage, q_job).await;
+    assert_eq!(
+        storage.get_job(child.id).await.unwrap().unwrap().status,
+        JobStatus::Dead
+    );
+
+    // p completes in a transaction still open while the retry runs (its
+    // dependent is dead then, so it releases nothing).
+    let mut settle = storage.pool().begin().await.unwrap();
+    sqlx::query("UPDATE hammerwork_jobs SET status = 'completed' WHERE id = ?")
+        .bind(p.id.0)
+        .execute(&mut *settle)
+        .await
+        .unwrap();
+    let retry = tokio::spawn({
+        let storage = storage.clone();
+        async move { storage.retry_workflow(workflow).await }
+    });
+    // Commit p once the retry waits for a lock, or once it ended without
+    // waiting.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'",
+        )
+        .fetch_one(storage.pool())
+        .await
+        .unwrap();
+        if waiting > 0 || retry.is_finished() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the retry neither waited nor ended"
+        );
+        // InnoDB refreshes innodb_trx only when it was not read for 100 ms.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    settle.commit().await.unwrap();
+    assert_eq!(
+        retry.await.unwrap().unwrap(),
+        2,
+        "q and the child start over"
+    );
+    let child = storage.get_job(child.id).await.unwrap().unwrap();
+    assert_eq!(
+        child.pending_dependencies, 1,
+        "the child waits for q only: {child:?}"
+    );
+    db.finish().await;
+}

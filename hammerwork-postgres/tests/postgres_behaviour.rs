@@ -154,3 +154,131 @@ async fn wakeups_survive_a_dropped_listen_connection() {
         .await
         .unwrap();
 }
+
+/// A fresh schema with a migrated storage on it; `drop` removes it.
+async fn schema(test: &str) -> (PostgresStorage, sqlx::PgPool, String) {
+    let url = postgres_url();
+    let schema = unique_name(test);
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let options: PgConnectOptions = url.parse().unwrap();
+    let pool = PgPoolOptions::new()
+        .max_connections(6)
+        .connect_with(options.options([("search_path", schema.as_str())]))
+        .await
+        .unwrap();
+    let storage = PostgresStorage::from_pool(pool.clone()).await.unwrap();
+    storage.migrate().await.unwrap();
+    (storage, pool, schema)
+}
+
+/// A workflow retry recounts each pending job's unfinished parents while a
+/// parent completes concurrently: the recount waits for that parent's
+/// transaction and counts it as done, so the dependent is not left waiting
+/// for a parent that finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_recount_sees_a_parent_completing_concurrently() {
+    use hammerwork::{ClaimParams, FailurePolicy, JobGroup, Lease, Outcome, Settlement};
+    let (storage, pool, schema) = schema("recount_race").await;
+    let (p, q) = (Job::new("race", json!("p")), Job::new("race", json!("q")));
+    let child = Job::new("race_child", json!({}))
+        .depends_on(&p.id)
+        .depends_on(&q.id);
+    let group = JobGroup::new("race")
+        .add_parallel_jobs(vec![p.clone(), q.clone().with_max_attempts(1)])
+        .add_job(child.clone())
+        .with_failure_policy(FailurePolicy::ContinueOnFailure);
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let now = chrono::Utc::now();
+    let claimed = storage
+        .claim_jobs(ClaimParams::new(
+            "race",
+            10,
+            now,
+            now + chrono::Duration::seconds(60),
+        ))
+        .await
+        .unwrap();
+    let q_lease = claimed
+        .iter()
+        .find(|j| j.id == q.id)
+        .map(|j| Lease {
+            id: j.id,
+            attempt: j.attempts,
+        })
+        .unwrap();
+    let failed = Outcome::Failed {
+        error: "boom".into(),
+        retry_at: None,
+    };
+    storage
+        .settle_jobs(&[Settlement::new(q_lease, failed)], now)
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.get_job(child.id).await.unwrap().unwrap().status,
+        JobStatus::Dead
+    );
+
+    // p completes in a transaction that is still open while the retry runs
+    // (its dependent is dead then, so it releases nothing).
+    let mut settle = pool.begin().await.unwrap();
+    sqlx::query("UPDATE hammerwork_jobs SET status = 'completed' WHERE id = $1")
+        .bind(p.id.0)
+        .execute(&mut *settle)
+        .await
+        .unwrap();
+    let retry = tokio::spawn({
+        let storage = storage.clone();
+        async move { storage.retry_workflow(workflow).await }
+    });
+    // Commit p once the retry waits for it, or once the retry ended without
+    // waiting (as it did before the recount locked the parents it reads).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND query LIKE '%hammerwork_job_dependencies%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting > 0 || retry.is_finished() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the retry neither waited nor ended"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    settle.commit().await.unwrap();
+    assert_eq!(
+        retry.await.unwrap().unwrap(),
+        2,
+        "q and the child start over"
+    );
+    let child = storage.get_job(child.id).await.unwrap().unwrap();
+    assert_eq!(
+        child.pending_dependencies, 1,
+        "the child waits for q only: {child:?}"
+    );
+    pool.close().await;
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&postgres_url())
+        .await
+        .unwrap();
+    sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
