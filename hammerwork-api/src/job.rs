@@ -140,6 +140,9 @@ pub struct Job {
     pub spawn_operation_id: Option<String>,
     /// Depth in its spawn tree: 0 for a job nothing spawned.
     pub spawn_depth: u32,
+    /// See [`Job::rejection`].
+    #[serde(skip)]
+    rejected: Option<String>,
 }
 
 /// Attempts allowed by default.
@@ -182,7 +185,28 @@ impl Job {
             parent_job_id: None,
             spawn_operation_id: None,
             spawn_depth: 0,
+            rejected: None,
         }
+    }
+
+    /// Marks the job as refused by a builder method that returns `Self`:
+    /// [`validate_job`](crate::validate::validate_job) (run by every enqueue)
+    /// fails with `reason`, so the mistake surfaces as a typed error rather
+    /// than a panic.
+    pub(crate) fn reject(mut self, reason: String) -> Self {
+        self.rejected.get_or_insert(reason);
+        self
+    }
+
+    /// Why this job can be neither stored nor run, if it cannot: a builder
+    /// method that returns `Self` could not apply what it was asked (such as
+    /// [`with_spawn_handler`](crate::spawn::JobSpawnExt::with_spawn_handler)
+    /// on a payload that is not a JSON object), so enqueueing it fails with
+    /// this reason; or a claim could not read a column of the stored row, so
+    /// the storage ends that attempt dead with this reason instead of
+    /// returning the job.
+    pub fn rejection(&self) -> Option<&str> {
+        self.rejected.as_deref()
     }
 
     /// One job over many items: its payload is the JSON array of `payloads`,

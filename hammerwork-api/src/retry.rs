@@ -83,6 +83,25 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Refuses a multiplier or jitter that is NaN or infinite: JSON has no
+    /// such numbers, so the policy would be stored as `null` and the job
+    /// could not be read back.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let numbers: &[(&str, f64)] = match *self {
+            RetryPolicy::Fixed { .. } | RetryPolicy::Linear { .. } => &[],
+            RetryPolicy::ExponentialBackoff { multiplier, .. } => &[("multiplier", multiplier)],
+            RetryPolicy::ExponentialJitter {
+                multiplier, jitter, ..
+            } => &[("multiplier", multiplier), ("jitter", jitter)],
+        };
+        match numbers.iter().find(|(_, value)| !value.is_finite()) {
+            Some((name, value)) => Err(format!(
+                "retry policy {name} must be a finite number, got {value}"
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The delay after failed attempt number `attempt` (1-based).
     ///
     /// `random` is a number in `0.0..1.0` used only by jittered policies; it is a
@@ -110,7 +129,12 @@ impl RetryPolicy {
                 jitter,
             } => {
                 let base = exponential(initial_delay, max_delay, multiplier, n);
-                let jitter = jitter.clamp(0.0, 1.0);
+                // (NaN counts as no jitter; enqueue refuses it anyway.)
+                let jitter = if jitter.is_nan() {
+                    0.0
+                } else {
+                    jitter.clamp(0.0, 1.0)
+                };
                 // Keep (1 - jitter) of the delay fixed and spread the rest uniformly.
                 base.mul_f64(1.0 - jitter + jitter * random.clamp(0.0, 1.0))
             }

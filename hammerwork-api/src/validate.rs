@@ -9,9 +9,16 @@ use crate::{EnqueueBatch, Error, Job, Result};
 pub const MAX_QUEUE_NAME_LEN: usize = 255;
 
 /// Checks one job: a non-empty queue name of at most
-/// [`MAX_QUEUE_NAME_LEN`] bytes, `max_attempts >= 1`, a non-zero timeout.
+/// [`MAX_QUEUE_NAME_LEN`] bytes, `max_attempts >= 1`, a non-zero timeout,
+/// a retry policy whose numbers are finite, a readable cron schedule and
+/// spawn configuration, and nothing a builder method refused (such as
+/// [`with_spawn_handler`](crate::spawn::JobSpawnExt::with_spawn_handler) on
+/// a payload that is not a JSON object).
 pub fn validate_job(job: &Job) -> Result<()> {
     let invalid = |reason: String| Error::InvalidJob { id: job.id, reason };
+    if let Some(reason) = job.rejection() {
+        return Err(invalid(reason.to_string()));
+    }
     if job.queue_name.trim().is_empty() {
         return Err(invalid("queue name is empty".into()));
     }
@@ -29,6 +36,9 @@ pub fn validate_job(job: &Job) -> Result<()> {
     }
     if job.timeout.is_some_and(|t| t.is_zero()) {
         return Err(invalid("timeout must be greater than zero".into()));
+    }
+    if let Some(policy) = &job.retry_policy {
+        policy.check().map_err(invalid)?;
     }
     if let Some(expression) = &job.cron_schedule {
         crate::schedule::CronSchedule::parse(expression)?;
@@ -116,6 +126,59 @@ mod tests {
             Err(Error::InvalidJob { reason, .. }) if reason.contains("max_attempts")
         ));
         assert!(validate_job(&Job::new("q", json!(1)).with_timeout(Duration::ZERO)).is_err());
+    }
+
+    #[test]
+    fn spawn_config_on_a_non_object_payload_is_refused_at_enqueue() {
+        use crate::spawn::{JobSpawnExt, SpawnConfig};
+        for payload in [json!([1, 2]), json!("text"), json!(7)] {
+            let job = Job::new("q", payload.clone()).with_spawn_handler("h");
+            assert_eq!(job.payload, payload, "the payload is left as it was");
+            assert!(matches!(
+                validate_job(&job),
+                Err(Error::InvalidJob { reason, .. }) if reason.contains("JSON object")
+            ));
+            let job = Job::new("q", payload).with_spawn_config(SpawnConfig::default());
+            assert!(validate_job(&job).is_err());
+        }
+        let null = Job::new("q", serde_json::Value::Null).with_spawn_handler("h");
+        assert!(validate_job(&null).is_ok(), "null becomes an object");
+    }
+
+    #[test]
+    fn non_finite_retry_policies_are_refused() {
+        use crate::RetryPolicy;
+        let second = Duration::from_secs(1);
+        for multiplier in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            for policy in [
+                RetryPolicy::ExponentialBackoff {
+                    initial_delay: second,
+                    max_delay: second,
+                    multiplier,
+                },
+                RetryPolicy::ExponentialJitter {
+                    initial_delay: second,
+                    max_delay: second,
+                    multiplier: 2.0,
+                    jitter: multiplier,
+                },
+            ] {
+                assert!(
+                    matches!(
+                        validate_job(&Job::new("q", json!(1)).with_retry_policy(policy.clone())),
+                        Err(Error::InvalidJob { reason, .. }) if reason.contains("finite")
+                    ),
+                    "{policy:?}"
+                );
+            }
+        }
+        let fine = RetryPolicy::ExponentialJitter {
+            initial_delay: second,
+            max_delay: second,
+            multiplier: 2.0,
+            jitter: 0.5,
+        };
+        assert!(validate_job(&Job::new("q", json!(1)).with_retry_policy(fine)).is_ok());
     }
 
     #[test]

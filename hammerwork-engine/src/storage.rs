@@ -277,7 +277,31 @@ impl<D: Driver> Storage for Engine<D> {
         if params.limit == 0 {
             return Ok(Vec::new());
         }
-        retry("claim", || self.driver.claim_jobs(&params)).await
+        let mut jobs = retry("claim", || self.driver.claim_jobs(&params)).await?;
+        // A row that could not be read ends alone, dead with the reason, and
+        // its batch-mates run (running it without, say, its retry policy
+        // would be guessing).
+        let unreadable: Vec<Settlement> = jobs
+            .iter()
+            .filter_map(|job| {
+                let reason = job.rejection()?;
+                tracing::error!(job_id = %job.id, queue = %params.queue, "{reason}");
+                let lease = Lease {
+                    id: job.id,
+                    attempt: job.attempts,
+                };
+                let outcome = Outcome::Failed {
+                    error: reason.to_string(),
+                    retry_at: None,
+                };
+                Some(Settlement::new(lease, outcome))
+            })
+            .collect();
+        if !unreadable.is_empty() {
+            jobs.retain(|job| job.rejection().is_none());
+            self.settle_jobs(&unreadable, params.now).await?;
+        }
+        Ok(jobs)
     }
 
     async fn settle_jobs(&self, settlements: &[Settlement], now: DateTime<Utc>) -> Result<u64> {

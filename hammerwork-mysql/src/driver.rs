@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hammerwork_api::driver::{
-    job_from_row, queue_count_from_row, spawn_operation_from_row, spawn_stats_from_row,
-    workflow_from_row, Driver, SettleRecord, StoredRow,
+    claimed_job_from_row, job_from_row, queue_count_from_row, spawn_operation_from_row,
+    spawn_stats_from_row, workflow_from_row, Driver, SettleRecord, StoredRow,
 };
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::validate::distinct_queues;
@@ -126,7 +126,7 @@ impl Driver for MySqlDriver {
         let mut tx = begin.await.map_err(map_err)?;
         let query = sql!("claim_jobs", p.queue.as_bytes(), at(p.now), p.limit);
         let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
-        let mut jobs = all(&rows, job_from_row)?;
+        let mut jobs = all(&rows, claimed_job_from_row)?;
         if !jobs.is_empty() {
             let ids = hex_ids(jobs.iter().map(|job| &job.id));
             let query = sql!("claim_jobs_apply", ids, at(p.now), at(p.lease_until));

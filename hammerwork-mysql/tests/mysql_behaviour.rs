@@ -1051,3 +1051,25 @@ async fn retry_recount_sees_a_parent_completing_concurrently() {
     );
     db.finish().await;
 }
+
+/// A claimed row that cannot be read ends alone, dead with the reason; its
+/// batch-mates run (the claim failed as a whole before, leaving all three
+/// running).
+#[tokio::test]
+async fn unreadable_claimed_row_ends_alone() {
+    let db = Db::migrated("unreadable_row").await;
+    let pool = db.storage.pool().clone();
+    hammerwork_testkit::stored::unreadable_row_ends_alone(db.storage.clone(), |id, policy| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("UPDATE hammerwork_jobs SET retry_policy = ? WHERE id = ?")
+                .bind(policy)
+                .bind(id.0)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+    db.finish().await;
+}

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_from_row, queue_count_from_row, sort_claimed, spawn_operation_from_row,
-    spawn_stats_from_row, workflow_from_row, Driver, StoredRow,
+    claimed_job_from_row, job_from_row, queue_count_from_row, sort_claimed,
+    spawn_operation_from_row, spawn_stats_from_row, workflow_from_row, Driver, StoredRow,
 };
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::workflow::{PlannedJob, Workflow};
@@ -103,7 +103,7 @@ impl Driver for PgDriver {
     async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
         let limit = i64::from(p.limit);
         let query = sql!("claim_jobs", &p.queue, p.now, limit, p.lease_until);
-        let mut jobs = self.fetch(query, job_from_row).await?;
+        let mut jobs = self.fetch(query, claimed_job_from_row).await?;
         sort_claimed(&mut jobs);
         Ok(jobs)
     }

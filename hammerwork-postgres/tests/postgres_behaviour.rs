@@ -271,6 +271,10 @@ async fn retry_recount_sees_a_parent_completing_concurrently() {
         child.pending_dependencies, 1,
         "the child waits for q only: {child:?}"
     );
+    drop_schema(pool, &schema).await;
+}
+
+async fn drop_schema(pool: sqlx::PgPool, schema: &str) {
     pool.close().await;
     let admin = PgPoolOptions::new()
         .max_connections(1)
@@ -281,4 +285,25 @@ async fn retry_recount_sees_a_parent_completing_concurrently() {
         .execute(&admin)
         .await
         .unwrap();
+}
+
+/// A claimed row that cannot be read ends alone, dead with the reason; its
+/// batch-mates run (the claim failed as a whole before, leaving all three
+/// running).
+#[tokio::test]
+async fn unreadable_claimed_row_ends_alone() {
+    let (storage, pool, schema) = schema("unreadable_row").await;
+    hammerwork_testkit::stored::unreadable_row_ends_alone(storage, |id, policy| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("UPDATE hammerwork_jobs SET retry_policy = $1::jsonb WHERE id = $2")
+                .bind(policy)
+                .bind(id.0)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+    drop_schema(pool, &schema).await;
 }

@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_from_row, json_array, micros, queue_count_from_row, sort_claimed, spawn_operation_from_row,
-    spawn_stats_from_row, workflow_from_row, Driver, JobRecord, StoredRow,
+    claimed_job_from_row, job_from_row, json_array, micros, queue_count_from_row, sort_claimed,
+    spawn_operation_from_row, spawn_stats_from_row, workflow_from_row, Driver, JobRecord,
+    StoredRow,
 };
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::validate::distinct_queues;
@@ -96,7 +97,7 @@ impl Driver for SqliteDriver {
     async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
         let (now, until) = (micros(p.now), micros(p.lease_until));
         let query = sql!("claim_jobs", &p.queue, now, i64::from(p.limit), until);
-        let mut jobs = self.fetch(query, job_from_row).await?;
+        let mut jobs = self.fetch(query, claimed_job_from_row).await?;
         sort_claimed(&mut jobs);
         Ok(jobs)
     }

@@ -227,3 +227,24 @@ async fn claims_read_only_the_ready_index() {
         "{details:?}"
     );
 }
+
+/// A claimed row that cannot be read ends alone, dead with the reason; its
+/// batch-mates run (the claim failed as a whole before, leaving all three
+/// running).
+#[tokio::test]
+async fn unreadable_claimed_row_ends_alone() {
+    let storage = memory().await;
+    let pool = storage.pool().clone();
+    hammerwork_testkit::stored::unreadable_row_ends_alone(storage, |id, policy| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("UPDATE hammerwork_jobs SET retry_policy = ? WHERE id = ?")
+                .bind(policy)
+                .bind(id.to_string())
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+}

@@ -25,6 +25,7 @@
 
 pub mod cases;
 pub mod provision;
+pub mod stored;
 mod support;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling

@@ -71,36 +71,94 @@ fn json_as<T: serde::de::DeserializeOwned>(row: &dyn StoredRow, column: &str) ->
 
 /// A `hammerwork_jobs` row (every column).
 pub fn job_from_row(row: &dyn StoredRow) -> Result<Job> {
-    let payload = required(row.json("payload")?, "payload")?;
-    let mut job = Job::new(text(row, "queue_name")?, payload);
-    job.id = JobId(required(row.uuid("id")?, "id")?);
-    job.status = text(row, "status")?.parse()?;
-    job.priority = JobPriority::from_i16(narrow(int(row, "priority")?, "priority")?);
-    job.attempts = narrow(int(row, "attempts")?, "attempts")?;
-    job.max_attempts = narrow(int(row, "max_attempts")?, "max_attempts")?;
-    job.created_at = time(row, "created_at")?;
-    job.scheduled_at = time(row, "scheduled_at")?;
-    job.started_at = row.time("started_at")?;
-    job.completed_at = row.time("completed_at")?;
-    job.failed_at = row.time("failed_at")?;
-    job.lease_expires_at = row.time("lease_expires_at")?;
-    job.timeout = millis(row, "timeout_ms")?;
-    job.error_message = row.text("error_message")?;
-    job.result = row.json("result")?;
-    job.retry_policy = json_as(row, "retry_policy")?;
-    job.trace_id = row.text("trace_id")?;
-    job.correlation_id = row.text("correlation_id")?;
+    decode_job(row, &mut Strict)
+}
+
+/// A row a claim has just marked running, read so that one bad row does not
+/// fail the whole claim: when a column other than `id` and `attempts`
+/// cannot be read (a retry policy stored as `null`, a value written by a
+/// newer version), the job comes back with that column at its default and
+/// [`Job::rejection`] naming the problem, for the engine to end the attempt
+/// dead while the rest of the batch runs.
+pub fn claimed_job_from_row(row: &dyn StoredRow) -> Result<Job> {
+    let mut lenient = Lenient(None);
+    let job = decode_job(row, &mut lenient)?;
+    Ok(match lenient.0 {
+        Some(problem) => job.reject(format!("the stored job could not be read: {problem}")),
+        None => job,
+    })
+}
+
+/// What [`decode_job`] does with a column that cannot be read.
+trait Unreadable {
+    /// `value`, or (when tolerated) `fallback` with the error noted.
+    fn or<T>(&mut self, value: Result<T>, fallback: T) -> Result<T>;
+}
+
+/// Every column must read.
+struct Strict;
+
+impl Unreadable for Strict {
+    fn or<T>(&mut self, value: Result<T>, _: T) -> Result<T> {
+        value
+    }
+}
+
+/// A column that does not read falls back; the first error is kept.
+struct Lenient(Option<String>);
+
+impl Unreadable for Lenient {
+    fn or<T>(&mut self, value: Result<T>, fallback: T) -> Result<T> {
+        Ok(value.unwrap_or_else(|e| {
+            self.0.get_or_insert_with(|| e.to_string());
+            fallback
+        }))
+    }
+}
+
+fn decode_job(row: &dyn StoredRow, soft: &mut impl Unreadable) -> Result<Job> {
+    let id = JobId(required(row.uuid("id")?, "id")?);
+    let attempts = narrow(int(row, "attempts")?, "attempts")?;
+    let payload = soft.or(required(row.json("payload")?, "payload"), Value::Null)?;
+    let queue = soft.or(text(row, "queue_name"), String::new())?;
+    let mut job = Job::new(queue, payload);
+    job.id = id;
+    job.attempts = attempts;
+    job.status = soft.or(
+        text(row, "status").and_then(|s| s.parse()),
+        JobStatus::Running,
+    )?;
+    let priority = int(row, "priority").and_then(|p| narrow(p, "priority"));
+    job.priority = JobPriority::from_i16(soft.or(priority, JobPriority::Normal.as_i16())?);
+    let max_attempts = int(row, "max_attempts").and_then(|m| narrow(m, "max_attempts"));
+    job.max_attempts = soft.or(max_attempts, attempts)?;
+    job.created_at = soft.or(time(row, "created_at"), job.created_at)?;
+    job.scheduled_at = soft.or(time(row, "scheduled_at"), job.scheduled_at)?;
+    job.started_at = soft.or(row.time("started_at"), None)?;
+    job.completed_at = soft.or(row.time("completed_at"), None)?;
+    job.failed_at = soft.or(row.time("failed_at"), None)?;
+    job.lease_expires_at = soft.or(row.time("lease_expires_at"), None)?;
+    job.timeout = soft.or(millis(row, "timeout_ms"), None)?;
+    job.error_message = soft.or(row.text("error_message"), None)?;
+    job.result = soft.or(row.json("result"), None)?;
+    job.retry_policy = soft.or(json_as(row, "retry_policy"), None)?;
+    job.trace_id = soft.or(row.text("trace_id"), None)?;
+    job.correlation_id = soft.or(row.text("correlation_id"), None)?;
     // NULL (MySQL) or [] for a job without dependencies.
-    job.depends_on = json_as(row, "depends_on")?.unwrap_or_default();
-    job.dependency_status = text(row, "dependency_status")?.parse()?;
-    job.pending_dependencies = narrow(int(row, "pending_dependencies")?, "pending_dependencies")?;
-    job.workflow_id = row.uuid("workflow_id")?.map(WorkflowId);
-    job.condition = row.text("condition")?;
-    job.cron_schedule = row.text("cron_schedule")?;
-    job.next_occurrence = row.uuid("next_occurrence")?.map(JobId);
-    job.parent_job_id = row.uuid("parent_job_id")?.map(JobId);
-    job.spawn_operation_id = row.text("spawn_operation_id")?;
-    job.spawn_depth = int(row, "spawn_depth")?.clamp(0, i64::from(u32::MAX)) as u32;
+    let depends_on = json_as(row, "depends_on").map(Option::unwrap_or_default);
+    job.depends_on = soft.or(depends_on, Vec::new())?;
+    let dependency_status = text(row, "dependency_status").and_then(|s| s.parse());
+    job.dependency_status = soft.or(dependency_status, job.dependency_status)?;
+    let pending = int(row, "pending_dependencies").and_then(|n| narrow(n, "pending_dependencies"));
+    job.pending_dependencies = soft.or(pending, 0)?;
+    job.workflow_id = soft.or(row.uuid("workflow_id"), None)?.map(WorkflowId);
+    job.condition = soft.or(row.text("condition"), None)?;
+    job.cron_schedule = soft.or(row.text("cron_schedule"), None)?;
+    job.next_occurrence = soft.or(row.uuid("next_occurrence"), None)?.map(JobId);
+    job.parent_job_id = soft.or(row.uuid("parent_job_id"), None)?.map(JobId);
+    job.spawn_operation_id = soft.or(row.text("spawn_operation_id"), None)?;
+    let depth = int(row, "spawn_depth").map(|d| d.clamp(0, i64::from(u32::MAX)) as u32);
+    job.spawn_depth = soft.or(depth, 0)?;
     Ok(job)
 }
 

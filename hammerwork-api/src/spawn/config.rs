@@ -210,15 +210,19 @@ impl SpawnConfig {
 pub trait JobSpawnExt: Sized {
     /// Spawns with the handler registered as `name`.
     ///
-    /// # Panics
-    /// When the payload is neither an object nor `null`.
+    /// The configuration is stored in the payload, which must be a JSON
+    /// object (`null` becomes one). On any other payload the job is left as
+    /// it was and enqueueing it fails with
+    /// [`Error::InvalidJob`](crate::Error::InvalidJob) naming the problem.
     fn with_spawn_handler(self, name: impl Into<String>) -> Self;
 
     /// Spawns under `config`; a handler already named is kept when `config`
     /// names none.
     ///
-    /// # Panics
-    /// When the payload is neither an object nor `null`.
+    /// The configuration is stored in the payload, which must be a JSON
+    /// object (`null` becomes one). On any other payload the job is left as
+    /// it was and enqueueing it fails with
+    /// [`Error::InvalidJob`](crate::Error::InvalidJob) naming the problem.
     fn with_spawn_config(self, config: SpawnConfig) -> Self;
 }
 
@@ -246,10 +250,16 @@ fn update_config(mut job: Job, change: impl FnOnce(&mut SpawnConfig)) -> Job {
         job.payload = Value::Object(Default::default());
     }
     let Some(object) = job.payload.as_object_mut() else {
-        panic!(
-            "a spawning job's payload must be a JSON object, got {}",
-            job.payload
-        );
+        let kind = match job.payload {
+            Value::Array(_) => "an array",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            _ => "a boolean",
+        };
+        return job.reject(format!(
+            "a spawning job's payload must be a JSON object (its spawn \
+             configuration is stored under `{SPAWN_CONFIG_KEY}`), got {kind}"
+        ));
     };
     object.insert(
         SPAWN_CONFIG_KEY.into(),

@@ -14,7 +14,8 @@
 //! A path that does not resolve is `null`. `==`/`!=` compare JSON values
 //! (numbers by value); `<`..`>=` compare two numbers or two strings and are
 //! false otherwise. `&&`, `||` and `!` take truthiness: `null`, `false`, `0`
-//! and `""` are false. Hand-written because the usual expression crates either
+//! and `""` are false. `!` and parentheses nest at most 64 deep; chains of
+//! `&&` and `||` are unbounded. Hand-written because the usual expression crates either
 //! lack single-quoted strings and `null`, or bring a far larger language.
 
 use std::fmt;
@@ -46,8 +47,9 @@ enum Expr {
     Literal(Value),
     Path(Vec<String>),
     Not(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Chains are flat, so a long `a && b && ...` is a loop, not recursion.
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
     Compare(Box<Expr>, CmpOp, Box<Expr>),
 }
 
@@ -70,6 +72,7 @@ impl Condition {
             tokens,
             pos: 0,
             len: source.len(),
+            depth: 0,
         };
         let expr = parser.or()?;
         if let Some((at, token)) = parser.tokens.get(parser.pos) {
@@ -97,6 +100,9 @@ impl fmt::Display for Condition {
         f.write_str(&self.source)
     }
 }
+
+/// How deep `!` and parentheses may nest.
+const MAX_NESTING: usize = 64;
 
 fn invalid(pos: usize, msg: impl Into<String>) -> Error {
     Error::InvalidCondition {
@@ -225,6 +231,8 @@ struct Parser {
     tokens: Vec<(usize, Token)>,
     pos: usize,
     len: usize,
+    /// `!` and `(` levels open at `pos`.
+    depth: usize,
 }
 
 impl Parser {
@@ -245,25 +253,50 @@ impl Parser {
         }
     }
 
-    fn or(&mut self) -> Result<Expr, Error> {
-        let mut left = self.and()?;
-        while self.eat_op("||") {
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+    /// Opens one more `!` or `(` level: past [`MAX_NESTING`] the input is
+    /// refused (parsing, evaluating and dropping recurse once per level).
+    fn nest(&mut self) -> Result<(), Error> {
+        if self.depth == MAX_NESTING {
+            return Err(invalid(
+                self.at(),
+                format!("`!` and `(` nested deeper than {MAX_NESTING}"),
+            ));
         }
-        Ok(left)
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn or(&mut self) -> Result<Expr, Error> {
+        let mut terms = vec![self.and()?];
+        while self.eat_op("||") {
+            terms.push(self.and()?);
+        }
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Expr::Or(terms)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, Error> {
-        let mut left = self.unary()?;
+        let mut terms = vec![self.unary()?];
         while self.eat_op("&&") {
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Expr::And(terms)
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, Error> {
-        if self.eat_op("!") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+        if self.peek() == Some(&Token::Op("!")) {
+            self.nest()?;
+            self.pos += 1;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.compare()
     }
@@ -289,6 +322,9 @@ impl Parser {
         let Some(token) = self.peek().cloned() else {
             return Err(invalid(at, "expected a value, found the end"));
         };
+        if token == Token::LParen {
+            self.nest()?;
+        }
         self.pos += 1;
         match token {
             Token::Str(s) => Ok(Expr::Literal(Value::String(s))),
@@ -321,6 +357,7 @@ impl Parser {
                     return Err(invalid(self.at(), "expected `)`"));
                 }
                 self.pos += 1;
+                self.depth -= 1;
                 Ok(inner)
             }
             other => Err(invalid(at, format!("expected a value, found {other}"))),
@@ -337,8 +374,8 @@ fn eval(expr: &Expr, ctx: &Value) -> Value {
             .cloned()
             .unwrap_or(Value::Null),
         Expr::Not(e) => Value::Bool(!truthy(&eval(e, ctx))),
-        Expr::And(a, b) => Value::Bool(truthy(&eval(a, ctx)) && truthy(&eval(b, ctx))),
-        Expr::Or(a, b) => Value::Bool(truthy(&eval(a, ctx)) || truthy(&eval(b, ctx))),
+        Expr::And(terms) => Value::Bool(terms.iter().all(|e| truthy(&eval(e, ctx)))),
+        Expr::Or(terms) => Value::Bool(terms.iter().any(|e| truthy(&eval(e, ctx)))),
         Expr::Compare(a, op, b) => Value::Bool(compare(&eval(a, ctx), *op, &eval(b, ctx))),
     }
 }
@@ -429,5 +466,34 @@ mod tests {
         assert_eq!(pos("a. == 1"), 3);
         assert_eq!(pos("a == #"), 5);
         assert_eq!(pos(""), 0);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        for src in [
+            format!("{}a", "!".repeat(100_000)),
+            format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000)),
+        ] {
+            match Condition::parse(&src) {
+                Err(Error::InvalidCondition { pos, msg }) => {
+                    assert_eq!(pos, MAX_NESTING, "{msg}");
+                    assert!(msg.contains("nested deeper than 64"), "{msg}");
+                }
+                other => panic!("parsed: {:?}", other.map(|_| ())),
+            }
+        }
+        let nested = format!("{}a{}", "(!".repeat(32), ")".repeat(32));
+        assert!(Condition::parse(&nested).is_ok(), "64 levels are allowed");
+    }
+
+    #[test]
+    fn long_chains_parse_and_evaluate() {
+        let ctx = json!({"a": true, "b": false});
+        let all = vec!["a"; 200_000].join(" && ");
+        assert!(check(&all, ctx.clone()));
+        let any = format!("{} || a", vec!["b"; 200_000].join(" || "));
+        assert!(check(&any, ctx.clone()));
+        let mixed = vec!["a && b"; 100_000].join(" || ");
+        assert!(!check(&mixed, ctx));
     }
 }
