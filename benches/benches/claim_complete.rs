@@ -61,15 +61,7 @@ async fn round_trips(storage: &PostgresStorage, batch: u32, iters: u64) -> Durat
             .expect("claim");
         let settlements: Vec<_> = claimed
             .iter()
-            .map(|j| {
-                Settlement::new(
-                    Lease {
-                        id: j.id,
-                        attempt: j.attempts,
-                    },
-                    Outcome::Completed { result: None },
-                )
-            })
+            .map(|j| Settlement::new(Lease::of(j), Outcome::Completed { result: None }))
             .collect();
         storage
             .settle_jobs(&settlements, chrono::Utc::now())

@@ -92,6 +92,10 @@ pub struct Job {
     pub priority: JobPriority,
     /// Attempts started so far (the running one included).
     pub attempts: i32,
+    /// How many times the job has been claimed, ever (kept by the storage).
+    /// Unlike `attempts` it never goes back, so it fences a claim's lease:
+    /// see [`Lease`](crate::Lease).
+    pub claims: i64,
     /// Attempts allowed before the job is `Dead`.
     pub max_attempts: i32,
     /// When the job was built.
@@ -162,6 +166,7 @@ impl Job {
             status: JobStatus::Pending,
             priority: JobPriority::Normal,
             attempts: 0,
+            claims: 0,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             created_at: now,
             scheduled_at: now,

@@ -100,17 +100,31 @@ impl ClaimParams {
     }
 }
 
-/// A claimed attempt: the job's id and the attempt number the claim gave it.
+/// A claimed attempt: the job's id and the claim number the claim gave it
+/// ([`Job::claims`](crate::Job::claims)); build it with [`Lease::of`].
 ///
-/// The attempt number fences stale workers: an outcome or heartbeat for an
-/// attempt that is no longer the job's current running attempt (the lease
-/// expired and the job was rescued, or it was cancelled) changes nothing.
+/// The claim number fences stale workers: an outcome or heartbeat for a
+/// claim that is no longer the job's running one (the lease expired and the
+/// job was rescued, it was cancelled, given back, or its workflow retried)
+/// changes nothing. It is not the attempt number, which can repeat (an
+/// unstarted give-back does not count its attempt; a workflow retry starts
+/// over); claim numbers never do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Lease {
     /// The job.
     pub id: JobId,
-    /// Its `attempts` value when claimed.
-    pub attempt: i32,
+    /// Its `claims` value when claimed.
+    pub claim: i64,
+}
+
+impl Lease {
+    /// The lease of `job` as a claim returned it.
+    pub fn of(job: &crate::Job) -> Self {
+        Lease {
+            id: job.id,
+            claim: job.claims,
+        }
+    }
 }
 
 /// How one attempt ended.

@@ -52,7 +52,7 @@ fn precedence(outcome: &Outcome) -> u8 {
 
 /// Settlements in lease order (the order rows are locked), one per attempt.
 fn one_per_attempt(settlements: &[Settlement]) -> Cow<'_, [Settlement]> {
-    let key = |s: &Settlement| (s.lease.id, s.lease.attempt, precedence(&s.outcome));
+    let key = |s: &Settlement| (s.lease.id, s.lease.claim, precedence(&s.outcome));
     let mut settlements = sorted_by(settlements, key);
     if settlements.windows(2).any(|w| w[0].lease == w[1].lease) {
         settlements
@@ -286,10 +286,7 @@ impl<D: Driver> Storage for Engine<D> {
             .filter_map(|job| {
                 let reason = job.rejection()?;
                 tracing::error!(job_id = %job.id, queue = %params.queue, "{reason}");
-                let lease = Lease {
-                    id: job.id,
-                    attempt: job.attempts,
-                };
+                let lease = Lease::of(job);
                 let outcome = Outcome::Failed {
                     error: reason.to_string(),
                     retry_at: None,

@@ -88,6 +88,7 @@ impl Driver for MemoryDriver {
                 let job = &mut row.job;
                 job.status = JobStatus::Running;
                 job.attempts += 1;
+                job.claims += 1;
                 job.started_at = Some(now);
                 job.lease_expires_at = Some(micros(params.lease_until));
             });
@@ -101,9 +102,9 @@ impl Driver for MemoryDriver {
         let mut state = self.state.lock().await;
         let mut extended = 0;
         for lease in leases {
-            let current = state.job(lease.id).is_some_and(|job| {
-                job.status == JobStatus::Running && job.attempts == lease.attempt
-            });
+            let current = state
+                .job(lease.id)
+                .is_some_and(|job| job.status == JobStatus::Running && job.claims == lease.claim);
             if current {
                 state.update_job(lease.id, |row| {
                     row.job.lease_expires_at = Some(micros(lease_until));

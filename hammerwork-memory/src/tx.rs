@@ -184,11 +184,11 @@ impl Transaction for MemoryTx {
         let now = micros(now);
         let mut changed = Vec::new();
         for settlement in settlements {
-            let Lease { id, attempt } = settlement.lease;
+            let Lease { id, claim } = settlement.lease;
             let current = self
                 .state
                 .job(id)
-                .is_some_and(|job| job.status == JobStatus::Running && job.attempts == attempt);
+                .is_some_and(|job| job.status == JobStatus::Running && job.claims == claim);
             if !current {
                 continue;
             }
@@ -558,7 +558,7 @@ impl Transaction for MemoryTx {
         Ok(self
             .state
             .job(lease.id)
-            .is_some_and(|job| job.status == JobStatus::Running && job.attempts == lease.attempt))
+            .is_some_and(|job| job.status == JobStatus::Running && job.claims == lease.claim))
     }
 
     async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>> {

@@ -1,7 +1,7 @@
--- The attempt of a job, if it is still the running one, locked (a parent
+-- A job if its claim is still the running one, locked (a parent
 -- that awaits its children holds its dependents before it completes).
--- Params: id, attempt.
+-- Params: id, claim.
 SELECT id
 FROM hammerwork_jobs
-WHERE id = ? AND attempts = ? AND status = 'running'
+WHERE id = ? AND claims = ? AND status = 'running'
 FOR UPDATE

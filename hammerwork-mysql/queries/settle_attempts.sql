@@ -8,7 +8,7 @@
 -- Params: outcomes (JSON array), now.
 UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
            id       CHAR(36)    PATH '$.id',
-           attempt  INT         PATH '$.attempt',
+           claim    BIGINT      PATH '$.claim',
            kind     VARCHAR(16) PATH '$.kind',
            result   LONGTEXT    PATH '$.result',
            message  LONGTEXT    PATH '$.message',
@@ -48,4 +48,4 @@ SET j.status = CASE t.kind
     j.attempts = CASE WHEN t.kind = 'given_back' AND t.started = 'false'
         THEN j.attempts - 1 ELSE j.attempts END,
     j.lease_expires_at = NULL
-WHERE j.attempts = t.attempt AND j.status = 'running'
+WHERE j.claims = t.claim AND j.status = 'running'

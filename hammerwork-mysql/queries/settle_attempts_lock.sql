@@ -4,8 +4,8 @@
 SELECT j.id
 FROM JSON_TABLE(?, '$[*]' COLUMNS (
          id      CHAR(36) PATH '$.id',
-         attempt INT      PATH '$.attempt'
+         claim   BIGINT   PATH '$.claim'
      )) AS t
 STRAIGHT_JOIN hammerwork_jobs AS j ON j.id = UNHEX(REPLACE(t.id, '-', ''))
-WHERE j.attempts = t.attempt AND j.status = 'running'
+WHERE j.claims = t.claim AND j.status = 'running'
 FOR UPDATE

@@ -147,6 +147,7 @@ impl Driver for MySqlDriver {
         for job in &mut jobs {
             job.status = JobStatus::Running;
             job.attempts += 1;
+            job.claims += 1;
             job.started_at = Some(p.now.trunc_subsecs(6));
             job.lease_expires_at = Some(p.lease_until.trunc_subsecs(6));
         }
@@ -156,7 +157,7 @@ impl Driver for MySqlDriver {
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
         let leases: Vec<_> = leases
             .iter()
-            .map(|l| json!({"id": hex(l.id.0), "attempt": l.attempt}))
+            .map(|l| json!({"id": hex(l.id.0), "claim": l.claim}))
             .collect();
         let query = sql!("heartbeat_jobs", json!(leases).to_string(), at(lease_until));
         let done = query.execute(&self.pool).await.map_err(map_err)?;

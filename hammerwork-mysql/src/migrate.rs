@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     6 => "0006_job_spawn",
     7 => "0007_spawn_operations",
     8 => "0008_engine_counters",
+    9 => "0009_lease_claims",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

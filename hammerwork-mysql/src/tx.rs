@@ -400,7 +400,7 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {
-        let query = sql!("lock_running_attempt", lease.id.0, lease.attempt);
+        let query = sql!("lock_running_attempt", lease.id.0, lease.claim);
         Ok(!self.fetch(query, |_| Ok(())).await?.is_empty())
     }
 

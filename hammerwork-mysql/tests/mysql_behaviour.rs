@@ -87,7 +87,7 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
@@ -356,14 +356,14 @@ async fn dependent_enqueued_under_an_inner_job_during_cancel_is_cancelled() {
     db.finish().await;
 }
 
-/// Migrations 3 (tables, and the trigger of old) and 8 (which drops the
-/// trigger and the stored pending/running counters) run again harmlessly if
-/// their records were lost: MySQL commits DDL as it goes, so every migration
-/// must survive a crash before its record is written.
+/// Migrations 3 (tables, and the trigger of old), 8 (which drops the trigger
+/// and the stored pending/running counters) and 9 (the claims column) run
+/// again harmlessly if their records were lost: MySQL commits DDL as it goes,
+/// so every migration must survive a crash before its record is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workflow_migrations_rerun() {
     let db = Db::migrated("migration_rerun").await;
-    sqlx::query("DELETE FROM hammerwork_migrations WHERE version IN (3, 8)")
+    sqlx::query("DELETE FROM hammerwork_migrations WHERE version IN (3, 8, 9)")
         .execute(db.storage.pool())
         .await
         .unwrap();
@@ -473,10 +473,7 @@ async fn advance_recurrence_error_keeps_the_series_live() {
 }
 
 async fn settle_completed(storage: &MySqlStorage, job: &Job) {
-    let lease = Lease {
-        id: job.id,
-        attempt: job.attempts,
-    };
+    let lease = Lease::of(job);
     let changed = storage
         .settle_jobs(
             &[Settlement::new(lease, Outcome::Completed { result: None })],
@@ -504,10 +501,7 @@ async fn claim(storage: &MySqlStorage, queue: &str, count: usize) -> Vec<Job> {
 }
 
 fn lease_of(job: &Job) -> Lease {
-    Lease {
-        id: job.id,
-        attempt: job.attempts,
-    }
+    Lease::of(job)
 }
 
 async fn spawn_operations(storage: &MySqlStorage) -> i64 {

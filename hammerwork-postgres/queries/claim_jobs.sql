@@ -12,6 +12,7 @@ WITH ready AS (
 UPDATE hammerwork_jobs AS j
 SET status = 'running',
     attempts = j.attempts + 1,
+    claims = j.claims + 1,
     started_at = $2,
     lease_expires_at = $4
 FROM ready

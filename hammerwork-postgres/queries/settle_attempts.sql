@@ -35,7 +35,7 @@ SET status = CASE t.kind
     END,
     attempts = CASE WHEN t.kind = 'given_back' AND NOT t.started THEN j.attempts - 1 ELSE j.attempts END,
     lease_expires_at = NULL
-FROM UNNEST($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::bool[])
-    AS t(id, attempt, kind, result, message, retry_at, started)
-WHERE j.id = t.id AND j.attempts = t.attempt AND j.status = 'running'
+FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::bool[])
+    AS t(id, claim, kind, result, message, retry_at, started)
+WHERE j.id = t.id AND j.claims = t.claim AND j.status = 'running'
 RETURNING j.id, j.status, j.workflow_id

@@ -110,8 +110,8 @@ impl Driver for PgDriver {
 
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
         let ids: Vec<Uuid> = leases.iter().map(|l| l.id.0).collect();
-        let attempts: Vec<i32> = leases.iter().map(|l| l.attempt).collect();
-        let query = sql!("heartbeat_jobs", ids, attempts, lease_until);
+        let claims: Vec<i64> = leases.iter().map(|l| l.claim).collect();
+        let query = sql!("heartbeat_jobs", ids, claims, lease_until);
         let done = query.execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected())
     }

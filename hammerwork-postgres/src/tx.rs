@@ -151,7 +151,7 @@ impl Transaction for PgTx<'_> {
                 _ => unreachable!("every Outcome variant is handled"),
             };
             c.ids.push(s.lease.id.0);
-            c.attempts.push(s.lease.attempt);
+            c.claims.push(s.lease.claim);
             c.kinds.push(kind);
             c.results.push(result);
             c.messages.push(message);
@@ -161,7 +161,7 @@ impl Transaction for PgTx<'_> {
         let query = sql!(
             "settle_attempts",
             c.ids,
-            c.attempts,
+            c.claims,
             c.kinds,
             c.results,
             c.messages
@@ -310,7 +310,7 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {
-        self.any(sql!("lock_running_attempt", lease.id.0, lease.attempt))
+        self.any(sql!("lock_running_attempt", lease.id.0, lease.claim))
             .await
     }
 
@@ -354,7 +354,7 @@ impl Transaction for PgTx<'_> {
 #[derive(Default)]
 struct SettleColumns<'a> {
     ids: Vec<Uuid>,
-    attempts: Vec<i32>,
+    claims: Vec<i64>,
     kinds: Vec<&'static str>,
     results: Vec<Option<&'a Value>>,
     messages: Vec<Option<&'a String>>,

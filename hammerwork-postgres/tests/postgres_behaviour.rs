@@ -210,10 +210,7 @@ async fn retry_recount_sees_a_parent_completing_concurrently() {
     let q_lease = claimed
         .iter()
         .find(|j| j.id == q.id)
-        .map(|j| Lease {
-            id: j.id,
-            attempt: j.attempts,
-        })
+        .map(Lease::of)
         .unwrap();
     let failed = Outcome::Failed {
         error: "boom".into(),

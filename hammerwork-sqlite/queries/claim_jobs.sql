@@ -7,6 +7,7 @@
 UPDATE hammerwork_jobs
 SET status = 'running',
     attempts = attempts + 1,
+    claims = claims + 1,
     started_at = ?2,
     lease_expires_at = ?4
 WHERE id IN (

@@ -34,10 +34,10 @@ SET status = CASE t.kind
     attempts = CASE WHEN t.kind = 'given_back' AND NOT t.started THEN j.attempts - 1 ELSE j.attempts END,
     lease_expires_at = NULL
 FROM (
-    SELECT value ->> '$.id' AS id, value ->> '$.attempt' AS attempt, value ->> '$.kind' AS kind,
+    SELECT value ->> '$.id' AS id, value ->> '$.claim' AS claim, value ->> '$.kind' AS kind,
            value ->> '$.result' AS result, value ->> '$.message' AS message,
            value ->> '$.retry_at' AS retry_at, value ->> '$.started' AS started
     FROM json_each(?1)
 ) AS t
-WHERE j.id = t.id AND j.attempts = t.attempt AND j.status = 'running'
+WHERE j.id = t.id AND j.claims = t.claim AND j.status = 'running'
 RETURNING id, status, workflow_id

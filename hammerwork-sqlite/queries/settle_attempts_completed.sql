@@ -7,8 +7,8 @@ SET status = 'completed',
     completed_at = ?2,
     lease_expires_at = NULL
 FROM (
-    SELECT value ->> '$.id' AS id, value ->> '$.attempt' AS attempt, value ->> '$.result' AS result
+    SELECT value ->> '$.id' AS id, value ->> '$.claim' AS claim, value ->> '$.result' AS result
     FROM json_each(?1)
 ) AS t
-WHERE j.id = t.id AND j.attempts = t.attempt AND j.status = 'running'
+WHERE j.id = t.id AND j.claims = t.claim AND j.status = 'running'
 RETURNING id, status, workflow_id

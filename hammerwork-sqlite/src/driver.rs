@@ -105,7 +105,7 @@ impl Driver for SqliteDriver {
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
         let leases: Vec<_> = leases
             .iter()
-            .map(|l| json!({"id": l.id, "attempt": l.attempt}))
+            .map(|l| json!({"id": l.id, "claim": l.claim}))
             .collect();
         let query = sql!("heartbeat_jobs", json_array(&leases)?, micros(lease_until));
         let done = query.execute(&self.pool).await.map_err(map_err)?;

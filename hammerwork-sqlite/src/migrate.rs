@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     3 => "0003_recurrence",
     4 => "0004_spawn",
     5 => "0005_engine_counters",
+    6 => "0006_lease_claims",
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in

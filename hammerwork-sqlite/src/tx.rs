@@ -283,7 +283,7 @@ impl Transaction for SqliteTx<'_> {
     }
 
     async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {
-        let query = sql!("lock_running_attempt", lease.id.to_string(), lease.attempt);
+        let query = sql!("lock_running_attempt", lease.id.to_string(), lease.claim);
         self.any(query).await
     }
 

@@ -36,10 +36,7 @@ async fn memory_enqueue_claim_settle_round_trip() {
     assert_eq!(claimed.len(), 1);
     assert_eq!((claimed[0].id, claimed[0].attempts), (job.id, 1));
 
-    let lease = Lease {
-        id: job.id,
-        attempt: 1,
-    };
+    let lease = Lease::of(&claimed[0]);
     let done = Settlement::new(
         lease,
         Outcome::Completed {
@@ -189,7 +186,7 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
         .fetch_all(storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
 }
 
 #[tokio::test]

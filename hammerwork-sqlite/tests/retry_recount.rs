@@ -32,10 +32,7 @@ async fn claim(storage: &SqliteStorage, queue: &str) -> Vec<Job> {
 }
 
 async fn settle(storage: &SqliteStorage, job: &Job, outcome: Outcome) {
-    let lease = Lease {
-        id: job.id,
-        attempt: job.attempts,
-    };
+    let lease = Lease::of(job);
     let changed = storage
         .settle_jobs(&[Settlement::new(lease, outcome)], Utc::now())
         .await

@@ -36,10 +36,7 @@ async fn running(storage: &SqliteStorage, mut job: Job, at: DateTime<Utc>) -> (J
         .await
         .unwrap();
     let job = claimed.pop().expect("claimed");
-    let lease = Lease {
-        id: job.id,
-        attempt: job.attempts,
-    };
+    let lease = Lease::of(&job);
     (job, lease)
 }
 
@@ -183,10 +180,7 @@ async fn trees_lineage_listing_and_stats() {
     let child = claimed.pop().unwrap();
     assert_eq!(child.id, spawn.children[0].id);
     let grandkids: Vec<Job> = (0..2).map(|i| Job::new("leaves", json!(i))).collect();
-    let lease = Lease {
-        id: child.id,
-        attempt: child.attempts,
-    };
+    let lease = Lease::of(&child);
     let spawn2 = plan(&child, SpawnConfig::new(), grandkids, t1);
     assert!(storage
         .complete_and_spawn(lease, None, &spawn2, t1)
@@ -260,10 +254,7 @@ async fn trees_lineage_listing_and_stats() {
         .pop()
         .unwrap();
     let failed = Settlement::new(
-        Lease {
-            id: leaf.id,
-            attempt: leaf.attempts,
-        },
+        Lease::of(&leaf),
         Outcome::Failed {
             error: "boom".into(),
             retry_at: None,
@@ -383,10 +374,7 @@ async fn held_stage(storage: &SqliteStorage, at: DateTime<Utc>) -> (Job, Lease, 
         .unwrap()
         .pop()
         .expect("claimed");
-    let lease = Lease {
-        id: parent.id,
-        attempt: parent.attempts,
-    };
+    let lease = Lease::of(&parent);
     (parent, lease, next)
 }
 
@@ -402,7 +390,7 @@ async fn awaiting_children_grafts_them_onto_the_held_stage() {
     // A stale attempt grafts nothing.
     let stale = Lease {
         id: lease.id,
-        attempt: lease.attempt + 1,
+        claim: lease.claim + 1,
     };
     assert!(!storage
         .complete_and_spawn(stale, None, &spawn, at)

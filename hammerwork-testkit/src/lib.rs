@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             lease_expired_job_is_rescued,
             lease_heartbeat_extends_lease,
             lease_rescue_on_last_attempt_is_dead,
+            lease_fence_outlives_reused_attempt_numbers,
             cancel_pending_running_and_finished_jobs,
             list_jobs_filters_and_pages,
             listen_wakes_on_enqueue,

@@ -63,10 +63,7 @@ pub(crate) async fn fail_permanently<S: Storage + ?Sized>(storage: &S, job: &Job
 }
 
 async fn settle_one<S: Storage + ?Sized>(storage: &S, job: &Job, outcome: Outcome) {
-    let lease = Lease {
-        id: job.id,
-        attempt: job.attempts,
-    };
+    let lease = Lease::of(job);
     let changed = storage
         .settle_jobs(&[Settlement::new(lease, outcome)], now())
         .await

@@ -19,7 +19,7 @@ use crate::handler::{JobContext, JobHandler};
 use crate::pool::{WorkerPool, WorkerPoolHandle};
 
 /// Leases held by this worker (claimed and not yet settled), for heartbeats.
-type Leases = Arc<Mutex<HashMap<JobId, i32>>>;
+type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
 
 /// Most settlements written in one `settle_jobs` call.
 const MAX_SETTLE_BATCH: usize = 1_000;
@@ -267,7 +267,7 @@ impl<S: Storage + Clone> Worker<S> {
                         }
                         let mut held = leases.lock().expect("lease map poisoned");
                         for job in &jobs {
-                            held.insert(job.id, job.attempts);
+                            held.insert(job.id, job.claims);
                         }
                         drop(held);
                         buffer.extend(jobs);
@@ -307,10 +307,7 @@ impl<S: Storage + Clone> Worker<S> {
 
         // Shutdown: give back what never started, then let running jobs finish.
         for job in buffer.drain(..) {
-            let lease = Lease {
-                id: job.id,
-                attempt: job.attempts,
-            };
+            let lease = Lease::of(&job);
             let _ = settle_tx.send(Settlement::new(lease, Outcome::GiveBack { started: false }));
         }
         let drain = async {
@@ -348,10 +345,7 @@ impl<S: Storage + Clone> Worker<S> {
         settle_tx: &mpsc::UnboundedSender<Settlement>,
         leases: &Leases,
     ) {
-        let lease = Lease {
-            id: job.id,
-            attempt: job.attempts,
-        };
+        let lease = Lease::of(&job);
         let span = tracing::info_span!(
             "hammerwork.job",
             job.id = %job.id,
@@ -624,7 +618,7 @@ async fn heartbeat_loop<S: Storage>(
             .lock()
             .expect("lease map poisoned")
             .iter()
-            .map(|(&id, &attempt)| Lease { id, attempt })
+            .map(|(&id, &claim)| Lease { id, claim })
             .collect();
         if held.is_empty() {
             continue;

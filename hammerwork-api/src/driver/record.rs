@@ -141,8 +141,8 @@ impl<'a> JobRecord<'a> {
 pub struct SettleRecord<'a> {
     /// The job.
     pub id: Uuid,
-    /// The attempt settled.
-    pub attempt: i32,
+    /// The claim settled ([`Lease::claim`](crate::Lease::claim)).
+    pub claim: i64,
     /// Which outcome.
     pub kind: &'static str,
     /// A completed attempt's result, as JSON text (absent for none).
@@ -164,7 +164,7 @@ impl<'a> SettleRecord<'a> {
     pub fn new(settlement: &'a Settlement) -> Result<Self> {
         let mut record = SettleRecord {
             id: settlement.lease.id.0,
-            attempt: settlement.lease.attempt,
+            claim: settlement.lease.claim,
             kind: "",
             result: None,
             message: None,
@@ -213,7 +213,7 @@ mod tests {
     fn settle_records_keep_null_results_apart_from_none() {
         let lease = Lease {
             id: JobId::new(),
-            attempt: 2,
+            claim: 2,
         };
         let settlements = [
             Settlement::new(lease, Outcome::Completed { result: None }),
@@ -228,7 +228,7 @@ mod tests {
             serde_json::from_str(&SettleRecord::encode(&settlements).unwrap()).unwrap();
         assert_eq!(rows[0].get("result"), None, "no result reads as NULL");
         assert_eq!(rows[1]["result"], "null", "a JSON null result is kept");
-        assert_eq!(rows[1]["attempt"], 2);
+        assert_eq!(rows[1]["claim"], 2);
         assert_eq!(rows[1]["kind"], "completed");
     }
 }

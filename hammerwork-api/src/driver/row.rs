@@ -75,8 +75,8 @@ pub fn job_from_row(row: &dyn StoredRow) -> Result<Job> {
 }
 
 /// A row a claim has just marked running, read so that one bad row does not
-/// fail the whole claim: when a column other than `id` and `attempts`
-/// cannot be read (a retry policy stored as `null`, a value written by a
+/// fail the whole claim: when a column other than `id`, `attempts` and
+/// `claims` cannot be read (a retry policy stored as `null`, a value written by a
 /// newer version), the job comes back with that column at its default and
 /// [`Job::rejection`] naming the problem, for the engine to end the attempt
 /// dead while the rest of the batch runs.
@@ -124,6 +124,7 @@ fn decode_job(row: &dyn StoredRow, soft: &mut impl Unreadable) -> Result<Job> {
     let mut job = Job::new(queue, payload);
     job.id = id;
     job.attempts = attempts;
+    job.claims = int(row, "claims")?;
     job.status = soft.or(
         text(row, "status").and_then(|s| s.parse()),
         JobStatus::Running,

@@ -33,7 +33,7 @@ pub async fn cancel_pending_running_and_finished_jobs<S: Storage>(storage: S) {
     let late = Settlement::new(
         Lease {
             id: running.id,
-            attempt: 1,
+            claim: 1,
         },
         Outcome::Completed { result: None },
     );

@@ -169,15 +169,7 @@ pub async fn claim_concurrent_claimers_process_each_job_once<S: Storage + Clone>
                 }
                 let settlements: Vec<_> = claimed
                     .iter()
-                    .map(|j| {
-                        Settlement::new(
-                            Lease {
-                                id: j.id,
-                                attempt: j.attempts,
-                            },
-                            Outcome::Completed { result: None },
-                        )
-                    })
+                    .map(|j| Settlement::new(Lease::of(j), Outcome::Completed { result: None }))
                     .collect();
                 let changed = storage.settle_jobs(&settlements, now()).await.unwrap();
                 assert_eq!(changed as usize, claimed.len());

@@ -56,10 +56,7 @@ pub async fn lease_heartbeat_extends_lease<S: Storage>(storage: S) {
         .claim_jobs(ClaimParams::new("heartbeat", 1, t, t + secs(10)))
         .await
         .unwrap();
-    let current = Lease {
-        id: job.id,
-        attempt: claimed[0].attempts,
-    };
+    let current = Lease::of(&claimed[0]);
     assert_eq!(
         storage
             .heartbeat_jobs(&[current], t + secs(60))
@@ -77,7 +74,7 @@ pub async fn lease_heartbeat_extends_lease<S: Storage>(storage: S) {
 
     let stale = Lease {
         id: job.id,
-        attempt: current.attempt + 1,
+        claim: current.claim + 1,
     };
     assert_eq!(
         storage
@@ -107,4 +104,67 @@ pub async fn lease_rescue_on_last_attempt_is_dead<S: Storage>(storage: S) {
         .await
         .unwrap();
     assert!(none.is_empty());
+}
+
+/// A stale worker cannot touch a later claim of the same job even when the
+/// attempt count came back to the same number: an unstarted give-back does
+/// not count its attempt, so the next claim is attempt 1 again, and a
+/// workflow retry starts its jobs over from attempt 0. The late heartbeat and
+/// outcome of the first claim change nothing.
+pub async fn lease_fence_outlives_reused_attempt_numbers<S: Storage>(storage: S) {
+    use hammerwork_api::workflow::JobGroup;
+    use hammerwork_api::{Outcome, Settlement};
+
+    let claim = |at| ClaimParams::new("fence", 1, at, at + secs(30));
+    let job = Job::new("fence", json!("given back"));
+    storage.enqueue(job.clone()).await.unwrap();
+    let t = now();
+    let first = storage.claim_jobs(claim(t)).await.unwrap();
+    let stale = Lease::of(&first[0]);
+    let give_back = Settlement::new(stale, Outcome::GiveBack { started: false });
+    assert_eq!(storage.settle_jobs(&[give_back], t).await.unwrap(), 1);
+    let second = storage.claim_jobs(claim(t)).await.unwrap();
+    assert_eq!(
+        second[0].attempts, first[0].attempts,
+        "the same attempt number"
+    );
+    assert_eq!(
+        storage
+            .heartbeat_jobs(&[stale], t + secs(600))
+            .await
+            .unwrap(),
+        0,
+        "a late heartbeat of the given-back claim renewed the new one"
+    );
+    let late = Settlement::new(stale, Outcome::Completed { result: None });
+    assert_eq!(storage.settle_jobs(&[late], t).await.unwrap(), 0);
+    let stored = storage.get_job(job.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Running);
+    assert_eq!(stored.lease_expires_at, Some(t + secs(30)));
+
+    // A workflow job cancelled while a worker still runs it, then retried
+    // and claimed again.
+    let step = Job::new("fence", json!("retried"));
+    let workflow = storage
+        .enqueue_workflow(JobGroup::new("fence").add_job(step.clone()))
+        .await
+        .unwrap();
+    let t = now();
+    let running = storage.claim_jobs(claim(t)).await.unwrap();
+    let stale = Lease::of(&running[0]);
+    storage.cancel_workflow_at(workflow, t).await.unwrap();
+    storage.retry_workflow_at(workflow, t).await.unwrap();
+    let again = storage.claim_jobs(claim(t)).await.unwrap();
+    assert_eq!(
+        (again[0].id, again[0].attempts),
+        (step.id, running[0].attempts)
+    );
+    let late = Settlement::new(stale, Outcome::Completed { result: None });
+    assert_eq!(
+        storage.settle_jobs(&[late], t).await.unwrap(),
+        0,
+        "the cancelled worker completed the retried attempt"
+    );
+    let stored = storage.get_job(step.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Running);
 }

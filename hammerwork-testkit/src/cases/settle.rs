@@ -8,10 +8,7 @@ use serde_json::json;
 use crate::support::{claim_all, now, secs};
 
 fn lease(job: &Job) -> Lease {
-    Lease {
-        id: job.id,
-        attempt: job.attempts,
-    }
+    Lease::of(job)
 }
 
 /// A completion stores the handler's result and clears the lease.
@@ -239,10 +236,7 @@ pub async fn settle_two_outcomes_for_one_attempt_apply_once<S: Storage>(storage:
     let workflow = storage.enqueue_workflow(group).await.unwrap();
     let running = claim_all(&storage, "twice").await;
     let first = running.iter().find(|j| j.id == a.id).expect("a claimed");
-    let lease = Lease {
-        id: first.id,
-        attempt: first.attempts,
-    };
+    let lease = Lease::of(first);
     let result = Some(json!({"done": true}));
     let batch = [
         Settlement::new(lease, Outcome::GiveBack { started: true }),

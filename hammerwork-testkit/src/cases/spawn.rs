@@ -77,10 +77,7 @@ async fn spawn_now<S: Storage>(
 }
 
 fn lease_of(job: &Job) -> Lease {
-    Lease {
-        id: job.id,
-        attempt: job.attempts,
-    }
+    Lease::of(job)
 }
 
 fn manager<DB: 'static>() -> SpawnManager<DB> {

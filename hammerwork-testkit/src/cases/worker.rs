@@ -156,10 +156,7 @@ pub async fn worker_shutdown_loses_nothing<S: Storage + Clone>(storage: S) {
         .iter()
         .map(|j| {
             hammerwork::Settlement::new(
-                hammerwork::Lease {
-                    id: j.id,
-                    attempt: j.attempts,
-                },
+                hammerwork::Lease::of(j),
                 hammerwork::Outcome::GiveBack { started: false },
             )
         })

@@ -53,10 +53,7 @@ pub async fn workflow_fail_fast_cancels_the_rest<S: Storage>(storage: S) {
     let changed = storage
         .settle_jobs(
             &[hammerwork_api::Settlement::new(
-                hammerwork_api::Lease {
-                    id: late.id,
-                    attempt: late.attempts,
-                },
+                hammerwork_api::Lease::of(late),
                 hammerwork_api::Outcome::Completed { result: None },
             )],
             now(),
@@ -425,13 +422,13 @@ pub async fn workflow_concurrent_settles_keep_counters_exact<S: Storage>(storage
             .unwrap();
         let running = claim_all(&*storage, &queue).await;
         assert_eq!(running.len(), BATCHES * PAIRS_PER_BATCH * 2);
-        let attempt: std::collections::HashMap<JobId, i32> =
-            running.iter().map(|j| (j.id, j.attempts)).collect();
+        let claim: std::collections::HashMap<JobId, i64> =
+            running.iter().map(|j| (j.id, j.claims)).collect();
         // Every third pair fails (dead at once: one attempt allowed).
         let settle = |id: JobId, n: usize| {
             let lease = hammerwork_api::Lease {
                 id,
-                attempt: attempt[&id],
+                claim: claim[&id],
             };
             let outcome = if n % 3 == 0 {
                 hammerwork_api::Outcome::Failed {

@@ -1,0 +1,5 @@
+-- The fence of a lease: how many times the job was claimed, ever. Unlike
+-- attempts (an unstarted give-back takes one back, a workflow retry starts
+-- over at 0) it never goes back, so the heartbeat or outcome of a stale claim
+-- can never match a later one.
+ALTER TABLE hammerwork_jobs ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
