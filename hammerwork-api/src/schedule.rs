@@ -97,6 +97,35 @@ pub enum Recurrence {
     Workflow(Workflow),
 }
 
+/// Where a listing of recurrences resumes: after these ids, jobs and
+/// workflows paged separately, each in id order (keyset paging, so a page of
+/// series that cannot move yet never hides the ones after it). The default
+/// starts at the beginning.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecurrenceCursor {
+    /// Only recurring jobs with a greater id.
+    pub after_job: Option<JobId>,
+    /// Only recurring workflows with a greater id.
+    pub after_workflow: Option<crate::workflow::WorkflowId>,
+}
+
+impl RecurrenceCursor {
+    /// The cursor past `page` (a page read from this cursor).
+    pub fn past(self, page: &[Recurrence]) -> Self {
+        let mut next = self;
+        for recurrence in page {
+            match recurrence {
+                Recurrence::Job(job) => next.after_job = next.after_job.max(Some(job.id)),
+                Recurrence::Workflow(w) => {
+                    next.after_workflow = next.after_workflow.max(Some(w.id));
+                }
+            }
+        }
+        next
+    }
+}
+
 /// Which occurrence [`Storage::advance_recurrence`](crate::Storage::advance_recurrence) continues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecurrenceSource {

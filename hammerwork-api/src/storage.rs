@@ -1,10 +1,12 @@
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::schedule::{
-    plan_job_recurrence, plan_workflow_recurrence, JobRecurrencePlan, Recurrence, RecurrenceSource,
+    plan_job_recurrence, plan_workflow_recurrence, JobRecurrencePlan, Recurrence, RecurrenceCursor,
+    RecurrenceSource,
 };
 use crate::spawn::{Lineage, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats, SpawnTree};
 use crate::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
@@ -139,14 +141,18 @@ pub trait Storage: Send + Sync + 'static {
     /// workflows expired.
     async fn expire_workflows(&self, now: DateTime<Utc>) -> Result<u64>;
 
-    /// Up to `limit` jobs and up to `limit` workflows: finished recurring
-    /// occurrences whose series has not been
+    /// Up to `limit` jobs and up to `limit` workflows after `cursor`, each in
+    /// id order: finished recurring occurrences whose series has not been
     /// continued: jobs with a cron schedule in a terminal status, and
     /// recurring workflows with no job pending or running (or cancelled),
     /// that [`advance_recurrence`](Self::advance_recurrence) has not been
-    /// called for. Costs O(result) for jobs and O(live recurring workflows)
-    /// for workflows, never a scan of the jobs.
-    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>>;
+    /// called for. Costs O(due series) for jobs and O(live recurring
+    /// workflows) for workflows, never a scan of the jobs.
+    async fn list_recurrences(
+        &self,
+        cursor: RecurrenceCursor,
+        limit: u32,
+    ) -> Result<Vec<Recurrence>>;
 
     /// Continues (or ends) a series in one transaction: if `source` is still
     /// un-continued, marks it continued, enqueues `next` exactly as
@@ -275,55 +281,46 @@ pub trait DatabaseQueue: Storage {
     async fn advance_recurrences(&self, now: DateTime<Utc>) -> Result<u64> {
         const PAGE: u32 = 500;
         let mut advanced = 0;
-        // A job waiting for its recurring parent's series is retried in the
-        // next pass, after that parent has moved on.
+        // Each pass pages through every due series in id order, so series
+        // that cannot move yet never hide the ones after them. A job waiting
+        // for its recurring parent's series moves in the next pass, after
+        // that parent has.
         loop {
-            let due = self.list_recurrences(PAGE).await?;
+            let mut cursor = RecurrenceCursor::default();
             let mut progress = 0;
-            for recurrence in &due {
-                let moved: Result<bool> = async {
-                    Ok(match recurrence {
-                        Recurrence::Job(job) => {
-                            let parents = current_occurrences(self, &job.depends_on).await?;
-                            match plan_job_recurrence(job, &parents, now) {
-                                JobRecurrencePlan::WaitForParent(_) => false,
-                                JobRecurrencePlan::End => {
-                                    self.advance_recurrence(RecurrenceSource::Job(job.id), None)
-                                        .await?
-                                }
-                                JobRecurrencePlan::Next(next) => {
-                                    self.advance_recurrence(
-                                        RecurrenceSource::Job(job.id),
-                                        Some(EnqueueBatch::jobs(std::slice::from_ref(&next))),
-                                    )
-                                    .await?
-                                }
-                            }
-                        }
-                        Recurrence::Workflow(workflow) => {
-                            let jobs = workflow_jobs(self, workflow.id).await?;
-                            let source = RecurrenceSource::Workflow(workflow.id);
-                            match plan_workflow_recurrence(workflow, &jobs, now) {
-                                None => self.advance_recurrence(source, None).await?,
-                                Some((next, jobs)) => {
-                                    self.advance_recurrence(
-                                        source,
-                                        Some(EnqueueBatch::workflow(&next, &jobs)),
-                                    )
-                                    .await?
-                                }
-                            }
-                        }
+            loop {
+                let due = self.list_recurrences(cursor, PAGE).await?;
+                // Every parent of the page's jobs, resolved to its current
+                // occurrence, in a few reads for the whole page.
+                let parents: Vec<JobId> = due
+                    .iter()
+                    .filter_map(|r| match r {
+                        Recurrence::Job(job) => Some(job.depends_on.iter().copied()),
+                        _ => None,
                     })
+                    .flatten()
+                    .collect();
+                let current = current_occurrences(self, &parents).await?;
+                for recurrence in &due {
+                    let moved = advance_one(self, recurrence, &current, now).await;
+                    // One series that cannot move (a bad row, a refused
+                    // write) must not stop the others: it stays live for the
+                    // next tick.
+                    let moved = moved.unwrap_or_else(|error| {
+                        tracing::warn!(error = %error, "continuing a recurring series failed");
+                        false
+                    });
+                    progress += u64::from(moved);
                 }
-                .await;
-                // One series that cannot move (a bad row, a refused write)
-                // must not stop the others: it stays live for the next tick.
-                let moved = moved.unwrap_or_else(|error| {
-                    tracing::warn!(error = %error, "continuing a recurring series failed");
-                    false
-                });
-                progress += u64::from(moved);
+                let count = |workflows: bool| {
+                    due.iter()
+                        .filter(|r| matches!(r, Recurrence::Workflow(_)) == workflows)
+                        .count()
+                };
+                if count(false) < PAGE as usize && count(true) < PAGE as usize {
+                    break;
+                }
+                cursor = cursor.past(&due);
             }
             advanced += progress;
             if progress == 0 {
@@ -408,18 +405,89 @@ pub trait StorageDatabase {
 
 /// The jobs `ids`, each recurring one replaced by the newest occurrence of its
 /// series (following `next_occurrence`).
-async fn current_occurrences<S: Storage + ?Sized>(storage: &S, ids: &[JobId]) -> Result<Vec<Job>> {
-    let mut current = Vec::with_capacity(ids.len());
-    for mut job in storage.get_jobs(ids).await? {
-        while let Some(next) = job.next_occurrence {
-            match storage.get_job(next).await? {
-                Some(newer) => job = newer,
-                None => break,
+/// Jobs `ids`, each resolved to the newest occurrence of its series (a job
+/// that does not recur is itself), keyed by the id asked for: one read per
+/// generation for all of them, not one per job.
+async fn current_occurrences<S: Storage + ?Sized>(
+    storage: &S,
+    ids: &[JobId],
+) -> Result<HashMap<JobId, Job>> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let mut current = HashMap::with_capacity(ids.len());
+    // Which asked-for ids each job read stands for.
+    let mut asked: HashMap<JobId, Vec<JobId>> = ids.iter().map(|id| (*id, vec![*id])).collect();
+    while !ids.is_empty() {
+        let mut next_ids = Vec::new();
+        let mut next_asked: HashMap<JobId, Vec<JobId>> = HashMap::new();
+        for job in storage.get_jobs(&ids).await? {
+            let origins = asked.remove(&job.id).unwrap_or_default();
+            match job.next_occurrence {
+                Some(next) => {
+                    next_ids.push(next);
+                    next_asked.entry(next).or_default().extend(origins);
+                }
+                None => {
+                    for origin in origins {
+                        current.insert(origin, job.clone());
+                    }
+                }
             }
         }
-        current.push(job);
+        // A successor that is gone leaves its predecessor as the current
+        // occurrence (as a series read one by one would).
+        ids = next_ids;
+        asked = next_asked;
     }
     Ok(current)
+}
+
+/// Continues (or ends) one due series; `false` when it cannot move yet or
+/// another scheduler moved it first.
+async fn advance_one<S: Storage + ?Sized>(
+    storage: &S,
+    recurrence: &Recurrence,
+    current: &HashMap<JobId, Job>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(match recurrence {
+        Recurrence::Job(job) => {
+            let parents: Vec<Job> = job
+                .depends_on
+                .iter()
+                .filter_map(|id| current.get(id).cloned())
+                .collect();
+            match plan_job_recurrence(job, &parents, now) {
+                JobRecurrencePlan::WaitForParent(_) => false,
+                JobRecurrencePlan::End => {
+                    storage
+                        .advance_recurrence(RecurrenceSource::Job(job.id), None)
+                        .await?
+                }
+                JobRecurrencePlan::Next(next) => {
+                    storage
+                        .advance_recurrence(
+                            RecurrenceSource::Job(job.id),
+                            Some(EnqueueBatch::jobs(std::slice::from_ref(&next))),
+                        )
+                        .await?
+                }
+            }
+        }
+        Recurrence::Workflow(workflow) => {
+            let jobs = workflow_jobs(storage, workflow.id).await?;
+            let source = RecurrenceSource::Workflow(workflow.id);
+            match plan_workflow_recurrence(workflow, &jobs, now) {
+                None => storage.advance_recurrence(source, None).await?,
+                Some((next, jobs)) => {
+                    storage
+                        .advance_recurrence(source, Some(EnqueueBatch::workflow(&next, &jobs)))
+                        .await?
+                }
+            }
+        }
+    })
 }
 
 /// Every job of workflow `id`.
@@ -490,8 +558,12 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     async fn cancel_job_at(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
         (**self).cancel_job_at(id, now).await
     }
-    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
-        (**self).list_recurrences(limit).await
+    async fn list_recurrences(
+        &self,
+        cursor: RecurrenceCursor,
+        limit: u32,
+    ) -> Result<Vec<Recurrence>> {
+        (**self).list_recurrences(cursor, limit).await
     }
     async fn advance_recurrence(
         &self,

@@ -199,9 +199,10 @@ macro_rules! forward_storage {
             }
             async fn list_recurrences(
                 &self,
+                cursor: $crate::__api::schedule::RecurrenceCursor,
                 limit: u32,
             ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::schedule::Recurrence>> {
-                $crate::__api::Storage::list_recurrences(&self.$field, limit).await
+                $crate::__api::Storage::list_recurrences(&self.$field, cursor, limit).await
             }
             async fn advance_recurrence(
                 &self,

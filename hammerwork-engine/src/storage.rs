@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{Driver, Transaction};
-use hammerwork_api::schedule::{Recurrence, RecurrenceSource};
+use hammerwork_api::schedule::{Recurrence, RecurrenceCursor, RecurrenceSource};
 use hammerwork_api::spawn::{
     check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
 };
@@ -397,14 +397,22 @@ impl<D: Driver> Storage for Engine<D> {
         retry("expire workflows", || self.expire_workflows_once(now)).await
     }
 
-    async fn list_recurrences(&self, limit: u32) -> Result<Vec<Recurrence>> {
+    async fn list_recurrences(
+        &self,
+        cursor: RecurrenceCursor,
+        limit: u32,
+    ) -> Result<Vec<Recurrence>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         // Up to `limit` of each kind: jobs that cannot move yet (waiting for
         // a recurring parent) must not keep workflows from being listed.
-        let jobs = self.driver.list_recurring_jobs(limit).await?;
-        let workflows = self.driver.list_recurring_workflows(limit).await?;
+        let jobs = self.driver.list_recurring_jobs(cursor.after_job, limit);
+        let jobs = jobs.await?;
+        let workflows = self
+            .driver
+            .list_recurring_workflows(cursor.after_workflow, limit);
+        let workflows = workflows.await?;
         let jobs = jobs.into_iter().map(Recurrence::Job);
         Ok(jobs
             .chain(workflows.into_iter().map(Recurrence::Workflow))

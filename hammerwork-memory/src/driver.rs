@@ -2,6 +2,7 @@
 
 use std::cmp::Reverse;
 use std::collections::VecDeque;
+use std::ops::Bound;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -194,16 +195,24 @@ impl Driver for MemoryDriver {
             .collect())
     }
 
-    async fn list_recurring_jobs(&self, limit: u32) -> Result<Vec<Job>> {
+    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
         let state = self.state.lock().await;
-        let live = state.cron_live.iter().filter_map(|id| state.job(*id));
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let live = state.cron_live.range((from, Bound::Unbounded));
+        let live = live.filter_map(|id| state.job(*id));
         let finished = live.filter(|job| job.status.is_terminal());
         Ok(finished.take(limit as usize).cloned().collect())
     }
 
-    async fn list_recurring_workflows(&self, limit: u32) -> Result<Vec<Workflow>> {
+    async fn list_recurring_workflows(
+        &self,
+        after: Option<WorkflowId>,
+        limit: u32,
+    ) -> Result<Vec<Workflow>> {
         let state = self.state.lock().await;
-        let due = state.workflows.values().filter(|row| {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let workflows = state.workflows.range((from, Bound::Unbounded));
+        let due = workflows.map(|(_, row)| row).filter(|row| {
             row.cron_live
                 && (unfinished(row) == 0 || row.workflow.state == WorkflowStatus::Cancelled)
         });

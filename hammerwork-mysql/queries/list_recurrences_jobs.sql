@@ -1,10 +1,13 @@
--- Finished recurring jobs whose series advance_recurrence has not moved on:
--- cron_live is 1 only on each series' newest occurrence, so this reads
--- hammerwork_jobs_cron_live for exactly the result.
--- No ORDER BY: with one, the optimizer may walk the primary key instead.
--- Params: limit.
+-- Finished recurring jobs whose series advance_recurrence has not moved on,
+-- after an id (NULL: from the start), in id order: cron_live is 1 only on each
+-- series' newest occurrence, so hammerwork_jobs_cron_live (cron_live, status)
+-- reads the due series and nothing else, and the sort is over them. The index
+-- is forced: with ORDER BY id the optimizer may walk the primary key instead.
+-- Params: after, after, limit.
 SELECT *
-FROM hammerwork_jobs
+FROM hammerwork_jobs FORCE INDEX (hammerwork_jobs_cron_live)
 WHERE cron_live = 1
   AND status IN ('completed', 'dead', 'cancelled', 'skipped')
+  AND (? IS NULL OR id > ?)
+ORDER BY id
 LIMIT ?

@@ -211,13 +211,19 @@ impl Driver for MySqlDriver {
         self.fetch(query, workflow_from_row).await
     }
 
-    async fn list_recurring_jobs(&self, limit: u32) -> Result<Vec<Job>> {
-        let query = sql!("list_recurrences_jobs", limit);
+    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
+        let after = after.map(|id| id.0);
+        let query = sql!("list_recurrences_jobs", after, after, limit);
         self.fetch(query, job_from_row).await
     }
 
-    async fn list_recurring_workflows(&self, limit: u32) -> Result<Vec<Workflow>> {
-        let query = sql!("list_recurrences_workflows", limit);
+    async fn list_recurring_workflows(
+        &self,
+        after: Option<WorkflowId>,
+        limit: u32,
+    ) -> Result<Vec<Workflow>> {
+        let after = after.map(|id| id.0);
+        let query = sql!("list_recurrences_workflows", after, after, limit);
         self.fetch(query, workflow_from_row).await
     }
 

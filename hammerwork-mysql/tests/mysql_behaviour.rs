@@ -408,19 +408,25 @@ async fn recurrence_listing_reads_the_cron_indexes() {
             "hammerwork_workflows_cron_live",
         ),
     ] {
-        let plan = sqlx::query(&format!("EXPLAIN {query}"))
-            .bind(10_u32)
-            .fetch_one(db.storage.pool())
-            .await
-            .unwrap();
-        let key: Option<String> = plan.try_get_unchecked("key").unwrap();
-        let extra: Option<String> = plan.try_get_unchecked("Extra").unwrap();
-        // An empty index range may also be reported as "no matching row".
-        assert!(
-            key.as_deref() == Some(index)
-                || extra.as_deref().is_some_and(|e| e.contains("no matching")),
-            "{query}: key {key:?}, extra {extra:?}"
-        );
+        // From the start, and after a cursor (the primary key would serve
+        // `id > ?` and ORDER BY id too).
+        for after in [None, Some(uuid::Uuid::nil())] {
+            let plan = sqlx::query(&format!("EXPLAIN {query}"))
+                .bind(after)
+                .bind(after)
+                .bind(10_u32)
+                .fetch_one(db.storage.pool())
+                .await
+                .unwrap();
+            let key: Option<String> = plan.try_get_unchecked("key").unwrap();
+            let extra: Option<String> = plan.try_get_unchecked("Extra").unwrap();
+            // An empty index range may also be reported as "no matching row".
+            assert!(
+                key.as_deref() == Some(index)
+                    || extra.as_deref().is_some_and(|e| e.contains("no matching")),
+                "{query}: key {key:?}, extra {extra:?}"
+            );
+        }
     }
     db.finish().await;
 }
@@ -438,7 +444,14 @@ async fn advance_recurrence_error_keeps_the_series_live() {
         .await
         .unwrap();
     assert!(storage.cancel_job(job.id).await.unwrap());
-    assert_eq!(storage.list_recurrences(10).await.unwrap().len(), 1);
+    assert_eq!(
+        storage
+            .list_recurrences(Default::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // The "next occurrence" reuses a stored id: the batch fails.
     let mut next = Job::new("cron", json!({})).with_cron_schedule("*/5 * * * *");
@@ -454,7 +467,14 @@ async fn advance_recurrence_error_keeps_the_series_live() {
         matches!(&result, Err(Error::DuplicateJob { id }) if *id == other.id),
         "{result:?}"
     );
-    assert_eq!(storage.list_recurrences(10).await.unwrap().len(), 1);
+    assert_eq!(
+        storage
+            .list_recurrences(Default::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(
         storage
             .get_job(job.id)
@@ -467,7 +487,11 @@ async fn advance_recurrence_error_keeps_the_series_live() {
 
     assert!(storage.advance_recurrence(source, None).await.unwrap());
     assert!(!storage.advance_recurrence(source, None).await.unwrap());
-    assert!(storage.list_recurrences(10).await.unwrap().is_empty());
+    assert!(storage
+        .list_recurrences(Default::default(), 10)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(storage.queue_counts("cron").await.unwrap().total(), 2);
     db.finish().await;
 }

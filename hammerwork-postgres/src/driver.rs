@@ -154,13 +154,22 @@ impl Driver for PgDriver {
         self.fetch(query, workflow_from_row).await
     }
 
-    async fn list_recurring_jobs(&self, limit: u32) -> Result<Vec<Job>> {
-        let query = sql!("list_recurrences_jobs", i64::from(limit));
+    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
+        let query = sql!(
+            "list_recurrences_jobs",
+            i64::from(limit),
+            after.map(|id| id.0)
+        );
         self.fetch(query, job_from_row).await
     }
 
-    async fn list_recurring_workflows(&self, limit: u32) -> Result<Vec<Workflow>> {
-        let query = sql!("list_recurrences_workflows", i64::from(limit));
+    async fn list_recurring_workflows(
+        &self,
+        after: Option<WorkflowId>,
+        limit: u32,
+    ) -> Result<Vec<Workflow>> {
+        let after = after.map(|id| id.0);
+        let query = sql!("list_recurrences_workflows", i64::from(limit), after);
         self.fetch(query, workflow_from_row).await
     }
 

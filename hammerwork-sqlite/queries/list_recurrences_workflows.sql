@@ -1,9 +1,12 @@
 -- Finished (no job left to run) or cancelled live occurrences of recurring
--- workflows: read through the partial index hammerwork_workflows_cron_live,
--- whose size is the number of live series.
+-- workflows after id ?2 (NULL: from the start), in id order: read through the
+-- partial index hammerwork_workflows_cron_live (on id), whose size is the
+-- number of live series.
 SELECT *, 0 AS running_jobs
 FROM hammerwork_workflows
 WHERE cron_live = 1
   AND (total_jobs = completed_jobs + failed_jobs + skipped_jobs + cancelled_jobs
        OR state = 'cancelled')
+  AND (?2 IS NULL OR id > ?2)
+ORDER BY id
 LIMIT ?1

@@ -152,13 +152,19 @@ impl Driver for SqliteDriver {
         self.fetch(query, workflow_from_row).await
     }
 
-    async fn list_recurring_jobs(&self, limit: u32) -> Result<Vec<Job>> {
-        let query = sql!("list_recurrences_jobs", i64::from(limit));
+    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
+        let after = after.map(|id| id.to_string());
+        let query = sql!("list_recurrences_jobs", i64::from(limit), after);
         self.fetch(query, job_from_row).await
     }
 
-    async fn list_recurring_workflows(&self, limit: u32) -> Result<Vec<Workflow>> {
-        let query = sql!("list_recurrences_workflows", i64::from(limit));
+    async fn list_recurring_workflows(
+        &self,
+        after: Option<WorkflowId>,
+        limit: u32,
+    ) -> Result<Vec<Workflow>> {
+        let after = after.map(|id| id.to_string());
+        let query = sql!("list_recurrences_workflows", i64::from(limit), after);
         self.fetch(query, workflow_from_row).await
     }
 

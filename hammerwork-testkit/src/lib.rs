@@ -87,6 +87,7 @@ macro_rules! conformance_tests {
             cron_cancelled_occurrence_ends_series,
             cron_dependent_waits_for_each_round,
             cron_workflow_recurs_as_a_whole,
+            cron_waiting_series_do_not_hide_the_others,
             worker_runs_recurring_job,
             spawn_handler_children_run,
             spawn_inherit_priority_and_queue,

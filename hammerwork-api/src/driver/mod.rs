@@ -291,13 +291,18 @@ pub trait Driver: Send + Sync + 'static {
     async fn list_workflows(&self, params: &ListWorkflowsParams) -> Result<Vec<Workflow>>;
 
     /// Up to `limit` finished occurrences of recurring jobs whose series has
-    /// not been continued (`cron_live` set, status terminal), read through an
-    /// index of live occurrences only.
-    async fn list_recurring_jobs(&self, limit: u32) -> Result<Vec<Job>>;
+    /// not been continued (`cron_live` set, status terminal), with ids after
+    /// `after`, in id order, read through an index of live occurrences only.
+    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>>;
 
     /// Up to `limit` recurring workflows whose run has finished (no job left
-    /// to run, or cancelled) and whose series has not been continued.
-    async fn list_recurring_workflows(&self, limit: u32) -> Result<Vec<Workflow>>;
+    /// to run, or cancelled) and whose series has not been continued, with
+    /// ids after `after`, in id order.
+    async fn list_recurring_workflows(
+        &self,
+        after: Option<WorkflowId>,
+        limit: u32,
+    ) -> Result<Vec<Workflow>>;
 
     /// The spawn operation with this id.
     async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>>;

@@ -73,7 +73,11 @@ pub async fn cron_job_next_run_is_enqueued_once<S: Storage>(storage: S) {
     assert_eq!(next.scheduled_at, next_after(schedule, t));
     assert_eq!(next.next_occurrence, None);
     assert_eq!(storage.advance_recurrences(now()).await.unwrap(), 0);
-    assert!(storage.list_recurrences(10).await.unwrap().is_empty());
+    assert!(storage
+        .list_recurrences(Default::default(), 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     // A dead occurrence continues the series too.
     let running = claim_at(&storage, "cron", next.scheduled_at).await;
@@ -262,4 +266,55 @@ pub async fn cron_workflow_recurs_as_a_whole<S: Storage>(storage: S) {
         .unwrap()
         .next_occurrence
         .is_none());
+}
+
+/// More finished series than the scheduler reads at once, all waiting for
+/// a parent series listed after them, neither hide that parent nor the series
+/// after it: a tick pages through every due series (in id order) instead of
+/// re-reading the first page, and then continues the dependents whose parent
+/// moved on.
+pub async fn cron_waiting_series_do_not_hide_the_others<S: Storage>(storage: S) {
+    let schedule = "0 2 * * *";
+    // Ids are time-ordered: the dependents' ids come before their parent's.
+    let dependents: Vec<Job> = (0..600)
+        .map(|i| Job::new("cron_many", json!(i)).with_cron_schedule(schedule))
+        .collect();
+    let parent = Job::new("cron_many_parent", json!({}))
+        .with_max_attempts(1)
+        .with_cron_schedule(schedule);
+    let dependents: Vec<Job> = dependents
+        .into_iter()
+        .map(|job| job.depends_on(&parent.id))
+        .collect();
+    let last = Job::new("cron_last", json!({}))
+        .with_max_attempts(1)
+        .with_cron_schedule(schedule);
+    let mut jobs = dependents.clone();
+    jobs.push(parent.clone());
+    jobs.push(last.clone());
+    storage.enqueue_many(jobs).await.unwrap();
+
+    // The parent dies, and its 600 dependents with it; so does `last`.
+    let at = get(&storage, parent.id).await.scheduled_at;
+    for queue in ["cron_many_parent", "cron_last"] {
+        let running = claim_at(&storage, queue, at).await;
+        assert_eq!(running.len(), 1);
+        fail_permanently(&storage, &running[0]).await;
+    }
+    assert_eq!(
+        get(&storage, dependents[0].id).await.status,
+        JobStatus::Dead
+    );
+
+    assert_eq!(storage.advance_recurrences(now()).await.unwrap(), 602);
+    assert!(
+        get(&storage, parent.id).await.next_occurrence.is_some(),
+        "a parent listed after 600 series waiting for it was never continued"
+    );
+    assert!(get(&storage, last.id).await.next_occurrence.is_some());
+    let next_parent = get(&storage, parent.id).await.next_occurrence.unwrap();
+    for job in [&dependents[0], &dependents[599]] {
+        let next = get(&storage, job.id).await.next_occurrence.unwrap();
+        assert_eq!(get(&storage, next).await.depends_on, vec![next_parent]);
+    }
 }
