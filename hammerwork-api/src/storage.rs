@@ -30,6 +30,14 @@ pub trait Storage: Send + Sync + 'static {
     /// What this backend can do (e.g. push wakeups).
     fn capabilities(&self) -> Capabilities;
 
+    /// The database server's current time. Workers measure their offset to
+    /// it and work by it, so leases and readiness are judged by one clock
+    /// however far the workers' hosts drift. By default (an embedded
+    /// database, on the worker's own host) the local clock.
+    async fn database_time(&self) -> Result<DateTime<Utc>> {
+        Ok(Utc::now())
+    }
+
     /// Writes a batch of jobs, with their dependencies and optionally the
     /// workflow they form, in one transaction: all or nothing. Returns the ids
     /// in input order.
@@ -512,6 +520,9 @@ async fn workflow_jobs<S: Storage + ?Sized>(storage: &S, id: WorkflowId) -> Resu
 impl<S: Storage + ?Sized> Storage for Arc<S> {
     fn capabilities(&self) -> Capabilities {
         (**self).capabilities()
+    }
+    async fn database_time(&self) -> Result<DateTime<Utc>> {
+        (**self).database_time().await
     }
     async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
         (**self).enqueue_jobs(batch).await

@@ -101,6 +101,11 @@ macro_rules! forward_storage {
             fn capabilities(&self) -> $crate::__api::Capabilities {
                 $crate::__api::Storage::capabilities(&self.$field)
             }
+            async fn database_time(
+                &self,
+            ) -> $crate::__api::Result<$crate::__chrono::DateTime<$crate::__chrono::Utc>> {
+                $crate::__api::Storage::database_time(&self.$field).await
+            }
             async fn enqueue_jobs(
                 &self,
                 batch: $crate::__api::EnqueueBatch<'_>,

@@ -247,6 +247,10 @@ impl<D: Driver> Storage for Engine<D> {
         self.driver.capabilities()
     }
 
+    async fn database_time(&self) -> Result<DateTime<Utc>> {
+        retry("read the database's time", || self.driver.database_time()).await
+    }
+
     async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
         let jobs = batch.jobs;
         let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();

@@ -121,6 +121,13 @@ impl Driver for MySqlDriver {
         Ok(done.rows_affected())
     }
 
+    async fn database_time(&self) -> Result<DateTime<Utc>> {
+        // DATETIME, not TIMESTAMP: no session time zone applies.
+        let query = sqlx::query_scalar("SELECT UTC_TIMESTAMP(6)");
+        let time: chrono::NaiveDateTime = query.fetch_one(&self.pool).await.map_err(map_err)?;
+        Ok(time.and_utc())
+    }
+
     async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
         let begin = self.pool.begin_with(BEGIN_READ_COMMITTED);
         let mut tx = begin.await.map_err(map_err)?;

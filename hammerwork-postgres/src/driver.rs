@@ -100,6 +100,11 @@ impl Driver for PgDriver {
         }
     }
 
+    async fn database_time(&self) -> Result<DateTime<Utc>> {
+        let query = sqlx::query_scalar("SELECT clock_timestamp()");
+        query.fetch_one(&self.pool).await.map_err(map_err)
+    }
+
     async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
         let limit = i64::from(p.limit);
         let query = sql!("claim_jobs", &p.queue, p.now, limit, p.lease_until);

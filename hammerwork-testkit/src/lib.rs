@@ -59,6 +59,7 @@ macro_rules! conformance_tests {
             worker_timeout_fails_attempt,
             worker_shutdown_loses_nothing,
             worker_rescues_job_of_crashed_worker,
+            worker_clock_ahead_leaves_live_leases_alone,
             worker_heartbeat_keeps_long_job_leased,
             worker_keeps_running_when_handle_dropped,
             worker_fan_in_reads_parent_results,

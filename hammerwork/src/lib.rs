@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod clock;
 mod handler;
 mod pool;
 

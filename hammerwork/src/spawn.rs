@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 pub use hammerwork_api::spawn::*;
 use hammerwork_api::{Error, Job, Storage};
 
@@ -85,6 +85,7 @@ pub(crate) trait Spawner: Send + Sync {
         &self,
         parent: &Job,
         storage: Arc<dyn Storage>,
+        now: DateTime<Utc>,
     ) -> std::result::Result<SpawnPlan, (Error, bool)>;
 }
 
@@ -94,8 +95,9 @@ impl<DB: 'static> Spawner for SpawnManager<DB> {
         &self,
         parent: &Job,
         storage: Arc<dyn Storage>,
+        now: DateTime<Utc>,
     ) -> std::result::Result<SpawnPlan, (Error, bool)> {
-        plan_with(Some(self), parent, storage).await
+        plan_with(Some(self), parent, storage, now).await
     }
 }
 
@@ -105,6 +107,7 @@ pub(crate) async fn plan_with<DB: 'static>(
     manager: Option<&SpawnManager<DB>>,
     parent: &Job,
     storage: Arc<dyn Storage>,
+    now: DateTime<Utc>,
 ) -> std::result::Result<SpawnPlan, (Error, bool)> {
     let permanent = |e: Error| (e, false);
     let Some(config) = SpawnConfig::from_job(parent).map_err(permanent)? else {
@@ -135,6 +138,6 @@ pub(crate) async fn plan_with<DB: 'static>(
             Error::Spawn(e) => (Error::Spawn(e), true),
             other => (SpawnError::failed(other), true),
         })?;
-    let set = plan_spawn(parent, &config, children, Utc::now()).map_err(permanent)?;
+    let set = plan_spawn(parent, &config, children, now).map_err(permanent)?;
     Ok(SpawnPlan::Spawn(set))
 }

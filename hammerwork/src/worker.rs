@@ -3,7 +3,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use hammerwork_api::{
     later, ClaimParams, DatabaseQueue, Error, Job, JobId, Lease, Outcome, Settlement, Storage,
@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
 
+use crate::clock::Clock;
 use crate::spawn::{SpawnError, SpawnManager, SpawnPlan, Spawner, SPAWN_CONFIG_KEY};
 
 use crate::handler::{JobContext, JobHandler};
@@ -20,6 +21,9 @@ use crate::pool::{WorkerPool, WorkerPoolHandle};
 
 /// Leases held by this worker (claimed and not yet settled), for heartbeats.
 type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
+
+/// How often a worker measures its offset to the database's clock.
+const CLOCK_SYNC_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Most settlements written in one `settle_jobs` call.
 const MAX_SETTLE_BATCH: usize = 1_000;
@@ -70,6 +74,7 @@ pub struct Worker<S: Storage + Clone> {
     scheduler_interval: Duration,
     shutdown_timeout: Duration,
     spawner: Option<Arc<dyn Spawner>>,
+    clock: Clock,
 }
 
 impl<S: Storage + Clone> Worker<S> {
@@ -102,7 +107,20 @@ impl<S: Storage + Clone> Worker<S> {
             scheduler_interval: Duration::from_secs(1),
             spawner: None,
             shutdown_timeout: Duration::from_secs(30),
+            clock: Clock::new(Arc::new(Utc::now)),
         }
+    }
+
+    /// Reads the time from `clock` instead of the system clock, for tests of
+    /// a host whose clock is off (or of time itself). Either way the worker
+    /// works by the database's clock: at start and every minute it measures
+    /// the offset from its clock to
+    /// [`Storage::database_time`](hammerwork_api::Storage::database_time) and
+    /// adds it, so claims, leases, retries and rescue agree across hosts
+    /// whose clocks drift apart.
+    pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = Clock::new(Arc::new(clock));
+        self
     }
 
     /// How long [`start`](Self::start)'s shutdown waits for running jobs before
@@ -210,25 +228,37 @@ impl<S: Storage + Clone> Worker<S> {
         let wake = Arc::new(Notify::new());
         let (stop_aux_tx, stop_aux) = watch::channel(false);
 
+        if let Err(err) = self.clock.sync(&self.storage).await {
+            tracing::warn!(error = %err, "could not read the database's clock; using this host's until the next try");
+        }
+        let clock_sync = tokio::spawn(clock_loop(
+            self.storage.clone(),
+            self.clock.clone(),
+            stop_aux.clone(),
+        ));
         let completer = tokio::spawn(complete_loop(
             self.storage.clone(),
             settle_rx,
             leases.clone(),
+            self.clock.clone(),
         ));
         let heartbeat = tokio::spawn(heartbeat_loop(
             self.storage.clone(),
             leases.clone(),
             self.lease_duration,
+            self.clock.clone(),
             stop_aux.clone(),
         ));
         let rescuer = tokio::spawn(rescue_loop(
             self.storage.clone(),
             self.rescue_interval,
+            self.clock.clone(),
             stop_aux.clone(),
         ));
         let scheduler = tokio::spawn(scheduler_loop(
             self.storage.clone(),
             self.scheduler_interval,
+            self.clock.clone(),
             stop_aux.clone(),
         ));
         let listener = (self.storage.capabilities().wakeups != WakeupScope::None).then(|| {
@@ -254,7 +284,7 @@ impl<S: Storage + Clone> Worker<S> {
             }
             if !drained && buffer.len() < (batch_size as usize).div_ceil(2) {
                 let want = batch_size - buffer.len() as u32;
-                let now = Utc::now();
+                let now = self.clock.now();
                 let lease_until = now + self.lease_duration;
                 let params = ClaimParams::new(self.queue.clone(), want, now, lease_until);
                 match self.storage.claim_jobs(params).await {
@@ -331,6 +361,7 @@ impl<S: Storage + Clone> Worker<S> {
         let _ = heartbeat.await;
         let _ = rescuer.await;
         let _ = scheduler.await;
+        let _ = clock_sync.await;
         if let Some(listener) = listener {
             listener.abort();
         }
@@ -365,15 +396,23 @@ impl<S: Storage + Clone> Worker<S> {
         let attempts_left = job.attempts < job.max_attempts;
         let ctx = JobContext::new(job, storage.clone());
         let leases = leases.clone();
+        let clock = self.clock.clone();
         let handle: AbortHandle = tasks.spawn(
             async move {
                 let attempt = async {
-                    let mut outcome = run_attempt(handler.as_ref(), ctx).await;
+                    let mut outcome = run_attempt(handler.as_ref(), ctx, &clock).await;
                     if let (Outcome::Completed { result }, Some((parent, spawner))) =
                         (&outcome, spawning)
                     {
-                        let spawned =
-                            spawn_children(&parent, spawner, storage, lease, result.clone()).await;
+                        let spawned = spawn_children(
+                            &parent,
+                            spawner,
+                            storage,
+                            lease,
+                            result.clone(),
+                            &clock,
+                        )
+                        .await;
                         match spawned {
                             // Written (or already settled by someone else).
                             Ok(true) => return None,
@@ -393,7 +432,7 @@ impl<S: Storage + Clone> Worker<S> {
                         let detail = panic_detail(panic.as_ref());
                         let error = format!("{detail} (after the handler returned)");
                         tracing::error!(error = %error, "job attempt panicked outside its handler");
-                        let retry_at = attempts_left.then(|| later(Utc::now(), PANIC_RETRY_DELAY));
+                        let retry_at = attempts_left.then(|| later(clock.now(), PANIC_RETRY_DELAY));
                         Some(Outcome::Failed { error, retry_at })
                     });
                 drop(permit);
@@ -420,7 +459,7 @@ fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> toki
 }
 
 /// Runs one attempt under its timeout, turning a panic into a failure.
-async fn run_attempt(handler: &dyn JobHandler, ctx: JobContext) -> Outcome {
+async fn run_attempt(handler: &dyn JobHandler, ctx: JobContext, clock: &Clock) -> Outcome {
     let timeout = ctx.job.timeout;
     let retry_source = ctx.job.clone();
     let attempt = AssertUnwindSafe(handler.handle(ctx)).catch_unwind();
@@ -439,7 +478,7 @@ async fn run_attempt(handler: &dyn JobHandler, ctx: JobContext) -> Outcome {
         Ok(Err(err)) => err.to_string(),
         Err(panic) => panic_message(panic.as_ref()),
     };
-    let retry_at = retry_source.next_retry_at(Utc::now(), rand::random::<f64>());
+    let retry_at = retry_source.next_retry_at(clock.now(), rand::random::<f64>());
     tracing::warn!(error = %error, retry = retry_at.is_some(), "job attempt failed");
     Outcome::Failed { error, retry_at }
 }
@@ -453,10 +492,11 @@ async fn spawn_children(
     storage: Arc<dyn Storage>,
     lease: Lease,
     result: Option<serde_json::Value>,
+    clock: &Clock,
 ) -> Result<bool, Outcome> {
     let fail = |error: Error, retryable: bool| {
         let retry_at = if retryable {
-            parent.next_retry_at(Utc::now(), rand::random::<f64>())
+            parent.next_retry_at(clock.now(), rand::random::<f64>())
         } else {
             None
         };
@@ -469,8 +509,8 @@ async fn spawn_children(
     // The spawn handler runs under the job's timeout too.
     let plan = async {
         match &spawner {
-            Some(spawner) => spawner.plan(parent, storage.clone()).await,
-            None => crate::spawn::plan_with::<()>(None, parent, storage.clone()).await,
+            Some(spawner) => spawner.plan(parent, storage.clone(), clock.now()).await,
+            None => crate::spawn::plan_with::<()>(None, parent, storage.clone(), clock.now()).await,
         }
     };
     let planned = match parent.timeout {
@@ -494,7 +534,7 @@ async fn spawn_children(
     let mut backoff = Duration::from_millis(50);
     for tries in 1.. {
         match storage
-            .complete_and_spawn(lease, result.clone(), &set, Utc::now())
+            .complete_and_spawn(lease, result.clone(), &set, clock.now())
             .await
         {
             Ok(written) => {
@@ -540,19 +580,20 @@ async fn complete_loop<S: Storage>(
     storage: S,
     mut rx: mpsc::UnboundedReceiver<Settlement>,
     leases: Leases,
+    clock: Clock,
 ) {
     let mut batch = Vec::with_capacity(MAX_SETTLE_BATCH);
     while rx.recv_many(&mut batch, MAX_SETTLE_BATCH).await > 0 {
         let mut backoff = Duration::from_millis(50);
         let mut tries = 0;
         loop {
-            match storage.settle_jobs(&batch, Utc::now()).await {
+            match storage.settle_jobs(&batch, clock.now()).await {
                 Ok(_) => break,
                 // A result the database refuses (e.g. JSON it cannot store)
                 // must not hold back the rest of the batch: settle one by one,
                 // failing the job whose result cannot be stored.
                 Err(Error::InvalidPayload(_)) => {
-                    settle_one_by_one(&storage, &batch).await;
+                    settle_one_by_one(&storage, &batch, &clock).await;
                     break;
                 }
                 // Shutting down with the database unreachable: stop trying. The
@@ -579,10 +620,10 @@ async fn complete_loop<S: Storage>(
 /// Settles each outcome on its own; an outcome whose result the database
 /// refuses becomes a permanent failure naming why. Other errors are logged:
 /// those jobs are rescued when their leases expire.
-async fn settle_one_by_one<S: Storage>(storage: &S, batch: &[Settlement]) {
+async fn settle_one_by_one<S: Storage>(storage: &S, batch: &[Settlement], clock: &Clock) {
     for settlement in batch {
         let mut result = storage
-            .settle_jobs(std::slice::from_ref(settlement), Utc::now())
+            .settle_jobs(std::slice::from_ref(settlement), clock.now())
             .await;
         if let Err(Error::InvalidPayload(why)) = &result {
             let failed = Outcome::Failed {
@@ -590,7 +631,7 @@ async fn settle_one_by_one<S: Storage>(storage: &S, batch: &[Settlement]) {
                 retry_at: None,
             };
             result = storage
-                .settle_jobs(&[Settlement::new(settlement.lease, failed)], Utc::now())
+                .settle_jobs(&[Settlement::new(settlement.lease, failed)], clock.now())
                 .await;
         }
         if let Err(err) = result {
@@ -604,6 +645,7 @@ async fn heartbeat_loop<S: Storage>(
     storage: S,
     leases: Leases,
     lease_duration: Duration,
+    clock: Clock,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(lease_duration / 3);
@@ -624,7 +666,7 @@ async fn heartbeat_loop<S: Storage>(
             continue;
         }
         if let Err(err) = storage
-            .heartbeat_jobs(&held, Utc::now() + lease_duration)
+            .heartbeat_jobs(&held, clock.now() + lease_duration)
             .await
         {
             tracing::warn!(error = %err, jobs = held.len(), "heartbeat failed");
@@ -652,14 +694,19 @@ where
 
 /// Rescues jobs whose worker stopped heartbeating, and fails workflows past
 /// their timeout.
-async fn rescue_loop<S: Storage>(storage: S, interval: Duration, stop: watch::Receiver<bool>) {
+async fn rescue_loop<S: Storage>(
+    storage: S,
+    interval: Duration,
+    clock: Clock,
+    stop: watch::Receiver<bool>,
+) {
     every(interval, stop, || async {
-        match storage.rescue_expired_jobs(Utc::now()).await {
+        match storage.rescue_expired_jobs(clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rescued = n, "rescued jobs with expired leases"),
             Err(err) => tracing::warn!(error = %err, "rescue failed"),
         }
-        match storage.expire_workflows(Utc::now()).await {
+        match storage.expire_workflows(clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "failed workflows past their timeout"),
             Err(err) => tracing::warn!(error = %err, "expiring workflows failed"),
@@ -669,12 +716,28 @@ async fn rescue_loop<S: Storage>(storage: S, interval: Duration, stop: watch::Re
 }
 
 /// Continues the series of finished recurring jobs and workflows.
-async fn scheduler_loop<S: Storage>(storage: S, interval: Duration, stop: watch::Receiver<bool>) {
+async fn scheduler_loop<S: Storage>(
+    storage: S,
+    interval: Duration,
+    clock: Clock,
+    stop: watch::Receiver<bool>,
+) {
     every(interval, stop, || async {
-        match storage.advance_recurrences(Utc::now()).await {
+        match storage.advance_recurrences(clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(advanced = n, "enqueued next occurrences of recurring work"),
             Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
+        }
+    })
+    .await
+}
+
+/// Measures the offset to the database's clock again every minute (the
+/// first tick, at once, repeats the measure taken at start).
+async fn clock_loop<S: Storage>(storage: S, clock: Clock, stop: watch::Receiver<bool>) {
+    every(CLOCK_SYNC_INTERVAL, stop, || async {
+        if let Err(err) = clock.sync(&storage).await {
+            tracing::warn!(error = %err, "could not read the database's clock");
         }
     })
     .await

@@ -222,6 +222,12 @@ pub trait Driver: Send + Sync + 'static {
     /// What this database can do (push wakeups or not).
     fn capabilities(&self) -> Capabilities;
 
+    /// The database server's clock (by default the local one, right for an
+    /// embedded database): see [`Storage::database_time`](crate::Storage::database_time).
+    async fn database_time(&self) -> Result<DateTime<Utc>> {
+        Ok(Utc::now())
+    }
+
     /// Begins a transaction that locks only the rows it reads (READ COMMITTED
     /// or stronger; SQLite takes its write lock up front).
     async fn begin(&self) -> Result<Self::Tx>;

@@ -375,3 +375,49 @@ pub async fn worker_runs_recurring_job<S: Storage + Clone>(storage: S) {
         assert_eq!(pair[1].scheduled_at.timestamp_subsec_micros(), 0);
     }
 }
+
+/// A worker whose host clock runs a minute ahead works by the database's
+/// clock: it rescues a job whose lease truly expired, and leaves alone one
+/// whose lease (30 s, from another worker) is still live.
+pub async fn worker_clock_ahead_leaves_live_leases_alone<S: Storage + Clone>(storage: S) {
+    let live = Job::new("skew", json!("live"));
+    let expired = Job::new("skew", json!("expired"));
+    storage.enqueue(live.clone()).await.unwrap();
+    let t = now();
+    let claimed = storage
+        .claim_jobs(ClaimParams::new("skew", 1, t, t + secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(claimed[0].id, live.id);
+    storage.enqueue(expired.clone()).await.unwrap();
+    let t = now();
+    storage
+        .claim_jobs(ClaimParams::new(
+            "skew",
+            1,
+            t,
+            t + chrono::Duration::milliseconds(100),
+        ))
+        .await
+        .unwrap();
+
+    let running = Worker::new(storage.clone(), "skew", |_: JobContext| async {
+        Ok(Some(json!("ran")))
+    })
+    .with_clock(|| chrono::Utc::now() + chrono::Duration::seconds(60))
+    .with_rescue_interval(Duration::from_millis(50))
+    .with_poll_interval(Duration::from_millis(20))
+    .start();
+    wait_for("the expired job to be rescued and run", || async {
+        let job = job_status(&storage, expired.id).await;
+        (job.status == JobStatus::Completed).then_some(())
+    })
+    .await;
+    running.shutdown().await;
+    let live = job_status(&storage, live.id).await;
+    assert_eq!(
+        (live.status, live.attempts, live.lease_expires_at),
+        (JobStatus::Running, 1, claimed[0].lease_expires_at),
+        "a live lease was rescued by a worker whose clock runs ahead"
+    );
+}
