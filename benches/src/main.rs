@@ -8,6 +8,13 @@
 //!
 //! Each run works in a fresh schema (`hammerwork_bench`) so figures do not
 //! depend on earlier runs, and prints one JSON object per line.
+//!
+//! `chaos --seconds S` (PostgreSQL or MySQL) is not a benchmark: it kills
+//! worker processes, restarts the database and cuts connections under load,
+//! then checks that nothing was lost or done twice (see [`chaos`]).
+
+#[cfg(feature = "mysql")]
+mod chaos;
 
 #[cfg(feature = "mysql")]
 use std::str::FromStr;
@@ -100,6 +107,39 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         interval_ms: u64,
     },
+    /// Kill worker processes (SIGKILL), restart the database and cut
+    /// connections under a mixed load, then check every job; exits non-zero
+    /// when a check fails. Uses the `hammerwork_chaos` schema or database.
+    #[cfg(feature = "mysql")]
+    Chaos {
+        /// Seconds of faults; then the work is let finish.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Worker processes.
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+        /// Database restarts, spread over the run.
+        #[arg(long, default_value_t = 3)]
+        db_restarts: u32,
+        /// Shell command restarting the database (default: pg_ctlcluster, or
+        /// mysqladmin shutdown and start-stop-daemon for MariaDB).
+        #[arg(long)]
+        restart_command: Option<String>,
+        /// Longest wait for the work to finish after the faults, in seconds.
+        #[arg(long, default_value_t = 180)]
+        drain_seconds: u64,
+        /// The schema (PostgreSQL) or database (MySQL) to recreate and use.
+        #[arg(long, default_value = chaos::DEFAULT_SCHEMA)]
+        schema: String,
+    },
+    /// One worker process of a chaos run (started by `chaos`).
+    #[cfg(feature = "mysql")]
+    #[command(hide = true)]
+    ChaosWorker {
+        /// The run's schema or database.
+        #[arg(long)]
+        schema: String,
+    },
 }
 
 #[tokio::main]
@@ -109,6 +149,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("DATABASE_URL not set; using postgres://postgres@127.0.0.1:5432/test");
         "postgres://postgres@127.0.0.1:5432/test".into()
     });
+    #[cfg(feature = "mysql")]
+    match cli.bench {
+        Bench::Chaos {
+            seconds,
+            workers,
+            db_restarts,
+            restart_command,
+            drain_seconds,
+            schema,
+        } => {
+            chaos::use_schema(&schema).map_err(|e| e.to_string())?;
+            if url.starts_with("sqlite") {
+                return Err("chaos needs PostgreSQL or MySQL".into());
+            }
+            let config = chaos::ChaosConfig {
+                seconds,
+                workers,
+                db_restarts,
+                restart_command,
+                drain_seconds,
+            };
+            let ok = chaos::drive(&url, config)
+                .await
+                .map_err(|e| e.to_string())?;
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        Bench::ChaosWorker { schema } => {
+            chaos::use_schema(&schema).map_err(|e| e.to_string())?;
+            chaos::worker(&url).await.map_err(|e| e.to_string())?;
+            return Ok(());
+        }
+        _ => {}
+    }
     if url.starts_with("postgres") {
         run(cli.bench, "postgres", postgres(&url).await?).await
     } else if url.starts_with("mysql") || url.starts_with("mariadb") {
@@ -193,6 +266,8 @@ async fn run<S: Storage + Clone + StorageDatabase>(
             samples,
             interval_ms,
         } => println!("{}", latency(storage, backend, samples, interval_ms).await?),
+        #[cfg(feature = "mysql")]
+        Bench::Chaos { .. } | Bench::ChaosWorker { .. } => unreachable!("handled in main"),
     }
     Ok(())
 }

@@ -17,26 +17,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 /// every job completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_workers_share_a_small_pool() {
-    let url = postgres_url();
-    let schema = unique_name("small_pool");
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .unwrap();
-    sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let options: PgConnectOptions = url.parse().unwrap();
-    let pool = PgPoolOptions::new()
+    let pool_of_five = PgPoolOptions::new()
         .max_connections(5)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options.options([("search_path", schema.as_str())]))
-        .await
-        .unwrap();
-    let storage = PostgresStorage::from_pool(pool.clone()).await.unwrap();
-    storage.migrate().await.unwrap();
+        .acquire_timeout(Duration::from_secs(5));
+    let (storage, pool, schema) = schema_with("small_pool", pool_of_five).await;
 
     let mut workers = WorkerPool::new();
     for q in 0..40 {
@@ -74,36 +58,15 @@ async fn many_workers_share_a_small_pool() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     running.shutdown().await;
-    pool.close().await;
-    sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&admin)
-        .await
-        .unwrap();
+    drop_schema(pool, &schema).await;
 }
 
 /// The LISTEN connection comes back after the server dropped it (a restart,
 /// a failover, an idle timeout): a subscriber hears of jobs enqueued after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wakeups_survive_a_dropped_listen_connection() {
-    let url = postgres_url();
-    let schema = unique_name("listen_again");
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .unwrap();
-    sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let options: PgConnectOptions = url.parse().unwrap();
-    let pool = PgPoolOptions::new()
-        .max_connections(3)
-        .connect_with(options.options([("search_path", schema.as_str())]))
-        .await
-        .unwrap();
-    let storage = PostgresStorage::from_pool(pool.clone()).await.unwrap();
-    storage.migrate().await.unwrap();
+    let options = PgPoolOptions::new().max_connections(3);
+    let (storage, pool, schema) = schema_with("listen_again", options).await;
     let mut wakeups = storage
         .listen()
         .await
@@ -115,7 +78,7 @@ async fn wakeups_survive_a_dropped_listen_connection() {
          WHERE query ILIKE 'LISTEN %' AND query LIKE '%' || $1 || '%'",
     )
     .bind(&schema)
-    .fetch_one(&admin)
+    .fetch_one(&pool)
     .await
     .unwrap();
     assert_eq!(killed, 1, "one LISTEN connection for the storage");
@@ -148,15 +111,18 @@ async fn wakeups_survive_a_dropped_listen_connection() {
         "no wakeup after the LISTEN connection dropped"
     );
     drop(wakeups);
-    pool.close().await;
-    sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&admin)
-        .await
-        .unwrap();
+    drop_schema(pool, &schema).await;
 }
 
-/// A fresh schema with a migrated storage on it; `drop` removes it.
+/// A fresh schema with a migrated storage on it (a pool of six);
+/// `drop_schema` removes it.
 async fn schema(test: &str) -> (PostgresStorage, sqlx::PgPool, String) {
+    schema_with(test, PgPoolOptions::new().max_connections(6)).await
+}
+
+/// A fresh schema with a migrated storage on it, through a pool built with
+/// `pool`.
+async fn schema_with(test: &str, pool: PgPoolOptions) -> (PostgresStorage, sqlx::PgPool, String) {
     let url = postgres_url();
     let schema = unique_name(test);
     let admin = PgPoolOptions::new()
@@ -170,8 +136,7 @@ async fn schema(test: &str) -> (PostgresStorage, sqlx::PgPool, String) {
         .unwrap();
     admin.close().await;
     let options: PgConnectOptions = url.parse().unwrap();
-    let pool = PgPoolOptions::new()
-        .max_connections(6)
+    let pool = pool
         .connect_with(options.options([("search_path", schema.as_str())]))
         .await
         .unwrap();
