@@ -58,6 +58,9 @@ pub(crate) fn use_schema(name: &str) -> Result<(), BoxError> {
 const QUEUE: &str = "chaos";
 /// Spawning parents.
 const SPAWN_QUEUE: &str = "chaos_spawn";
+/// The application name of every PostgreSQL connection of a run, so cutting
+/// connections spares everyone else's.
+const APPLICATION: &str = "hammerwork-chaos";
 /// Children per spawning parent.
 const CHILDREN: usize = 5;
 
@@ -90,7 +93,11 @@ impl Side {
             let pool = PgPoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options.options([("search_path", schema())]))
+                .connect_with(
+                    options
+                        .application_name(APPLICATION)
+                        .options([("search_path", schema())]),
+                )
                 .await?;
             Ok(Side::Postgres(pool))
         } else {
@@ -144,8 +151,9 @@ impl Side {
                 let cut: Vec<bool> = sqlx::query_scalar(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
                      WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                       AND backend_type = 'client backend'",
+                       AND application_name = $1",
                 )
+                .bind(APPLICATION)
                 .fetch_all(pool)
                 .await?;
                 Ok(cut.into_iter().filter(|c| *c).count() as u64)
@@ -206,7 +214,11 @@ pub(crate) async fn worker(url: &str) -> Result<(), BoxError> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(options.options([("search_path", schema())]));
+            .connect_lazy_with(
+                options
+                    .application_name(APPLICATION)
+                    .options([("search_path", schema())]),
+            );
         run_workers(PostgresStorage::from_pool(pool).await?, side).await
     } else {
         let options = MySqlConnectOptions::from_str(url)?.database(schema());
@@ -263,6 +275,18 @@ async fn run_workers<S: Storage + Clone + StorageDatabase>(
     Ok(())
 }
 
+/// The worker processes, killed when the driver is done (or fails).
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Counts what the driver did.
 #[derive(Default)]
 struct Faults {
@@ -291,9 +315,10 @@ pub(crate) async fn drive(url: &str, config: ChaosConfig) -> Result<bool, BoxErr
             .stderr(Stdio::null())
             .spawn()
     };
-    let mut children: Vec<Child> = (0..config.workers.max(1))
-        .map(|_| spawn_worker())
-        .collect::<Result<_, _>>()?;
+    let mut children = Children(Vec::new());
+    for _ in 0..config.workers.max(1) {
+        children.0.push(spawn_worker()?);
+    }
 
     let faults = Arc::new(Faults::default());
     let started = Instant::now();
@@ -358,11 +383,11 @@ pub(crate) async fn drive(url: &str, config: ChaosConfig) -> Result<bool, BoxErr
     while started.elapsed() < run_for {
         let pause = rand::thread_rng().gen_range(150..450);
         tokio::time::sleep(Duration::from_millis(pause)).await;
-        let victim = rand::thread_rng().gen_range(0..children.len());
-        let _ = children[victim].kill();
-        let _ = children[victim].wait();
+        let victim = rand::thread_rng().gen_range(0..children.0.len());
+        let _ = children.0[victim].kill();
+        let _ = children.0[victim].wait();
         faults.kills.fetch_add(1, Ordering::Relaxed);
-        children[victim] = spawn_worker()?;
+        children.0[victim] = spawn_worker()?;
     }
     cutter.abort();
     restarter.await?;
@@ -379,13 +404,14 @@ pub(crate) async fn drive(url: &str, config: ChaosConfig) -> Result<bool, BoxErr
             _ => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
-    for child in &mut children {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop(children);
 
     let report = check(&side, postgres).await?;
+    let enqueued = enqueued.load(Ordering::Relaxed) as i64;
+    // Acknowledged jobs that are not stored (spawned children not counted).
+    let missing = (enqueued - report.enqueued_stored).max(0);
     let ok = report.lost == 0
+        && missing == 0
         && report.double_completions == 0
         && report.early_releases == 0
         && report.duplicate_spawns == 0
@@ -401,6 +427,8 @@ pub(crate) async fn drive(url: &str, config: ChaosConfig) -> Result<bool, BoxErr
             "db_restarts": faults.db_restarts.load(Ordering::Relaxed),
             "connections_cut": faults.cuts.load(Ordering::Relaxed),
             "jobs": report.jobs,
+            "enqueued": enqueued,
+            "missing": missing,
             "lost": report.lost,
             "double_completions": report.double_completions,
             "early_releases": report.early_releases,
@@ -440,7 +468,11 @@ async fn setup(url: &str, postgres: bool) -> Result<(), BoxError> {
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(2)
-            .connect_with(options.options([("search_path", schema())]))
+            .connect_with(
+                options
+                    .application_name(APPLICATION)
+                    .options([("search_path", schema())]),
+            )
             .await?;
         PostgresStorage::from_pool(pool.clone())
             .await?
@@ -505,7 +537,11 @@ async fn driver_storage(url: &str) -> Result<Arc<dyn Storage>, BoxError> {
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(options.options([("search_path", schema())]));
+            .connect_lazy_with(
+                options
+                    .application_name(APPLICATION)
+                    .options([("search_path", schema())]),
+            );
         Ok(Arc::new(PostgresStorage::from_pool(pool).await?))
     } else {
         let options = MySqlConnectOptions::from_str(url)?.database(schema());
@@ -623,6 +659,7 @@ where
 /// What the checks found.
 struct Report {
     jobs: i64,
+    enqueued_stored: i64,
     lost: i64,
     double_completions: i64,
     early_releases: i64,
@@ -649,6 +686,10 @@ async fn check(side: &Side, postgres: bool) -> Result<Report, BoxError> {
     let n = |sql: String| async move { side.count(&sql).await };
     Ok(Report {
         jobs: n("SELECT COUNT(*) FROM hammerwork_jobs".into()).await?,
+        enqueued_stored: n(
+            "SELECT COUNT(*) FROM hammerwork_jobs WHERE parent_job_id IS NULL".into(),
+        )
+        .await?,
         lost: n("SELECT COUNT(*) FROM hammerwork_jobs WHERE status <> 'completed'".into()).await?,
         double_completions: n(
             "SELECT COUNT(*) FROM (SELECT job_id FROM chaos_completions \

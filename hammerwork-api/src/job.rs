@@ -95,6 +95,7 @@ pub struct Job {
     /// How many times the job has been claimed, ever (kept by the storage).
     /// Unlike `attempts` it never goes back, so it fences a claim's lease:
     /// see [`Lease`](crate::Lease).
+    #[serde(default)]
     pub claims: i64,
     /// Attempts allowed before the job is `Dead`.
     pub max_attempts: i32,

@@ -308,9 +308,18 @@ pub trait DatabaseQueue: Storage {
                     })
                     .flatten()
                     .collect();
-                let current = current_occurrences(self, &parents).await?;
+                // When that read fails (a parent row that cannot be read),
+                // each series reads its own, so only the series concerned
+                // wait.
+                let current = match current_occurrences(self, &parents).await {
+                    Ok(current) => Some(current),
+                    Err(error) => {
+                        tracing::warn!(error = %error, "reading recurring parents failed; one series at a time");
+                        None
+                    }
+                };
                 for recurrence in &due {
-                    let moved = advance_one(self, recurrence, &current, now).await;
+                    let moved = advance_one(self, recurrence, current.as_ref(), now).await;
                     // One series that cannot move (a bad row, a refused
                     // write) must not stop the others: it stays live for the
                     // next tick.
@@ -424,17 +433,21 @@ async fn current_occurrences<S: Storage + ?Sized>(
     ids.sort();
     ids.dedup();
     let mut current = HashMap::with_capacity(ids.len());
-    // Which asked-for ids each job read stands for.
-    let mut asked: HashMap<JobId, Vec<JobId>> = ids.iter().map(|id| (*id, vec![*id])).collect();
+    // For each id to read: the ids asked for that it stands for, and the
+    // occurrence it succeeds (the current one if it is gone).
+    let mut asked: HashMap<JobId, (Vec<JobId>, Option<Job>)> =
+        ids.iter().map(|id| (*id, (vec![*id], None))).collect();
     while !ids.is_empty() {
-        let mut next_ids = Vec::new();
-        let mut next_asked: HashMap<JobId, Vec<JobId>> = HashMap::new();
+        let mut next: HashMap<JobId, (Vec<JobId>, Option<Job>)> = HashMap::new();
         for job in storage.get_jobs(&ids).await? {
-            let origins = asked.remove(&job.id).unwrap_or_default();
+            let Some((origins, _)) = asked.remove(&job.id) else {
+                continue;
+            };
             match job.next_occurrence {
-                Some(next) => {
-                    next_ids.push(next);
-                    next_asked.entry(next).or_default().extend(origins);
+                Some(successor) => {
+                    let entry = next.entry(successor).or_default();
+                    entry.0.extend(origins);
+                    entry.1 = Some(job);
                 }
                 None => {
                     for origin in origins {
@@ -443,24 +456,40 @@ async fn current_occurrences<S: Storage + ?Sized>(
                 }
             }
         }
-        // A successor that is gone leaves its predecessor as the current
-        // occurrence (as a series read one by one would).
-        ids = next_ids;
-        asked = next_asked;
+        // A successor that is gone leaves its predecessor current (a job
+        // asked for that is gone is left out).
+        for (origins, predecessor) in asked.into_values() {
+            if let Some(predecessor) = predecessor {
+                for origin in origins {
+                    current.insert(origin, predecessor.clone());
+                }
+            }
+        }
+        ids = next.keys().copied().collect();
+        asked = next;
     }
     Ok(current)
 }
 
-/// Continues (or ends) one due series; `false` when it cannot move yet or
-/// another scheduler moved it first.
+/// Continues (or ends) one due series, with its parents' current
+/// occurrences from `current` (read here when `None`); `false` when it cannot
+/// move yet or another scheduler moved it first.
 async fn advance_one<S: Storage + ?Sized>(
     storage: &S,
     recurrence: &Recurrence,
-    current: &HashMap<JobId, Job>,
+    current: Option<&HashMap<JobId, Job>>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
     Ok(match recurrence {
         Recurrence::Job(job) => {
+            let own;
+            let current = match current {
+                Some(current) => current,
+                None => {
+                    own = current_occurrences(storage, &job.depends_on).await?;
+                    &own
+                }
+            };
             let parents: Vec<Job> = job
                 .depends_on
                 .iter()

@@ -62,13 +62,6 @@ fn one_per_attempt(settlements: &[Settlement]) -> Cow<'_, [Settlement]> {
     settlements
 }
 
-/// An unstarted give-back takes the attempt back (the next claim gets the
-/// same attempt number), so it must not be applied twice: never by the
-/// one-statement shortcut, whose outcomes are all applied again after it.
-fn repeatable(settlement: &Settlement) -> bool {
-    !matches!(settlement.outcome, Outcome::GiveBack { started: false })
-}
-
 impl<D: Driver> Engine<D> {
     async fn enqueue_once(&self, batch: EnqueueBatch<'_>, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.driver.begin().await?;
@@ -300,7 +293,12 @@ impl<D: Driver> Storage for Engine<D> {
             .collect();
         if !unreadable.is_empty() {
             jobs.retain(|job| job.rejection().is_none());
-            self.settle_jobs(&unreadable, params.now).await?;
+            // The good claims are committed: return them whatever happens
+            // here (an unsettled bad row is rescued when its lease ends, and
+            // ended then by the claim that reads it next).
+            if let Err(error) = self.settle_jobs(&unreadable, params.now).await {
+                tracing::warn!(error = %error, "ending unreadable jobs failed");
+            }
         }
         Ok(jobs)
     }
@@ -310,20 +308,12 @@ impl<D: Driver> Storage for Engine<D> {
             return Ok(0);
         }
         let settlements = one_per_attempt(settlements);
-        let shortcut: Cow<'_, [Settlement]> = if settlements.iter().all(repeatable) {
-            Cow::Borrowed(&settlements)
-        } else {
-            settlements
-                .iter()
-                .filter(|s| repeatable(s))
-                .cloned()
-                .collect()
-        };
-        let fast = if shortcut.is_empty() {
-            0
-        } else {
-            retry("settle", || self.driver.settle_independent(&shortcut, now)).await?
-        };
+        // Outcomes the shortcut applied are no longer the running claim, so
+        // the transaction after it changes nothing for them.
+        let fast = retry("settle", || {
+            self.driver.settle_independent(&settlements, now)
+        })
+        .await?;
         if fast == settlements.len() as u64 {
             return Ok(fast);
         }

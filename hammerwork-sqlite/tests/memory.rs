@@ -245,3 +245,43 @@ async fn unreadable_claimed_row_ends_alone() {
     })
     .await;
 }
+
+/// A payload that is not JSON (a hand edit: SQLite stores it as text) ends
+/// its job alone too; the claim returns the rest.
+#[tokio::test]
+async fn unreadable_payload_ends_alone() {
+    let storage = memory().await;
+    let (good, bad) = (
+        Job::new("bad_payload", json!(1)),
+        Job::new("bad_payload", json!(2)),
+    );
+    storage
+        .enqueue_many(vec![good.clone(), bad.clone()])
+        .await
+        .unwrap();
+    sqlx::query("UPDATE hammerwork_jobs SET payload = 'not json' WHERE id = ?")
+        .bind(bad.id.to_string())
+        .execute(storage.pool())
+        .await
+        .unwrap();
+    let now = Utc::now().trunc_subsecs(6);
+    let claimed = storage
+        .claim_jobs(ClaimParams::new(
+            "bad_payload",
+            10,
+            now,
+            now + Duration::seconds(30),
+        ))
+        .await
+        .expect("the claim returns the readable job");
+    assert_eq!(
+        claimed.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![good.id]
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM hammerwork_jobs WHERE id = ?")
+        .bind(bad.id.to_string())
+        .fetch_one(storage.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "dead");
+}

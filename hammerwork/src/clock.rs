@@ -8,6 +8,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use hammerwork_api::{Result, Storage};
 
+/// Longest round trip a clock reading may take to be used.
+const MAX_ROUND_TRIP: chrono::Duration = chrono::Duration::milliseconds(500);
+
 /// A source of the current time (the system clock unless a test says
 /// otherwise).
 pub(crate) type LocalClock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -36,14 +39,30 @@ impl Clock {
     }
 
     /// Measures the offset to `storage`'s clock: the database's time minus
-    /// the local time halfway through the round trip.
+    /// the local time halfway through the round trip, from the quickest of
+    /// three reads (a read that waited for a connection is skewed by half the
+    /// wait). When even the quickest took longer than [`MAX_ROUND_TRIP`], the
+    /// previous offset stays.
     pub(crate) async fn sync<S: Storage>(&self, storage: &S) -> Result<()> {
-        let before = (self.local)();
-        let database = storage.database_time().await?;
-        let after = (self.local)();
-        let local = before + (after - before) / 2;
-        let offset = (database - local).num_microseconds().unwrap_or(0);
-        self.offset_micros.store(offset, Ordering::Relaxed);
+        let mut best: Option<(chrono::Duration, i64)> = None;
+        for _ in 0..3 {
+            let before = (self.local)();
+            let database = storage.database_time().await?;
+            let after = (self.local)();
+            let round_trip = after - before;
+            let offset = (database - (before + round_trip / 2))
+                .num_microseconds()
+                .unwrap_or(0);
+            if best.is_none_or(|(quickest, _)| round_trip < quickest) {
+                best = Some((round_trip, offset));
+            }
+        }
+        match best {
+            Some((round_trip, offset)) if round_trip <= MAX_ROUND_TRIP => {
+                self.offset_micros.store(offset, Ordering::Relaxed);
+            }
+            _ => tracing::debug!("reading the database's clock took too long; offset kept"),
+        }
         Ok(())
     }
 }

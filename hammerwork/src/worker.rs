@@ -441,13 +441,22 @@ impl<S: Storage + Clone> Worker<S> {
                         let _ = settle_tx.send(Settlement::new(lease, outcome));
                     }
                     None => {
-                        leases.lock().expect("lease map poisoned").remove(&lease.id);
+                        release(&leases, lease);
                     }
                 }
             }
             .instrument(span),
         );
         running.insert(handle.id(), lease);
+    }
+}
+
+/// Stops heartbeating `lease`, unless the job has been claimed again since
+/// (by this worker: the entry is then the newer claim's).
+fn release(leases: &Leases, lease: Lease) {
+    let mut held = leases.lock().expect("lease map poisoned");
+    if held.get(&lease.id) == Some(&lease.claim) {
+        held.remove(&lease.id);
     }
 }
 
@@ -610,9 +619,8 @@ async fn complete_loop<S: Storage>(
                 }
             }
         }
-        let mut held = leases.lock().expect("lease map poisoned");
         for settlement in batch.drain(..) {
-            held.remove(&settlement.lease.id);
+            release(&leases, settlement.lease);
         }
     }
 }

@@ -247,9 +247,8 @@ pub trait Driver: Send + Sync + 'static {
     /// nothing else done: outside any workflow and known to have no
     /// dependents. Returns how many it applied; the engine settles all of
     /// them again in a transaction when that is fewer than all (an applied
-    /// attempt is no longer current, so it changes nothing the second time;
-    /// the engine never passes an unstarted give-back, which would make its
-    /// attempt number current again). The default applies none.
+    /// claim is no longer the running one, so it changes nothing the second
+    /// time). The default applies none.
     async fn settle_independent(
         &self,
         settlements: &[Settlement],

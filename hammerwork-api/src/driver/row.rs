@@ -119,7 +119,8 @@ impl Unreadable for Lenient {
 fn decode_job(row: &dyn StoredRow, soft: &mut impl Unreadable) -> Result<Job> {
     let id = JobId(required(row.uuid("id")?, "id")?);
     let attempts = narrow(int(row, "attempts")?, "attempts")?;
-    let payload = soft.or(required(row.json("payload")?, "payload"), Value::Null)?;
+    let payload = row.json("payload").and_then(|p| required(p, "payload"));
+    let payload = soft.or(payload, Value::Null)?;
     let queue = soft.or(text(row, "queue_name"), String::new())?;
     let mut job = Job::new(queue, payload);
     job.id = id;
