@@ -87,28 +87,12 @@ enum Side {
 }
 
 impl Side {
-    async fn connect(url: &str) -> Result<Side, BoxError> {
-        if url.starts_with("postgres") {
-            let options: PgConnectOptions = url.parse()?;
-            let pool = PgPoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(
-                    options
-                        .application_name(APPLICATION)
-                        .options([("search_path", schema())]),
-                )
-                .await?;
-            Ok(Side::Postgres(pool))
+    fn connect(url: &str) -> Result<Side, BoxError> {
+        Ok(if url.starts_with("postgres") {
+            Side::Postgres(pg_pool(url, 4)?)
         } else {
-            let options = MySqlConnectOptions::from_str(url)?.database(schema());
-            let pool = MySqlPoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options)
-                .await?;
-            Ok(Side::MySql(pool))
-        }
+            Side::MySql(mysql_pool(url, 4)?)
+        })
     }
 
     /// Records that job `id` (claim `claim`) started, and whether a parent
@@ -208,26 +192,38 @@ fn chaos_job(payload: serde_json::Value) -> Job {
 
 /// Runs one worker process until it is killed.
 pub(crate) async fn worker(url: &str) -> Result<(), BoxError> {
-    let side = Side::connect(url).await?;
+    let side = Side::connect(url)?;
     if url.starts_with("postgres") {
-        let options: PgConnectOptions = url.parse()?;
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(
-                options
-                    .application_name(APPLICATION)
-                    .options([("search_path", schema())]),
-            );
-        run_workers(PostgresStorage::from_pool(pool).await?, side).await
+        let storage = PostgresStorage::from_pool(pg_pool(url, 8)?).await?;
+        run_workers(storage, side).await
     } else {
-        let options = MySqlConnectOptions::from_str(url)?.database(schema());
-        let pool = MySqlPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(options);
-        run_workers(MySqlStorage::from_pool(pool).await?, side).await
+        let storage = MySqlStorage::from_pool(mysql_pool(url, 8)?).await?;
+        run_workers(storage, side).await
     }
+}
+
+/// A pool of `size` connections (made when first needed) to this run's
+/// schema, named so that cutting connections finds them.
+fn pg_pool(url: &str, size: u32) -> Result<PgPool, BoxError> {
+    let options: PgConnectOptions = url.parse()?;
+    Ok(PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(
+            options
+                .application_name(APPLICATION)
+                .options([("search_path", schema())]),
+        ))
+}
+
+/// A pool of `size` connections (made when first needed) to this run's
+/// database.
+fn mysql_pool(url: &str, size: u32) -> Result<MySqlPool, BoxError> {
+    let options = MySqlConnectOptions::from_str(url)?.database(schema());
+    Ok(MySqlPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(options))
 }
 
 async fn run_workers<S: Storage + Clone + StorageDatabase>(
@@ -300,7 +296,7 @@ struct Faults {
 pub(crate) async fn drive(url: &str, config: ChaosConfig) -> Result<bool, BoxError> {
     let postgres = url.starts_with("postgres");
     setup(url, postgres).await?;
-    let side = Side::connect(url).await?;
+    let side = Side::connect(url)?;
     let restart = config
         .restart_command
         .clone()
@@ -465,15 +461,7 @@ async fn setup(url: &str, postgres: bool) -> Result<(), BoxError> {
         .execute(&admin)
         .await?;
         admin.close().await;
-        let options: PgConnectOptions = url.parse()?;
-        let pool = PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(
-                options
-                    .application_name(APPLICATION)
-                    .options([("search_path", schema())]),
-            )
-            .await?;
+        let pool = pg_pool(url, 2)?;
         PostgresStorage::from_pool(pool.clone())
             .await?
             .migrate()
@@ -507,11 +495,7 @@ async fn setup(url: &str, postgres: bool) -> Result<(), BoxError> {
         .execute(&admin)
         .await?;
         admin.close().await;
-        let options = MySqlConnectOptions::from_str(url)?.database(schema());
-        let pool = MySqlPoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
-            .await?;
+        let pool = mysql_pool(url, 2)?;
         MySqlStorage::from_pool(pool.clone())
             .await?
             .migrate()
@@ -533,23 +517,13 @@ async fn setup(url: &str, postgres: bool) -> Result<(), BoxError> {
 /// The driver's own storage, for enqueueing.
 async fn driver_storage(url: &str) -> Result<Arc<dyn Storage>, BoxError> {
     if url.starts_with("postgres") {
-        let options: PgConnectOptions = url.parse()?;
-        let pool = PgPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(
-                options
-                    .application_name(APPLICATION)
-                    .options([("search_path", schema())]),
-            );
-        Ok(Arc::new(PostgresStorage::from_pool(pool).await?))
+        Ok(Arc::new(
+            PostgresStorage::from_pool(pg_pool(url, 2)?).await?,
+        ))
     } else {
-        let options = MySqlConnectOptions::from_str(url)?.database(schema());
-        let pool = MySqlPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(options);
-        Ok(Arc::new(MySqlStorage::from_pool(pool).await?))
+        Ok(Arc::new(
+            MySqlStorage::from_pool(mysql_pool(url, 2)?).await?,
+        ))
     }
 }
 

@@ -420,8 +420,6 @@ pub trait StorageDatabase {
     type Database: 'static;
 }
 
-/// The jobs `ids`, each recurring one replaced by the newest occurrence of its
-/// series (following `next_occurrence`).
 /// Jobs `ids`, each resolved to the newest occurrence of its series (a job
 /// that does not recur is itself), keyed by the id asked for: one read per
 /// generation for all of them, not one per job.

@@ -682,14 +682,16 @@ async fn heartbeat_loop<S: Storage>(
     }
 }
 
-/// Runs `task` every `interval` until `stop` changes (missed ticks are
+/// Runs `task` at each tick of `tick` until `stop` changes (missed ticks are
 /// delayed, not bunched).
-async fn every<F, Fut>(interval: Duration, mut stop: watch::Receiver<bool>, mut task: F)
-where
+async fn every<F, Fut>(
+    mut tick: tokio::time::Interval,
+    mut stop: watch::Receiver<bool>,
+    mut task: F,
+) where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -708,7 +710,7 @@ async fn rescue_loop<S: Storage>(
     clock: Clock,
     stop: watch::Receiver<bool>,
 ) {
-    every(interval, stop, || async {
+    every(tokio::time::interval(interval), stop, || async {
         match storage.rescue_expired_jobs(clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rescued = n, "rescued jobs with expired leases"),
@@ -730,7 +732,7 @@ async fn scheduler_loop<S: Storage>(
     clock: Clock,
     stop: watch::Receiver<bool>,
 ) {
-    every(interval, stop, || async {
+    every(tokio::time::interval(interval), stop, || async {
         match storage.advance_recurrences(clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(advanced = n, "enqueued next occurrences of recurring work"),
@@ -740,10 +742,12 @@ async fn scheduler_loop<S: Storage>(
     .await
 }
 
-/// Measures the offset to the database's clock again every minute (the
-/// first tick, at once, repeats the measure taken at start).
+/// Measures the offset to the database's clock again every minute, the first
+/// time a minute after the measure taken at start.
 async fn clock_loop<S: Storage>(storage: S, clock: Clock, stop: watch::Receiver<bool>) {
-    every(CLOCK_SYNC_INTERVAL, stop, || async {
+    let first = tokio::time::Instant::now() + CLOCK_SYNC_INTERVAL;
+    let tick = tokio::time::interval_at(first, CLOCK_SYNC_INTERVAL);
+    every(tick, stop, || async {
         if let Err(err) = clock.sync(&storage).await {
             tracing::warn!(error = %err, "could not read the database's clock");
         }
