@@ -22,6 +22,17 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// Something is over its size limit ([`Limits`](crate::Limits)); nothing
+    /// of the call was written.
+    #[error("{what} is {bytes} bytes, over the limit of {limit}")]
+    TooLarge {
+        /// What is too large.
+        what: crate::Oversized,
+        /// Its size in bytes of JSON.
+        bytes: usize,
+        /// The limit it is over.
+        limit: usize,
+    },
     /// A payload could not be turned into (or stored as) JSON.
     #[error("invalid payload: {0}")]
     InvalidPayload(String),

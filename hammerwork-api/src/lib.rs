@@ -9,6 +9,7 @@
 pub mod driver;
 mod error;
 mod job;
+pub mod limits;
 mod params;
 mod priority;
 mod retry;
@@ -22,6 +23,7 @@ pub mod workflow;
 
 pub use error::{BoxError, Error, Result};
 pub use job::{later, latest_time, Job, JobId, DEFAULT_MAX_ATTEMPTS};
+pub use limits::{Limits, Oversized};
 pub use params::{
     Capabilities, ClaimParams, EnqueueBatch, Lease, ListJobsParams, ListWorkflowsParams, Outcome,
     QueueCounts, Settlement, WakeupScope,

@@ -30,6 +30,12 @@ pub trait Storage: Send + Sync + 'static {
     /// What this backend can do (e.g. push wakeups).
     fn capabilities(&self) -> Capabilities;
 
+    /// The size limits this storage enforces ([`Limits`](crate::Limits)):
+    /// by default the defaults.
+    fn limits(&self) -> crate::Limits {
+        crate::Limits::default()
+    }
+
     /// The database server's current time. Workers measure their offset to
     /// it and work by it, so leases and readiness are judged by one clock
     /// however far the workers' hosts drift. By default (an embedded
@@ -547,6 +553,9 @@ async fn workflow_jobs<S: Storage + ?Sized>(storage: &S, id: WorkflowId) -> Resu
 impl<S: Storage + ?Sized> Storage for Arc<S> {
     fn capabilities(&self) -> Capabilities {
         (**self).capabilities()
+    }
+    fn limits(&self) -> crate::Limits {
+        (**self).limits()
     }
     async fn database_time(&self) -> Result<DateTime<Utc>> {
         (**self).database_time().await

@@ -3,7 +3,8 @@
 
 use std::collections::HashSet;
 
-use crate::{EnqueueBatch, Error, Job, Result};
+use crate::limits::json_len;
+use crate::{EnqueueBatch, Error, Job, Limits, Oversized, Result};
 
 /// Longest queue name accepted (it is an indexed column).
 pub const MAX_QUEUE_NAME_LEN: usize = 255;
@@ -65,13 +66,15 @@ pub fn validate_jobs(jobs: &[Job]) -> Result<()> {
 }
 
 /// Checks what [`Storage::enqueue_jobs`](crate::Storage::enqueue_jobs) is
-/// given: [`validate_jobs`], the workflow's cron schedule, and that a job
+/// given: [`validate_jobs`], the sizes ([`check_sizes`]), the workflow's cron
+/// schedule, and that a job
 /// carries a workflow id exactly when the batch creates that workflow (so
 /// every counted job is in its workflow's counters, and no job claims a
 /// workflow it was not written with). A job of a workflow cannot recur on its
 /// own (the workflow recurs as a whole).
-pub fn validate_batch(batch: &EnqueueBatch<'_>) -> Result<()> {
+pub fn validate_batch(batch: &EnqueueBatch<'_>, limits: &Limits) -> Result<()> {
     validate_jobs(batch.jobs)?;
+    check_sizes(batch.jobs, limits)?;
     if let Some(expression) = batch.workflow.and_then(|w| w.cron_schedule.as_ref()) {
         crate::schedule::CronSchedule::parse(expression)?;
     }
@@ -94,6 +97,33 @@ pub fn validate_batch(batch: &EnqueueBatch<'_>) -> Result<()> {
                 },
             });
         }
+    }
+    Ok(())
+}
+
+/// Checks that no payload of `jobs` is over
+/// [`Limits::max_payload_bytes`] and that together they are not over
+/// [`Limits::max_batch_bytes`]: [`Error::TooLarge`] naming the job (or the
+/// batch) otherwise.
+pub fn check_sizes(jobs: &[Job], limits: &Limits) -> Result<()> {
+    let mut total = 0usize;
+    for job in jobs {
+        let bytes = json_len(&job.payload);
+        if bytes > limits.max_payload_bytes {
+            return Err(Error::TooLarge {
+                what: Oversized::Payload(job.id),
+                bytes,
+                limit: limits.max_payload_bytes,
+            });
+        }
+        total = total.saturating_add(bytes);
+    }
+    if total > limits.max_batch_bytes {
+        return Err(Error::TooLarge {
+            what: Oversized::Batch { jobs: jobs.len() },
+            bytes: total,
+            limit: limits.max_batch_bytes,
+        });
     }
     Ok(())
 }
@@ -195,13 +225,37 @@ mod tests {
         let mut stray = Job::new("q", json!(1));
         stray.workflow_id = Some(crate::workflow::WorkflowId::new());
         assert!(matches!(
-            validate_batch(&EnqueueBatch::jobs(std::slice::from_ref(&stray))),
+            validate_batch(&EnqueueBatch::jobs(std::slice::from_ref(&stray)), &Limits::default()),
             Err(Error::InvalidJob { reason, .. }) if reason.contains("enqueue_workflow")
         ));
         let group = crate::workflow::JobGroup::new("g").add_job(Job::new("q", json!(1)));
         let record = crate::workflow::Workflow::from_group(&group);
         let jobs = group.into_jobs();
-        assert!(validate_batch(&EnqueueBatch::workflow(&record, &jobs)).is_ok());
+        assert!(
+            validate_batch(&EnqueueBatch::workflow(&record, &jobs), &Limits::default()).is_ok()
+        );
+    }
+
+    #[test]
+    fn sizes_over_the_limits_are_refused() {
+        let limits = Limits::default()
+            .with_max_payload_bytes(100)
+            .with_max_batch_bytes(250);
+        let job = |n: usize| Job::new("q", json!("x".repeat(n)));
+        let big = job(99);
+        assert!(matches!(
+            check_sizes(std::slice::from_ref(&big), &limits),
+            Err(Error::TooLarge { what: Oversized::Payload(id), bytes: 101, limit: 100 }) if id == big.id
+        ));
+        assert!(check_sizes(&[job(98), job(98)], &limits).is_ok());
+        assert!(matches!(
+            check_sizes(&[job(98), job(98), job(98)], &limits),
+            Err(Error::TooLarge {
+                what: Oversized::Batch { jobs: 3 },
+                bytes: 300,
+                limit: 250
+            })
+        ));
     }
 
     #[test]

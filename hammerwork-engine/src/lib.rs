@@ -36,7 +36,7 @@ mod wakeups;
 
 use chrono::Utc;
 use hammerwork_api::driver::{Driver, Transaction};
-use hammerwork_api::{EnqueueBatch, JobId, Result};
+use hammerwork_api::{EnqueueBatch, JobId, Limits, Result};
 
 pub use wakeups::LocalWakeups;
 
@@ -55,12 +55,22 @@ pub use serde_json as __serde_json;
 #[derive(Debug, Clone)]
 pub struct Engine<D> {
     driver: D,
+    limits: Limits,
 }
 
 impl<D: Driver> Engine<D> {
-    /// The storage of `driver`.
+    /// The storage of `driver`, with the default [`Limits`].
     pub fn new(driver: D) -> Self {
-        Engine { driver }
+        Engine {
+            driver,
+            limits: Limits::default(),
+        }
+    }
+
+    /// This storage enforcing `limits` instead.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The driver.
@@ -73,9 +83,13 @@ impl<D: Driver> Engine<D> {
 /// [`Storage::enqueue_jobs`](hammerwork_api::Storage::enqueue_jobs) would:
 /// for a backend's `enqueue_jobs_in`, which writes jobs in the user's own
 /// transaction. Wakeups are asked of `tx` and delivered as its commit
-/// delivers them.
-pub async fn enqueue_in<T: Transaction>(tx: &mut T, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
-    hammerwork_api::validate::validate_batch(&batch)?;
+/// delivers them. `limits` are the storage's.
+pub async fn enqueue_in<T: Transaction>(
+    tx: &mut T,
+    batch: EnqueueBatch<'_>,
+    limits: &Limits,
+) -> Result<Vec<JobId>> {
+    hammerwork_api::validate::validate_batch(&batch, limits)?;
     let mut work = follow::Work::new(tx, Utc::now());
     enqueue::write_batch(&mut work, batch, false).await?;
     work.finish().await?;
@@ -84,7 +98,8 @@ pub async fn enqueue_in<T: Transaction>(tx: &mut T, batch: EnqueueBatch<'_>) -> 
 
 /// Implements [`Storage`](hammerwork_api::Storage) for a backend's storage
 /// type by forwarding every method to its [`Engine`] field, so the type
-/// keeps its own name and conveniences (`connect`, `migrate`, ...):
+/// keeps its own name and conveniences (`connect`, `migrate`, ...), and gives
+/// the type a `with_limits` builder setting the engine's [`Limits`]:
 ///
 /// ```
 /// # use hammerwork_api::driver::Driver;
@@ -96,10 +111,23 @@ pub async fn enqueue_in<T: Transaction>(tx: &mut T, batch: EnqueueBatch<'_>) -> 
 #[macro_export]
 macro_rules! forward_storage {
     (impl $(<$($gen:ident : $bound:path),*>)? for $ty:ty, $field:ident) => {
+        impl $(<$($gen: $bound),*>)? $ty {
+            /// This storage enforcing `limits` (payload, batch, result and
+            /// error sizes) instead of the defaults; see
+            /// [`Limits`](hammerwork_api::Limits).
+            pub fn with_limits(mut self, limits: $crate::__api::Limits) -> Self {
+                self.$field = self.$field.with_limits(limits);
+                self
+            }
+        }
+
         #[$crate::__async_trait]
         impl $(<$($gen: $bound),*>)? $crate::__api::Storage for $ty {
             fn capabilities(&self) -> $crate::__api::Capabilities {
                 $crate::__api::Storage::capabilities(&self.$field)
+            }
+            fn limits(&self) -> $crate::__api::Limits {
+                $crate::__api::Storage::limits(&self.$field)
             }
             async fn database_time(
                 &self,

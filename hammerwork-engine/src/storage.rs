@@ -6,16 +6,17 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{Driver, Transaction};
+use hammerwork_api::limits::{json_len, truncate_message};
 use hammerwork_api::schedule::{Recurrence, RecurrenceCursor, RecurrenceSource};
 use hammerwork_api::spawn::{
     check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
 };
-use hammerwork_api::validate::validate_batch;
+use hammerwork_api::validate::{check_sizes, validate_batch};
 use hammerwork_api::workflow::{plan_enqueue, PlannedJob, Workflow};
 use hammerwork_api::{
-    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, ListJobsParams,
-    ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, WakeupListener,
-    WorkflowId,
+    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, Limits, ListJobsParams,
+    ListWorkflowsParams, Outcome, Oversized, QueueCounts, Result, Settlement, Storage,
+    WakeupListener, WorkflowId,
 };
 use serde_json::Value;
 
@@ -48,6 +49,57 @@ fn precedence(outcome: &Outcome) -> u8 {
         Outcome::Cancelled { .. } => 2,
         _ => 3,
     }
+}
+
+/// `settlements` within `limits`: a result too large to store fails its
+/// attempt for good (the same handler would return it again), an error or
+/// cancel reason too long is cut. Borrowed when all fit (the common case).
+fn within_limits<'a>(settlements: &'a [Settlement], limits: &Limits) -> Cow<'a, [Settlement]> {
+    let fitted = |s: &Settlement| -> Option<Outcome> {
+        match &s.outcome {
+            Outcome::Completed {
+                result: Some(result),
+            } => {
+                let bytes = json_len(result);
+                (bytes > limits.max_result_bytes).then(|| Outcome::Failed {
+                    error: Error::TooLarge {
+                        what: Oversized::Result(s.lease.id),
+                        bytes,
+                        limit: limits.max_result_bytes,
+                    }
+                    .to_string(),
+                    retry_at: None,
+                })
+            }
+            Outcome::Failed { error, retry_at } => {
+                match truncate_message(error, limits.max_error_bytes) {
+                    Cow::Owned(error) => Some(Outcome::Failed {
+                        error,
+                        retry_at: *retry_at,
+                    }),
+                    Cow::Borrowed(_) => None,
+                }
+            }
+            Outcome::Cancelled { reason } => match truncate_message(reason, limits.max_error_bytes)
+            {
+                Cow::Owned(reason) => Some(Outcome::Cancelled { reason }),
+                Cow::Borrowed(_) => None,
+            },
+            _ => None,
+        }
+    };
+    if settlements.iter().all(|s| fitted(s).is_none()) {
+        return Cow::Borrowed(settlements);
+    }
+    Cow::Owned(
+        settlements
+            .iter()
+            .map(|s| match fitted(s) {
+                Some(outcome) => Settlement::new(s.lease, outcome),
+                None => s.clone(),
+            })
+            .collect(),
+    )
 }
 
 /// Settlements in lease order (the order rows are locked), one per attempt.
@@ -140,7 +192,7 @@ impl<D: Driver> Engine<D> {
         }
         for chunk in spawn.children.chunks(spawn.batch_size.max(1)) {
             let batch = EnqueueBatch::jobs(chunk);
-            validate_batch(&batch)?;
+            validate_batch(&batch, &self.limits)?;
             write_batch(&mut work, batch, grafted).await?;
         }
         work.finish().await?;
@@ -240,6 +292,10 @@ impl<D: Driver> Storage for Engine<D> {
         self.driver.capabilities()
     }
 
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+
     async fn database_time(&self) -> Result<DateTime<Utc>> {
         retry("read the database's time", || self.driver.database_time()).await
     }
@@ -247,7 +303,7 @@ impl<D: Driver> Storage for Engine<D> {
     async fn enqueue_jobs(&self, batch: EnqueueBatch<'_>) -> Result<Vec<JobId>> {
         let jobs = batch.jobs;
         let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();
-        validate_batch(&batch)?;
+        validate_batch(&batch, &self.limits)?;
         let independent =
             batch.workflow.is_none() && jobs.iter().all(|job| job.depends_on.is_empty());
         if independent {
@@ -308,7 +364,8 @@ impl<D: Driver> Storage for Engine<D> {
         if settlements.is_empty() {
             return Ok(0);
         }
-        let settlements = one_per_attempt(settlements);
+        let settlements = within_limits(settlements, &self.limits);
+        let settlements = one_per_attempt(&settlements);
         // Outcomes the shortcut applied are no longer the running claim, so
         // the transaction after it changes nothing for them.
         let fast = retry("settle", || {
@@ -433,6 +490,17 @@ impl<D: Driver> Storage for Engine<D> {
         spawn: &SpawnSet,
         now: DateTime<Utc>,
     ) -> Result<bool> {
+        // Refused before anything is written: the caller fails the attempt.
+        if let Some(bytes) = result.as_ref().map(json_len) {
+            if bytes > self.limits.max_result_bytes {
+                return Err(Error::TooLarge {
+                    what: Oversized::Result(lease.id),
+                    bytes,
+                    limit: self.limits.max_result_bytes,
+                });
+            }
+        }
+        check_sizes(&spawn.children, &self.limits)?;
         let completed = [Settlement::new(lease, Outcome::Completed { result })];
         retry("complete and spawn", || {
             self.complete_and_spawn_once(&completed, spawn, now)

@@ -64,7 +64,7 @@ mod tx;
 mod version;
 
 use hammerwork_api::validate::distinct_queues;
-use hammerwork_api::{EnqueueBatch, Job, JobId, Result};
+use hammerwork_api::{EnqueueBatch, Job, JobId, Result, Storage};
 use hammerwork_engine::Engine;
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{Connection, MySqlConnection, MySqlPool};
@@ -177,7 +177,12 @@ impl MySqlStorage {
     ) -> Result<Vec<JobId>> {
         let tx = conn.begin().await.map_err(map_err)?;
         let mut tx = MySqlTx::new(tx, None);
-        let ids = hammerwork_engine::enqueue_in(&mut tx, EnqueueBatch::jobs(jobs)).await?;
+        let ids = hammerwork_engine::enqueue_in(
+            &mut tx,
+            EnqueueBatch::jobs(jobs),
+            &Storage::limits(self),
+        )
+        .await?;
         hammerwork_api::driver::Transaction::commit(tx).await?;
         Ok(ids)
     }

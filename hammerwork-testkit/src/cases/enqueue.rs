@@ -2,7 +2,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use hammerwork_api::{
-    DatabaseQueue, Error, Job, JobPriority, JobStatus, ListJobsParams, RetryPolicy, Storage,
+    DatabaseQueue, Error, Job, JobPriority, JobStatus, ListJobsParams, Oversized, RetryPolicy,
+    Storage,
 };
 use serde_json::json;
 
@@ -107,6 +108,53 @@ pub async fn enqueue_rejects_bad_input_writing_nothing<S: Storage>(storage: S) {
     );
     let all = storage.list_jobs(ListJobsParams::new()).await.unwrap();
     assert!(all.is_empty(), "bad input wrote {} jobs", all.len());
+}
+
+/// A payload over the storage's limit, or a batch whose payloads add up to
+/// more than its batch limit, is refused with `TooLarge` naming it, and
+/// nothing of the call is written; a payload exactly at the limit is stored.
+pub async fn enqueue_over_size_limits_writes_nothing<S: Storage>(storage: S) {
+    let limits = storage.limits();
+    // A JSON string of n characters is n + 2 bytes of JSON.
+    let sized = |bytes: usize| Job::new("sized", json!("x".repeat(bytes - 2)));
+    let at_limit = sized(limits.max_payload_bytes);
+    storage
+        .enqueue(at_limit.clone())
+        .await
+        .expect("at the limit");
+    let stored = storage.get_job(at_limit.id).await.unwrap().unwrap();
+    assert_eq!(stored.payload, at_limit.payload);
+
+    let good = sized(10);
+    let over = sized(limits.max_payload_bytes + 1);
+    let over_id = over.id;
+    let refused = storage.enqueue_many(vec![good.clone(), over]).await;
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::TooLarge { what: Oversized::Payload(id), bytes, limit })
+                if *id == over_id && *bytes == limits.max_payload_bytes + 1
+                    && *limit == limits.max_payload_bytes
+        ),
+        "{refused:?}"
+    );
+    assert!(storage.get_job(good.id).await.unwrap().is_none());
+
+    let each = limits.max_payload_bytes;
+    let count = limits.max_batch_bytes / each + 1;
+    let batch: Vec<Job> = (0..count).map(|_| sized(each)).collect();
+    let first = batch[0].id;
+    let refused = storage.enqueue_many(batch).await;
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::TooLarge { what: Oversized::Batch { jobs }, bytes, .. })
+                if *jobs == count && *bytes == count * each
+        ),
+        "{refused:?}"
+    );
+    assert!(storage.get_job(first).await.unwrap().is_none());
+    assert_eq!(storage.queue_counts("sized").await.unwrap().pending, 1);
 }
 
 /// Re-enqueueing an existing id fails with `DuplicateJob` naming it, and the

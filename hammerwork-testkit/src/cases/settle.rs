@@ -1,7 +1,9 @@
 use std::time::Duration;
 
+use hammerwork_api::spawn::{plan_spawn, SpawnConfig};
 use hammerwork_api::{
-    ClaimParams, DatabaseQueue, Job, JobStatus, Lease, Outcome, RetryPolicy, Settlement, Storage,
+    ClaimParams, DatabaseQueue, Error, Job, JobStatus, Lease, Outcome, Oversized, RetryPolicy,
+    Settlement, Storage,
 };
 use serde_json::json;
 
@@ -43,6 +45,88 @@ pub async fn settle_completed_stores_result<S: Storage>(storage: S) {
     assert_eq!(without.result, None);
     // Settling the same attempt twice changes nothing.
     assert_eq!(storage.settle_jobs(&settlements, now()).await.unwrap(), 0);
+}
+
+/// A result over the storage's limit is not stored: the attempt fails for
+/// good, its error naming the size (so does `complete_and_spawn`, writing
+/// nothing). An error message or cancel reason over the limit is cut to it.
+pub async fn settle_over_size_limits_fail_or_cut<S: Storage>(storage: S) {
+    let limits = storage.limits();
+    storage
+        .enqueue_many((0..4).map(|i| Job::new("sizes", json!(i))).collect())
+        .await
+        .unwrap();
+    let claimed = claim_all(&storage, "sizes").await;
+    let huge = json!("r".repeat(limits.max_result_bytes));
+    let long = "e".repeat(limits.max_error_bytes * 4);
+    let settlements = [
+        Settlement::new(
+            lease(&claimed[0]),
+            Outcome::Completed {
+                result: Some(huge.clone()),
+            },
+        ),
+        Settlement::new(
+            lease(&claimed[1]),
+            Outcome::Failed {
+                error: long.clone(),
+                retry_at: None,
+            },
+        ),
+        Settlement::new(
+            lease(&claimed[2]),
+            Outcome::Cancelled {
+                reason: long.clone(),
+            },
+        ),
+    ];
+    assert_eq!(storage.settle_jobs(&settlements, now()).await.unwrap(), 3);
+    let too_big = storage.get_job(claimed[0].id).await.unwrap().unwrap();
+    assert_eq!(too_big.status, JobStatus::Dead);
+    assert_eq!(too_big.result, None);
+    let why = too_big.error_message.unwrap();
+    assert!(
+        why.contains("result") && why.contains(&limits.max_result_bytes.to_string()),
+        "{why}"
+    );
+    for (job, status) in [
+        (&claimed[1], JobStatus::Dead),
+        (&claimed[2], JobStatus::Cancelled),
+    ] {
+        let cut = storage.get_job(job.id).await.unwrap().unwrap();
+        assert_eq!(cut.status, status);
+        let message = cut.error_message.unwrap();
+        assert!(
+            message.len() <= limits.max_error_bytes,
+            "{} bytes",
+            message.len()
+        );
+        assert!(message.starts_with("eeee"));
+        assert!(
+            message.ends_with(&format!("[cut from {} bytes]", long.len())),
+            "{message}"
+        );
+    }
+
+    let config = SpawnConfig::new()
+        .with_handler("test")
+        .with_operation_id("op-sizes");
+    let child = Job::new("sizes_child", json!({}));
+    let spawn = plan_spawn(&claimed[3], &config, vec![child], now()).unwrap();
+    let refused = storage
+        .complete_and_spawn(lease(&claimed[3]), Some(huge), &spawn, now())
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::TooLarge { what: Oversized::Result(id), .. }) if *id == claimed[3].id),
+        "{refused:?}"
+    );
+    let parent = storage.get_job(claimed[3].id).await.unwrap().unwrap();
+    assert_eq!(parent.status, JobStatus::Running, "nothing was written");
+    assert!(storage
+        .get_spawn_operation("op-sizes")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// A failed attempt waits for its backoff as `Retrying`, is claimable again at
