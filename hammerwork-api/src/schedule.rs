@@ -21,6 +21,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use crate::workflow::{Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
 use crate::{DependencyStatus, Error, Job, JobId, JobStatus, Result};
 
+/// The role ([`Storage::try_lead`](crate::Storage::try_lead)) of the one
+/// process at a time that continues recurring series.
+pub const SCHEDULER_ROLE: &str = "scheduler";
+
 /// A parsed cron expression, evaluated in UTC.
 ///
 /// Five fields (`minute hour day-of-month month day-of-week`), optionally a
@@ -127,12 +131,77 @@ impl RecurrenceCursor {
 }
 
 /// Which occurrence [`Storage::advance_recurrence`](crate::Storage::advance_recurrence) continues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecurrenceSource {
     /// A recurring job.
     Job(JobId),
     /// A recurring workflow.
     Workflow(WorkflowId),
+}
+
+impl Recurrence {
+    /// The series' finished occurrence, as a source to continue.
+    pub fn source(&self) -> RecurrenceSource {
+        match self {
+            Recurrence::Job(job) => RecurrenceSource::Job(job.id),
+            Recurrence::Workflow(w) => RecurrenceSource::Workflow(w.id),
+        }
+    }
+}
+
+/// First wait before a series that failed to move is tried again.
+const BACKOFF_FIRST: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
+
+/// Longest wait between tries of a series that keeps failing.
+const BACKOFF_MAX: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// The scheduler's memory of series that failed to move (a row that cannot
+/// be read, a next occurrence the storage refuses): each waits 1 s after its
+/// first failure, twice as long after each further one, at most 10 minutes,
+/// instead of being tried on every tick; a success forgets it. Kept by the
+/// caller of
+/// [`advance_recurrences_with`](crate::DatabaseQueue::advance_recurrences_with)
+/// from tick to tick.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesBackoff {
+    failing: HashMap<RecurrenceSource, (u32, DateTime<Utc>)>,
+}
+
+impl SeriesBackoff {
+    /// No series failing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether `source` may be tried at `now`.
+    pub fn ready(&self, source: RecurrenceSource, now: DateTime<Utc>) -> bool {
+        self.failing
+            .get(&source)
+            .is_none_or(|(_, retry_at)| *retry_at <= now)
+    }
+
+    /// Records a failure of `source` at `now`; returns when it may be tried
+    /// again.
+    pub fn failed(&mut self, source: RecurrenceSource, now: DateTime<Utc>) -> DateTime<Utc> {
+        let failures = self.failing.get(&source).map_or(0, |(n, _)| *n) + 1;
+        let wait = BACKOFF_FIRST
+            .checked_mul(1 << (failures - 1).min(20))
+            .unwrap_or(BACKOFF_MAX)
+            .min(BACKOFF_MAX);
+        let retry_at = now.checked_add_signed(wait).unwrap_or(now);
+        self.failing.insert(source, (failures, retry_at));
+        retry_at
+    }
+
+    /// Forgets `source` (it moved).
+    pub fn succeeded(&mut self, source: RecurrenceSource) {
+        self.failing.remove(&source);
+    }
+
+    /// How many times in a row `source` has failed.
+    pub fn failures(&self, source: RecurrenceSource) -> u32 {
+        self.failing.get(&source).map_or(0, |(n, _)| *n)
+    }
 }
 
 /// What to do with a finished recurring job.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::schedule::{
     plan_job_recurrence, plan_workflow_recurrence, JobRecurrencePlan, Recurrence, RecurrenceCursor,
-    RecurrenceSource,
+    RecurrenceSource, SeriesBackoff,
 };
 use crate::spawn::{Lineage, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats, SpawnTree};
 use crate::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
@@ -223,6 +223,18 @@ pub trait Storage: Send + Sync + 'static {
     /// recursive query.
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>>;
 
+    /// Takes or renews the leadership of `role` (such as
+    /// [`SCHEDULER_ROLE`](crate::schedule::SCHEDULER_ROLE)) for `holder`, a
+    /// name unique to the caller, until `ttl` from now by the database's
+    /// clock. At most one holder leads a role at a time; a leader that stops
+    /// renewing loses it when `ttl` has passed, and another caller takes
+    /// it. Returns whether `holder` leads now.
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool>;
+
+    /// Gives up `role` if `holder` leads it, so another caller can take it
+    /// at once (a worker does so when it stops).
+    async fn resign(&self, role: &str, holder: &str) -> Result<()>;
+
     /// Subscribes to enqueue wakeups, when
     /// [`Capabilities::wakeups`](crate::Capabilities) is not `None`. The default
     /// has none: workers then poll.
@@ -290,9 +302,25 @@ pub trait DatabaseQueue: Storage {
     /// recurring job and workflow (see [`schedule`](crate::schedule)), each
     /// in its own transaction with marking the finished one continued.
     /// Returns how many series moved on (continued or ended). Safe to run
-    /// from any number of processes at once. A series that fails to move
-    /// (logged) stays for the next tick without holding up the others.
+    /// from any number of processes at once (workers elect one, with
+    /// [`try_lead`](Storage::try_lead)). A series that fails to move
+    /// (logged) stays for the next tick without holding up the others; to
+    /// back such a series off across ticks, keep a
+    /// [`SeriesBackoff`](crate::schedule::SeriesBackoff) and call
+    /// [`advance_recurrences_with`](Self::advance_recurrences_with).
     async fn advance_recurrences(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.advance_recurrences_with(now, &mut SeriesBackoff::new())
+            .await
+    }
+
+    /// [`advance_recurrences`](Self::advance_recurrences), skipping the
+    /// series `backoff` holds back at `now` and recording in it which
+    /// failed and which moved.
+    async fn advance_recurrences_with(
+        &self,
+        now: DateTime<Utc>,
+        backoff: &mut SeriesBackoff,
+    ) -> Result<u64> {
         const PAGE: u32 = 500;
         let mut advanced = 0;
         // Each pass pages through every due series in id order, so series
@@ -304,9 +332,13 @@ pub trait DatabaseQueue: Storage {
             let mut progress = 0;
             loop {
                 let due = self.list_recurrences(cursor, PAGE).await?;
+                let ready: Vec<&Recurrence> = due
+                    .iter()
+                    .filter(|r| backoff.ready(r.source(), now))
+                    .collect();
                 // Every parent of the page's jobs, resolved to its current
                 // occurrence, in a few reads for the whole page.
-                let parents: Vec<JobId> = due
+                let parents: Vec<JobId> = ready
                     .iter()
                     .filter_map(|r| match r {
                         Recurrence::Job(job) => Some(job.depends_on.iter().copied()),
@@ -324,16 +356,27 @@ pub trait DatabaseQueue: Storage {
                         None
                     }
                 };
-                for recurrence in &due {
-                    let moved = advance_one(self, recurrence, current.as_ref(), now).await;
+                for recurrence in ready {
+                    let source = recurrence.source();
                     // One series that cannot move (a bad row, a refused
-                    // write) must not stop the others: it stays live for the
-                    // next tick.
-                    let moved = moved.unwrap_or_else(|error| {
-                        tracing::warn!(error = %error, "continuing a recurring series failed");
-                        false
-                    });
-                    progress += u64::from(moved);
+                    // write) must not stop the others: it is tried again
+                    // after its backoff.
+                    match advance_one(self, recurrence, current.as_ref(), now).await {
+                        Ok(moved) => {
+                            backoff.succeeded(source);
+                            progress += u64::from(moved);
+                        }
+                        Err(error) => {
+                            let retry_at = backoff.failed(source, now);
+                            tracing::warn!(
+                                error = %error,
+                                series = ?source,
+                                failures = backoff.failures(source),
+                                %retry_at,
+                                "continuing a recurring series failed"
+                            );
+                        }
+                    }
                 }
                 let count = |workflows: bool| {
                     due.iter()
@@ -630,6 +673,12 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
         (**self).get_spawn_operation(id).await
+    }
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
+        (**self).try_lead(role, holder, ttl).await
+    }
+    async fn resign(&self, role: &str, holder: &str) -> Result<()> {
+        (**self).resign(role, holder).await
     }
     async fn list_spawn_operations(&self, query: SpawnQuery) -> Result<Vec<SpawnOperation>> {
         (**self).list_spawn_operations(query).await

@@ -285,6 +285,17 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
                 $crate::__api::Storage::get_ancestors(&self.$field, id).await
             }
+            async fn try_lead(
+                &self,
+                role: &str,
+                holder: &str,
+                ttl: ::std::time::Duration,
+            ) -> $crate::__api::Result<bool> {
+                $crate::__api::Storage::try_lead(&self.$field, role, holder, ttl).await
+            }
+            async fn resign(&self, role: &str, holder: &str) -> $crate::__api::Result<()> {
+                $crate::__api::Storage::resign(&self.$field, role, holder).await
+            }
             async fn listen(
                 &self,
             ) -> $crate::__api::Result<

@@ -476,6 +476,9 @@ impl<D: Driver> Storage for Engine<D> {
         source: RecurrenceSource,
         next: Option<EnqueueBatch<'_>>,
     ) -> Result<bool> {
+        if let Some(batch) = &next {
+            validate_batch(batch, &self.limits)?;
+        }
         let now = Utc::now();
         retry("advance recurrence", || {
             self.advance_once(source, next, now)
@@ -529,6 +532,14 @@ impl<D: Driver> Storage for Engine<D> {
 
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
         self.driver.get_ancestors(id).await
+    }
+
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
+        retry("take the lead", || self.driver.try_lead(role, holder, ttl)).await
+    }
+
+    async fn resign(&self, role: &str, holder: &str) -> Result<()> {
+        retry("resign", || self.driver.resign(role, holder)).await
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

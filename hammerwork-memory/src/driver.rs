@@ -117,6 +117,32 @@ impl Driver for MemoryDriver {
         Ok(extended)
     }
 
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
+        let now = Utc::now();
+        let mut state = self.state.lock().await;
+        let free = state
+            .leaders
+            .get(role)
+            .is_none_or(|(current, until)| current == holder || *until < now);
+        if free {
+            let until = hammerwork_api::later(now, ttl);
+            state.leaders.insert(role.into(), (holder.into(), until));
+        }
+        Ok(free)
+    }
+
+    async fn resign(&self, role: &str, holder: &str) -> Result<()> {
+        let mut state = self.state.lock().await;
+        if state
+            .leaders
+            .get(role)
+            .is_some_and(|(current, _)| current == holder)
+        {
+            state.leaders.remove(role);
+        }
+        Ok(())
+    }
+
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         Ok(Some(self.wakeups.listen()))
     }

@@ -55,6 +55,8 @@ pub(crate) struct State {
     pub(crate) parents: HashMap<JobId, BTreeSet<JobId>>,
     /// Live occurrences of recurring jobs.
     pub(crate) cron_live: BTreeSet<JobId>,
+    /// Leadership leases: role -> (holder, until).
+    pub(crate) leaders: HashMap<String, (String, DateTime<Utc>)>,
     undo: Vec<Undo>,
 }
 

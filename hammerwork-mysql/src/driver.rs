@@ -171,6 +171,27 @@ impl Driver for MySqlDriver {
         Ok(done.rows_affected())
     }
 
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
+        let micros = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let upsert = sql!("try_lead", role, holder, micros, holder, holder, holder, micros);
+        upsert.execute(&mut *tx).await.map_err(map_err)?;
+        let leader: String =
+            sqlx::query_scalar("SELECT holder FROM hammerwork_leaders WHERE role = ?")
+                .bind(role)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(leader == holder)
+    }
+
+    async fn resign(&self, role: &str, holder: &str) -> Result<()> {
+        let query = sql!("resign", role, holder);
+        query.execute(&self.pool).await.map_err(map_err)?;
+        Ok(())
+    }
+
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         Ok(Some(self.wakeups.listen()))
     }

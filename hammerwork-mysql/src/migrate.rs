@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     7 => "0007_spawn_operations",
     8 => "0008_engine_counters",
     9 => "0009_lease_claims",
+    10 => "0010_leaders",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

@@ -121,6 +121,19 @@ impl Driver for PgDriver {
         Ok(done.rows_affected())
     }
 
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
+        let micros = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
+        let query = sql!("try_lead", role, holder, micros);
+        let led = query.fetch_optional(&self.pool).await.map_err(map_err)?;
+        Ok(led.is_some())
+    }
+
+    async fn resign(&self, role: &str, holder: &str) -> Result<()> {
+        let query = sql!("resign", role, holder);
+        query.execute(&self.pool).await.map_err(map_err)?;
+        Ok(())
+    }
+
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         self.listen.subscribe().await.map(Some)
     }

@@ -112,6 +112,20 @@ impl Driver for SqliteDriver {
         Ok(done.rows_affected())
     }
 
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
+        let now = Utc::now();
+        let until = hammerwork_api::later(now, ttl);
+        let query = sql!("try_lead", role, holder, micros(now), micros(until));
+        let led = query.fetch_optional(&self.pool).await.map_err(map_err)?;
+        Ok(led.is_some())
+    }
+
+    async fn resign(&self, role: &str, holder: &str) -> Result<()> {
+        let query = sql!("resign", role, holder);
+        query.execute(&self.pool).await.map_err(map_err)?;
+        Ok(())
+    }
+
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         Ok(Some(self.wakeups.listen()))
     }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     4 => "0004_spawn",
     5 => "0005_engine_counters",
     6 => "0006_lease_claims",
+    7 => "0007_leaders",
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in

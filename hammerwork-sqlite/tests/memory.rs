@@ -285,3 +285,14 @@ async fn unreadable_payload_ends_alone() {
         .unwrap();
     assert_eq!(status, "dead");
 }
+
+/// A recurring series whose next occurrence is refused is backed off (1 s,
+/// 2 s, 4 s ...) rather than tried every tick; the others move.
+#[tokio::test]
+async fn failing_series_backs_off() {
+    let storage = memory().await;
+    let lenient = storage
+        .clone()
+        .with_limits(hammerwork_api::Limits::default().with_max_payload_bytes(4 << 20));
+    hammerwork_testkit::stored::failing_series_backs_off(storage, lenient).await;
+}

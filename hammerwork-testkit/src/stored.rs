@@ -4,8 +4,10 @@
 
 use std::future::Future;
 
+use hammerwork_api::schedule::{RecurrenceSource, SeriesBackoff};
 use hammerwork_api::{
-    ClaimParams, DatabaseQueue, DependencyStatus, Job, JobId, JobStatus, Storage,
+    ClaimParams, DatabaseQueue, DependencyStatus, Job, JobId, JobStatus, Lease, Outcome,
+    Settlement, Storage,
 };
 use serde_json::json;
 
@@ -70,4 +72,68 @@ where
         error.contains("could not be read") && error.contains("retry_policy"),
         "{error}"
     );
+}
+
+/// A recurring series that fails to move is backed off, not tried on every
+/// tick, while the other series move; a success forgets it. `strict` and
+/// `lenient` are one database under default limits and under limits that
+/// allow a 2 MiB payload: the series' job was stored through `lenient`, so
+/// under `strict` its next occurrence is refused (`TooLarge`) every time.
+pub async fn failing_series_backs_off<S: Storage>(strict: S, lenient: S) {
+    let big = Job::new("series_big", json!("x".repeat(2 << 20))).with_cron_schedule("0 0 * * * *");
+    let small = Job::new("series_small", json!({})).with_cron_schedule("0 0 * * * *");
+    lenient
+        .enqueue_many(vec![big.clone(), small.clone()])
+        .await
+        .unwrap();
+    for queue in ["series_big", "series_small"] {
+        // Past the first occurrence's hour.
+        let t = now() + secs(3_600);
+        let claimed = lenient
+            .claim_jobs(ClaimParams::new(queue, 10, t, t + secs(60)))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let lease = Lease::of(&claimed[0]);
+        let done = Settlement::new(lease, Outcome::Completed { result: None });
+        assert_eq!(lenient.settle_jobs(&[done], t).await.unwrap(), 1);
+    }
+    let source = RecurrenceSource::Job(big.id);
+    let mut backoff = SeriesBackoff::new();
+    let t0 = now();
+    assert_eq!(
+        strict
+            .advance_recurrences_with(t0, &mut backoff)
+            .await
+            .unwrap(),
+        1,
+        "the good series moves"
+    );
+    assert_eq!(backoff.failures(source), 1);
+    // Tried again only once each wait is over: 1 s, then 2 s, then 4 s.
+    let ms = chrono::Duration::milliseconds;
+    for (at, failures) in [
+        (500, 1),
+        (1_000, 2),
+        (2_500, 2),
+        (3_000, 3),
+        (6_900, 3),
+        (7_000, 4),
+    ] {
+        strict
+            .advance_recurrences_with(t0 + ms(at), &mut backoff)
+            .await
+            .unwrap();
+        assert_eq!(backoff.failures(source), failures, "at +{at} ms");
+    }
+    assert_eq!(
+        lenient
+            .advance_recurrences_with(t0 + ms(15_000), &mut backoff)
+            .await
+            .unwrap(),
+        1,
+        "the series moves once it can"
+    );
+    assert_eq!(backoff.failures(source), 0, "a success is forgotten");
+    assert!(backoff.ready(source, t0 + ms(15_000)));
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
+use hammerwork_api::schedule::{SeriesBackoff, SCHEDULER_ROLE};
 use hammerwork_api::{
     later, ClaimParams, DatabaseQueue, Error, Job, JobId, Lease, Outcome, Settlement, Storage,
     StorageDatabase, WakeupScope,
@@ -24,6 +25,9 @@ type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
 
 /// How often a worker measures its offset to the database's clock.
 const CLOCK_SYNC_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Shortest lease of the scheduler's lead.
+const SCHEDULER_LEAD_MIN: Duration = Duration::from_secs(5);
 
 /// Most settlements written in one `settle_jobs` call.
 const MAX_SETTLE_BATCH: usize = 1_000;
@@ -167,8 +171,13 @@ impl<S: Storage + Clone> Worker<S> {
 
     /// How often this worker enqueues the next occurrence of finished
     /// recurring (cron) jobs and workflows, for every queue (see
-    /// [`DatabaseQueue::advance_recurrences`](hammerwork_api::DatabaseQueue::advance_recurrences)).
-    /// Any number of workers may do so at once: each series moves on once.
+    /// [`DatabaseQueue::advance_recurrences`](hammerwork_api::DatabaseQueue::advance_recurrences)),
+    /// when it is the scheduler: of all workers on one database, one at a
+    /// time is ([`Storage::try_lead`](hammerwork_api::Storage::try_lead) of
+    /// [`SCHEDULER_ROLE`](hammerwork_api::schedule::SCHEDULER_ROLE), renewed
+    /// every tick; another takes over when it stops, or ten ticks (at least
+    /// 5 s) after it crashed). A series that fails to move is tried again
+    /// after 1 s, then twice as long each time, at most 10 minutes.
     pub fn with_scheduler_interval(mut self, interval: Duration) -> Self {
         self.scheduler_interval = interval.max(Duration::from_millis(10));
         self
@@ -725,21 +734,44 @@ async fn rescue_loop<S: Storage>(
     .await
 }
 
-/// Continues the series of finished recurring jobs and workflows.
+/// Continues the series of finished recurring jobs and workflows while this
+/// worker leads the scheduler role (one worker of all that share the
+/// database does at a time), backing off series that fail; gives the role up
+/// when the worker stops.
 async fn scheduler_loop<S: Storage>(
     storage: S,
     interval: Duration,
     clock: Clock,
     stop: watch::Receiver<bool>,
 ) {
+    let holder = format!("worker-{}-{}", std::process::id(), JobId::new());
+    // Renewed every tick; taken over by another worker this long after the
+    // leader stopped renewing (at once when it stopped cleanly).
+    let ttl = (interval * 10).max(SCHEDULER_LEAD_MIN);
+    let backoff = tokio::sync::Mutex::new(SeriesBackoff::new());
     every(tokio::time::interval(interval), stop, || async {
-        match storage.advance_recurrences(clock.now()).await {
+        match storage.try_lead(SCHEDULER_ROLE, &holder, ttl).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not take the scheduler's lead");
+                return;
+            }
+        }
+        let mut backoff = backoff.lock().await;
+        match storage
+            .advance_recurrences_with(clock.now(), &mut backoff)
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::debug!(advanced = n, "enqueued next occurrences of recurring work"),
             Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
         }
     })
-    .await
+    .await;
+    if let Err(err) = storage.resign(SCHEDULER_ROLE, &holder).await {
+        tracing::warn!(error = %err, "could not give up the scheduler's lead");
+    }
 }
 
 /// Measures the offset to the database's clock again every minute, the first

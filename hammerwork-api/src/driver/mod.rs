@@ -228,6 +228,17 @@ pub trait Driver: Send + Sync + 'static {
         Ok(Utc::now())
     }
 
+    /// Takes or renews the leadership of `role` for `holder` until `ttl`
+    /// from now by the database's clock: one upsert of the role's row in
+    /// `hammerwork_leaders` (locks that row), taking it only when it is
+    /// absent, already `holder`'s, or expired. Returns whether `holder`
+    /// leads now.
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool>;
+
+    /// Gives up `role` if `holder` leads it (one delete of its row), so
+    /// another process can take over at once.
+    async fn resign(&self, role: &str, holder: &str) -> Result<()>;
+
     /// Begins a transaction that locks only the rows it reads (READ COMMITTED
     /// or stronger; SQLite takes its write lock up front).
     async fn begin(&self) -> Result<Self::Tx>;

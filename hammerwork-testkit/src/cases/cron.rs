@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use hammerwork_api::schedule::CronSchedule;
 use hammerwork_api::workflow::{FailurePolicy, JobGroup, WorkflowStatus};
@@ -7,7 +9,7 @@ use hammerwork_api::{
 };
 use serde_json::json;
 
-use crate::support::{complete, fail_permanently, now, secs};
+use crate::support::{complete, fail_permanently, now, secs, wait_for};
 
 /// Claims every ready job of `queue` as if the clock read `at`.
 async fn claim_at<S: Storage>(storage: &S, queue: &str, at: DateTime<Utc>) -> Vec<Job> {
@@ -317,4 +319,58 @@ pub async fn cron_waiting_series_do_not_hide_the_others<S: Storage>(storage: S) 
         let next = get(&storage, job.id).await.next_occurrence.unwrap();
         assert_eq!(get(&storage, next).await.depends_on, vec![next_parent]);
     }
+}
+
+/// One holder leads a role at a time: the leader renews it, others are
+/// refused until it resigns or its lease runs out; of holders racing for a
+/// free role exactly one wins; roles are independent.
+pub async fn cron_one_scheduler_leads_at_a_time<S: Storage + Clone>(storage: S) {
+    let long = Duration::from_secs(30);
+    assert!(storage.try_lead("sched", "a", long).await.unwrap());
+    assert!(!storage.try_lead("sched", "b", long).await.unwrap());
+    assert!(
+        storage.try_lead("sched", "a", long).await.unwrap(),
+        "renewed"
+    );
+    assert!(
+        storage.try_lead("other", "b", long).await.unwrap(),
+        "roles are independent"
+    );
+    storage.resign("sched", "b").await.unwrap();
+    assert!(
+        !storage.try_lead("sched", "b", long).await.unwrap(),
+        "b resigned what it did not hold"
+    );
+    storage.resign("sched", "a").await.unwrap();
+    assert!(
+        storage.try_lead("sched", "b", long).await.unwrap(),
+        "free once a resigned"
+    );
+    assert!(!storage.try_lead("sched", "a", long).await.unwrap());
+
+    let racers = (0..8).map(|i| {
+        let storage = storage.clone();
+        tokio::spawn(async move { storage.try_lead("race", &format!("r{i}"), long).await })
+    });
+    let mut winners = 0;
+    for racer in racers.collect::<Vec<_>>() {
+        winners += usize::from(racer.await.unwrap().unwrap());
+    }
+    assert_eq!(winners, 1, "holders racing for a free role");
+
+    // A leader that stops renewing loses the role once its lease is over.
+    assert!(storage
+        .try_lead("short", "c", Duration::from_millis(300))
+        .await
+        .unwrap());
+    assert!(!storage.try_lead("short", "d", long).await.unwrap());
+    wait_for("d to take over the expired lease", || async {
+        storage
+            .try_lead("short", "d", long)
+            .await
+            .unwrap()
+            .then_some(())
+    })
+    .await;
+    assert!(!storage.try_lead("short", "c", long).await.unwrap());
 }

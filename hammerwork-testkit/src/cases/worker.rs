@@ -9,6 +9,8 @@ use hammerwork::{
 };
 use serde_json::json;
 
+use hammerwork::schedule::SCHEDULER_ROLE;
+
 use crate::support::{now, secs, wait_for};
 
 async fn job_status<S: Storage>(storage: &S, id: JobId) -> Job {
@@ -374,6 +376,46 @@ pub async fn worker_runs_recurring_job<S: Storage + Clone>(storage: S) {
         assert!(pair[1].scheduled_at > pair[0].scheduled_at);
         assert_eq!(pair[1].scheduled_at.timestamp_subsec_micros(), 0);
     }
+}
+
+/// Of two workers, one leads the scheduler role while they run (a third
+/// holder is refused it) and the series still moves once per occurrence;
+/// stopping gives the role up at once.
+pub async fn worker_one_scheduler_leads_and_resigns<S: Storage + Clone>(storage: S) {
+    let job = Job::new("lead_tick", json!({})).with_cron_schedule("* * * * * *");
+    storage.enqueue(job).await.unwrap();
+    let start = |queue: &'static str| {
+        Worker::new(storage.clone(), queue, |_: JobContext| async {
+            HandlerResult::Ok(None)
+        })
+        .with_poll_interval(Duration::from_millis(20))
+        .with_scheduler_interval(Duration::from_millis(20))
+        .start()
+    };
+    let (first, second) = (start("lead_tick"), start("lead_other"));
+    let probe = Duration::from_secs(60);
+    wait_for("two occurrences to complete", || async {
+        (storage.queue_counts("lead_tick").await.unwrap().completed >= 2).then_some(())
+    })
+    .await;
+    assert!(
+        !storage
+            .try_lead(SCHEDULER_ROLE, "probe", probe)
+            .await
+            .unwrap(),
+        "no worker held the scheduler's lead"
+    );
+    first.shutdown().await;
+    second.shutdown().await;
+    let counts = storage.queue_counts("lead_tick").await.unwrap();
+    assert!(counts.pending <= 1, "a series forked: {counts:?}");
+    assert!(
+        storage
+            .try_lead(SCHEDULER_ROLE, "probe", probe)
+            .await
+            .unwrap(),
+        "stopped workers kept the lead"
+    );
 }
 
 /// A worker whose host clock runs a minute ahead works by the database's

@@ -1,0 +1,1 @@
+DELETE FROM hammerwork_leaders WHERE role = $1 AND holder = $2
