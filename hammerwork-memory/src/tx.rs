@@ -434,7 +434,10 @@ impl Transaction for MemoryTx {
             .state
             .workflows
             .get(&id)
-            .is_some_and(|row| open(row.workflow.state) && unfinished(row) > 0);
+            .is_some_and(|row| match row.workflow.state {
+                WorkflowStatus::Paused => true,
+                state => open(state) && unfinished(row) > 0,
+            });
         if cancellable {
             self.state.update_workflow(id, |row| {
                 row.workflow.state = WorkflowStatus::Cancelled;

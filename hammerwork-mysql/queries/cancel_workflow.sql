@@ -1,5 +1,5 @@
--- An open workflow with jobs left to run becomes cancelled.
+-- A running workflow with jobs left to run, or a paused one, becomes cancelled.
 -- Params: id.
 UPDATE hammerwork_workflows SET state = 'cancelled'
-WHERE id = ? AND state IN ('running', 'paused')
-  AND total_jobs > completed_jobs + failed_jobs + skipped_jobs + cancelled_jobs
+WHERE id = ?
+  AND (state = 'paused' OR state = 'running' AND total_jobs > completed_jobs + failed_jobs + skipped_jobs + cancelled_jobs)

@@ -78,6 +78,7 @@ macro_rules! conformance_tests {
             workflow_fail_fast_cancels_the_rest,
             workflow_continue_on_failure_runs_independent_branch,
             workflow_manual_pauses_then_retry_completes,
+            workflow_paused_with_nothing_left_cancels,
             workflow_retry_reruns_failed_and_dependents,
             workflow_status_stats_and_cancel,
             workflow_timeout_fails_unfinished,

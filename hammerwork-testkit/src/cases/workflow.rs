@@ -156,6 +156,37 @@ pub async fn workflow_manual_pauses_then_retry_completes<S: Storage>(storage: S)
     );
 }
 
+/// A workflow paused by `Manual` whose failed job was the last one left can
+/// still be cancelled (an operator's way to close it without a retry).
+pub async fn workflow_paused_with_nothing_left_cancels<S: Storage>(storage: S) {
+    let a = Job::new("paused_end", json!("a")).with_max_attempts(1);
+    let b = Job::new("paused_end", json!("b"));
+    let group = JobGroup::new("paused_end")
+        .add_parallel_jobs(vec![a.clone(), b.clone()])
+        .with_failure_policy(FailurePolicy::Manual);
+    let id = storage.enqueue_workflow(group).await.unwrap();
+    let claimed = claim_all(&storage, "paused_end").await;
+    let (first_a, first_b) = if claimed[0].id == a.id {
+        (&claimed[0], &claimed[1])
+    } else {
+        (&claimed[1], &claimed[0])
+    };
+    complete(&storage, first_b, None).await;
+    fail_permanently(&storage, first_a).await;
+    assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Paused);
+    assert!(
+        storage.cancel_workflow(id).await.unwrap(),
+        "a paused workflow refused to be cancelled"
+    );
+    assert_eq!(
+        workflow_status(&storage, id).await,
+        WorkflowStatus::Cancelled
+    );
+    assert!(!storage.cancel_workflow(id).await.unwrap(), "once only");
+    assert_eq!(status_of(&storage, b.id).await, JobStatus::Completed);
+    assert_eq!(status_of(&storage, a.id).await, JobStatus::Dead);
+}
+
 /// Retrying a failed workflow re-runs the dead jobs and what depended on them.
 pub async fn workflow_retry_reruns_failed_and_dependents<S: Storage>(storage: S) {
     let a = Job::new("retry_wf", json!("a"));
