@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{Transaction, Transition, WorkflowCounts};
+use hammerwork_api::driver::{Released, Transaction, Transition, WorkflowCounts};
 use hammerwork_api::workflow::{condition_holds, killed_in_other_workflows, plan_failures};
 use hammerwork_api::{JobId, JobStatus, Result, WorkflowId, WorkflowStatus};
 use serde_json::Value;
@@ -119,8 +119,15 @@ impl<'t, T: Transaction> Work<'t, T> {
     /// evaluated against its parents' results. Returns the ones skipped.
     async fn release(&mut self, parents: &[JobId]) -> Result<Vec<JobId>> {
         let released = self.tx.release_dependents(parents).await?;
+        self.run_or_skip(released).await
+    }
+
+    /// Of dependents just counted, those at zero run (their queues woken),
+    /// or, with a condition, have it evaluated against their parents'
+    /// results and are skipped (counted, returned) when it is false.
+    async fn run_or_skip(&mut self, counted: Vec<Released>) -> Result<Vec<JobId>> {
         let mut conditional = Vec::new();
-        for dependent in released {
+        for dependent in counted {
             if dependent.pending_dependencies > 0 {
                 continue;
             }
@@ -156,6 +163,48 @@ impl<'t, T: Transaction> Work<'t, T> {
             }
         }
         Ok(skipped)
+    }
+
+    /// Moves on the jobs a workflow retry has just recounted, as if their
+    /// parents had ended now: one whose parents all completed runs, or has
+    /// its condition evaluated; one still counting a parent that ended
+    /// without completing (and was not reset) ends as that parent's end
+    /// ends its dependents, rather than wait forever.
+    pub(crate) async fn follow_recount(&mut self, recounted: Vec<Released>) -> Result<()> {
+        let waiting: Vec<JobId> = recounted
+            .iter()
+            .filter(|r| r.pending_dependencies > 0)
+            .map(|r| r.id)
+            .collect();
+        let mut skipped = self.run_or_skip(recounted).await?;
+        let mut dead = Vec::new();
+        let mut cancelled = Vec::new();
+        if !waiting.is_empty() {
+            for parent in self.tx.ended_parents(&waiting).await? {
+                match parent.status {
+                    JobStatus::Skipped => skipped.push(parent.id),
+                    JobStatus::Dead => dead.push((parent.id, parent.workflow_id)),
+                    JobStatus::Cancelled => cancelled.push(parent.id),
+                    _ => {}
+                }
+            }
+        }
+        if !skipped.is_empty() {
+            self.end(skipped, JobStatus::Skipped, "a dependency was skipped")
+                .await?;
+        }
+        if !dead.is_empty() {
+            self.apply_failure_policies(dead).await?;
+        }
+        if !cancelled.is_empty() {
+            self.end(
+                cancelled,
+                JobStatus::Cancelled,
+                "a dependency was cancelled",
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Ends every unstarted transitive dependent of `frontier` as `status`.

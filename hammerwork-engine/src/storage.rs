@@ -237,7 +237,8 @@ impl<D: Driver> Engine<D> {
             work.wake(&job.queue_name);
         }
         let reset_ids: Vec<JobId> = reset.iter().map(|job| job.id).collect();
-        work.tx.recount_dependencies(id, &reset_ids).await?;
+        let recounted = work.tx.recount_dependencies(id, &reset_ids).await?;
+        work.follow_recount(recounted).await?;
         work.finish().await?;
         tx.commit().await?;
         Ok(reset.len() as u64)

@@ -430,14 +430,14 @@ impl Transaction for MemoryTx {
     }
 
     async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool> {
-        let cancellable = self
-            .state
-            .workflows
-            .get(&id)
-            .is_some_and(|row| match row.workflow.state {
-                WorkflowStatus::Paused => true,
-                state => open(state) && unfinished(row) > 0,
-            });
+        let cancellable =
+            self.state
+                .workflows
+                .get(&id)
+                .is_some_and(|row| match row.workflow.state {
+                    WorkflowStatus::Paused => true,
+                    state => open(state) && unfinished(row) > 0,
+                });
         if cancellable {
             self.state.update_workflow(id, |row| {
                 row.workflow.state = WorkflowStatus::Cancelled;
@@ -526,10 +526,15 @@ impl Transaction for MemoryTx {
         Ok(reset)
     }
 
-    async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()> {
+    async fn recount_dependencies(
+        &mut self,
+        id: WorkflowId,
+        also: &[JobId],
+    ) -> Result<Vec<Released>> {
         let mut jobs: BTreeSet<JobId> =
             self.state.by_workflow.get(&id).cloned().unwrap_or_default();
         jobs.extend(also);
+        let mut recounted = Vec::new();
         for job_id in jobs {
             let Some(parents) = self.state.parents.get(&job_id).cloned() else {
                 continue;
@@ -547,14 +552,42 @@ impl Transaction for MemoryTx {
                 .count() as i32;
             self.state.update_job(job_id, |row| {
                 row.job.pending_dependencies = open;
-                row.job.dependency_status = if open > 0 {
+                // A job with a condition waits at zero until it is evaluated.
+                row.job.dependency_status = if open > 0 || row.job.condition.is_some() {
                     DependencyStatus::Waiting
                 } else {
                     DependencyStatus::Satisfied
                 };
             });
+            if let Some(job) = self.state.job(job_id) {
+                recounted.push(Released::new(
+                    job.id,
+                    job.workflow_id,
+                    job.queue_name.clone(),
+                    open,
+                    job.condition.clone(),
+                ));
+            }
         }
-        Ok(())
+        Ok(recounted)
+    }
+
+    async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
+        let mut parents: BTreeSet<JobId> = BTreeSet::new();
+        for job in jobs {
+            parents.extend(self.state.parents.get(job).into_iter().flatten());
+        }
+        Ok(parents
+            .into_iter()
+            .filter_map(|id| self.state.job(id))
+            .filter(|p| {
+                matches!(
+                    p.status,
+                    JobStatus::Skipped | JobStatus::Dead | JobStatus::Cancelled
+                )
+            })
+            .map(|p| Transition::new(p.id, p.workflow_id, p.status))
+            .collect())
     }
 
     async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {

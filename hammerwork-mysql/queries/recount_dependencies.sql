@@ -7,7 +7,9 @@
 -- dependent is left counting a parent that finished. LOCK IN SHARE MODE is the
 -- spelling both MySQL 8 and MariaDB accept.
 -- Params: workflow id, reset spawned jobs (JSON array of hex ids).
-SELECT d.job_id, CAST(SUM(p.status <> 'completed') AS SIGNED) AS open_parents
+SELECT d.job_id, CAST(SUM(p.status <> 'completed') AS SIGNED) AS open_parents,
+       MIN(c.workflow_id) AS workflow_id, MIN(c.queue_name) AS queue_name,
+       MIN(c.`condition`) AS `condition`
 FROM (
     SELECT id
     FROM hammerwork_jobs
@@ -18,5 +20,6 @@ FROM (
 ) AS child
 STRAIGHT_JOIN hammerwork_job_dependencies AS d ON d.job_id = child.id
 STRAIGHT_JOIN hammerwork_jobs AS p ON p.id = d.parent_id
+STRAIGHT_JOIN hammerwork_jobs AS c ON c.id = d.job_id
 GROUP BY d.job_id
 LOCK IN SHARE MODE

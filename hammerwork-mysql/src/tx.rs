@@ -385,18 +385,40 @@ impl Transaction for MySqlTx<'_> {
         Ok(found)
     }
 
-    async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()> {
-        let open = self
+    async fn recount_dependencies(
+        &mut self,
+        id: WorkflowId,
+        also: &[JobId],
+    ) -> Result<Vec<Released>> {
+        let recounted = self
             .fetch(sql!("recount_dependencies", id.0, hex_ids(also)), |row| {
-                let job = hex(job_id_from_row(row, "job_id")?.0);
-                Ok(json!({"id": job, "open": row.int("open_parents")?.unwrap_or(0)}))
+                Ok(Released::new(
+                    job_id_from_row(row, "job_id")?,
+                    row.uuid("workflow_id")?.map(WorkflowId),
+                    row.text("queue_name")?.unwrap_or_default(),
+                    row.int("open_parents")?.unwrap_or(0) as i32,
+                    row.text("condition")?,
+                ))
             })
             .await?;
-        if !open.is_empty() {
-            let query = sql!("recount_dependencies_apply", json!(open).to_string());
+        if !recounted.is_empty() {
+            let counts: Vec<_> = recounted
+                .iter()
+                .map(|r| {
+                    let conditional = i32::from(r.condition.is_some());
+                    json!({"id": hex(r.id.0), "open": r.pending_dependencies, "conditional": conditional})
+                })
+                .collect();
+            let query = sql!("recount_dependencies_apply", json!(counts).to_string());
             self.execute(query).await?;
         }
-        Ok(())
+        Ok(recounted)
+    }
+
+    async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
+        let query = sql!("ended_parents", hex_ids(jobs));
+        self.fetch(query, |row| transition_from_row(row, false))
+            .await
     }
 
     async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {

@@ -15,10 +15,14 @@ WITH parents AS MATERIALIZED (
 )
 UPDATE hammerwork_jobs AS j
 SET pending_dependencies = c.open,
-    dependency_status = CASE WHEN c.open > 0 THEN 'waiting' ELSE 'satisfied' END
+    dependency_status = CASE
+        WHEN c.open > 0 OR j.condition IS NOT NULL THEN 'waiting'
+        ELSE 'satisfied'
+    END
 FROM (
     SELECT job_id, COUNT(*) FILTER (WHERE status <> 'completed')::int AS open
     FROM parents
     GROUP BY job_id
 ) AS c
 WHERE j.id = c.job_id
+RETURNING j.id, j.workflow_id, j.queue_name, j.pending_dependencies, j.condition

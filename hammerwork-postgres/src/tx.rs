@@ -304,9 +304,19 @@ impl Transaction for PgTx<'_> {
         self.fetch(query, reset_job_from_row).await
     }
 
-    async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()> {
+    async fn recount_dependencies(
+        &mut self,
+        id: WorkflowId,
+        also: &[JobId],
+    ) -> Result<Vec<Released>> {
         let query = sql!("recount_dependencies", id.0, uuids(also));
-        self.execute(query).await.map(drop)
+        self.fetch(query, released_from_row).await
+    }
+
+    async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
+        let query = sql!("ended_parents", uuids(jobs));
+        self.fetch(query, |row| transition_from_row(row, false))
+            .await
     }
 
     async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {

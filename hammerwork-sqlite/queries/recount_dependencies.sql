@@ -2,10 +2,14 @@
 -- the awaited spawned jobs just reset (?2: a JSON array of ids), reading each
 -- job's parents through its depends_on array (primary-key lookups). A parent
 -- listed twice is one edge, as in hammerwork_job_dependencies: count each
--- open parent once.
+-- open parent once. A job with a condition stays 'waiting' at zero until the
+-- caller has evaluated it. Returns every job recounted.
 UPDATE hammerwork_jobs AS j
 SET pending_dependencies = c.open,
-    dependency_status = CASE WHEN c.open > 0 THEN 'waiting' ELSE 'satisfied' END
+    dependency_status = CASE
+        WHEN c.open > 0 OR j.condition IS NOT NULL THEN 'waiting'
+        ELSE 'satisfied'
+    END
 FROM (
     SELECT child.id AS job_id, COUNT(DISTINCT CASE WHEN p.status <> 'completed' THEN p.id END) AS open
     FROM hammerwork_jobs AS child, json_each(child.depends_on) AS d
@@ -20,3 +24,4 @@ FROM (
     GROUP BY child.id
 ) AS c
 WHERE j.id = c.job_id
+RETURNING id, workflow_id, queue_name, pending_dependencies, condition

@@ -277,9 +277,19 @@ impl Transaction for SqliteTx<'_> {
         Ok(reset)
     }
 
-    async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()> {
+    async fn recount_dependencies(
+        &mut self,
+        id: WorkflowId,
+        also: &[JobId],
+    ) -> Result<Vec<Released>> {
         let query = sql!("recount_dependencies", id.to_string(), id_list(also));
-        self.execute(query).await.map(drop)
+        self.fetch(query, released_from_row).await
+    }
+
+    async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
+        let query = sql!("ended_parents", id_list(jobs));
+        self.fetch(query, |row| transition_from_row(row, false))
+            .await
     }
 
     async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {

@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             workflow_manual_pauses_then_retry_completes,
             workflow_paused_with_nothing_left_cancels,
             workflow_retry_reruns_failed_and_dependents,
+            workflow_retry_respects_skipped_parents_and_conditions,
             workflow_status_stats_and_cancel,
             workflow_timeout_fails_unfinished,
             workflow_cycle_and_missing_dependency_write_nothing,

@@ -504,8 +504,17 @@ pub trait Transaction: Send {
 
     /// Recounts the parents not completed of workflow `id`'s pending jobs and
     /// of the jobs `also`, storing each count (waiting above zero, satisfied
-    /// at zero), locking the parents read so none completes unseen.
-    async fn recount_dependencies(&mut self, id: WorkflowId, also: &[JobId]) -> Result<()>;
+    /// at zero), locking the parents read so none completes unseen. Returns
+    /// every job recounted, with its new count and its condition.
+    async fn recount_dependencies(
+        &mut self,
+        id: WorkflowId,
+        also: &[JobId],
+    ) -> Result<Vec<Released>>;
+
+    /// The parents of `jobs` that ended without completing (skipped, dead,
+    /// cancelled), each once, with their status; reads only.
+    async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>>;
 
     /// Whether `lease` is still job's current running attempt, locking the
     /// job if so.

@@ -187,6 +187,80 @@ pub async fn workflow_paused_with_nothing_left_cancels<S: Storage>(storage: S) {
     assert_eq!(status_of(&storage, a.id).await, JobStatus::Dead);
 }
 
+/// Retrying a workflow does not revive a job one of whose parents was
+/// skipped (it would wait forever): it is skipped again. A revived job whose
+/// parents have all completed has its condition evaluated, as when it was
+/// first released: false skips it, true runs it.
+pub async fn workflow_retry_respects_skipped_parents_and_conditions<S: Storage>(storage: S) {
+    let v = Job::new("retry_cond", json!("v"));
+    let a = Job::new("retry_cond", json!("a"))
+        .depends_on(&v.id)
+        .with_condition("kind == 'a'");
+    let f = Job::new("retry_cond_f", json!("f")).with_max_attempts(1);
+    let j = Job::new("retry_cond", json!("j"))
+        .depends_on(&a.id)
+        .depends_on(&f.id);
+    let false_branch = Job::new("retry_cond", json!("false"))
+        .depends_on(&v.id)
+        .with_condition("kind == 'a'");
+    let true_branch = Job::new("retry_cond", json!("true"))
+        .depends_on(&v.id)
+        .with_condition("kind == 'b'");
+    let group = JobGroup::new("retry_cond")
+        .add_parallel_jobs(vec![v.clone(), f.clone()])
+        .add_parallel_jobs(vec![a.clone(), false_branch.clone(), true_branch.clone()])
+        .add_job(j.clone())
+        .with_failure_policy(FailurePolicy::ContinueOnFailure);
+    let id = storage.enqueue_workflow(group).await.unwrap();
+    // f dies first (j dies with it), the branches are cancelled by hand,
+    // then v completes: a is skipped by its condition.
+    let failing = claim_all(&storage, "retry_cond_f").await;
+    fail_permanently(&storage, &failing[0]).await;
+    assert_eq!(status_of(&storage, j.id).await, JobStatus::Dead);
+    assert!(storage.cancel_job(false_branch.id).await.unwrap());
+    assert!(storage.cancel_job(true_branch.id).await.unwrap());
+    let first = claim_all(&storage, "retry_cond").await;
+    assert_eq!(first.iter().map(|j| j.id).collect::<Vec<_>>(), vec![v.id]);
+    complete(&storage, &first[0], Some(json!({"kind": "b"}))).await;
+    assert_eq!(status_of(&storage, a.id).await, JobStatus::Skipped);
+
+    storage.retry_workflow(id).await.unwrap();
+    assert_eq!(
+        status_of(&storage, j.id).await,
+        JobStatus::Skipped,
+        "a job whose parent was skipped was revived"
+    );
+    assert_eq!(
+        status_of(&storage, false_branch.id).await,
+        JobStatus::Skipped,
+        "a revived job ran without its condition"
+    );
+    let ready = claim_all(&storage, "retry_cond").await;
+    assert_eq!(
+        ready.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![true_branch.id]
+    );
+    complete(&storage, &ready[0], None).await;
+    let again = claim_all(&storage, "retry_cond_f").await;
+    assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), vec![f.id]);
+    complete(&storage, &again[0], None).await;
+    let stats = storage.get_workflow_stats(id).await.unwrap();
+    assert_eq!(
+        (
+            stats.completed_jobs,
+            stats.skipped_jobs,
+            stats.pending_jobs,
+            stats.running_jobs
+        ),
+        (3, 3, 0, 0),
+        "{stats:?}"
+    );
+    assert_eq!(
+        workflow_status(&storage, id).await,
+        WorkflowStatus::Completed
+    );
+}
+
 /// Retrying a failed workflow re-runs the dead jobs and what depended on them.
 pub async fn workflow_retry_reruns_failed_and_dependents<S: Storage>(storage: S) {
     let a = Job::new("retry_wf", json!("a"));
