@@ -1,13 +1,13 @@
 //! The write path of every enqueue: jobs from users, spawned children, and
 //! the next occurrence of a recurring series.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use hammerwork_api::driver::{Transaction, Transition};
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::workflow::{external_dependencies, plan_enqueue, validate_graph, StoredParent};
-use hammerwork_api::{EnqueueBatch, Job, JobId, Result};
+use hammerwork_api::{EnqueueBatch, Job, JobId, JobStatus, Result};
 
 use crate::follow::Work;
 
@@ -31,7 +31,7 @@ pub(crate) async fn write_batch<T: Transaction>(
     let mut external = external_dependencies(jobs);
     external.sort_unstable();
     external.dedup();
-    let stored: HashMap<JobId, StoredParent> = if external.is_empty() {
+    let mut stored: HashMap<JobId, StoredParent> = if external.is_empty() {
         HashMap::new()
     } else {
         work.tx
@@ -40,6 +40,9 @@ pub(crate) async fn write_batch<T: Transaction>(
             .into_iter()
             .collect()
     };
+    let awaited = awaited_children(work, &mut stored).await?;
+    let extended = with_awaited(jobs, &awaited);
+    let jobs: &[Job] = extended.as_deref().unwrap_or(jobs);
     validate_graph(jobs, |id| stored.contains_key(&id))?;
     let mut plans = plan_enqueue(jobs, &stored);
     if grafted {
@@ -74,6 +77,94 @@ pub(crate) async fn write_batch<T: Transaction>(
         work.follow(ended).await?;
     }
     Ok(())
+}
+
+/// The children that completed stored parents in `stored` had their
+/// dependents await ([`SpawnConfig::with_await_children`]), by parent, and
+/// theirs in turn, each child locked and added to `stored`: a parent whose
+/// spawn is awaited is not done for a dependent until its children are,
+/// whenever that dependent is enqueued.
+///
+/// [`SpawnConfig::with_await_children`]: hammerwork_api::spawn::SpawnConfig::with_await_children
+async fn awaited_children<T: Transaction>(
+    work: &mut Work<'_, T>,
+    stored: &mut HashMap<JobId, StoredParent>,
+) -> Result<HashMap<JobId, Vec<JobId>>> {
+    let completed = |parents: &mut dyn Iterator<Item = (&JobId, &StoredParent)>| {
+        let mut ids: Vec<JobId> = parents
+            .filter(|(_, p)| p.status == JobStatus::Completed)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let mut awaited: HashMap<JobId, Vec<JobId>> = HashMap::new();
+    let mut frontier = completed(&mut stored.iter());
+    while !frontier.is_empty() {
+        let pairs = work.tx.awaited_children(&frontier).await?;
+        let mut new: Vec<JobId> = pairs
+            .iter()
+            .map(|(_, child)| *child)
+            .filter(|child| !stored.contains_key(child))
+            .collect();
+        new.sort_unstable();
+        new.dedup();
+        for (parent, child) in pairs {
+            awaited.entry(parent).or_default().push(child);
+        }
+        let locked = if new.is_empty() {
+            Vec::new()
+        } else {
+            work.tx.lock_stored_parents(&new).await?
+        };
+        frontier = completed(&mut locked.iter().map(|(id, p)| (id, p)));
+        stored.extend(locked);
+    }
+    Ok(awaited)
+}
+
+/// `jobs` with the children their parents' dependents await added to their
+/// dependencies (transitively), or `None` when no job gets any. A parent's
+/// own children do not wait for each other.
+fn with_awaited(jobs: &[Job], awaited: &HashMap<JobId, Vec<JobId>>) -> Option<Vec<Job>> {
+    if awaited.is_empty() {
+        return None;
+    }
+    let extra: Vec<Vec<JobId>> = jobs
+        .iter()
+        .map(|job| {
+            let mut stack: Vec<JobId> = job
+                .depends_on
+                .iter()
+                .filter(|parent| job.parent_job_id != Some(**parent))
+                .copied()
+                .collect();
+            let mut seen: HashSet<JobId> = job.depends_on.iter().copied().collect();
+            let mut extra = Vec::new();
+            while let Some(parent) = stack.pop() {
+                for child in awaited.get(&parent).into_iter().flatten() {
+                    if *child != job.id && seen.insert(*child) {
+                        extra.push(*child);
+                        stack.push(*child);
+                    }
+                }
+            }
+            extra
+        })
+        .collect();
+    if extra.iter().all(Vec::is_empty) {
+        return None;
+    }
+    Some(
+        jobs.iter()
+            .zip(extra)
+            .map(|(job, extra)| {
+                let mut job = job.clone();
+                job.depends_on.extend(extra);
+                job
+            })
+            .collect(),
+    )
 }
 
 /// Writes jobs that depend on nothing and form no workflow, as `plans`

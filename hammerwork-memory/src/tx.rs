@@ -572,6 +572,25 @@ impl Transaction for MemoryTx {
         Ok(recounted)
     }
 
+    async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let awaiting: BTreeSet<JobId> = self
+            .state
+            .spawn_operations
+            .values()
+            .filter(|op| op.await_children && parents.contains(&op.parent_job_id))
+            .map(|op| op.parent_job_id)
+            .collect();
+        let mut pairs: Vec<(JobId, JobId)> = awaiting
+            .into_iter()
+            .flat_map(|parent| {
+                let children = self.state.spawned.get(&parent).into_iter().flatten();
+                children.map(move |child| (parent, *child))
+            })
+            .collect();
+        pairs.sort_unstable_by_key(|(_, child)| *child);
+        Ok(pairs)
+    }
+
     async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
         let mut parents: BTreeSet<JobId> = BTreeSet::new();
         for job in jobs {

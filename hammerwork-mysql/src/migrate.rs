@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     8 => "0008_engine_counters",
     9 => "0009_lease_claims",
     10 => "0010_leaders",
+    11 => "0011_spawn_await",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

@@ -415,6 +415,17 @@ impl Transaction for MySqlTx<'_> {
         Ok(recounted)
     }
 
+    async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let query = sql!("awaited_children", hex_ids(parents));
+        self.fetch(query, |row| {
+            Ok((
+                job_id_from_row(row, "parent_job_id")?,
+                job_id_from_row(row, "id")?,
+            ))
+        })
+        .await
+    }
+
     async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
         let query = sql!("ended_parents", hex_ids(jobs));
         self.fetch(query, |row| transition_from_row(row, false))
@@ -459,7 +470,8 @@ impl Transaction for MySqlTx<'_> {
         .bind(count(op.child_count))
         .bind(count(op.batch_count))
         .bind(metadata)
-        .bind(at(op.created_at));
+        .bind(at(op.created_at))
+        .bind(op.await_children);
         match query.execute(&mut *self.tx).await {
             Ok(_) => Ok(true),
             Err(err) if error_number(&err) == Some(ER_DUP_ENTRY) => Ok(false),

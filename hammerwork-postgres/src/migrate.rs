@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     5 => "0005_engine_counters",
     6 => "0006_lease_claims",
     7 => "0007_leaders",
+    8 => "0008_spawn_await",
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

@@ -33,6 +33,7 @@ impl StoredRow for Stored<'_> {
         Ok(match kind.type_info().name() {
             "INT2" => get::<Option<i16>>(self.0, column)?.map(i64::from),
             "INT4" => get::<Option<i32>>(self.0, column)?.map(i64::from),
+            "BOOL" => get::<Option<bool>>(self.0, column)?.map(i64::from),
             _ => get(self.0, column)?,
         })
     }

@@ -341,8 +341,20 @@ impl Transaction for PgTx<'_> {
         .bind(count(op.child_count))
         .bind(count(op.batch_count))
         .bind(&op.metadata)
-        .bind(op.created_at);
+        .bind(op.created_at)
+        .bind(op.await_children);
         Ok(self.execute(query).await? > 0)
+    }
+
+    async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let query = sql!("awaited_children", uuids(parents));
+        self.fetch(query, |row| {
+            Ok((
+                job_id_from_row(row, "parent_job_id")?,
+                job_id_from_row(row, "id")?,
+            ))
+        })
+        .await
     }
 
     async fn mark_job_recurrence(&mut self, id: JobId, next: Option<JobId>) -> Result<bool> {

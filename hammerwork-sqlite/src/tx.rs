@@ -286,6 +286,17 @@ impl Transaction for SqliteTx<'_> {
         self.fetch(query, released_from_row).await
     }
 
+    async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let query = sql!("awaited_children", id_list(parents));
+        self.fetch(query, |row| {
+            Ok((
+                job_id_from_row(row, "parent_job_id")?,
+                job_id_from_row(row, "id")?,
+            ))
+        })
+        .await
+    }
+
     async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
         let query = sql!("ended_parents", id_list(jobs));
         self.fetch(query, |row| transition_from_row(row, false))
@@ -321,7 +332,8 @@ impl Transaction for SqliteTx<'_> {
         .bind(count(op.child_count))
         .bind(count(op.batch_count))
         .bind(metadata)
-        .bind(micros(op.created_at));
+        .bind(micros(op.created_at))
+        .bind(i64::from(op.await_children));
         Ok(self.execute(query).await? > 0)
     }
 

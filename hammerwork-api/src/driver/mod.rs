@@ -512,6 +512,11 @@ pub trait Transaction: Send {
         also: &[JobId],
     ) -> Result<Vec<Released>>;
 
+    /// The children of `parents` whose spawn their dependents await
+    /// ([`SpawnOperation::await_children`](crate::spawn::SpawnOperation)),
+    /// as `(parent, child)`; reads only.
+    async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>>;
+
     /// The parents of `jobs` that ended without completing (skipped, dead,
     /// cancelled), each once, with their status; reads only.
     async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>>;

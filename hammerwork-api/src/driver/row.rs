@@ -20,7 +20,7 @@ use crate::{Error, Job, JobId, JobPriority, JobStatus, Result};
 pub trait StoredRow {
     /// A text column.
     fn text(&self, column: &str) -> Result<Option<String>>;
-    /// An integer column of any width.
+    /// An integer column of any width (a boolean one reads as 0 or 1).
     fn int(&self, column: &str) -> Result<Option<i64>>;
     /// An id column (job, workflow).
     fn uuid(&self, column: &str) -> Result<Option<Uuid>>;
@@ -199,6 +199,7 @@ pub fn spawn_operation_from_row(row: &dyn StoredRow) -> Result<SpawnOperation> {
         batch_count: count(row, "batch_count")?,
         metadata: row.json("metadata")?,
         created_at: time(row, "created_at")?,
+        await_children: row.int("await_children")?.unwrap_or(0) != 0,
     })
 }
 

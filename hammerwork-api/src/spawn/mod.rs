@@ -180,6 +180,11 @@ pub struct SpawnOperation {
     pub metadata: Option<Value>,
     /// When it was written.
     pub created_at: DateTime<Utc>,
+    /// Whether the parent's dependents wait for these children
+    /// ([`SpawnConfig::with_await_children`]), those enqueued after it
+    /// completed too.
+    #[serde(default)]
+    pub await_children: bool,
 }
 
 /// What [`Storage::complete_and_spawn`](crate::Storage::complete_and_spawn)
@@ -371,6 +376,7 @@ pub fn plan_spawn(
         batch_count: children.len().div_ceil(batch_size) as u64,
         metadata: config.metadata.clone(),
         created_at: now,
+        await_children: config.await_children,
     };
     Ok(SpawnSet {
         operation,

@@ -571,6 +571,86 @@ pub async fn spawn_chain_runs_in_order<S: Storage + Clone + StorageDatabase>(sto
     assert_eq!(*order.lock().unwrap(), vec!["extract", "transform", "load"]);
 }
 
+/// A job enqueued to depend on a parent that completed while awaiting its
+/// children waits for those children (and for the ones they await in turn),
+/// as a dependent stored before the parent completed does; a parent that did
+/// not await releases a later dependent at once.
+pub async fn spawn_await_children_holds_later_dependents<S: Storage>(storage: S) {
+    storage
+        .enqueue(Job::new("late_p", json!({})))
+        .await
+        .unwrap();
+    let awaiting = SpawnConfig::new().with_await_children(true);
+    let (c1, c2) = (
+        Job::new("late_c1", json!({})),
+        Job::new("late_c2", json!({})),
+    );
+    assert!(spawn_now(
+        &storage,
+        "late_p",
+        awaiting.clone(),
+        vec![c1.clone(), c2.clone()]
+    )
+    .await
+    .unwrap());
+    let parent = storage
+        .list_jobs(ListJobsParams::new().queue("late_p"))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(parent.status, JobStatus::Completed);
+    let later = Job::new("late_next", json!({})).depends_on(&parent.id);
+    storage.enqueue(later.clone()).await.unwrap();
+    let held = |why: &'static str| {
+        let storage = &storage;
+        async move {
+            assert!(
+                claim_all(storage, "late_next").await.is_empty(),
+                "the later dependent ran {why}"
+            );
+        }
+    };
+    held("with both children pending").await;
+    let first = claim_all(&storage, "late_c1").await;
+    complete(&storage, &first[0], None).await;
+    held("with a child pending").await;
+    let g = Job::new("late_g", json!({}));
+    assert!(spawn_now(&storage, "late_c2", awaiting, vec![g.clone()])
+        .await
+        .unwrap());
+    // Enqueued after the grandchild was spawned: waits for it too.
+    let last = Job::new("late_last", json!({})).depends_on(&parent.id);
+    storage.enqueue(last.clone()).await.unwrap();
+    held("with a grandchild pending").await;
+    assert!(claim_all(&storage, "late_last").await.is_empty());
+    let grandchild = claim_all(&storage, "late_g").await;
+    complete(&storage, &grandchild[0], None).await;
+    assert_eq!(claim_all(&storage, "late_next").await.len(), 1);
+    assert_eq!(claim_all(&storage, "late_last").await.len(), 1);
+
+    storage
+        .enqueue(Job::new("late_free", json!({})))
+        .await
+        .unwrap();
+    let not_awaiting = SpawnConfig::new();
+    assert!(spawn_now(
+        &storage,
+        "late_free",
+        not_awaiting,
+        vec![Job::new("late_free_c", json!({}))]
+    )
+    .await
+    .unwrap());
+    let free = storage
+        .list_jobs(ListJobsParams::new().queue("late_free"))
+        .await
+        .unwrap()
+        .remove(0);
+    let free_next = Job::new("late_free_next", json!({})).depends_on(&free.id);
+    storage.enqueue(free_next).await.unwrap();
+    assert_eq!(claim_all(&storage, "late_free_next").await.len(), 1);
+}
+
 /// A workflow's next stage waits for everything its parent spawned with
 /// `await_children`, over three levels of nesting: it is released only when
 /// the last great-grandchild finishes.
