@@ -1,7 +1,7 @@
 //! [`Storage`] over any driver: each operation one transaction of primitives.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -114,6 +114,60 @@ fn one_per_attempt(settlements: &[Settlement]) -> Cow<'_, [Settlement]> {
     settlements
 }
 
+/// Refuses children that depend on a stored job downstream of a stage they
+/// are grafted onto (`held`): that job waits for the stage, which would wait
+/// for the child, which waits for that job. Walks the stage's dependents
+/// level by level (one read each), only when some child depends on a stored
+/// job other than `parent`. [`Error::Cycle`] names the loop in dependency
+/// order.
+async fn refuse_downstream_cycle<T: Transaction>(
+    tx: &mut T,
+    parent: JobId,
+    children: &[Job],
+    held: &[JobId],
+) -> Result<()> {
+    let own: HashSet<JobId> = children.iter().map(|c| c.id).collect();
+    // A stored job a child depends on -> that child.
+    let mut targets: HashMap<JobId, JobId> = HashMap::new();
+    for child in children {
+        for dependency in &child.depends_on {
+            if *dependency != parent && !own.contains(dependency) {
+                targets.entry(*dependency).or_insert(child.id);
+            }
+        }
+    }
+    if targets.is_empty() || held.is_empty() {
+        return Ok(());
+    }
+    // Each job reached -> the job it was reached from.
+    let mut reached_from: HashMap<JobId, JobId> = HashMap::new();
+    let mut seen: HashSet<JobId> = held.iter().copied().collect();
+    let mut frontier = held.to_vec();
+    while !frontier.is_empty() {
+        frontier.sort_unstable();
+        let edges = tx.dependents(&frontier).await?;
+        frontier.clear();
+        for (from, to) in edges {
+            if !seen.insert(to) {
+                continue;
+            }
+            reached_from.insert(to, from);
+            if let Some(child) = targets.get(&to) {
+                let mut back = vec![to];
+                while let Some(previous) = reached_from.get(back.last().unwrap_or(&to)) {
+                    back.push(*previous);
+                }
+                let stage = *back.last().unwrap_or(&to);
+                let mut path = vec![stage, *child];
+                path.extend(back);
+                return Err(Error::Cycle { path });
+            }
+            frontier.push(to);
+        }
+    }
+    Ok(())
+}
+
 impl<D: Driver> Engine<D> {
     async fn enqueue_once(&self, batch: EnqueueBatch<'_>, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.driver.begin().await?;
@@ -177,6 +231,7 @@ impl<D: Driver> Engine<D> {
             let children: Vec<JobId> = spawn.children.iter().map(|c| c.id).collect();
             let held = work.tx.graft_children(lease.id, &children).await?;
             check_awaiting_cycle(&spawn.children, &held)?;
+            refuse_downstream_cycle(work.tx, lease.id, &spawn.children, &held).await?;
             grafted = !held.is_empty();
         }
         let transitions = work.tx.settle_attempts(completed, now).await?;

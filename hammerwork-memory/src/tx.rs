@@ -572,6 +572,18 @@ impl Transaction for MemoryTx {
         Ok(recounted)
     }
 
+    async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let mut parents = parents.to_vec();
+        parents.sort_unstable();
+        Ok(parents
+            .iter()
+            .flat_map(|parent| {
+                let dependents = self.state.dependents.get(parent).into_iter().flatten();
+                dependents.map(move |dependent| (*parent, *dependent))
+            })
+            .collect())
+    }
+
     async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
         let awaiting: BTreeSet<JobId> = self
             .state

@@ -415,6 +415,17 @@ impl Transaction for MySqlTx<'_> {
         Ok(recounted)
     }
 
+    async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let query = sql!("dependents", hex_ids(parents));
+        self.fetch(query, |row| {
+            Ok((
+                job_id_from_row(row, "parent_id")?,
+                job_id_from_row(row, "job_id")?,
+            ))
+        })
+        .await
+    }
+
     async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
         let query = sql!("awaited_children", hex_ids(parents));
         self.fetch(query, |row| {

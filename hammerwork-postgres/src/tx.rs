@@ -346,6 +346,17 @@ impl Transaction for PgTx<'_> {
         Ok(self.execute(query).await? > 0)
     }
 
+    async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let query = sql!("dependents", uuids(parents));
+        self.fetch(query, |row| {
+            Ok((
+                job_id_from_row(row, "parent_id")?,
+                job_id_from_row(row, "job_id")?,
+            ))
+        })
+        .await
+    }
+
     async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
         let query = sql!("awaited_children", uuids(parents));
         self.fetch(query, |row| {

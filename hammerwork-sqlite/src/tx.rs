@@ -286,6 +286,17 @@ impl Transaction for SqliteTx<'_> {
         self.fetch(query, released_from_row).await
     }
 
+    async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let query = sql!("dependents", id_list(parents));
+        self.fetch(query, |row| {
+            Ok((
+                job_id_from_row(row, "parent_id")?,
+                job_id_from_row(row, "job_id")?,
+            ))
+        })
+        .await
+    }
+
     async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
         let query = sql!("awaited_children", id_list(parents));
         self.fetch(query, |row| {

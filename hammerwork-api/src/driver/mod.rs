@@ -512,6 +512,10 @@ pub trait Transaction: Send {
         also: &[JobId],
     ) -> Result<Vec<Released>>;
 
+    /// The edges out of `parents`, as `(parent, dependent)`, in parent
+    /// order; reads only (the edge table by its primary key's prefix).
+    async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>>;
+
     /// The children of `parents` whose spawn their dependents await
     /// ([`SpawnOperation::await_children`](crate::spawn::SpawnOperation)),
     /// as `(parent, child)`; reads only.

@@ -871,6 +871,34 @@ pub async fn spawn_await_children_cycle_is_refused<S: Storage>(storage: S) {
     let held = get(&storage, next.id).await;
     assert_eq!(held.depends_on, vec![parent.id], "nothing grafted");
     assert_eq!(held.pending_dependencies, 1);
+
+    // Further down: a child depending on a job that waits for the stage.
+    let parent = Job::new("awz_p", json!({}));
+    let next = Job::new("awz_next", json!({}));
+    let after = Job::new("awz_after", json!({}));
+    let last = Job::new("awz_last", json!({}));
+    let group = JobGroup::new("await_cycle_deep")
+        .add_job(parent.clone())
+        .then(next.clone())
+        .then(after.clone())
+        .then(last.clone());
+    storage.enqueue_workflow(group).await.unwrap();
+    let child = Job::new("awz_c", json!({})).depends_on(&last.id);
+    let config = SpawnConfig::new().with_await_children(true);
+    let err = spawn_now(&storage, "awz_p", config, vec![child.clone()])
+        .await
+        .unwrap_err();
+    match err {
+        Error::Cycle { path } => assert_eq!(
+            path,
+            vec![next.id, child.id, last.id, after.id, next.id],
+            "in dependency order"
+        ),
+        other => panic!("expected a cycle, got {other}"),
+    }
+    assert_eq!(get(&storage, parent.id).await.status, JobStatus::Running);
+    assert!(storage.get_job(child.id).await.unwrap().is_none());
+    assert_eq!(get(&storage, next.id).await.depends_on, vec![parent.id]);
 }
 
 /// Nothing after the handler leaves a job running for ever: a backoff too
