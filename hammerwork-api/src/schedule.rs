@@ -61,6 +61,17 @@ impl CronSchedule {
             expression: expression.to_string(),
             reason,
         };
+        // An empty item of a list (",", "1,,2") is a typo; a field of
+        // nothing but commas would also leave a set that never matches,
+        // which the search below would take a long time to find out.
+        for (n, field) in expression.split_whitespace().enumerate() {
+            if field.split(',').any(str::is_empty) {
+                return Err(invalid(format!(
+                    "field {} ({field:?}) has an empty list item",
+                    n + 1
+                )));
+            }
+        }
         let cron = croner::Cron::from_str(expression).map_err(|e| invalid(e.to_string()))?;
         let schedule = CronSchedule {
             expression: expression.to_string(),
@@ -345,6 +356,17 @@ mod tests {
         }
         assert!(CronSchedule::parse("*/15 * * * * *").is_ok());
         assert!(CronSchedule::parse("@daily").is_ok());
+        // Found by the cron fuzz target: a field of only commas parsed as a
+        // set that never matches, and proving that took croner a search
+        // over millennia (0.27 s; over 12 s instrumented).
+        for empty in ["0 , * L * *", "0 1,,2 * * *", "0 ,5 * * *"] {
+            match CronSchedule::parse(empty) {
+                Err(Error::InvalidCron { reason, .. }) => {
+                    assert!(reason.contains("empty list item"), "{reason}")
+                }
+                other => panic!("{empty:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]
