@@ -282,15 +282,25 @@ impl<'t, T: Transaction> Work<'t, T> {
 
     /// Cancels every unfinished job of `workflows` (sorted) and the spawned
     /// jobs they await, and what waits on those.
+    ///
+    /// Repeats until a round cancels nothing: a round that waited for a
+    /// spawning parent's transaction cannot see the children it grafted
+    /// onto the workflow (they were committed after the statement began);
+    /// the next statement does.
     pub(crate) async fn cancel_unfinished(
         &mut self,
         workflows: &[WorkflowId],
         why: &str,
     ) -> Result<()> {
-        let cancelled = self
-            .tx
-            .cancel_workflow_jobs(workflows, why, self.now)
-            .await?;
-        Box::pin(self.follow(cancelled)).await
+        loop {
+            let cancelled = self
+                .tx
+                .cancel_workflow_jobs(workflows, why, self.now)
+                .await?;
+            if cancelled.is_empty() {
+                return Ok(());
+            }
+            Box::pin(self.follow(cancelled)).await?;
+        }
     }
 }

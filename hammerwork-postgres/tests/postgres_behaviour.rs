@@ -281,3 +281,107 @@ async fn failing_series_backs_off() {
     hammerwork_testkit::stored::failing_series_backs_off(storage, lenient).await;
     drop_schema(pool, &schema).await;
 }
+
+/// A workflow cancel that runs while a parent of it completes and grafts
+/// awaited children (as `complete_and_spawn` does) cancels those children
+/// too: its first statement waits for the parent's transaction and cannot see
+/// the children that transaction wrote, so the engine cancels again until a
+/// round finds nothing (the children were left pending before, running for
+/// a cancelled workflow).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflow_cancel_reaches_children_grafted_concurrently() {
+    use hammerwork::{ClaimParams, JobGroup};
+    let (storage, pool, schema) = schema("cancel_graft").await;
+    let parent = Job::new("graft_p", json!({}));
+    let next = Job::new("graft_next", json!({}));
+    let group = JobGroup::new("graft")
+        .add_job(parent.clone())
+        .then(next.clone());
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    let now = chrono::Utc::now();
+    let claimed = storage
+        .claim_jobs(ClaimParams::new(
+            "graft_p",
+            1,
+            now,
+            now + chrono::Duration::seconds(60),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    // The spawning transaction, held open: the parent locked as the spawn
+    // locks it, an awaited child written and grafted onto `next`.
+    let mut spawn = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM hammerwork_jobs WHERE id = $1 FOR UPDATE")
+        .bind(parent.id.0)
+        .execute(&mut *spawn)
+        .await
+        .unwrap();
+    let mut child = Job::new("graft_child", json!({}));
+    child.parent_job_id = Some(parent.id);
+    storage
+        .enqueue_jobs_in(&mut spawn, std::slice::from_ref(&child))
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO hammerwork_job_dependencies (parent_id, job_id) VALUES ($1, $2); ")
+        .bind(child.id.0)
+        .bind(next.id.0)
+        .execute(&mut *spawn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE hammerwork_jobs SET pending_dependencies = pending_dependencies + 1 \
+         WHERE id = $1",
+    )
+    .bind(next.id.0)
+    .execute(&mut *spawn)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE hammerwork_jobs SET status = 'completed' WHERE id = $1")
+        .bind(parent.id.0)
+        .execute(&mut *spawn)
+        .await
+        .unwrap();
+
+    let cancel = tokio::spawn({
+        let storage = storage.clone();
+        async move { storage.cancel_workflow(workflow).await }
+    });
+    // Commit the spawn once the cancel waits for it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND query LIKE '%cancelled%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            !cancel.is_finished(),
+            "the cancel did not wait for the spawn"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cancel never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    spawn.commit().await.unwrap();
+    assert!(cancel.await.unwrap().unwrap());
+    let status = |id| {
+        let storage = storage.clone();
+        async move { storage.get_job(id).await.unwrap().unwrap().status }
+    };
+    assert_eq!(status(next.id).await, JobStatus::Cancelled);
+    assert_eq!(
+        status(child.id).await,
+        JobStatus::Cancelled,
+        "the grafted child outlived its workflow's cancel"
+    );
+    drop_schema(pool, &schema).await;
+}
