@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 
 use crate::workflow::{Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
 use crate::{DependencyStatus, Error, Job, JobId, JobStatus, Result};
@@ -73,8 +73,8 @@ impl CronSchedule {
             }
         }
         let cron = croner::Cron::from_str(expression).map_err(|e| invalid(e.to_string()))?;
-        if let Some(field) = empty_field(&cron.pattern) {
-            return Err(invalid(format!("its {field} field matches nothing")));
+        if let Some(what) = never_matches(&cron.pattern, Utc::now().date_naive()) {
+            return Err(invalid(format!("no {what} matches it (within 400 years)")));
         }
         let schedule = CronSchedule {
             expression: expression.to_string(),
@@ -102,31 +102,51 @@ impl CronSchedule {
     }
 }
 
-/// The first field of `pattern` that no value can match, if any. Such a
-/// pattern names no time ever; croner would search every date up to the year
-/// 5000 to find that out (seconds of CPU for, say, a `+` day-of-week field
-/// left empty).
-fn empty_field(pattern: &croner::CronPattern) -> Option<&'static str> {
+/// Why `pattern` names no time within a 400-year Gregorian cycle from
+/// `from` (after which the calendar repeats), if it does not: a time field
+/// no value matches, or no date whose year, month and day all match. The
+/// date scan skips months and years that do not match and stops at the
+/// first date that does, so a usual pattern costs a few checks. Without it,
+/// croner would search every date to the year 5000 to find that a pattern
+/// never matches (seconds of CPU for, say, a day-of-week field of only `L`).
+fn never_matches(pattern: &croner::CronPattern, from: NaiveDate) -> Option<&'static str> {
     let fields = [
         ("seconds", &pattern.seconds),
         ("minutes", &pattern.minutes),
         ("hours", &pattern.hours),
-        ("month", &pattern.months),
-        ("year", &pattern.years),
     ];
     if let Some((name, _)) = fields.iter().find(|(_, c)| c.values().is_empty()) {
         return Some(name);
     }
-    let some = |c: &croner::CronComponent| !c.values().is_empty() || c.has_modifiers();
-    let (dom, dow) = (some(&pattern.days), some(&pattern.days_of_week));
-    let days = match (pattern.is_dom_wildcard(), pattern.is_dow_wildcard()) {
-        (true, true) => true,
-        (false, true) => dom,
-        (true, false) => dow,
-        (false, false) if pattern.matches_dom_and_dow() => dom && dow,
-        (false, false) => dom || dow,
-    };
-    (!days).then_some("day")
+    let year_matches = |y: i32| pattern.year_match(y).unwrap_or(false);
+    let month_matches = |m: u32| pattern.month_match(m).unwrap_or(false);
+    let mut date = from;
+    let end = from.with_year(from.year() + 400).unwrap_or(NaiveDate::MAX);
+    while date < end {
+        let (year, month) = (date.year(), date.month());
+        if !year_matches(year) {
+            date = NaiveDate::from_ymd_opt(year + 1, 1, 1)?;
+            continue;
+        }
+        if !month_matches(month) {
+            let (y, m) = if month == 12 {
+                (year + 1, 1)
+            } else {
+                (year, month + 1)
+            };
+            date = NaiveDate::from_ymd_opt(y, m, 1)?;
+            continue;
+        }
+        let weekday = croner::Weekday::from_days_from_sunday(date.weekday().num_days_from_sunday());
+        if pattern
+            .day_match(year, month, date.day(), weekday)
+            .unwrap_or(false)
+        {
+            return None;
+        }
+        date = date.succ_opt()?;
+    }
+    Some("date")
 }
 
 /// A finished occurrence whose series has not been continued yet, as
@@ -392,10 +412,12 @@ mod tests {
         let empty_day = "0 2 2 \t 1 +";
         match CronSchedule::parse(empty_day) {
             Err(Error::InvalidCron { reason, .. }) => {
-                assert!(reason.contains("day field matches nothing"), "{reason}")
+                assert!(reason.contains("no date matches"), "{reason}")
             }
             other => panic!("{empty_day:?}: {other:?}"),
         }
+        // A day-of-week of only `L` (found by the fuzz target as well).
+        assert!(CronSchedule::parse("00 12 * 1 L").is_err());
         for empty in ["0 , * L * *", "0 1,,2 * * *", "0 ,5 * * *"] {
             match CronSchedule::parse(empty) {
                 Err(Error::InvalidCron { reason, .. }) => {
