@@ -18,12 +18,15 @@
 //! ```
 //!
 //! Each case becomes its own `#[tokio::test]`, named as in [`cases`], so
-//! `cargo test claim_` runs the claim cases. A failing test keeps its database
+//! `cargo test claim_` runs the claim cases; one more,
+//! `model_random_graphs_match_the_reference`, runs the property-based
+//! [`model`] test. A failing test keeps its database
 //! and prints its name.
 //!
 //! [`Storage`]: hammerwork_api::Storage
 
 pub mod cases;
+pub mod model;
 pub mod provision;
 pub mod stored;
 mod support;
@@ -127,5 +130,15 @@ macro_rules! conformance_tests {
                 db.finish().await;
             }
         )*
+
+        /// The property-based model test ([`model`](crate::model)):
+        /// `HAMMERWORK_MODEL_CASES` random graphs (500 by default), all in
+        /// one database, each in queues of its own.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn model_random_graphs_match_the_reference() {
+            let db = $factory("model").await;
+            $crate::model::check_model(db.storage.clone(), $crate::model::cases_from_env());
+            db.finish().await;
+        }
     };
 }
