@@ -57,15 +57,25 @@ impl std::fmt::Debug for CronSchedule {
 impl CronSchedule {
     /// Parses `expression`; [`Error::InvalidCron`] names what is wrong.
     pub fn parse(expression: &str) -> Result<Self> {
+        Self::parse_with(expression, true)
+    }
+
+    /// Parses a stored series' `expression` as it was accepted when it was
+    /// enqueued: a list item left empty (refused by [`parse`](Self::parse)
+    /// since; croner skips it) does not end a series that ran with it.
+    pub fn parse_stored(expression: &str) -> Result<Self> {
+        Self::parse_with(expression, false)
+    }
+
+    fn parse_with(expression: &str, strict: bool) -> Result<Self> {
         let invalid = |reason: String| Error::InvalidCron {
             expression: expression.to_string(),
             reason,
         };
-        // An empty item of a list (",", "1,,2") is a typo; a field of
-        // nothing but commas would also leave a set that never matches,
-        // which the search below would take a long time to find out.
+        // An empty item of a list (",", "1,,2") is a typo (a field of only
+        // commas matches nothing, which the check below also finds).
         for (n, field) in expression.split_whitespace().enumerate() {
-            if field.split(',').any(str::is_empty) {
+            if strict && field.split(',').any(str::is_empty) {
                 return Err(invalid(format!(
                     "field {} ({field:?}) has an empty list item",
                     n + 1
@@ -259,10 +269,25 @@ impl SeriesBackoff {
         self.failing.remove(&source);
     }
 
+    /// Forgets the failing series not in `listed` (no longer due).
+    pub(crate) fn retain_listed(&mut self, listed: &std::collections::HashSet<RecurrenceSource>) {
+        self.failing.retain(|source, _| listed.contains(source));
+    }
+
     /// How many times in a row `source` has failed.
     pub fn failures(&self, source: RecurrenceSource) -> u32 {
         self.failing.get(&source).map_or(0, |(n, _)| *n)
     }
+}
+
+/// A stored series' schedule; one that no longer parses ends the series,
+/// logged.
+fn stored_schedule(expression: &str) -> Option<CronSchedule> {
+    CronSchedule::parse_stored(expression)
+        .map_err(
+            |error| tracing::warn!(%error, "a recurring series ends: its schedule does not parse"),
+        )
+        .ok()
 }
 
 /// What to do with a finished recurring job.
@@ -288,11 +313,7 @@ pub enum JobRecurrencePlan {
 /// for each day's extract; a parent that does not recur ran once and is not
 /// waited for again.
 pub fn plan_job_recurrence(job: &Job, parents: &[Job], now: DateTime<Utc>) -> JobRecurrencePlan {
-    let Some(schedule) = job
-        .cron_schedule
-        .as_deref()
-        .and_then(|e| CronSchedule::parse(e).ok())
-    else {
+    let Some(schedule) = job.cron_schedule.as_deref().and_then(stored_schedule) else {
         return JobRecurrencePlan::End;
     };
     if job.status == JobStatus::Cancelled {
@@ -335,7 +356,7 @@ pub fn plan_workflow_recurrence(
     if w.status() == WorkflowStatus::Cancelled {
         return None;
     }
-    let schedule = CronSchedule::parse(w.cron_schedule.as_deref()?).ok()?;
+    let schedule = stored_schedule(w.cron_schedule.as_deref()?)?;
     let at = schedule.next_after(now)?;
     let next_workflow = Workflow {
         id: WorkflowId::new(),
@@ -418,6 +439,9 @@ mod tests {
         }
         // A day-of-week of only `L` (found by the fuzz target as well).
         assert!(CronSchedule::parse("00 12 * 1 L").is_err());
+        // Stored before empty items were refused: the series goes on.
+        assert!(CronSchedule::parse_stored("0 1,,2 * * *").is_ok());
+        assert!(CronSchedule::parse_stored("0 , * L * *").is_err());
         for empty in ["0 , * L * *", "0 1,,2 * * *", "0 ,5 * * *"] {
             match CronSchedule::parse(empty) {
                 Err(Error::InvalidCron { reason, .. }) => {

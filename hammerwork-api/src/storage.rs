@@ -228,12 +228,20 @@ pub trait Storage: Send + Sync + 'static {
     /// name unique to the caller, until `ttl` from now by the database's
     /// clock. At most one holder leads a role at a time; a leader that stops
     /// renewing loses it when `ttl` has passed, and another caller takes
-    /// it. Returns whether `holder` leads now.
-    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool>;
+    /// it. Returns whether `holder` leads now. By default every caller
+    /// leads (correct for the scheduler, whose work is idempotent, only
+    /// repeated); the built-in backends keep a lease row.
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
+        let _ = (role, holder, ttl);
+        Ok(true)
+    }
 
     /// Gives up `role` if `holder` leads it, so another caller can take it
-    /// at once (a worker does so when it stops).
-    async fn resign(&self, role: &str, holder: &str) -> Result<()>;
+    /// at once (a worker does so when it stops). By default nothing.
+    async fn resign(&self, role: &str, holder: &str) -> Result<()> {
+        let _ = (role, holder);
+        Ok(())
+    }
 
     /// Subscribes to enqueue wakeups, when
     /// [`Capabilities::wakeups`](crate::Capabilities) is not `None`. The default
@@ -323,6 +331,9 @@ pub trait DatabaseQueue: Storage {
     ) -> Result<u64> {
         const PAGE: u32 = 500;
         let mut advanced = 0;
+        // Every series due this tick; a failing one no longer listed (it
+        // was cancelled, or moved on elsewhere) is forgotten at the end.
+        let mut listed = std::collections::HashSet::new();
         // Each pass pages through every due series in id order, so series
         // that cannot move yet never hide the ones after them. A job waiting
         // for its recurring parent's series moves in the next pass, after
@@ -332,6 +343,7 @@ pub trait DatabaseQueue: Storage {
             let mut progress = 0;
             loop {
                 let due = self.list_recurrences(cursor, PAGE).await?;
+                listed.extend(due.iter().map(Recurrence::source));
                 let ready: Vec<&Recurrence> = due
                     .iter()
                     .filter(|r| backoff.ready(r.source(), now))
@@ -390,6 +402,7 @@ pub trait DatabaseQueue: Storage {
             }
             advanced += progress;
             if progress == 0 {
+                backoff.retain_listed(&listed);
                 return Ok(advanced);
             }
         }

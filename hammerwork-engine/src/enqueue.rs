@@ -40,7 +40,7 @@ pub(crate) async fn write_batch<T: Transaction>(
             .into_iter()
             .collect()
     };
-    let awaited = awaited_children(work, &mut stored).await?;
+    let awaited = awaited_children(work, jobs, &mut stored).await?;
     let extended = with_awaited(jobs, &awaited);
     let jobs: &[Job] = extended.as_deref().unwrap_or(jobs);
     validate_graph(jobs, |id| stored.contains_key(&id))?;
@@ -83,11 +83,14 @@ pub(crate) async fn write_batch<T: Transaction>(
 /// dependents await ([`SpawnConfig::with_await_children`]), by parent, and
 /// theirs in turn, each child locked and added to `stored`: a parent whose
 /// spawn is awaited is not done for a dependent until its children are,
-/// whenever that dependent is enqueued.
+/// whenever that dependent is enqueued. A parent only `jobs` of its own
+/// spawn depend on is not looked at (its children are their siblings), so
+/// writing a spawn's children reads nothing more.
 ///
 /// [`SpawnConfig::with_await_children`]: hammerwork_api::spawn::SpawnConfig::with_await_children
 async fn awaited_children<T: Transaction>(
     work: &mut Work<'_, T>,
+    jobs: &[Job],
     stored: &mut HashMap<JobId, StoredParent>,
 ) -> Result<HashMap<JobId, Vec<JobId>>> {
     let completed = |parents: &mut dyn Iterator<Item = (&JobId, &StoredParent)>| {
@@ -99,7 +102,15 @@ async fn awaited_children<T: Transaction>(
         ids
     };
     let mut awaited: HashMap<JobId, Vec<JobId>> = HashMap::new();
-    let mut frontier = completed(&mut stored.iter());
+    let waited_on: HashSet<JobId> = jobs
+        .iter()
+        .flat_map(|job| {
+            let spawner = job.parent_job_id;
+            job.depends_on.iter().filter(move |p| Some(**p) != spawner)
+        })
+        .copied()
+        .collect();
+    let mut frontier = completed(&mut stored.iter().filter(|(id, _)| waited_on.contains(id)));
     while !frontier.is_empty() {
         let pairs = work.tx.awaited_children(&frontier).await?;
         let mut new: Vec<JobId> = pairs

@@ -1,25 +1,28 @@
 -- How many parents of each pending job of the workflow, and of each spawned
 -- job outside it that reset_workflow_jobs_awaited.sql found and that was just
 -- reset, have not completed. Each branch of the UNION is an index lookup (by
--- workflow; by primary key). The rows read are share-locked: a parent
+-- workflow; by primary key); UNION drops a job listed by both. The rows read are share-locked: a parent
 -- completing concurrently is waited for and then read as completed (its own
 -- release may have skipped the dependent, dead until this retry), so no
 -- dependent is left counting a parent that finished. LOCK IN SHARE MODE is the
--- spelling both MySQL 8 and MariaDB accept.
+-- spelling both MySQL 8 and MariaDB accept. The recounted jobs' own columns
+-- are read inside the derived table, which the locking clause does not reach:
+-- only parents are share-locked (a dependent share-locked here and then
+-- updated would deadlock with a parent's settle releasing it).
 -- Params: workflow id, reset spawned jobs (JSON array of hex ids).
 SELECT d.job_id, CAST(SUM(p.status <> 'completed') AS SIGNED) AS open_parents,
-       MIN(c.workflow_id) AS workflow_id, MIN(c.queue_name) AS queue_name,
-       MIN(c.`condition`) AS `condition`
+       MIN(child.workflow_id) AS workflow_id, MIN(child.queue_name) AS queue_name,
+       MIN(child.`condition`) AS `condition`
 FROM (
-    SELECT id
+    SELECT id, workflow_id, queue_name, `condition`
     FROM hammerwork_jobs
     WHERE workflow_id = ? AND status IN ('pending', 'retrying')
     UNION
-    SELECT UNHEX(t.id)
+    SELECT j.id, j.workflow_id, j.queue_name, j.`condition`
     FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t
+    STRAIGHT_JOIN hammerwork_jobs AS j ON j.id = UNHEX(t.id)
 ) AS child
 STRAIGHT_JOIN hammerwork_job_dependencies AS d ON d.job_id = child.id
 STRAIGHT_JOIN hammerwork_jobs AS p ON p.id = d.parent_id
-STRAIGHT_JOIN hammerwork_jobs AS c ON c.id = d.job_id
 GROUP BY d.job_id
 LOCK IN SHARE MODE

@@ -4,7 +4,7 @@
 //! broker. This crate is the one you depend on: it re-exports the domain types
 //! and the [`Storage`] trait from `hammerwork-api`, provides the runtime
 //! ([`Worker`], [`WorkerPool`], [`spawn::SpawnManager`], and the cron
-//! scheduler every worker runs) and, behind Cargo features, the backends:
+//! scheduler one worker at a time runs) and, behind Cargo features, the backends:
 //! `sqlite` (on by default, embedded: `SqliteStorage`), `postgres`
 //! (`PostgresStorage`), `mysql` (`MySqlStorage`, MySQL 8 and MariaDB 10.6+)
 //! and `memory` (`MemoryStorage`, for unit tests). Each is one engine

@@ -232,12 +232,19 @@ pub trait Driver: Send + Sync + 'static {
     /// from now by the database's clock: one upsert of the role's row in
     /// `hammerwork_leaders` (locks that row), taking it only when it is
     /// absent, already `holder`'s, or expired. Returns whether `holder`
-    /// leads now.
-    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool>;
+    /// leads now. By default every caller leads (see
+    /// [`Storage::try_lead`](crate::Storage::try_lead)).
+    async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
+        let _ = (role, holder, ttl);
+        Ok(true)
+    }
 
     /// Gives up `role` if `holder` leads it (one delete of its row), so
-    /// another process can take over at once.
-    async fn resign(&self, role: &str, holder: &str) -> Result<()>;
+    /// another process can take over at once. By default nothing.
+    async fn resign(&self, role: &str, holder: &str) -> Result<()> {
+        let _ = (role, holder);
+        Ok(())
+    }
 
     /// Begins a transaction that locks only the rows it reads (READ COMMITTED
     /// or stronger; SQLite takes its write lock up front).
