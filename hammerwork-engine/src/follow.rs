@@ -96,22 +96,7 @@ impl<'t, T: Transaction> Work<'t, T> {
             completed.sort_unstable();
             skipped.extend(self.release(&completed).await?);
         }
-        if !skipped.is_empty() {
-            self.end(skipped, JobStatus::Skipped, "a dependency was skipped")
-                .await?;
-        }
-        if !dead.is_empty() {
-            self.apply_failure_policies(dead).await?;
-        }
-        if !cancelled.is_empty() {
-            self.end(
-                cancelled,
-                JobStatus::Cancelled,
-                "a dependency was cancelled",
-            )
-            .await?;
-        }
-        Ok(())
+        self.end_dependents_of(skipped, dead, cancelled).await
     }
 
     /// Counts completed `parents` off their waiting dependents; a dependent
@@ -189,6 +174,17 @@ impl<'t, T: Transaction> Work<'t, T> {
                 }
             }
         }
+        self.end_dependents_of(skipped, dead, cancelled).await
+    }
+
+    /// What ended jobs do to their unstarted dependents: skipped and
+    /// cancelled ones end them alike; dead ones apply their failure policies.
+    async fn end_dependents_of(
+        &mut self,
+        skipped: Vec<JobId>,
+        dead: Vec<(JobId, Option<WorkflowId>)>,
+        cancelled: Vec<JobId>,
+    ) -> Result<()> {
         if !skipped.is_empty() {
             self.end(skipped, JobStatus::Skipped, "a dependency was skipped")
                 .await?;

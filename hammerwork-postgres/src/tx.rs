@@ -7,9 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, parent_result_from_row, policy_from_row, released_from_row,
-    reset_job_from_row, stored_parent_from_row, transition_from_row, workflow_id_from_row,
-    Released, ResetJob, StoredRow, Transaction, Transition, WorkflowCounts,
+    job_id_from_row, job_id_pair_from_row, parent_result_from_row, policy_from_row,
+    released_from_row, reset_job_from_row, stored_parent_from_row, transition_from_row,
+    workflow_id_from_row, Released, ResetJob, StoredRow, Transaction, Transition, WorkflowCounts,
 };
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
@@ -349,10 +349,7 @@ impl Transaction for PgTx<'_> {
     async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
         let query = sql!("dependents", uuids(parents));
         self.fetch(query, |row| {
-            Ok((
-                job_id_from_row(row, "parent_id")?,
-                job_id_from_row(row, "job_id")?,
-            ))
+            job_id_pair_from_row(row, "parent_id", "job_id")
         })
         .await
     }
@@ -360,10 +357,7 @@ impl Transaction for PgTx<'_> {
     async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
         let query = sql!("awaited_children", uuids(parents));
         self.fetch(query, |row| {
-            Ok((
-                job_id_from_row(row, "parent_job_id")?,
-                job_id_from_row(row, "id")?,
-            ))
+            job_id_pair_from_row(row, "parent_job_id", "id")
         })
         .await
     }

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, json_array, micros, parent_result_from_row, policy_from_row,
-    released_from_row, reset_job_from_row, stored_parent_from_row, transition_from_row,
-    workflow_id_from_row, JobRecord, Released, ResetJob, SettleRecord, StoredRow, Transaction,
-    Transition, WorkflowCounts,
+    job_id_from_row, job_id_pair_from_row, json_array, micros, parent_result_from_row,
+    policy_from_row, released_from_row, reset_job_from_row, stored_parent_from_row,
+    transition_from_row, workflow_id_from_row, JobRecord, Released, ResetJob, SettleRecord,
+    StoredRow, Transaction, Transition, WorkflowCounts,
 };
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
@@ -289,10 +289,7 @@ impl Transaction for SqliteTx<'_> {
     async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
         let query = sql!("dependents", id_list(parents));
         self.fetch(query, |row| {
-            Ok((
-                job_id_from_row(row, "parent_id")?,
-                job_id_from_row(row, "job_id")?,
-            ))
+            job_id_pair_from_row(row, "parent_id", "job_id")
         })
         .await
     }
@@ -300,10 +297,7 @@ impl Transaction for SqliteTx<'_> {
     async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
         let query = sql!("awaited_children", id_list(parents));
         self.fetch(query, |row| {
-            Ok((
-                job_id_from_row(row, "parent_job_id")?,
-                job_id_from_row(row, "id")?,
-            ))
+            job_id_pair_from_row(row, "parent_job_id", "id")
         })
         .await
     }

@@ -45,10 +45,10 @@ use crate::{
 
 pub use record::{json_array, micros, JobRecord, SettleRecord};
 pub use row::{
-    claimed_job_from_row, job_from_row, job_id_from_row, parent_result_from_row, policy_from_row,
-    queue_count_from_row, released_from_row, reset_job_from_row, spawn_operation_from_row,
-    spawn_stats_from_row, stored_parent_from_row, transition_from_row, workflow_from_row,
-    workflow_id_from_row, StoredRow,
+    claimed_job_from_row, job_from_row, job_id_from_row, job_id_pair_from_row,
+    parent_result_from_row, policy_from_row, queue_count_from_row, released_from_row,
+    reset_job_from_row, spawn_operation_from_row, spawn_stats_from_row, stored_parent_from_row,
+    transition_from_row, workflow_from_row, workflow_id_from_row, StoredRow,
 };
 
 /// Puts claimed jobs in claim order (priority, then `scheduled_at`, then id),

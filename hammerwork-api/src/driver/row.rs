@@ -230,6 +230,15 @@ pub fn released_from_row(row: &dyn StoredRow) -> Result<Released> {
     ))
 }
 
+/// Two job id columns, as a pair (an edge, a parent and its child).
+pub fn job_id_pair_from_row(
+    row: &dyn StoredRow,
+    first: &str,
+    second: &str,
+) -> Result<(JobId, JobId)> {
+    Ok((job_id_from_row(row, first)?, job_id_from_row(row, second)?))
+}
+
 /// A job id column (`id` unless named otherwise).
 pub fn job_id_from_row(row: &dyn StoredRow, column: &str) -> Result<JobId> {
     Ok(JobId(required(row.uuid(column)?, column)?))
