@@ -128,6 +128,24 @@ pub fn check_sizes(jobs: &[Job], limits: &Limits) -> Result<()> {
     Ok(())
 }
 
+/// Checks that the result job `job` returned is not over
+/// [`Limits::max_result_bytes`]: [`Error::TooLarge`] naming it otherwise.
+pub fn check_result(
+    job: crate::JobId,
+    result: Option<&serde_json::Value>,
+    limits: &Limits,
+) -> Result<()> {
+    let bytes = result.map_or(0, json_len);
+    if bytes > limits.max_result_bytes {
+        return Err(Error::TooLarge {
+            what: Oversized::Result(job),
+            bytes,
+            limit: limits.max_result_bytes,
+        });
+    }
+    Ok(())
+}
+
 /// The distinct queue names of a batch, in first-seen order (for wakeups).
 pub fn distinct_queues(jobs: &[Job]) -> Vec<String> {
     let mut seen = HashSet::new();

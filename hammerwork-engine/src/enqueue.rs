@@ -93,15 +93,6 @@ async fn awaited_children<T: Transaction>(
     jobs: &[Job],
     stored: &mut HashMap<JobId, StoredParent>,
 ) -> Result<HashMap<JobId, Vec<JobId>>> {
-    let completed = |parents: &mut dyn Iterator<Item = (&JobId, &StoredParent)>| {
-        let mut ids: Vec<JobId> = parents
-            .filter(|(_, p)| p.status == JobStatus::Completed)
-            .map(|(id, _)| *id)
-            .collect();
-        ids.sort_unstable();
-        ids
-    };
-    let mut awaited: HashMap<JobId, Vec<JobId>> = HashMap::new();
     let waited_on: HashSet<JobId> = jobs
         .iter()
         .flat_map(|job| {
@@ -110,7 +101,8 @@ async fn awaited_children<T: Transaction>(
         })
         .copied()
         .collect();
-    let mut frontier = completed(&mut stored.iter().filter(|(id, _)| waited_on.contains(id)));
+    let mut awaited: HashMap<JobId, Vec<JobId>> = HashMap::new();
+    let mut frontier = completed(stored.iter().filter(|(id, _)| waited_on.contains(id)));
     while !frontier.is_empty() {
         let pairs = work.tx.awaited_children(&frontier).await?;
         let mut new: Vec<JobId> = pairs
@@ -128,10 +120,20 @@ async fn awaited_children<T: Transaction>(
         } else {
             work.tx.lock_stored_parents(&new).await?
         };
-        frontier = completed(&mut locked.iter().map(|(id, p)| (id, p)));
+        frontier = completed(locked.iter().map(|(id, p)| (id, p)));
         stored.extend(locked);
     }
     Ok(awaited)
+}
+
+/// The ids of the `parents` that completed, sorted.
+fn completed<'a>(parents: impl Iterator<Item = (&'a JobId, &'a StoredParent)>) -> Vec<JobId> {
+    let mut ids: Vec<JobId> = parents
+        .filter(|(_, p)| p.status == JobStatus::Completed)
+        .map(|(id, _)| *id)
+        .collect();
+    ids.sort_unstable();
+    ids
 }
 
 /// `jobs` with the children their parents' dependents await added to their

@@ -6,17 +6,17 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{Driver, Transaction};
-use hammerwork_api::limits::{json_len, truncate_message};
+use hammerwork_api::limits::truncate_message;
 use hammerwork_api::schedule::{Recurrence, RecurrenceCursor, RecurrenceSource};
 use hammerwork_api::spawn::{
     check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
 };
-use hammerwork_api::validate::{check_sizes, validate_batch};
+use hammerwork_api::validate::{check_result, validate_batch};
 use hammerwork_api::workflow::{plan_enqueue, PlannedJob, Workflow};
 use hammerwork_api::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, Limits, ListJobsParams,
-    ListWorkflowsParams, Outcome, Oversized, QueueCounts, Result, Settlement, Storage,
-    WakeupListener, WorkflowId,
+    ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, WakeupListener,
+    WorkflowId,
 };
 use serde_json::Value;
 
@@ -53,24 +53,17 @@ fn precedence(outcome: &Outcome) -> u8 {
 
 /// `settlements` within `limits`: a result too large to store fails its
 /// attempt for good (the same handler would return it again), an error or
-/// cancel reason too long is cut. Borrowed when all fit (the common case).
+/// cancel reason too long is cut. Borrowed when all fit (the common case);
+/// each outcome is measured once.
 fn within_limits<'a>(settlements: &'a [Settlement], limits: &Limits) -> Cow<'a, [Settlement]> {
     let fitted = |s: &Settlement| -> Option<Outcome> {
         match &s.outcome {
-            Outcome::Completed {
-                result: Some(result),
-            } => {
-                let bytes = json_len(result);
-                (bytes > limits.max_result_bytes).then(|| Outcome::Failed {
-                    error: Error::TooLarge {
-                        what: Oversized::Result(s.lease.id),
-                        bytes,
-                        limit: limits.max_result_bytes,
-                    }
-                    .to_string(),
+            Outcome::Completed { result } => check_result(s.lease.id, result.as_ref(), limits)
+                .err()
+                .map(|error| Outcome::Failed {
+                    error: error.to_string(),
                     retry_at: None,
-                })
-            }
+                }),
             Outcome::Failed { error, retry_at } => {
                 match truncate_message(error, limits.max_error_bytes) {
                     Cow::Owned(error) => Some(Outcome::Failed {
@@ -88,18 +81,17 @@ fn within_limits<'a>(settlements: &'a [Settlement], limits: &Limits) -> Cow<'a, 
             _ => None,
         }
     };
-    if settlements.iter().all(|s| fitted(s).is_none()) {
-        return Cow::Borrowed(settlements);
+    let mut owned: Option<Vec<Settlement>> = None;
+    for (i, settlement) in settlements.iter().enumerate() {
+        match (fitted(settlement), &mut owned) {
+            (Some(outcome), owned) => owned
+                .get_or_insert_with(|| settlements[..i].to_vec())
+                .push(Settlement::new(settlement.lease, outcome)),
+            (None, Some(owned)) => owned.push(settlement.clone()),
+            (None, None) => {}
+        }
     }
-    Cow::Owned(
-        settlements
-            .iter()
-            .map(|s| match fitted(s) {
-                Some(outcome) => Settlement::new(s.lease, outcome),
-                None => s.clone(),
-            })
-            .collect(),
-    )
+    owned.map_or(Cow::Borrowed(settlements), Cow::Owned)
 }
 
 /// Settlements in lease order (the order rows are locked), one per attempt.
@@ -153,12 +145,14 @@ async fn refuse_downstream_cycle<T: Transaction>(
             }
             reached_from.insert(to, from);
             if let Some(child) = targets.get(&to) {
+                // Back from `to` to the stage it was reached from.
                 let mut back = vec![to];
-                while let Some(previous) = reached_from.get(back.last().unwrap_or(&to)) {
+                let mut at = to;
+                while let Some(previous) = reached_from.get(&at) {
                     back.push(*previous);
+                    at = *previous;
                 }
-                let stage = *back.last().unwrap_or(&to);
-                let mut path = vec![stage, *child];
+                let mut path = vec![at, *child];
                 path.extend(back);
                 return Err(Error::Cycle { path });
             }
@@ -245,10 +239,9 @@ impl<D: Driver> Engine<D> {
                 id: spawn.operation.id.clone(),
             }));
         }
+        // Validated as a whole by complete_and_spawn.
         for chunk in spawn.children.chunks(spawn.batch_size.max(1)) {
-            let batch = EnqueueBatch::jobs(chunk);
-            validate_batch(&batch, &self.limits)?;
-            write_batch(&mut work, batch, grafted).await?;
+            write_batch(&mut work, EnqueueBatch::jobs(chunk), grafted).await?;
         }
         work.finish().await?;
         tx.commit().await?;
@@ -550,16 +543,10 @@ impl<D: Driver> Storage for Engine<D> {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         // Refused before anything is written: the caller fails the attempt.
-        if let Some(bytes) = result.as_ref().map(json_len) {
-            if bytes > self.limits.max_result_bytes {
-                return Err(Error::TooLarge {
-                    what: Oversized::Result(lease.id),
-                    bytes,
-                    limit: self.limits.max_result_bytes,
-                });
-            }
-        }
-        check_sizes(&spawn.children, &self.limits)?;
+        // The children are checked as one batch (each, their ids, their
+        // sizes together), however many chunks they are written in.
+        check_result(lease.id, result.as_ref(), &self.limits)?;
+        validate_batch(&EnqueueBatch::jobs(&spawn.children), &self.limits)?;
         let completed = [Settlement::new(lease, Outcome::Completed { result })];
         retry("complete and spawn", || {
             self.complete_and_spawn_once(&completed, spawn, now)
