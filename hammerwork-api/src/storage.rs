@@ -223,6 +223,14 @@ pub trait Storage: Send + Sync + 'static {
     /// recursive query.
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>>;
 
+    /// The jobs job `id` depends on, ordered by id: those it declared
+    /// (`depends_on`) and the children grafted on it by a parent that awaits
+    /// them ([`SpawnConfig::with_await_children`]), which are dependency
+    /// edges only and never rewrite `depends_on`. One indexed query.
+    ///
+    /// [`SpawnConfig::with_await_children`]: crate::spawn::SpawnConfig::with_await_children
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>>;
+
     /// Takes or renews the leadership of `role` (such as
     /// [`SCHEDULER_ROLE`](crate::schedule::SCHEDULER_ROLE)) for `holder`, a
     /// name unique to the caller, until `ttl` from now by the database's
@@ -704,6 +712,9 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
         (**self).get_ancestors(id).await
+    }
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
+        (**self).get_dependencies(id).await
     }
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         (**self).listen().await

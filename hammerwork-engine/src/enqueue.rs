@@ -41,6 +41,9 @@ pub(crate) async fn write_batch<T: Transaction>(
             .collect()
     };
     let awaited = awaited_children(work, jobs, &mut stored).await?;
+    // Awaited children are planned and written as edges, while each job's
+    // stored `depends_on` stays what its author declared.
+    let declared = jobs;
     let extended = with_awaited(jobs, &awaited);
     let jobs: &[Job] = extended.as_deref().unwrap_or(jobs);
     validate_graph(jobs, |id| stored.contains_key(&id))?;
@@ -53,7 +56,7 @@ pub(crate) async fn write_batch<T: Transaction>(
     if let Some(workflow) = batch.workflow {
         work.tx.insert_workflow(workflow, jobs.len() as i64).await?;
     }
-    work.tx.insert_jobs(jobs, &plans, work.now).await?;
+    work.tx.insert_jobs(declared, &plans, work.now).await?;
     let edges: Vec<(JobId, JobId)> = jobs
         .iter()
         .flat_map(|job| job.depends_on.iter().map(|parent| (*parent, job.id)))

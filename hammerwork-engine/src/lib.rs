@@ -285,6 +285,12 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
                 $crate::__api::Storage::get_ancestors(&self.$field, id).await
             }
+            async fn get_dependencies(
+                &self,
+                id: $crate::__api::JobId,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
+                $crate::__api::Storage::get_dependencies(&self.$field, id).await
+            }
             async fn try_lead(
                 &self,
                 role: &str,

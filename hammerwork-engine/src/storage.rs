@@ -577,6 +577,10 @@ impl<D: Driver> Storage for Engine<D> {
         self.driver.get_ancestors(id).await
     }
 
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
+        self.driver.get_dependencies(id).await
+    }
+
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
         retry("take the lead", || self.driver.try_lead(role, holder, ttl)).await
     }

@@ -310,6 +310,12 @@ impl Driver for MemoryDriver {
         }
         Ok(ancestors)
     }
+
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
+        let state = self.state.lock().await;
+        let parents = state.parents.get(&id).into_iter().flatten();
+        Ok(parents.filter_map(|p| state.job(*p).cloned()).collect())
+    }
 }
 
 fn uuid_min() -> uuid::Uuid {

@@ -648,7 +648,6 @@ impl Transaction for MemoryTx {
             }
             self.state.update_job(*id, |row| {
                 row.job.pending_dependencies += children.len() as i32;
-                row.job.depends_on.extend_from_slice(children);
             });
         }
         Ok(held)

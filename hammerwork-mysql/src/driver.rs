@@ -302,4 +302,9 @@ impl Driver for MySqlDriver {
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
         self.fetch(sql!("get_ancestors", id.0), job_from_row).await
     }
+
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
+        self.fetch(sql!("get_dependencies", id.0), job_from_row)
+            .await
+    }
 }

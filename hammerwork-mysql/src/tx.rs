@@ -15,7 +15,7 @@ use hammerwork_api::driver::{
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
-    Error, Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
+    Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
 };
 use serde_json::{json, Value};
 use sqlx::mysql::MySqlArguments;
@@ -455,10 +455,8 @@ impl Transaction for MySqlTx<'_> {
             let query = sql!("graft_children_edges", hex_ids(chunk), &held_ids);
             self.execute(query).await?;
         }
-        let depends_on = serde_json::to_string(children).map_err(Error::backend)?;
         let n = i32::try_from(children.len()).unwrap_or(i32::MAX);
-        self.execute(sql!("graft_children", &held_ids, n, depends_on))
-            .await?;
+        self.execute(sql!("graft_children", &held_ids, n)).await?;
         Ok(held)
     }
 

@@ -226,6 +226,11 @@ impl Driver for PgDriver {
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
         self.fetch(sql!("get_ancestors", id.0), job_from_row).await
     }
+
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
+        self.fetch(sql!("get_dependencies", id.0), job_from_row)
+            .await
+    }
 }
 
 /// The NOTIFY channel of a schema. Channel names are identifiers (at most 63

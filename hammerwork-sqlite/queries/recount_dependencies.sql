@@ -1,9 +1,8 @@
 -- Recount the unfinished dependencies of the workflow's pending jobs and of
 -- the awaited spawned jobs just reset (?2: a JSON array of ids), reading each
--- job's parents through its depends_on array (primary-key lookups). A parent
--- listed twice is one edge, as in hammerwork_job_dependencies: count each
--- open parent once. A job with a condition stays 'waiting' at zero until the
--- caller has evaluated it. Returns every job recounted.
+-- job's parents through the edge table's job_id index. A job with a condition
+-- stays 'waiting' at zero until the caller has evaluated it. Returns every
+-- job recounted.
 UPDATE hammerwork_jobs AS j
 SET pending_dependencies = c.open,
     dependency_status = CASE
@@ -11,9 +10,10 @@ SET pending_dependencies = c.open,
         ELSE 'satisfied'
     END
 FROM (
-    SELECT child.id AS job_id, COUNT(DISTINCT CASE WHEN p.status <> 'completed' THEN p.id END) AS open
-    FROM hammerwork_jobs AS child, json_each(child.depends_on) AS d
-    JOIN hammerwork_jobs AS p ON p.id = d.value
+    SELECT d.job_id, COUNT(CASE WHEN p.status <> 'completed' THEN 1 END) AS open
+    FROM hammerwork_jobs AS child
+    JOIN hammerwork_job_dependencies AS d ON d.job_id = child.id
+    JOIN hammerwork_jobs AS p ON p.id = d.parent_id
     WHERE child.id IN (
         SELECT id FROM hammerwork_jobs
         WHERE workflow_id = ?1 AND status IN ('pending', 'retrying')
@@ -21,7 +21,7 @@ FROM (
         SELECT value FROM json_each(?2)
     )
       AND child.status IN ('pending', 'retrying')
-    GROUP BY child.id
+    GROUP BY d.job_id
 ) AS c
 WHERE j.id = c.job_id
 RETURNING id, workflow_id, queue_name, pending_dependencies, condition

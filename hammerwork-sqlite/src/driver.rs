@@ -219,4 +219,9 @@ impl Driver for SqliteDriver {
         self.fetch(sql!("get_ancestors", id.to_string()), job_from_row)
             .await
     }
+
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
+        self.fetch(sql!("get_dependencies", id.to_string()), job_from_row)
+            .await
+    }
 }

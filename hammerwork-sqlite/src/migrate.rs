@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     6 => "0006_lease_claims",
     7 => "0007_leaders",
     8 => "0008_spawn_await",
+    9 => "0009_dependency_parents",
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in

@@ -405,9 +405,18 @@ async fn awaiting_children_grafts_them_onto_the_held_stage() {
         .await
         .unwrap());
     let held = storage.get_job(next.id).await.unwrap().unwrap();
+    assert_eq!(held.depends_on, vec![parent.id], "grafts are edges only");
     let mut expected = vec![parent.id];
     expected.extend(spawn.children.iter().map(|c| c.id));
-    assert_eq!(held.depends_on, expected, "the children appended in order");
+    expected.sort_unstable();
+    let waits_on: Vec<hammerwork_api::JobId> = storage
+        .get_dependencies(next.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|job| job.id)
+        .collect();
+    assert_eq!(waits_on, expected, "the children grafted as edges");
     assert_eq!(held.pending_dependencies, 3);
     assert_eq!(held.dependency_status, DependencyStatus::Waiting);
 }

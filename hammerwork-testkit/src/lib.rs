@@ -111,6 +111,7 @@ macro_rules! conformance_tests {
             spawn_stats_figures,
             spawn_chain_runs_in_order,
             spawn_await_children_holds_next_stage,
+            spawn_await_children_results_reach_the_stage,
             spawn_await_children_holds_later_dependents,
             spawn_await_children_failure_applies_policy,
             spawn_await_children_skipped_child_skips_stage,

@@ -32,8 +32,10 @@ impl JobContext {
     }
 
     /// The results of the jobs this one depends on, keyed by their ids (a
-    /// parent that completed without a result maps to `None`). One query,
-    /// however many parents: the fan-in step of a workflow aggregates with it.
+    /// parent that completed without a result maps to `None`): those it
+    /// declared and, when a parent awaited its spawned children, those
+    /// children ([`Storage::get_dependencies`]). One query, however many
+    /// parents: the fan-in step of a workflow aggregates with it.
     ///
     /// ```no_run
     /// # async fn demo(ctx: hammerwork::JobContext) -> hammerwork::HandlerResult {
@@ -51,7 +53,7 @@ impl JobContext {
         if self.job.depends_on.is_empty() {
             return Ok(HashMap::new());
         }
-        let parents = self.storage.get_jobs(&self.job.depends_on).await?;
+        let parents = self.storage.get_dependencies(self.job.id).await?;
         Ok(parents.into_iter().map(|p| (p.id, p.result)).collect())
     }
 }

@@ -341,6 +341,10 @@ pub trait Driver: Send + Sync + 'static {
 
     /// The jobs that spawned `id`, its parent first.
     async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>>;
+
+    /// The jobs `id` depends on, read through the edge table (declared and
+    /// grafted parents), ordered by id.
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>>;
 }
 
 /// A transaction of a [`Driver`]: the primitives the engine composes.
@@ -538,8 +542,8 @@ pub trait Transaction: Send {
 
     /// Makes each of `children` (ids not written yet) one more dependency of
     /// every dependent of `parent` still waiting, locking those dependents in
-    /// id order: edge rows, `depends_on` entries and pending counts. Returns
-    /// the dependents held.
+    /// id order: edge rows and pending counts (a dependent's `depends_on`
+    /// keeps what was declared). Returns the dependents held.
     async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>>;
 
     /// Inserts the spawn operation row; `false`, writing nothing, when its id

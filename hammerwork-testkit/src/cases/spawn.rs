@@ -571,6 +571,49 @@ pub async fn spawn_chain_runs_in_order<S: Storage + Clone + StorageDatabase>(sto
     assert_eq!(*order.lock().unwrap(), vec!["extract", "transform", "load"]);
 }
 
+/// The stage held by an awaiting parent reads its spawned children's results
+/// with `ctx.parent_results()`, beside its declared parent's, although its
+/// `depends_on` holds only what was declared.
+pub async fn spawn_await_children_results_reach_the_stage<S: Storage + Clone + StorageDatabase>(
+    storage: S,
+) {
+    let parent = Job::new("awr_p", json!({}));
+    let next = Job::new("awr_next", json!({}));
+    let group = JobGroup::new("await_results")
+        .add_job(parent.clone())
+        .then(next.clone());
+    storage.enqueue_workflow(group).await.unwrap();
+    let children: Vec<Job> = (1..=2)
+        .map(|n| Job::new("awr_c", json!({ "rows": n * 10 })))
+        .collect();
+    let awaiting = SpawnConfig::new().with_await_children(true);
+    assert!(spawn_now(&storage, "awr_p", awaiting, children)
+        .await
+        .unwrap());
+    for child in claim_all(&storage, "awr_c").await {
+        complete(&storage, &child, Some(child.payload.clone())).await;
+    }
+    let running = Worker::new(storage.clone(), "awr_next", |ctx: JobContext| async move {
+        let results = ctx.parent_results().await?;
+        let rows: i64 = results
+            .values()
+            .flatten()
+            .filter_map(|r| r["rows"].as_i64())
+            .sum();
+        Ok(Some(json!({ "parents": results.len(), "rows": rows })))
+    })
+    .with_poll_interval(Duration::from_millis(20))
+    .start();
+    let done = wait_for("the held stage to complete", || async {
+        let job = get(&storage, next.id).await;
+        (job.status == JobStatus::Completed).then_some(job)
+    })
+    .await;
+    running.shutdown().await;
+    assert_eq!(done.depends_on, vec![parent.id]);
+    assert_eq!(done.result, Some(json!({ "parents": 3, "rows": 30 })));
+}
+
 /// A job enqueued to depend on a parent that completed while awaiting its
 /// children waits for those children (and for the ones they await in turn),
 /// as a dependent stored before the parent completed does; a parent that did
@@ -623,6 +666,13 @@ pub async fn spawn_await_children_holds_later_dependents<S: Storage>(storage: S)
     storage.enqueue(last.clone()).await.unwrap();
     held("with a grandchild pending").await;
     assert!(claim_all(&storage, "late_last").await.is_empty());
+    let stored = get(&storage, last.id).await;
+    assert_eq!(stored.depends_on, vec![parent.id], "what it declared");
+    assert_eq!(
+        dependency_ids(&storage, last.id).await,
+        sorted(vec![parent.id, c1.id, c2.id, g.id]),
+        "what it waits on"
+    );
     let grandchild = claim_all(&storage, "late_g").await;
     complete(&storage, &grandchild[0], None).await;
     assert_eq!(claim_all(&storage, "late_next").await.len(), 1);
@@ -657,7 +707,9 @@ pub async fn spawn_await_children_holds_later_dependents<S: Storage>(storage: S)
 pub async fn spawn_await_children_holds_next_stage<S: Storage>(storage: S) {
     let parent = Job::new("aw_p", json!({}));
     let next = Job::new("aw_next", json!({}));
-    let group = JobGroup::new("await").add_job(parent).then(next.clone());
+    let group = JobGroup::new("await")
+        .add_job(parent.clone())
+        .then(next.clone());
     let workflow = storage.enqueue_workflow(group).await.unwrap();
     let awaiting = || SpawnConfig::new().with_await_children(true);
     let held = |why: &'static str| {
@@ -678,6 +730,7 @@ pub async fn spawn_await_children_holds_next_stage<S: Storage>(storage: S) {
     };
 
     let (c1, c2) = (Job::new("aw_c1", json!({})), Job::new("aw_c2", json!({})));
+    let (c1_id, c2_id) = (c1.id, c2.id);
     assert!(
         spawn_now(&storage, "aw_p", awaiting(), vec![c1.clone(), c2])
             .await
@@ -688,6 +741,7 @@ pub async fn spawn_await_children_holds_next_stage<S: Storage>(storage: S) {
     complete(&storage, &c2[0], None).await;
     held("with a child still running").await;
     let g = Job::new("aw_g", json!({}));
+    let g_id = g.id;
     assert!(spawn_now(&storage, "aw_c1", awaiting(), vec![g])
         .await
         .unwrap());
@@ -701,7 +755,13 @@ pub async fn spawn_await_children_holds_next_stage<S: Storage>(storage: S) {
         storage.get_workflow_status(workflow).await.unwrap(),
         WorkflowStatus::Running
     );
-    assert!(get(&storage, next.id).await.depends_on.contains(&h.id));
+    // What the stage declared stays as written; the jobs grafted on it are
+    // dependency edges, read with get_dependencies.
+    assert_eq!(get(&storage, next.id).await.depends_on, vec![parent.id]);
+    assert_eq!(
+        dependency_ids(&storage, next.id).await,
+        sorted(vec![parent.id, c1_id, c2_id, g_id, h.id])
+    );
 
     let last = claim_all(&storage, "aw_h").await;
     complete(&storage, &last[0], None).await;
@@ -1005,4 +1065,15 @@ impl<DB: 'static> SpawnHandler<DB> for Panics {
     async fn spawn_jobs(&self, _: SpawnContext<DB>) -> hammerwork::Result<Vec<Job>> {
         panic!("the spawn handler broke")
     }
+}
+
+/// The ids of the jobs `id` depends on (declared or grafted), sorted.
+async fn dependency_ids<S: Storage>(storage: &S, id: JobId) -> Vec<JobId> {
+    let jobs = storage.get_dependencies(id).await.unwrap();
+    sorted(jobs.into_iter().map(|job| job.id).collect())
+}
+
+fn sorted(mut ids: Vec<JobId>) -> Vec<JobId> {
+    ids.sort_unstable();
+    ids
 }
