@@ -69,6 +69,16 @@ enum Bench {
         #[arg(long, default_value_t = 1)]
         rounds: usize,
     },
+    /// N single-job `enqueue` calls from C concurrent tasks (a web app
+    /// enqueuing one job per request); `enqueue_per_s`.
+    Enqueue {
+        /// Jobs, one `enqueue` call each.
+        #[arg(long, default_value_t = 20_000)]
+        jobs: usize,
+        /// Concurrent callers.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
     /// Workflow root -> K parallel no-op children -> one aggregate; time from
     /// enqueue_workflow until the aggregate completed (2K edges).
     FanIn {
@@ -98,7 +108,8 @@ enum Bench {
         #[arg(long, default_value_t = 16)]
         workers: usize,
     },
-    /// Idle worker; enqueue one job at a time and time enqueue-to-handler-start.
+    /// Idle worker; enqueue one job at a time and time enqueue-to-handler-start
+    /// (with `--delayed-ms`, from the job's due time to handler start).
     Latency {
         /// Jobs to time.
         #[arg(long, default_value_t = 200)]
@@ -106,6 +117,10 @@ enum Bench {
         /// Pause between samples, so each one finds the worker idle.
         #[arg(long, default_value_t = 10)]
         interval_ms: u64,
+        /// Enqueue each job due this many milliseconds later
+        /// (`Job::with_delay`); the figures are measured from its due time.
+        #[arg(long, default_value_t = 0)]
+        delayed_ms: u64,
     },
     /// Kill worker processes (SIGKILL), restart the database and cut
     /// connections under a mixed load, then check every job; exits non-zero
@@ -220,6 +235,17 @@ async fn run<S: Storage + Clone + StorageDatabase>(
                 println!("{line}");
             }
         }
+        Bench::Enqueue { jobs, concurrency } => {
+            let enqueue_s = enqueue_singly(&storage, jobs, concurrency).await?;
+            println!(
+                "{}",
+                json!({
+                    "bench": "enqueue", "backend": backend, "jobs": jobs,
+                    "concurrency": concurrency, "enqueue_s": round(enqueue_s),
+                    "enqueue_per_s": (jobs as f64 / enqueue_s).round(),
+                })
+            );
+        }
         Bench::FanIn { width, workers } => {
             let root = Job::new(QUEUE, json!("root"));
             let children: Vec<Job> = (0..width)
@@ -265,7 +291,12 @@ async fn run<S: Storage + Clone + StorageDatabase>(
         Bench::Latency {
             samples,
             interval_ms,
-        } => println!("{}", latency(storage, backend, samples, interval_ms).await?),
+            delayed_ms,
+        } => {
+            let delay = Duration::from_millis(delayed_ms);
+            let figures = latency(storage, backend, samples, interval_ms, delay).await?;
+            println!("{figures}");
+        }
         #[cfg(feature = "mysql")]
         Bench::Chaos { .. } | Bench::ChaosWorker { .. } => unreachable!("handled in main"),
     }
@@ -324,6 +355,31 @@ async fn postgres(url: &str) -> Result<PostgresStorage, Box<dyn std::error::Erro
     let storage = PostgresStorage::from_pool(pool).await?;
     storage.migrate().await?;
     Ok(storage)
+}
+
+/// Enqueues `jobs` jobs with one `enqueue` call each from `concurrency`
+/// tasks; the seconds it took.
+async fn enqueue_singly<S: Storage + Clone>(
+    storage: &S,
+    jobs: usize,
+    concurrency: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (storage, next) = (storage.clone(), next.clone());
+        tasks.spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < jobs {
+                storage.enqueue(Job::new(QUEUE, json!({}))).await?;
+            }
+            Ok::<(), hammerwork::Error>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 async fn throughput<S: Storage + Clone>(
@@ -388,6 +444,7 @@ async fn latency<S: Storage + Clone>(
     backend: &str,
     samples: usize,
     interval_ms: u64,
+    delay: Duration,
 ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
     let running = Worker::new(storage.clone(), QUEUE, move |_: JobContext| {
@@ -399,12 +456,17 @@ async fn latency<S: Storage + Clone>(
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut millis = Vec::with_capacity(samples);
     for i in 0..samples {
-        let enqueued = Instant::now();
-        storage.enqueue(Job::new(QUEUE, json!({"i": i}))).await?;
-        let started = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        let due = Instant::now() + delay;
+        let mut job = Job::new(QUEUE, json!({"i": i}));
+        if !delay.is_zero() {
+            job = job.with_delay(delay);
+        }
+        storage.enqueue(job).await?;
+        let started = tokio::time::timeout(delay + Duration::from_secs(10), rx.recv())
             .await?
             .ok_or("worker stopped")?;
-        millis.push(started.duration_since(enqueued).as_secs_f64() * 1e3);
+        let late = started.saturating_duration_since(due);
+        millis.push(late.as_secs_f64() * 1e3);
         tokio::time::sleep(Duration::from_millis(interval_ms)).await;
     }
     running.shutdown().await;
@@ -414,6 +476,7 @@ async fn latency<S: Storage + Clone>(
         "bench": "latency",
         "backend": backend,
         "samples": samples,
+        "delayed_ms": delay.as_millis() as u64,
         "p50_ms": round(pct(0.50)),
         "p99_ms": round(pct(0.99)),
         "max_ms": round(pct(1.0)),

@@ -24,6 +24,15 @@ pub enum JobPriority {
 }
 
 impl JobPriority {
+    /// Every priority, lowest first.
+    pub const ALL: [JobPriority; 5] = [
+        JobPriority::Background,
+        JobPriority::Low,
+        JobPriority::Normal,
+        JobPriority::High,
+        JobPriority::Critical,
+    ];
+
     /// The stored integer: Background = 0 ... Critical = 4 (higher runs first).
     pub fn as_i16(self) -> i16 {
         match self {

@@ -71,6 +71,20 @@ pub trait Storage: Send + Sync + 'static {
     /// The returned jobs are in claim order.
     async fn claim_jobs(&self, params: ClaimParams) -> Result<Vec<Job>>;
 
+    /// The earliest `scheduled_at` later than `after` among the jobs of
+    /// `queue` that wait only for their time (pending or retrying, no
+    /// dependency holding them): when an idle worker must claim next. Reads
+    /// only; one seek of the claim index per priority level, however many jobs
+    /// are scheduled. Workers sleep until it instead of polling, so a delayed
+    /// job, a retry after backoff or a cron occurrence starts on time.
+    ///
+    /// The default, for a storage that cannot tell, is `None`: workers then
+    /// find such jobs by polling.
+    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let _ = (queue, after);
+        Ok(None)
+    }
+
     /// Applies a batch of attempt outcomes.
     ///
     /// Atomic per outcome: a job's transition and everything it implies
@@ -629,6 +643,9 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn claim_jobs(&self, params: ClaimParams) -> Result<Vec<Job>> {
         (**self).claim_jobs(params).await
+    }
+    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        (**self).next_due(queue, after).await
     }
     async fn settle_jobs(&self, settlements: &[Settlement], now: DateTime<Utc>) -> Result<u64> {
         (**self).settle_jobs(settlements, now).await

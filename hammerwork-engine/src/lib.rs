@@ -146,6 +146,15 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
                 $crate::__api::Storage::claim_jobs(&self.$field, params).await
             }
+            async fn next_due(
+                &self,
+                queue: &str,
+                after: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<
+                ::std::option::Option<$crate::__chrono::DateTime<$crate::__chrono::Utc>>,
+            > {
+                $crate::__api::Storage::next_due(&self.$field, queue, after).await
+            }
             async fn settle_jobs(
                 &self,
                 settlements: &[$crate::__api::Settlement],

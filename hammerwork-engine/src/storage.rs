@@ -375,6 +375,10 @@ impl<D: Driver> Storage for Engine<D> {
         Ok(ids)
     }
 
+    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        self.driver.next_due(queue, after).await
+    }
+
     async fn claim_jobs(&self, params: ClaimParams) -> Result<Vec<Job>> {
         if params.limit == 0 {
             return Ok(Vec::new());

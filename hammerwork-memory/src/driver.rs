@@ -99,6 +99,26 @@ impl Driver for MemoryDriver {
         Ok(claimed)
     }
 
+    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let after = micros(after);
+        let state = self.state.lock().await;
+        let next = |priority: JobPriority| {
+            let from = (
+                queue.to_string(),
+                Reverse(priority.as_i16()),
+                after,
+                JobId(uuid_min()),
+            );
+            state
+                .ready
+                .range(from..)
+                .take_while(|(q, p, ..)| q == queue && p.0 == priority.as_i16())
+                .map(|(_, _, at, _)| *at)
+                .find(|at| *at > after)
+        };
+        Ok(PRIORITIES.into_iter().filter_map(next).min())
+    }
+
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
         let mut state = self.state.lock().await;
         let mut extended = 0;

@@ -12,7 +12,7 @@ use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::{PlannedJob, Workflow};
 use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
+    Capabilities, ClaimParams, Error, Job, JobId, JobPriority, JobStatus, Lease, ListJobsParams,
     ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener, WakeupScope, WorkflowId,
 };
 use hammerwork_engine::LocalWakeups;
@@ -169,6 +169,14 @@ impl Driver for MySqlDriver {
         let query = sql!("heartbeat_jobs", json!(leases).to_string(), at(lease_until));
         let done = query.execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected())
+    }
+
+    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let priorities: Vec<i16> = JobPriority::ALL.iter().map(|p| -p.as_i16()).collect();
+        let priorities = serde_json::to_string(&priorities).map_err(Error::backend)?;
+        let query = sql!("next_due", queue.as_bytes(), at(after), priorities);
+        let due = self.fetch(query, |row| row.time("due")).await?;
+        Ok(due.into_iter().next().flatten())
     }
 
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {

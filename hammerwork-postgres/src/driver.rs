@@ -12,7 +12,7 @@ use hammerwork_api::driver::{
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::workflow::{PlannedJob, Workflow};
 use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, ListJobsParams,
+    Capabilities, ClaimParams, Error, Job, JobId, JobPriority, JobStatus, Lease, ListJobsParams,
     ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope, WorkflowId,
 };
 use sqlx::postgres::PgArguments;
@@ -119,6 +119,13 @@ impl Driver for PgDriver {
         let query = sql!("heartbeat_jobs", ids, claims, lease_until);
         let done = query.execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected())
+    }
+
+    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let priorities: Vec<i16> = JobPriority::ALL.iter().map(|p| p.as_i16()).collect();
+        let query = sql!("next_due", queue, after, priorities);
+        let due = self.fetch(query, |row| row.time("due")).await?;
+        Ok(due.into_iter().next().flatten())
     }
 
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {

@@ -46,6 +46,10 @@ const PANIC_RETRY_DELAY: Duration = Duration::from_secs(60);
 /// poll interval.
 const MIN_IDLE_DELAY: Duration = Duration::from_millis(10);
 
+/// The shortest sleep until a due time: a job due now but not yet claimable
+/// by the claim's clock is retried after this, never in a busy loop.
+const MIN_DUE_PAUSE: Duration = Duration::from_millis(1);
+
 /// Processes one queue: claims jobs in batches, runs them with bounded
 /// concurrency, batches their outcomes, heartbeats their leases, rescues
 /// expired leases, and shuts down without losing a job.
@@ -149,7 +153,11 @@ impl<S: Storage + Clone> Worker<S> {
     }
 
     /// Longest wait between claims while the queue looks empty. Wakeups from the
-    /// backend cut it short; delayed and retried jobs are found by this poll.
+    /// backend cut it short, and so does the queue's next due time
+    /// ([`Storage::next_due`]): a delayed job, a retry after its backoff or a
+    /// cron occurrence starts when it falls due. The poll finds work the
+    /// backend did not announce (another process's enqueue on MySQL or
+    /// SQLite).
     pub fn with_poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = Some(interval);
         self
@@ -250,6 +258,7 @@ impl<S: Storage + Clone> Worker<S> {
             settle_rx,
             leases.clone(),
             self.clock.clone(),
+            wake.clone(),
         ));
         let heartbeat = tokio::spawn(heartbeat_loop(
             self.storage.clone(),
@@ -286,6 +295,7 @@ impl<S: Storage + Clone> Worker<S> {
         let mut running: HashMap<tokio::task::Id, Lease> = HashMap::new();
         let mut drained = false;
         let mut idle_delay = MIN_IDLE_DELAY;
+        let mut found_none = false;
 
         while !*shutdown.borrow() {
             while let Some(done) = tasks.try_join_next_with_id() {
@@ -299,6 +309,7 @@ impl<S: Storage + Clone> Worker<S> {
                 match self.storage.claim_jobs(params).await {
                     Ok(jobs) => {
                         drained = (jobs.len() as u32) < want;
+                        found_none = jobs.is_empty();
                         if jobs.is_empty() {
                             idle_delay = (idle_delay * 2).min(poll_interval);
                         } else {
@@ -335,9 +346,14 @@ impl<S: Storage + Clone> Worker<S> {
                     _ = shutdown.changed() => {}
                 }
             } else if drained {
+                let pause = if found_none {
+                    self.until_due(idle_delay).await
+                } else {
+                    idle_delay
+                };
                 tokio::select! {
                     _ = wake.notified() => {}
-                    _ = tokio::time::sleep(idle_delay) => {}
+                    _ = tokio::time::sleep(pause) => {}
                     _ = shutdown.changed() => {}
                 }
                 drained = false;
@@ -373,6 +389,24 @@ impl<S: Storage + Clone> Worker<S> {
         let _ = clock_sync.await;
         if let Some(listener) = listener {
             listener.abort();
+        }
+    }
+
+    /// How long an idle worker sleeps: `idle_delay`, or less when a job of
+    /// its queue falls due sooner (a delayed job, a retry after backoff, a
+    /// cron occurrence), so it starts on time rather than at the next poll.
+    async fn until_due(&self, idle_delay: Duration) -> Duration {
+        let now = self.clock.now();
+        match self.storage.next_due(&self.queue, now).await {
+            Ok(Some(due)) => (due - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .clamp(MIN_DUE_PAUSE, idle_delay.max(MIN_DUE_PAUSE)),
+            Ok(None) => idle_delay,
+            Err(err) => {
+                tracing::debug!(queue = %self.queue, error = %err, "could not read the next due time; polling");
+                idle_delay
+            }
         }
     }
 
@@ -599,6 +633,7 @@ async fn complete_loop<S: Storage>(
     mut rx: mpsc::UnboundedReceiver<Settlement>,
     leases: Leases,
     clock: Clock,
+    wake: Arc<Notify>,
 ) {
     let mut batch = Vec::with_capacity(MAX_SETTLE_BATCH);
     while rx.recv_many(&mut batch, MAX_SETTLE_BATCH).await > 0 {
@@ -628,8 +663,22 @@ async fn complete_loop<S: Storage>(
                 }
             }
         }
+        // A retry now waits for its backoff: the claim loop reads when it
+        // falls due (it may have looked before this was written).
+        let retrying = batch.iter().any(|s| {
+            matches!(
+                s.outcome,
+                Outcome::Failed {
+                    retry_at: Some(_),
+                    ..
+                }
+            )
+        });
         for settlement in batch.drain(..) {
             release(&leases, settlement.lease);
+        }
+        if retrying {
+            wake.notify_one();
         }
     }
 }

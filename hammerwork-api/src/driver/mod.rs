@@ -285,6 +285,12 @@ pub trait Driver: Send + Sync + 'static {
     /// `lease_until`; returns how many were still current.
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64>;
 
+    /// The earliest `scheduled_at` later than `after` among the jobs of
+    /// `queue` that are pending or retrying and not held by a dependency:
+    /// one seek of the claim index per priority in
+    /// [`JobPriority::ALL`](crate::JobPriority::ALL). Locks nothing.
+    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>>;
+
     /// Subscribes to wakeups, when [`capabilities`](Self::capabilities)
     /// says there are any.
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

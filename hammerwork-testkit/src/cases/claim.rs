@@ -117,6 +117,57 @@ pub async fn claim_skips_delayed_until_due<S: Storage>(storage: S) {
     assert_eq!(due[0].id, delayed.id);
 }
 
+/// `next_due` is the earliest time a job of the queue becomes claimable by
+/// time alone, whatever its priority: not a due job, not one held by a
+/// dependency, not another queue's, not a running or finished one.
+pub async fn claim_next_due_is_the_earliest_waiting_job<S: Storage>(storage: S) {
+    let t = now();
+    let at = |s: i64| t + secs(s);
+    let queue = "next_due";
+    assert_eq!(storage.next_due(queue, t).await.unwrap(), None);
+    let parent = Job::new("next_due_parent", json!({}));
+    let jobs = vec![
+        Job::new(queue, json!("due now")).scheduled_at(t),
+        Job::new(queue, json!("normal")).scheduled_at(at(60)),
+        Job::new(queue, json!("high"))
+            .with_priority(JobPriority::High)
+            .scheduled_at(at(30)),
+        Job::new(queue, json!("background"))
+            .with_priority(JobPriority::Background)
+            .scheduled_at(at(40)),
+        Job::new(queue, json!("held"))
+            .scheduled_at(at(5))
+            .depends_on(&parent.id),
+        Job::new("next_due_other", json!("other queue")).scheduled_at(at(1)),
+        parent,
+    ];
+    storage.enqueue_many(jobs.clone()).await.unwrap();
+    let stored = |i: usize| {
+        let storage = &storage;
+        let id = jobs[i].id;
+        async move { storage.get_job(id).await.unwrap().unwrap().scheduled_at }
+    };
+    let (high, background, normal) = (stored(2).await, stored(3).await, stored(1).await);
+    assert_eq!(storage.next_due(queue, t).await.unwrap(), Some(high));
+    assert_eq!(
+        storage.next_due(queue, high).await.unwrap(),
+        Some(background)
+    );
+    assert_eq!(
+        storage.next_due(queue, background).await.unwrap(),
+        Some(normal)
+    );
+    assert_eq!(storage.next_due(queue, normal).await.unwrap(), None);
+
+    // Once claimed (running), a job is no longer waiting for its time.
+    let claimed = storage
+        .claim_jobs(ClaimParams::new(queue, 10, at(35), at(90)))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2, "the due job and the high one");
+    assert_eq!(storage.next_due(queue, t).await.unwrap(), Some(background));
+}
+
 /// A claim takes at most `limit` jobs and only from its own queue.
 pub async fn claim_respects_limit_and_queue<S: Storage>(storage: S) {
     let jobs: Vec<Job> = (0..5)

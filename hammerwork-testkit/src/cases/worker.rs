@@ -338,6 +338,58 @@ pub async fn worker_fan_in_reads_parent_results<S: Storage + Clone>(storage: S) 
     );
 }
 
+/// An idle worker starts a delayed job, and a retry after its backoff, when
+/// they fall due rather than at its next poll: with a poll interval of a
+/// minute, each starts within a second of its time (polling alone would find
+/// the delayed one seconds late, the retry a minute late).
+pub async fn worker_starts_delayed_jobs_on_time<S: Storage + Clone>(storage: S) {
+    const LATE: Duration = Duration::from_secs(1);
+    let delay = Duration::from_secs(3);
+    let backoff = Duration::from_secs(2);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let running = Worker::new(storage.clone(), "on_time", move |ctx: JobContext| {
+        let _ = tx.send((ctx.payload.clone(), ctx.attempts, std::time::Instant::now()));
+        async move {
+            if ctx.payload == json!("retried") && ctx.attempts == 1 {
+                return Err("first attempt fails".into());
+            }
+            HandlerResult::Ok(None)
+        }
+    })
+    .with_poll_interval(Duration::from_secs(60))
+    .start();
+    type Start = (serde_json::Value, i32, std::time::Instant);
+    async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Start>) -> Start {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("a job started within 30 s")
+            .expect("worker running")
+    }
+
+    let enqueued = std::time::Instant::now();
+    let delayed = Job::new("on_time", json!("delayed")).with_delay(delay);
+    storage.enqueue(delayed).await.unwrap();
+    let (payload, _, at) = next(&mut rx).await;
+    assert_eq!(payload, json!("delayed"));
+    let late = at.duration_since(enqueued).saturating_sub(delay);
+    assert!(
+        late < LATE,
+        "the delayed job started {late:?} after its time"
+    );
+
+    let retried = Job::new("on_time", json!("retried"))
+        .with_max_attempts(2)
+        .with_retry_policy(RetryPolicy::Fixed { delay: backoff });
+    storage.enqueue(retried).await.unwrap();
+    let (_, first, failed_at) = next(&mut rx).await;
+    assert_eq!(first, 1);
+    let (_, second, at) = next(&mut rx).await;
+    assert_eq!(second, 2);
+    let late = at.duration_since(failed_at).saturating_sub(backoff);
+    assert!(late < LATE, "the retry started {late:?} after its time");
+    running.shutdown().await;
+}
+
 /// A running worker is a scheduler too: a job recurring every second runs
 /// again and again without anyone enqueueing it, one occurrence at a time.
 pub async fn worker_runs_recurring_job<S: Storage + Clone>(storage: S) {
@@ -376,6 +428,56 @@ pub async fn worker_runs_recurring_job<S: Storage + Clone>(storage: S) {
         assert!(pair[1].scheduled_at > pair[0].scheduled_at);
         assert_eq!(pair[1].scheduled_at.timestamp_subsec_micros(), 0);
     }
+}
+
+/// At default settings an every-second cron job runs every second: each
+/// occurrence starts on time, so it has finished when the scheduler next
+/// looks, and its successor is the very next second (an occurrence found
+/// late by a poll would push its successor a second further).
+pub async fn worker_runs_every_second_cron_every_second<S: Storage + Clone>(storage: S) {
+    let job = Job::new("every_second", json!({})).with_cron_schedule("* * * * * *");
+    storage.enqueue(job).await.unwrap();
+    let running = Worker::new(storage.clone(), "every_second", |_: JobContext| async {
+        HandlerResult::Ok(None)
+    })
+    .start();
+    wait_for("five occurrences to complete", || async {
+        (storage
+            .queue_counts("every_second")
+            .await
+            .unwrap()
+            .completed
+            >= 5)
+            .then_some(())
+    })
+    .await;
+    running.shutdown().await;
+    let mut jobs = storage
+        .list_jobs(
+            hammerwork::ListJobsParams::new()
+                .queue("every_second")
+                .status(JobStatus::Completed),
+        )
+        .await
+        .unwrap();
+    jobs.sort_by_key(|j| j.scheduled_at);
+    let gaps: Vec<i64> = jobs
+        .windows(2)
+        .skip(1)
+        .map(|pair| (pair[1].scheduled_at - pair[0].scheduled_at).num_milliseconds())
+        .collect();
+    assert!(
+        gaps.iter().all(|gap| *gap == 1000),
+        "occurrences not one second apart: {gaps:?} ms"
+    );
+    let late: Vec<i64> = jobs[1..]
+        .iter()
+        .map(|job| (job.started_at.expect("started") - job.scheduled_at).num_milliseconds())
+        .collect();
+    assert!(
+        late.iter().all(|ms| *ms < 250),
+        "occurrences started late: {late:?} ms"
+    );
 }
 
 /// Of two workers, one leads the scheduler role while they run (a third
