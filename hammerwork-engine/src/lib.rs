@@ -28,13 +28,17 @@
 //! # Ok(()) }
 //! ```
 
+mod coalesce;
 mod enqueue;
 mod follow;
 mod retry;
 mod storage;
 mod wakeups;
 
+use std::sync::Arc;
+
 use chrono::Utc;
+use coalesce::Coalescer;
 use hammerwork_api::driver::{Driver, Transaction};
 use hammerwork_api::{EnqueueBatch, JobId, Limits, Result};
 
@@ -51,19 +55,32 @@ pub use serde_json as __serde_json;
 
 /// [`Storage`](hammerwork_api::Storage) over the driver `D`.
 ///
-/// Cheap to clone when the driver is (the built-in drivers hold a pool).
-#[derive(Debug, Clone)]
+/// Cheap to clone; clones share the driver and the enqueue coalescer
+/// (concurrent single-job enqueues through any of them share a commit).
+#[derive(Debug)]
 pub struct Engine<D> {
-    driver: D,
+    driver: Arc<D>,
     limits: Limits,
+    coalescer: Arc<Coalescer>,
+}
+
+impl<D> Clone for Engine<D> {
+    fn clone(&self) -> Self {
+        Engine {
+            driver: self.driver.clone(),
+            limits: self.limits,
+            coalescer: self.coalescer.clone(),
+        }
+    }
 }
 
 impl<D: Driver> Engine<D> {
     /// The storage of `driver`, with the default [`Limits`].
     pub fn new(driver: D) -> Self {
         Engine {
-            driver,
+            driver: Arc::new(driver),
             limits: Limits::default(),
+            coalescer: Arc::default(),
         }
     }
 

@@ -12,7 +12,7 @@ use hammerwork_api::spawn::{
     check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
 };
 use hammerwork_api::validate::{check_result, validate_batch};
-use hammerwork_api::workflow::{plan_enqueue, PlannedJob, Workflow};
+use hammerwork_api::workflow::{plan_enqueue, Workflow};
 use hammerwork_api::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, Limits, ListJobsParams,
     ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, WakeupListener,
@@ -20,7 +20,8 @@ use hammerwork_api::{
 };
 use serde_json::Value;
 
-use crate::enqueue::{write_batch, write_independent};
+use crate::coalesce::write_independent_jobs;
+use crate::enqueue::write_batch;
 use crate::follow::Work;
 use crate::retry::retry;
 use crate::Engine;
@@ -167,19 +168,6 @@ impl<D: Driver> Engine<D> {
         let mut tx = self.driver.begin().await?;
         let mut work = Work::new(&mut tx, now);
         write_batch(&mut work, batch, false).await?;
-        work.finish().await?;
-        tx.commit().await
-    }
-
-    async fn enqueue_independent_once(
-        &self,
-        jobs: &[Job],
-        plans: &[PlannedJob],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut tx = self.driver.begin().await?;
-        let mut work = Work::new(&mut tx, now);
-        write_independent(&mut work, jobs, plans).await?;
         work.finish().await?;
         tx.commit().await
     }
@@ -360,14 +348,16 @@ impl<D: Driver> Storage for Engine<D> {
                 return Ok(ids);
             }
             let plans = plan_enqueue(jobs, &HashMap::new());
-            if retry("enqueue", || self.driver.enqueue_independent(jobs, &plans)).await? {
-                return Ok(ids);
+            match (jobs, plans.as_slice()) {
+                ([job], [plan]) => {
+                    let (job, plan) = (job.clone(), plan.clone());
+                    let coalescer = &self.coalescer;
+                    coalescer
+                        .enqueue(&self.driver, &self.limits, job, plan)
+                        .await?;
+                }
+                _ => write_independent_jobs(&*self.driver, jobs, &plans).await?,
             }
-            let now = Utc::now();
-            retry("enqueue", || {
-                self.enqueue_independent_once(jobs, &plans, now)
-            })
-            .await?;
             return Ok(ids);
         }
         let now = Utc::now();

@@ -41,6 +41,7 @@ macro_rules! conformance_tests {
             enqueue_bulk_in_one_call,
             enqueue_rejects_bad_input_writing_nothing,
             enqueue_duplicate_id_is_typed_error,
+            enqueue_concurrent_singles_fail_alone,
             enqueue_over_size_limits_writes_nothing,
             claim_priority_then_schedule_order,
             claim_skips_delayed_until_due,

@@ -157,6 +157,44 @@ pub async fn enqueue_over_size_limits_writes_nothing<S: Storage>(storage: S) {
     assert_eq!(storage.queue_counts("sized").await.unwrap().pending, 1);
 }
 
+/// Many single-job `enqueue` calls at once (which a storage may write in one
+/// transaction): each caller gets its own answer, a duplicate among them
+/// fails alone with `DuplicateJob`, and every other job is stored once.
+pub async fn enqueue_concurrent_singles_fail_alone<S: Storage + Clone>(storage: S) {
+    let stored = Job::new("singles", json!("stored first"));
+    storage.enqueue(stored.clone()).await.unwrap();
+    let mut jobs: Vec<Job> = (0..63).map(|i| Job::new("singles", json!(i))).collect();
+    jobs.insert(31, stored.clone());
+    let calls = jobs.iter().cloned().map(|job| {
+        let storage = storage.clone();
+        tokio::spawn(async move { storage.enqueue(job).await })
+    });
+    let results = futures_join_all(calls.collect()).await;
+    for (job, result) in jobs.iter().zip(&results) {
+        if job.id == stored.id {
+            assert!(
+                matches!(result, Err(Error::DuplicateJob { id }) if *id == stored.id),
+                "{result:?}"
+            );
+        } else {
+            assert_eq!(result.as_ref().ok(), Some(&job.id), "{result:?}");
+        }
+    }
+    let listed = storage
+        .list_jobs(ListJobsParams::new().queue("singles").limit(1000))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 64, "each job stored once");
+}
+
+async fn futures_join_all<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(handles.len());
+    for handle in handles {
+        out.push(handle.await.expect("task panicked"));
+    }
+    out
+}
+
 /// Re-enqueueing an existing id fails with `DuplicateJob` naming it, and the
 /// rest of that batch is not written.
 pub async fn enqueue_duplicate_id_is_typed_error<S: Storage>(storage: S) {
