@@ -20,16 +20,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::Utc;
-use hammerwork_api::driver::{Driver, Transaction};
+use hammerwork_api::driver::Driver;
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Error, Job, Limits, Result};
 use tokio::runtime::{Handle, Id};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::enqueue::write_independent;
-use crate::follow::Work;
-use crate::retry::retry;
+use crate::enqueue::write_independent_jobs;
 
 /// Most calls written by one commit.
 pub(crate) const MAX_CALLERS: usize = 64;
@@ -172,27 +169,4 @@ fn like(err: &Error) -> Error {
         Error::Conflict(e) => Error::Conflict(e.to_string().into()),
         other => Error::Backend(other.to_string().into()),
     }
-}
-
-/// Writes jobs that depend on nothing and form no workflow (checked and
-/// planned): the driver's one-statement path when it has one, else a
-/// transaction; retried whole on transient conflicts.
-pub(crate) async fn write_independent_jobs<D: Driver>(
-    driver: &D,
-    jobs: &[Job],
-    plans: &[PlannedJob],
-) -> Result<()> {
-    debug_assert_eq!(jobs.len(), plans.len(), "one plan per job");
-    if retry("enqueue", || driver.enqueue_independent(jobs, plans)).await? {
-        return Ok(());
-    }
-    let now = Utc::now();
-    retry("enqueue", || async {
-        let mut tx = driver.begin().await?;
-        let mut work = Work::new(&mut tx, now);
-        write_independent(&mut work, jobs, plans).await?;
-        work.finish().await?;
-        tx.commit().await
-    })
-    .await
 }

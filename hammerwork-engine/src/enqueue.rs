@@ -3,13 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use hammerwork_api::driver::{Transaction, Transition};
+use chrono::Utc;
+use hammerwork_api::driver::{Driver, Transaction, Transition};
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::workflow::{external_dependencies, plan_enqueue, validate_graph, StoredParent};
 use hammerwork_api::{EnqueueBatch, Job, JobId, JobStatus, Result};
 
 use crate::follow::Work;
+use crate::retry::retry;
 
 /// Writes `batch` (checked by `validate_batch` already) in `work`'s
 /// transaction: locks the stored jobs
@@ -185,7 +187,7 @@ fn with_awaited(jobs: &[Job], awaited: &HashMap<JobId, Vec<JobId>>) -> Option<Ve
 
 /// Writes jobs that depend on nothing and form no workflow, as `plans`
 /// (every one pending and claimable) plan them, and wakes their queues.
-pub(crate) async fn write_independent<T: Transaction>(
+async fn write_independent<T: Transaction>(
     work: &mut Work<'_, T>,
     jobs: &[Job],
     plans: &[PlannedJob],
@@ -195,4 +197,27 @@ pub(crate) async fn write_independent<T: Transaction>(
         work.wake(&queue);
     }
     Ok(())
+}
+
+/// Writes jobs that depend on nothing and form no workflow (checked and
+/// planned): the driver's one-statement path when it has one, else a
+/// transaction; retried whole on transient conflicts.
+pub(crate) async fn write_independent_jobs<D: Driver>(
+    driver: &D,
+    jobs: &[Job],
+    plans: &[PlannedJob],
+) -> Result<()> {
+    debug_assert_eq!(jobs.len(), plans.len(), "one plan per job");
+    if retry("enqueue", || driver.enqueue_independent(jobs, plans)).await? {
+        return Ok(());
+    }
+    let now = Utc::now();
+    retry("enqueue", || async {
+        let mut tx = driver.begin().await?;
+        let mut work = Work::new(&mut tx, now);
+        write_independent(&mut work, jobs, plans).await?;
+        work.finish().await?;
+        tx.commit().await
+    })
+    .await
 }

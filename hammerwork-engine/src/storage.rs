@@ -20,8 +20,7 @@ use hammerwork_api::{
 };
 use serde_json::Value;
 
-use crate::coalesce::write_independent_jobs;
-use crate::enqueue::write_batch;
+use crate::enqueue::{write_batch, write_independent_jobs};
 use crate::follow::Work;
 use crate::retry::retry;
 use crate::Engine;
@@ -351,9 +350,9 @@ impl<D: Driver> Storage for Engine<D> {
             match (jobs, plans.as_slice()) {
                 ([job], [plan]) => {
                     let (job, plan) = (job.clone(), plan.clone());
-                    let coalescer = &self.coalescer;
-                    coalescer
-                        .enqueue(&self.driver, &self.limits, job, plan)
+                    let driver = &self.driver;
+                    self.coalescer
+                        .enqueue(driver, &self.limits, job, plan)
                         .await?;
                 }
                 _ => write_independent_jobs(&*self.driver, jobs, &plans).await?,

@@ -34,15 +34,6 @@ impl std::fmt::Debug for MemoryDriver {
     }
 }
 
-/// Claim order: every priority, highest first.
-const PRIORITIES: [JobPriority; 5] = [
-    JobPriority::Critical,
-    JobPriority::High,
-    JobPriority::Normal,
-    JobPriority::Low,
-    JobPriority::Background,
-];
-
 #[async_trait]
 impl Driver for MemoryDriver {
     type Tx = MemoryTx;
@@ -61,7 +52,8 @@ impl Driver for MemoryDriver {
         let mut state = self.state.lock().await;
         let mut due = Vec::new();
         // Per priority, the due jobs are a prefix of the queue's range.
-        for priority in PRIORITIES {
+        // Claim order: every priority, highest first.
+        for priority in JobPriority::ALL.into_iter().rev() {
             let from = (
                 params.queue.clone(),
                 Reverse(priority.as_i16()),
@@ -116,7 +108,7 @@ impl Driver for MemoryDriver {
                 .map(|(_, _, at, _)| *at)
                 .find(|at| *at > after)
         };
-        Ok(PRIORITIES.into_iter().filter_map(next).min())
+        Ok(JobPriority::ALL.into_iter().filter_map(next).min())
     }
 
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {

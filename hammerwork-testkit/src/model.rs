@@ -965,15 +965,7 @@ impl<'s> Model<'s> {
         };
         let (dead, cancelled) = (of(JobStatus::Dead), of(JobStatus::Cancelled));
         skipped.extend(of(JobStatus::Skipped));
-        if !skipped.is_empty() {
-            self.end(&skipped, JobStatus::Skipped);
-        }
-        if !dead.is_empty() {
-            self.apply_failure_policy(&dead);
-        }
-        if !cancelled.is_empty() {
-            self.end(&cancelled, JobStatus::Cancelled);
-        }
+        self.follow_ended(&skipped, &dead, &cancelled);
         reset
     }
 
@@ -1037,14 +1029,21 @@ impl<'s> Model<'s> {
         if !completed.is_empty() {
             skipped.extend(self.release(&completed));
         }
+        self.follow_ended(&skipped, &dead, &cancelled);
+    }
+
+    /// Ends the dependents of jobs that ended without completing, in the
+    /// engine's order: skipped, then dead (with their workflows' failure
+    /// policies), then cancelled.
+    fn follow_ended(&mut self, skipped: &[usize], dead: &[usize], cancelled: &[usize]) {
         if !skipped.is_empty() {
-            self.end(&skipped, JobStatus::Skipped);
+            self.end(skipped, JobStatus::Skipped);
         }
         if !dead.is_empty() {
-            self.apply_failure_policy(&dead);
+            self.apply_failure_policy(dead);
         }
         if !cancelled.is_empty() {
-            self.end(&cancelled, JobStatus::Cancelled);
+            self.end(cancelled, JobStatus::Cancelled);
         }
     }
 

@@ -165,11 +165,18 @@ pub async fn enqueue_concurrent_singles_fail_alone<S: Storage + Clone>(storage: 
     storage.enqueue(stored.clone()).await.unwrap();
     let mut jobs: Vec<Job> = (0..63).map(|i| Job::new("singles", json!(i))).collect();
     jobs.insert(31, stored.clone());
-    let calls = jobs.iter().cloned().map(|job| {
-        let storage = storage.clone();
-        tokio::spawn(async move { storage.enqueue(job).await })
-    });
-    let results = futures_join_all(calls.collect()).await;
+    let calls: Vec<_> = jobs
+        .iter()
+        .cloned()
+        .map(|job| {
+            let storage = storage.clone();
+            tokio::spawn(async move { storage.enqueue(job).await })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(calls.len());
+    for call in calls {
+        results.push(call.await.expect("enqueue task panicked"));
+    }
     for (job, result) in jobs.iter().zip(&results) {
         if job.id == stored.id {
             assert!(
@@ -185,14 +192,6 @@ pub async fn enqueue_concurrent_singles_fail_alone<S: Storage + Clone>(storage: 
         .await
         .unwrap();
     assert_eq!(listed.len(), 64, "each job stored once");
-}
-
-async fn futures_join_all<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
-    let mut out = Vec::with_capacity(handles.len());
-    for handle in handles {
-        out.push(handle.await.expect("task panicked"));
-    }
-    out
 }
 
 /// Re-enqueueing an existing id fails with `DuplicateJob` naming it, and the
