@@ -413,20 +413,17 @@ async fn throughput<S: Storage + Clone>(
     }
     let running = worker.start();
     all_handled.notified().await;
-    // Handlers are done; the last outcomes may still be in flight to the database.
-    loop {
-        let counts = storage.queue_counts(QUEUE).await?;
-        if counts.pending + counts.running + counts.retrying == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // Handlers are done; shutting down flushes the last outcomes.
+    running.shutdown().await;
     let process_s = first_claim
         .get()
         .expect("a job ran")
         .elapsed()
         .as_secs_f64();
-    running.shutdown().await;
+    let counts = storage.queue_counts(QUEUE).await?;
+    if counts.pending + counts.running + counts.retrying > 0 {
+        return Err(format!("jobs left unfinished after shutdown: {counts:?}").into());
+    }
     Ok(json!({
         "bench": "throughput",
         "backend": backend,

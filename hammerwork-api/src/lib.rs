@@ -13,6 +13,7 @@ pub mod limits;
 mod params;
 mod priority;
 mod retry;
+pub mod retention;
 pub mod schedule;
 pub mod spawn;
 mod status;

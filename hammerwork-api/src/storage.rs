@@ -258,6 +258,22 @@ pub trait Storage: Send + Sync + 'static {
         Ok(true)
     }
 
+    /// Gives the database back the space of finished and deleted rows when
+    /// enough of them has piled up for claims to slow down, so a queue with
+    /// a long history claims as fast as a new one. PostgreSQL keeps every
+    /// row version a job leaves behind (three writes per job) until a
+    /// VACUUM: it vacuums (and analyses) the jobs table once its dead row
+    /// versions pass 50,000 plus a tenth of its live rows, whatever
+    /// autovacuum does, and only when the connection's role owns the
+    /// table. MySQL/MariaDB (InnoDB purges on its own), SQLite and memory do
+    /// nothing. Returns whether it reclaimed. The maintenance leader of the
+    /// workers ([`MAINTENANCE_ROLE`](crate::retention::MAINTENANCE_ROLE))
+    /// calls it every second; an operator may call it any time. By default
+    /// nothing.
+    async fn reclaim_space(&self) -> Result<bool> {
+        Ok(false)
+    }
+
     /// Gives up `role` if `holder` leads it, so another caller can take it
     /// at once (a worker does so when it stops). By default nothing.
     async fn resign(&self, role: &str, holder: &str) -> Result<()> {

@@ -325,6 +325,9 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<bool> {
                 $crate::__api::Storage::try_lead(&self.$field, role, holder, ttl).await
             }
+            async fn reclaim_space(&self) -> $crate::__api::Result<bool> {
+                $crate::__api::Storage::reclaim_space(&self.$field).await
+            }
             async fn resign(&self, role: &str, holder: &str) -> $crate::__api::Result<()> {
                 $crate::__api::Storage::resign(&self.$field, role, holder).await
             }

@@ -578,6 +578,10 @@ impl<D: Driver> Storage for Engine<D> {
         retry("take the lead", || self.driver.try_lead(role, holder, ttl)).await
     }
 
+    async fn reclaim_space(&self) -> Result<bool> {
+        self.driver.reclaim_space().await
+    }
+
     async fn resign(&self, role: &str, holder: &str) -> Result<()> {
         retry("resign", || self.driver.resign(role, holder)).await
     }

@@ -1,7 +1,7 @@
 WITH expired AS (
     SELECT id
     FROM hammerwork_jobs
-    WHERE status = 'running' AND lease_expires_at < $1
+    WHERE lease_expires_at < $1 AND status = 'running'
     ORDER BY lease_expires_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED

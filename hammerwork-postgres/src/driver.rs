@@ -141,6 +141,16 @@ impl Driver for PgDriver {
         Ok(())
     }
 
+    async fn reclaim_space(&self) -> Result<bool> {
+        let due = sql!("reclaim_space").fetch_optional(&self.pool).await;
+        if due.map_err(map_err)?.is_none() {
+            return Ok(false);
+        }
+        let vacuum = sqlx::raw_sql("VACUUM hammerwork_jobs");
+        vacuum.execute(&self.pool).await.map_err(map_err)?;
+        Ok(true)
+    }
+
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         self.listen.subscribe().await.map(Some)
     }

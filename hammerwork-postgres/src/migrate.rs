@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     6 => "0006_lease_claims",
     7 => "0007_leaders",
     8 => "0008_spawn_await",
+    9 => "0009_flat_history",
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

@@ -385,3 +385,96 @@ async fn workflow_cancel_reaches_children_grafted_concurrently() {
     );
     drop_schema(pool, &schema).await;
 }
+
+/// Dead row versions of the jobs table, as the statistics last saw them.
+async fn dead_rows(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'hammerwork_jobs'::regclass",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Every write of a job leaves a dead row version (and claim-index entries
+/// claims walk past) until a vacuum, which the server's autovacuum may never
+/// run (it is off on our test servers). `reclaim_space` vacuums the jobs
+/// table once 50,000 plus a tenth of the live rows are dead, and not before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reclaim_space_vacuums_the_dead_rows_of_finished_jobs() {
+    let (storage, pool, schema) = schema("reclaim").await;
+    let jobs: Vec<Job> = (0..30_000).map(|i| Job::new("reclaim", json!(i))).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    assert!(
+        !storage.reclaim_space().await.unwrap(),
+        "nothing is dead yet"
+    );
+
+    // Two writes of each of 30,000 jobs: 60,000 dead versions, past 53,000.
+    let mut conn = pool.acquire().await.unwrap();
+    for _ in 0..2 {
+        sqlx::query("UPDATE hammerwork_jobs SET attempts = attempts + 1")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    sqlx::query("SELECT pg_stat_force_next_flush()")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    // The statistics reach the server's view asynchronously: a bounded poll.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !storage.reclaim_space().await.unwrap() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never vacuumed; {} dead rows seen",
+            dead_rows(&pool).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = dead_rows(&pool).await;
+    assert!(left < 1_000, "{left} dead rows left after the vacuum");
+    assert!(
+        !storage.reclaim_space().await.unwrap(),
+        "vacuums again with nothing to reclaim"
+    );
+    drop_schema(pool, &schema).await;
+}
+
+/// Statistics taken while no job ran (as autovacuum's ANALYZE may take them)
+/// must not turn a settle into a read of every running job: with thousands
+/// running, each settle would then cost thousands of rows. The settle reads
+/// each job by primary key, whatever the statistics say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settle_reads_by_key_after_statistics_of_a_quiet_queue() {
+    let (storage, pool, schema) = schema("settle_plan").await;
+    let jobs: Vec<Job> = (0..20_000).map(|i| Job::new("plan", json!(i))).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    sqlx::raw_sql("ANALYZE hammerwork_jobs")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let lease_until = now + chrono::Duration::minutes(5);
+    let params = hammerwork::ClaimParams::new("plan", 2_000, now, lease_until);
+    let claimed = storage.claim_jobs(params).await.unwrap();
+    assert_eq!(claimed.len(), 2_000);
+
+    let settle = include_str!("../queries/settle_attempts.sql");
+    let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {settle}"))
+        .bind(vec![claimed[0].id.0])
+        .bind(vec![claimed[0].claims])
+        .bind(vec!["completed"])
+        .bind(vec![None::<serde_json::Value>])
+        .bind(vec![None::<String>])
+        .bind(vec![None::<chrono::DateTime<chrono::Utc>>])
+        .bind(vec![None::<bool>])
+        .bind(chrono::Utc::now())
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("hammerwork_jobs_pkey"), "{plan}");
+    drop_schema(pool, &schema).await;
+}

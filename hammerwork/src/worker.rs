@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
+use hammerwork_api::retention::MAINTENANCE_ROLE;
 use hammerwork_api::schedule::{SeriesBackoff, SCHEDULER_ROLE};
 use hammerwork_api::{
     later, ClaimParams, DatabaseQueue, Error, Job, JobId, Lease, Outcome, Settlement, Storage,
@@ -27,7 +28,7 @@ type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
 const CLOCK_SYNC_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Shortest lease of the scheduler's lead.
-const SCHEDULER_LEAD_MIN: Duration = Duration::from_secs(5);
+const LEAD_TTL_MIN: Duration = Duration::from_secs(5);
 
 /// Most settlements written in one `settle_jobs` call.
 const MAX_SETTLE_BATCH: usize = 1_000;
@@ -80,6 +81,7 @@ pub struct Worker<S: Storage + Clone> {
     lease_duration: Duration,
     rescue_interval: Duration,
     scheduler_interval: Duration,
+    maintenance_interval: Duration,
     shutdown_timeout: Duration,
     spawner: Option<Arc<dyn Spawner>>,
     clock: Clock,
@@ -113,6 +115,7 @@ impl<S: Storage + Clone> Worker<S> {
             lease_duration: Duration::from_secs(30),
             rescue_interval: Duration::from_secs(15),
             scheduler_interval: Duration::from_secs(1),
+            maintenance_interval: Duration::from_secs(1),
             spawner: None,
             shutdown_timeout: Duration::from_secs(30),
             clock: Clock::new(Arc::new(Utc::now)),
@@ -188,6 +191,17 @@ impl<S: Storage + Clone> Worker<S> {
     /// after 1 s, then twice as long each time, at most 10 minutes.
     pub fn with_scheduler_interval(mut self, interval: Duration) -> Self {
         self.scheduler_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How often this worker maintains the database when it is the
+    /// maintenance leader: of all workers on one database, one at a time is
+    /// ([`Storage::try_lead`](hammerwork_api::Storage::try_lead) of
+    /// [`MAINTENANCE_ROLE`](hammerwork_api::retention::MAINTENANCE_ROLE)).
+    /// The leader gives back the space of finished rows when enough has
+    /// piled up ([`Storage::reclaim_space`](hammerwork_api::Storage::reclaim_space)).
+    pub fn with_maintenance_interval(mut self, interval: Duration) -> Self {
+        self.maintenance_interval = interval.max(Duration::from_millis(10));
         self
     }
 
@@ -277,6 +291,11 @@ impl<S: Storage + Clone> Worker<S> {
             self.storage.clone(),
             self.scheduler_interval,
             self.clock.clone(),
+            stop_aux.clone(),
+        ));
+        let maintainer = tokio::spawn(maintenance_loop(
+            self.storage.clone(),
+            self.maintenance_interval,
             stop_aux.clone(),
         ));
         let listener = (self.storage.capabilities().wakeups != WakeupScope::None).then(|| {
@@ -386,6 +405,7 @@ impl<S: Storage + Clone> Worker<S> {
         let _ = heartbeat.await;
         let _ = rescuer.await;
         let _ = scheduler.await;
+        let _ = maintainer.await;
         let _ = clock_sync.await;
         if let Some(listener) = listener {
             listener.abort();
@@ -783,44 +803,79 @@ async fn rescue_loop<S: Storage>(
     .await
 }
 
+/// Runs `work` every `interval` while this worker leads `role` (one worker
+/// of all that share the database does at a time), renewing the lead each
+/// tick; gives the role up when the worker stops. A leader that crashed is
+/// taken over ten ticks (at least 5 s) after its last renewal.
+async fn lead_loop<S, F, Fut>(
+    storage: S,
+    role: &'static str,
+    interval: Duration,
+    stop: watch::Receiver<bool>,
+    work: F,
+) where
+    S: Storage,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let holder = format!("worker-{}-{}", std::process::id(), JobId::new());
+    let ttl = (interval * 10).max(LEAD_TTL_MIN);
+    let (storage, work, holder) = (&storage, &work, &holder);
+    every(tokio::time::interval(interval), stop, || {
+        async move {
+            match storage.try_lead(role, holder, ttl).await {
+                Ok(true) => work().await,
+                Ok(false) => {}
+                Err(err) => tracing::warn!(error = %err, role, "could not take the lead"),
+            }
+        }
+    })
+    .await;
+    if let Err(err) = storage.resign(role, holder).await {
+        tracing::warn!(error = %err, role, "could not give up the lead");
+    }
+}
+
 /// Continues the series of finished recurring jobs and workflows while this
-/// worker leads the scheduler role (one worker of all that share the
-/// database does at a time), backing off series that fail; gives the role up
-/// when the worker stops.
-async fn scheduler_loop<S: Storage>(
+/// worker leads the scheduler role, backing off series that fail.
+async fn scheduler_loop<S: Storage + Clone>(
     storage: S,
     interval: Duration,
     clock: Clock,
     stop: watch::Receiver<bool>,
 ) {
-    let holder = format!("worker-{}-{}", std::process::id(), JobId::new());
-    // Renewed every tick; taken over by another worker this long after the
-    // leader stopped renewing (at once when it stopped cleanly).
-    let ttl = (interval * 10).max(SCHEDULER_LEAD_MIN);
     let backoff = tokio::sync::Mutex::new(SeriesBackoff::new());
-    every(tokio::time::interval(interval), stop, || async {
-        match storage.try_lead(SCHEDULER_ROLE, &holder, ttl).await {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(err) => {
-                tracing::warn!(error = %err, "could not take the scheduler's lead");
-                return;
+    let leader = storage.clone();
+    lead_loop(leader, SCHEDULER_ROLE, interval, stop, || {
+        let (storage, clock, backoff) = (&storage, &clock, &backoff);
+        async move {
+            let mut backoff = backoff.lock().await;
+            match storage.advance_recurrences_with(clock.now(), &mut backoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(advanced = n, "enqueued next occurrences of recurring work"),
+                Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
             }
         }
-        let mut backoff = backoff.lock().await;
-        match storage
-            .advance_recurrences_with(clock.now(), &mut backoff)
-            .await
-        {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(advanced = n, "enqueued next occurrences of recurring work"),
-            Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
+    })
+    .await
+}
+
+/// Maintains the database while this worker leads the maintenance role:
+/// gives back the space of finished rows when enough has piled up.
+async fn maintenance_loop<S: Storage + Clone>(
+    storage: S,
+    interval: Duration,
+    stop: watch::Receiver<bool>,
+) {
+    let leader = storage.clone();
+    lead_loop(leader, MAINTENANCE_ROLE, interval, stop, || async {
+        match storage.reclaim_space().await {
+            Ok(false) => {}
+            Ok(true) => tracing::debug!("reclaimed the space of finished jobs"),
+            Err(err) => tracing::warn!(error = %err, "reclaiming space failed"),
         }
     })
-    .await;
-    if let Err(err) = storage.resign(SCHEDULER_ROLE, &holder).await {
-        tracing::warn!(error = %err, "could not give up the scheduler's lead");
-    }
+    .await
 }
 
 /// Measures the offset to the database's clock again every minute, the first

@@ -239,6 +239,16 @@ pub trait Driver: Send + Sync + 'static {
         Ok(true)
     }
 
+    /// Gives the database back the space of rows that finished or were
+    /// deleted, when enough has piled up for claims to notice (see
+    /// [`Storage::reclaim_space`](crate::Storage::reclaim_space)). Returns
+    /// whether it did anything. The default does nothing: right for a
+    /// database that reclaims on its own (InnoDB's purge, SQLite's free
+    /// pages, memory).
+    async fn reclaim_space(&self) -> Result<bool> {
+        Ok(false)
+    }
+
     /// Gives up `role` if `holder` leads it (one delete of its row), so
     /// another process can take over at once. By default nothing.
     async fn resign(&self, role: &str, holder: &str) -> Result<()> {
