@@ -23,6 +23,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use hammerwork::retention::{Retention, RetentionPolicy};
 use hammerwork::spawn::{JobSpawnExt, SpawnConfig, SpawnContext, SpawnHandler, SpawnManager};
 use hammerwork::workflow::{JobGroup, WorkflowStatus};
 #[cfg(feature = "mysql")]
@@ -68,6 +69,10 @@ enum Bench {
         /// each: later rounds show claim cost with finished jobs piling up.
         #[arg(long, default_value_t = 1)]
         rounds: usize,
+        /// After each round, prune the round's jobs (`Storage::prune` with a
+        /// zero retention for the bench queue), timed: `prune_per_s`.
+        #[arg(long)]
+        prune: bool,
     },
     /// N single-job `enqueue` calls from C concurrent tasks (a web app
     /// enqueuing one job per request); `enqueue_per_s`.
@@ -225,12 +230,27 @@ async fn run<S: Storage + Clone + StorageDatabase>(
             workers,
             batch,
             rounds,
+            prune,
         } => {
+            let keep_nothing = Retention {
+                completed: Some(Duration::ZERO),
+                ..Retention::default()
+            };
+            let policy = RetentionPolicy::keep_everything().with_queue(QUEUE, keep_nothing);
             for round in 1..=rounds {
                 let mut line = throughput(storage.clone(), backend, jobs, workers, batch).await?;
                 if rounds > 1 {
                     line["round"] = json!(round);
-                    line["finished_jobs_before"] = json!((round - 1) * jobs);
+                    let before = if prune { 0 } else { (round - 1) * jobs };
+                    line["finished_jobs_before"] = json!(before);
+                }
+                if prune {
+                    let started = Instant::now();
+                    let pruned = storage.prune(&policy).await?;
+                    let prune_s = started.elapsed().as_secs_f64();
+                    line["pruned"] = json!(pruned.jobs);
+                    line["prune_s"] = json!(crate::round(prune_s));
+                    line["prune_per_s"] = json!((pruned.jobs as f64 / prune_s).round());
                 }
                 println!("{line}");
             }

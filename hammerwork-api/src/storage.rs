@@ -258,6 +258,46 @@ pub trait Storage: Send + Sync + 'static {
         Ok(true)
     }
 
+    /// The queues that hold jobs, in name order (one short index walk per
+    /// queue, not a scan of the jobs).
+    async fn list_queues(&self) -> Result<Vec<String>>;
+
+    /// Prunes, at `now`, up to `limit` finished jobs of one queue and
+    /// status whose retention under `policy` has passed, in one transaction,
+    /// oldest first, going through the queues and final statuses in turn
+    /// until `limit` is reached (see
+    /// [`RetentionPolicy`](crate::retention::RetentionPolicy) for what is
+    /// kept whatever its age). Deletes each job's dependency edges and the
+    /// spawn records it made with it. The maintenance leader of the workers
+    /// calls it every second with the policy the workers were given (`Worker::with_retention`);
+    /// see [`prune`](Self::prune) for an operator's one-off pass.
+    async fn prune_at(
+        &self,
+        policy: &crate::retention::RetentionPolicy,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<crate::retention::Pruned>;
+
+    /// Prunes every finished job whose retention under `policy` has passed
+    /// by the database's clock, in transactions of up to 5,000 jobs, until
+    /// one deletes nothing (a parent goes in the transaction after its last
+    /// dependent), and returns the total deleted.
+    async fn prune(
+        &self,
+        policy: &crate::retention::RetentionPolicy,
+    ) -> Result<crate::retention::Pruned> {
+        const BATCH: u32 = 5_000;
+        let now = self.database_time().await?;
+        let mut total = crate::retention::Pruned::default();
+        loop {
+            let pruned = self.prune_at(policy, now, BATCH).await?;
+            total += pruned;
+            if pruned.jobs == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Gives the database back the space of finished and deleted rows when
     /// enough of them has piled up for claims to slow down, so a queue with
     /// a long history claims as fast as a new one. PostgreSQL keeps every
@@ -730,6 +770,26 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
         (**self).try_lead(role, holder, ttl).await
+    }
+    async fn list_queues(&self) -> Result<Vec<String>> {
+        (**self).list_queues().await
+    }
+    async fn prune_at(
+        &self,
+        policy: &crate::retention::RetentionPolicy,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<crate::retention::Pruned> {
+        (**self).prune_at(policy, now, limit).await
+    }
+    async fn prune(
+        &self,
+        policy: &crate::retention::RetentionPolicy,
+    ) -> Result<crate::retention::Pruned> {
+        (**self).prune(policy).await
+    }
+    async fn reclaim_space(&self) -> Result<bool> {
+        (**self).reclaim_space().await
     }
     async fn resign(&self, role: &str, holder: &str) -> Result<()> {
         (**self).resign(role, holder).await

@@ -325,6 +325,19 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<bool> {
                 $crate::__api::Storage::try_lead(&self.$field, role, holder, ttl).await
             }
+            async fn list_queues(
+                &self,
+            ) -> $crate::__api::Result<::std::vec::Vec<::std::string::String>> {
+                $crate::__api::Storage::list_queues(&self.$field).await
+            }
+            async fn prune_at(
+                &self,
+                policy: &$crate::__api::retention::RetentionPolicy,
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+                limit: u32,
+            ) -> $crate::__api::Result<$crate::__api::retention::Pruned> {
+                $crate::__api::Storage::prune_at(&self.$field, policy, now, limit).await
+            }
             async fn reclaim_space(&self) -> $crate::__api::Result<bool> {
                 $crate::__api::Storage::reclaim_space(&self.$field).await
             }

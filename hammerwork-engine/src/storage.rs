@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{Driver, Transaction};
 use hammerwork_api::limits::truncate_message;
+use hammerwork_api::retention::{Pruned, RetentionPolicy};
 use hammerwork_api::schedule::{Recurrence, RecurrenceCursor, RecurrenceSource};
 use hammerwork_api::spawn::{
     check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
@@ -14,9 +15,9 @@ use hammerwork_api::spawn::{
 use hammerwork_api::validate::{check_result, validate_batch};
 use hammerwork_api::workflow::{plan_enqueue, Workflow};
 use hammerwork_api::{
-    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, Limits, ListJobsParams,
-    ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage, WakeupListener,
-    WorkflowId,
+    Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease, Limits,
+    ListJobsParams, ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, Storage,
+    WakeupListener, WorkflowId,
 };
 use serde_json::Value;
 
@@ -24,6 +25,14 @@ use crate::enqueue::{write_batch, write_independent_jobs};
 use crate::follow::Work;
 use crate::retry::retry;
 use crate::Engine;
+
+/// The final statuses whose jobs are pruned, in the order a pass takes them.
+const PRUNED_STATUSES: [JobStatus; 4] = [
+    JobStatus::Completed,
+    JobStatus::Skipped,
+    JobStatus::Cancelled,
+    JobStatus::Dead,
+];
 
 /// Running jobs whose lease expired that one rescue transaction takes.
 const RESCUE_LIMIT: u32 = 1_000;
@@ -233,6 +242,48 @@ impl<D: Driver> Engine<D> {
         work.finish().await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// One transaction of [`Storage::prune_at`]: the prunable jobs of each
+    /// queue and final status in turn (each range locked, skipping locked
+    /// rows, so pruning never waits for a worker), then one delete of them
+    /// all.
+    async fn prune_once(
+        &self,
+        policy: &RetentionPolicy,
+        queues: &[String],
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Pruned> {
+        let mut tx = self.driver.begin().await?;
+        let mut ids: Vec<JobId> = Vec::new();
+        'queues: for queue in queues {
+            let retention = policy.for_queue(queue);
+            for status in PRUNED_STATUSES {
+                let remaining = limit.saturating_sub(ids.len() as u32);
+                if remaining == 0 {
+                    break 'queues;
+                }
+                // A retention too long to subtract from now keeps everything.
+                let Some(ended_before) = retention
+                    .of(status)
+                    .and_then(|keep| chrono::Duration::from_std(keep).ok())
+                    .and_then(|keep| now.checked_sub_signed(keep))
+                else {
+                    continue;
+                };
+                let found = tx.prunable_jobs(queue, status, ended_before, remaining);
+                ids.extend(found.await?);
+            }
+        }
+        if ids.is_empty() {
+            tx.rollback().await?;
+            return Ok(Pruned::default());
+        }
+        ids.sort();
+        let pruned = tx.delete_jobs(&ids).await?;
+        tx.commit().await?;
+        Ok(pruned)
     }
 
     async fn cancel_job_once(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
@@ -576,6 +627,20 @@ impl<D: Driver> Storage for Engine<D> {
 
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
         retry("take the lead", || self.driver.try_lead(role, holder, ttl)).await
+    }
+
+    async fn list_queues(&self) -> Result<Vec<String>> {
+        self.driver.list_queues().await
+    }
+
+    async fn prune_at(
+        &self,
+        policy: &RetentionPolicy,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Pruned> {
+        let queues = self.driver.list_queues().await?;
+        retry("prune", || self.prune_once(policy, &queues, now, limit)).await
     }
 
     async fn reclaim_space(&self) -> Result<bool> {

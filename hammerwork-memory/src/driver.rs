@@ -233,6 +233,10 @@ impl Driver for MemoryDriver {
             .collect())
     }
 
+    async fn list_queues(&self) -> Result<Vec<String>> {
+        Ok(self.state.lock().await.queues.keys().cloned().collect())
+    }
+
     async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
         let state = self.state.lock().await;
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);

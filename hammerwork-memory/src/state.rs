@@ -29,12 +29,18 @@ pub(crate) struct WorkflowRow {
 /// Claim order within a queue: priority (highest first), `scheduled_at`, id.
 type ReadyKey = (String, Reverse<i16>, DateTime<Utc>, JobId);
 
+/// Finished jobs outside workflows, in the order pruning takes them: queue,
+/// status, when they ended, id.
+type FinishedKey = (String, &'static str, DateTime<Utc>, JobId);
+
 /// One change to undo on rollback.
 enum Undo {
     Job(JobId, Option<Box<JobRow>>),
     Workflow(WorkflowId, Option<WorkflowRow>),
     Edge(JobId, JobId),
+    RemovedEdge(JobId, JobId),
     SpawnOperation(String),
+    RemovedSpawnOperation(Box<SpawnOperation>),
 }
 
 #[derive(Default)]
@@ -44,6 +50,10 @@ pub(crate) struct State {
     pub(crate) spawn_operations: BTreeMap<String, SpawnOperation>,
     /// Claimable jobs in claim order.
     pub(crate) ready: BTreeSet<ReadyKey>,
+    /// Finished jobs outside workflows, for pruning.
+    pub(crate) finished: BTreeSet<FinishedKey>,
+    /// How many jobs each queue holds.
+    pub(crate) queues: BTreeMap<String, usize>,
     /// Running jobs by lease end.
     pub(crate) leases: BTreeSet<(DateTime<Utc>, JobId)>,
     pub(crate) by_workflow: HashMap<WorkflowId, BTreeSet<JobId>>,
@@ -58,6 +68,14 @@ pub(crate) struct State {
     /// Leadership leases: role -> (holder, until).
     pub(crate) leaders: HashMap<String, (String, DateTime<Utc>)>,
     undo: Vec<Undo>,
+}
+
+fn finished_key(job: &Job) -> Option<FinishedKey> {
+    if job.workflow_id.is_some() || !job.status.is_terminal() {
+        return None;
+    }
+    let ended = job.completed_at.or(job.failed_at)?;
+    Some((job.queue_name.clone(), job.status.as_str(), ended, job.id))
 }
 
 fn ready_key(job: &Job) -> Option<ReadyKey> {
@@ -99,6 +117,45 @@ impl State {
             change(&mut row);
             self.put_job(row);
         }
+    }
+
+    /// Deletes job `id`, its edges either way and the spawn operation it made.
+    /// Returns whether there was such a job and whether it had made one.
+    pub(crate) fn delete_job(&mut self, id: JobId) -> (bool, bool) {
+        let Some(old) = self.jobs.remove(&id) else {
+            return (false, false);
+        };
+        self.index(&old, -1);
+        self.undo.push(Undo::Job(id, Some(Box::new(old))));
+        let parents = self.parents.get(&id).cloned().unwrap_or_default();
+        for parent in parents {
+            self.remove_edge(parent, id);
+        }
+        let dependents = self.dependents.get(&id).cloned().unwrap_or_default();
+        for dependent in dependents {
+            self.remove_edge(id, dependent);
+        }
+        let made = self
+            .spawn_operations
+            .iter()
+            .find(|(_, op)| op.parent_job_id == id);
+        let made = made.map(|(key, _)| key.clone());
+        if let Some(key) = &made {
+            if let Some(op) = self.spawn_operations.remove(key) {
+                self.undo.push(Undo::RemovedSpawnOperation(Box::new(op)));
+            }
+        }
+        (true, made.is_some())
+    }
+
+    fn remove_edge(&mut self, parent: JobId, dependent: JobId) {
+        if let Some(set) = self.dependents.get_mut(&parent) {
+            set.remove(&dependent);
+        }
+        if let Some(set) = self.parents.get_mut(&dependent) {
+            set.remove(&parent);
+        }
+        self.undo.push(Undo::RemovedEdge(parent, dependent));
     }
 
     pub(crate) fn put_workflow(&mut self, row: WorkflowRow) {
@@ -163,8 +220,15 @@ impl State {
                         set.remove(&parent);
                     }
                 }
+                Undo::RemovedEdge(parent, dependent) => {
+                    self.dependents.entry(parent).or_default().insert(dependent);
+                    self.parents.entry(dependent).or_default().insert(parent);
+                }
                 Undo::SpawnOperation(id) => {
                     self.spawn_operations.remove(&id);
+                }
+                Undo::RemovedSpawnOperation(op) => {
+                    self.spawn_operations.insert(op.id.clone(), *op);
                 }
             }
         }
@@ -180,6 +244,18 @@ impl State {
             } else {
                 self.ready.remove(&key);
             }
+        }
+        if let Some(key) = finished_key(job) {
+            if add {
+                self.finished.insert(key);
+            } else {
+                self.finished.remove(&key);
+            }
+        }
+        let count = self.queues.entry(job.queue_name.clone()).or_default();
+        *count = if add { *count + 1 } else { *count - 1 };
+        if *count == 0 {
+            self.queues.remove(&job.queue_name);
         }
         if job.status == JobStatus::Running {
             if let Some(until) = job.lease_expires_at {

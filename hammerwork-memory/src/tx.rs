@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hammerwork_api::driver::{Released, ResetJob, Transaction, Transition, WorkflowCounts};
+use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
@@ -465,6 +466,40 @@ impl Transaction for MemoryTx {
             cancelled.push(self.transition(id));
         }
         Ok(cancelled)
+    }
+
+    async fn prunable_jobs(
+        &mut self,
+        queue: &str,
+        status: JobStatus,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JobId>> {
+        let state = &self.state;
+        let from = (
+            queue.to_owned(),
+            status.as_str(),
+            DateTime::<Utc>::MIN_UTC,
+            JobId(uuid::Uuid::nil()),
+        );
+        let range = state.finished.range(from..);
+        let range = range.take_while(|(q, s, ended, _)| {
+            q == queue && *s == status.as_str() && *ended < ended_before
+        });
+        let prunable = range.map(|(_, _, _, id)| *id).filter(|id| {
+            !state.cron_live.contains(id) && state.dependents.get(id).is_none_or(BTreeSet::is_empty)
+        });
+        Ok(prunable.take(limit as usize).collect())
+    }
+
+    async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
+        let mut pruned = Pruned::default();
+        for id in ids {
+            let (job, operation) = self.state.delete_job(*id);
+            pruned.jobs += u64::from(job);
+            pruned.spawn_operations += u64::from(operation);
+        }
+        Ok(pruned)
     }
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     9 => "0009_lease_claims",
     10 => "0010_leaders",
     11 => "0011_spawn_await",
+    12 => "0012_retention",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

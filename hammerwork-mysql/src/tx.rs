@@ -12,6 +12,7 @@ use hammerwork_api::driver::{
     reset_job_from_row, stored_parent_from_row, transition_from_row, workflow_id_from_row,
     Released, ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
 };
+use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
@@ -337,6 +338,35 @@ impl Transaction for MySqlTx<'_> {
             self.execute(query).await?;
         }
         Ok(found)
+    }
+
+    async fn prunable_jobs(
+        &mut self,
+        queue: &str,
+        status: JobStatus,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JobId>> {
+        let query = sql!(
+            "prunable_jobs",
+            queue,
+            status.as_str(),
+            at(ended_before),
+            limit
+        );
+        self.fetch(query, |row| job_id_from_row(row, "id")).await
+    }
+
+    async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
+        let ids = hex_ids(ids);
+        self.execute(sql!("delete_jobs_edges", &ids)).await?;
+        self.execute(sql!("delete_jobs_parent_edges", &ids)).await?;
+        let spawn_operations = self.execute(sql!("delete_jobs_operations", &ids)).await?;
+        let jobs = self.execute(sql!("delete_jobs", &ids)).await?;
+        Ok(Pruned {
+            jobs,
+            spawn_operations,
+        })
     }
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {

@@ -155,6 +155,11 @@ impl Driver for PgDriver {
         self.listen.subscribe().await.map(Some)
     }
 
+    async fn list_queues(&self) -> Result<Vec<String>> {
+        let queues = self.fetch(sql!("list_queues"), |row| row.text("queue_name"));
+        Ok(queues.await?.into_iter().flatten().collect())
+    }
+
     async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
         self.fetch(sql!("get_jobs", uuids(ids)), job_from_row).await
     }

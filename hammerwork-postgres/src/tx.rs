@@ -8,9 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
     job_id_from_row, job_id_pair_from_row, parent_result_from_row, policy_from_row,
-    released_from_row, reset_job_from_row, stored_parent_from_row, transition_from_row,
-    workflow_id_from_row, Released, ResetJob, StoredRow, Transaction, Transition, WorkflowCounts,
+    pruned_from_row, released_from_row, reset_job_from_row, stored_parent_from_row,
+    transition_from_row, workflow_id_from_row, Released, ResetJob, StoredRow, Transaction,
+    Transition, WorkflowCounts,
 };
+use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
@@ -284,6 +286,29 @@ impl Transaction for PgTx<'_> {
     ) -> Result<Vec<Transition>> {
         let query = sql!("cancel_workflow_jobs", workflow_uuids(ids), why, now);
         self.fetch(query, transition).await
+    }
+
+    async fn prunable_jobs(
+        &mut self,
+        queue: &str,
+        status: JobStatus,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JobId>> {
+        let status = status.as_str();
+        let query = sql!(
+            "prunable_jobs",
+            queue,
+            status,
+            ended_before,
+            i64::from(limit)
+        );
+        self.fetch(query, |row| job_id_from_row(row, "id")).await
+    }
+
+    async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
+        let counts = self.fetch(sql!("delete_jobs", uuids(ids)), pruned_from_row);
+        Ok(counts.await?.pop().unwrap_or_default())
     }
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {

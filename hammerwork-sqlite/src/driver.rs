@@ -174,6 +174,11 @@ impl Driver for SqliteDriver {
         self.fetch(query, workflow_from_row).await
     }
 
+    async fn list_queues(&self) -> Result<Vec<String>> {
+        let queues = self.fetch(sql!("list_queues"), |row| row.text("queue_name"));
+        Ok(queues.await?.into_iter().flatten().collect())
+    }
+
     async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
         let after = after.map(|id| id.to_string());
         let query = sql!("list_recurrences_jobs", i64::from(limit), after);

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     7 => "0007_leaders",
     8 => "0008_spawn_await",
     9 => "0009_dependency_parents",
+    10 => "0010_retention",
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in

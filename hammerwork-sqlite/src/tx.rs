@@ -13,6 +13,7 @@ use hammerwork_api::driver::{
     transition_from_row, workflow_id_from_row, JobRecord, Released, ResetJob, SettleRecord,
     StoredRow, Transaction, Transition, WorkflowCounts,
 };
+use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
 use hammerwork_api::{
@@ -247,6 +248,35 @@ impl Transaction for SqliteTx<'_> {
     ) -> Result<Vec<Transition>> {
         let query = sql!("cancel_workflow_jobs", id_list(ids), why, micros(now));
         self.fetch(query, transition).await
+    }
+
+    async fn prunable_jobs(
+        &mut self,
+        queue: &str,
+        status: JobStatus,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JobId>> {
+        let (status, ended_before) = (status.as_str(), micros(ended_before));
+        let query = sql!(
+            "prunable_jobs",
+            queue,
+            status,
+            ended_before,
+            i64::from(limit)
+        );
+        self.fetch(query, |row| job_id_from_row(row, "id")).await
+    }
+
+    async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
+        let ids = id_list(ids);
+        self.execute(sql!("delete_jobs_edges", &ids)).await?;
+        let spawn_operations = self.execute(sql!("delete_jobs_operations", &ids)).await?;
+        let jobs = self.execute(sql!("delete_jobs", &ids)).await?;
+        Ok(Pruned {
+            jobs,
+            spawn_operations,
+        })
     }
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {

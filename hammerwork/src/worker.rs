@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
-use hammerwork_api::retention::MAINTENANCE_ROLE;
+use hammerwork_api::retention::{RetentionPolicy, MAINTENANCE_ROLE};
 use hammerwork_api::schedule::{SeriesBackoff, SCHEDULER_ROLE};
 use hammerwork_api::{
     later, ClaimParams, DatabaseQueue, Error, Job, JobId, Lease, Outcome, Settlement, Storage,
@@ -28,6 +28,13 @@ type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
 const CLOCK_SYNC_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Shortest lease of the scheduler's lead.
+/// Jobs one pruning transaction of the maintenance leader deletes at most.
+const PRUNE_BATCH: u32 = 5_000;
+
+/// Pruning transactions per maintenance tick at most, so a backlog (the
+/// first run over a long history) is worked off over several ticks.
+const PRUNE_BATCHES_PER_TICK: u32 = 10;
+
 const LEAD_TTL_MIN: Duration = Duration::from_secs(5);
 
 /// Most settlements written in one `settle_jobs` call.
@@ -82,6 +89,7 @@ pub struct Worker<S: Storage + Clone> {
     rescue_interval: Duration,
     scheduler_interval: Duration,
     maintenance_interval: Duration,
+    retention: RetentionPolicy,
     shutdown_timeout: Duration,
     spawner: Option<Arc<dyn Spawner>>,
     clock: Clock,
@@ -92,9 +100,11 @@ impl<S: Storage + Clone> Worker<S> {
     ///
     /// Defaults: 16 jobs at once, claims of up to 4x that, a 30 s lease
     /// renewed every 10 s, expired leases rescued every 15 s, recurring
-    /// (cron) jobs and workflows continued every second, an idle re-poll
-    /// of at most 1 s on a backend that pushes wakeups (100 ms otherwise), and
-    /// 30 s for running jobs to finish at shutdown.
+    /// (cron) jobs and workflows continued every second, finished jobs
+    /// pruned after 24 hours (completed, skipped) or 7 days (cancelled,
+    /// dead), an idle re-poll of at most 1 s on a backend that pushes
+    /// wakeups (100 ms otherwise), and 30 s for running jobs to finish at
+    /// shutdown.
     ///
     /// # Panics
     /// When `queue` is empty (no job can be enqueued to it).
@@ -116,6 +126,7 @@ impl<S: Storage + Clone> Worker<S> {
             rescue_interval: Duration::from_secs(15),
             scheduler_interval: Duration::from_secs(1),
             maintenance_interval: Duration::from_secs(1),
+            retention: RetentionPolicy::default(),
             spawner: None,
             shutdown_timeout: Duration::from_secs(30),
             clock: Clock::new(Arc::new(Utc::now)),
@@ -197,11 +208,28 @@ impl<S: Storage + Clone> Worker<S> {
     /// How often this worker maintains the database when it is the
     /// maintenance leader: of all workers on one database, one at a time is
     /// ([`Storage::try_lead`](hammerwork_api::Storage::try_lead) of
-    /// [`MAINTENANCE_ROLE`](hammerwork_api::retention::MAINTENANCE_ROLE)).
-    /// The leader gives back the space of finished rows when enough has
-    /// piled up ([`Storage::reclaim_space`](hammerwork_api::Storage::reclaim_space)).
+    /// [`MAINTENANCE_ROLE`](hammerwork_api::retention::MAINTENANCE_ROLE);
+    /// another takes over when it stops, or ten ticks, at least 5 s, after
+    /// it crashed). Each tick the leader prunes finished jobs past their
+    /// retention (see [`with_retention`](Self::with_retention)), up to
+    /// 50,000 in transactions of 5,000, and gives back the space of
+    /// finished rows when enough has piled up
+    /// ([`Storage::reclaim_space`](hammerwork_api::Storage::reclaim_space)).
+    /// Every second by default.
     pub fn with_maintenance_interval(mut self, interval: Duration) -> Self {
         self.maintenance_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How long finished jobs are kept before the maintenance leader prunes
+    /// them ([`Storage::prune_at`](hammerwork_api::Storage::prune_at)). By
+    /// default [`RetentionPolicy::default()`]: completed and skipped jobs
+    /// 24 hours, cancelled and dead ones 7 days after they ended;
+    /// [`RetentionPolicy::keep_everything()`] keeps every job for ever.
+    /// Workers that share a database should share a policy: whichever
+    /// leads applies its own.
+    pub fn with_retention(mut self, retention: RetentionPolicy) -> Self {
+        self.retention = retention;
         self
     }
 
@@ -296,6 +324,8 @@ impl<S: Storage + Clone> Worker<S> {
         let maintainer = tokio::spawn(maintenance_loop(
             self.storage.clone(),
             self.maintenance_interval,
+            self.retention.clone(),
+            self.clock.clone(),
             stop_aux.clone(),
         ));
         let listener = (self.storage.capabilities().wakeups != WakeupScope::None).then(|| {
@@ -821,13 +851,11 @@ async fn lead_loop<S, F, Fut>(
     let holder = format!("worker-{}-{}", std::process::id(), JobId::new());
     let ttl = (interval * 10).max(LEAD_TTL_MIN);
     let (storage, work, holder) = (&storage, &work, &holder);
-    every(tokio::time::interval(interval), stop, || {
-        async move {
-            match storage.try_lead(role, holder, ttl).await {
-                Ok(true) => work().await,
-                Ok(false) => {}
-                Err(err) => tracing::warn!(error = %err, role, "could not take the lead"),
-            }
+    every(tokio::time::interval(interval), stop, || async move {
+        match storage.try_lead(role, holder, ttl).await {
+            Ok(true) => work().await,
+            Ok(false) => {}
+            Err(err) => tracing::warn!(error = %err, role, "could not take the lead"),
         }
     })
     .await;
@@ -850,9 +878,14 @@ async fn scheduler_loop<S: Storage + Clone>(
         let (storage, clock, backoff) = (&storage, &clock, &backoff);
         async move {
             let mut backoff = backoff.lock().await;
-            match storage.advance_recurrences_with(clock.now(), &mut backoff).await {
+            match storage
+                .advance_recurrences_with(clock.now(), &mut backoff)
+                .await
+            {
                 Ok(0) => {}
-                Ok(n) => tracing::debug!(advanced = n, "enqueued next occurrences of recurring work"),
+                Ok(n) => {
+                    tracing::debug!(advanced = n, "enqueued next occurrences of recurring work")
+                }
                 Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
             }
         }
@@ -861,14 +894,34 @@ async fn scheduler_loop<S: Storage + Clone>(
 }
 
 /// Maintains the database while this worker leads the maintenance role:
+/// prunes finished jobs past their retention, in transactions of
+/// [`PRUNE_BATCH`] jobs (at most [`PRUNE_BATCHES_PER_TICK`] a tick), then
 /// gives back the space of finished rows when enough has piled up.
 async fn maintenance_loop<S: Storage + Clone>(
     storage: S,
     interval: Duration,
+    retention: RetentionPolicy,
+    clock: Clock,
     stop: watch::Receiver<bool>,
 ) {
     let leader = storage.clone();
-    lead_loop(leader, MAINTENANCE_ROLE, interval, stop, || async {
+    let (storage, retention, clock) = (&storage, &retention, &clock);
+    lead_loop(leader, MAINTENANCE_ROLE, interval, stop, || async move {
+        for _ in 0..PRUNE_BATCHES_PER_TICK {
+            match storage.prune_at(retention, clock.now(), PRUNE_BATCH).await {
+                Ok(pruned) if pruned.jobs == 0 => break,
+                Ok(pruned) => {
+                    tracing::debug!(jobs = pruned.jobs, "pruned finished jobs");
+                    if pruned.jobs < u64::from(PRUNE_BATCH) {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "pruning failed");
+                    break;
+                }
+            }
+        }
         match storage.reclaim_space().await {
             Ok(false) => {}
             Ok(true) => tracing::debug!("reclaimed the space of finished jobs"),

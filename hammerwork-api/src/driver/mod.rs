@@ -46,9 +46,10 @@ use crate::{
 pub use record::{json_array, micros, JobRecord, SettleRecord};
 pub use row::{
     claimed_job_from_row, job_from_row, job_id_from_row, job_id_pair_from_row,
-    parent_result_from_row, policy_from_row, queue_count_from_row, released_from_row,
-    reset_job_from_row, spawn_operation_from_row, spawn_stats_from_row, stored_parent_from_row,
-    transition_from_row, workflow_from_row, workflow_id_from_row, StoredRow,
+    parent_result_from_row, policy_from_row, pruned_from_row, queue_count_from_row,
+    released_from_row, reset_job_from_row, spawn_operation_from_row, spawn_stats_from_row,
+    stored_parent_from_row, transition_from_row, workflow_from_row, workflow_id_from_row,
+    StoredRow,
 };
 
 /// Puts claimed jobs in claim order (priority, then `scheduled_at`, then id),
@@ -238,6 +239,11 @@ pub trait Driver: Send + Sync + 'static {
         let _ = (role, holder, ttl);
         Ok(true)
     }
+
+    /// The distinct queue names of the stored jobs, sorted: a walk of the
+    /// queue index that visits each queue once (PostgreSQL and SQLite: a
+    /// recursive `min(queue_name) > previous`; MySQL: a loose index scan).
+    async fn list_queues(&self) -> Result<Vec<String>>;
 
     /// Gives the database back the space of rows that finished or were
     /// deleted, when enough has piled up for claims to notice (see
@@ -511,6 +517,25 @@ pub trait Transaction: Send {
         why: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>>;
+
+    /// Up to `limit` jobs of `queue` in the final `status` that ended
+    /// (`completed_at`, else `failed_at`) before `ended_before`, oldest
+    /// first, that are in no workflow, are not the occurrence a recurring
+    /// series continues from (`cron_live`), and that no stored job depends
+    /// on (no edge from them): one range of the index of finished jobs
+    /// outside workflows. Locks them, skipping locked rows.
+    async fn prunable_jobs(
+        &mut self,
+        queue: &str,
+        status: JobStatus,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JobId>>;
+
+    /// Deletes jobs `ids` (locked), their dependency edges either way and
+    /// the spawn operation records they made; returns how many jobs and
+    /// records it deleted.
+    async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<crate::retention::Pruned>;
 
     /// Marks `Failed` the open workflows whose deadline is before `now` and
     /// that have jobs left to run, locking them in id order; returns them.

@@ -1,0 +1,2 @@
+-- The spawn operations that jobs ?1 (a JSON array of ids) made.
+DELETE FROM hammerwork_spawn_operations WHERE parent_job_id IN (SELECT value FROM json_each(?1))

@@ -1,0 +1,214 @@
+use std::time::Duration;
+
+use hammerwork::retention::{Pruned, Retention, RetentionPolicy};
+use hammerwork::spawn::{plan_spawn, SpawnConfig};
+use hammerwork::workflow::JobGroup;
+use hammerwork::{DatabaseQueue, Job, JobId, Lease, ListJobsParams, Storage};
+use serde_json::json;
+
+use crate::support::{claim_all, complete, fail_permanently, now, secs};
+
+const HOUR: i64 = 3_600;
+const DAY: i64 = 24 * HOUR;
+
+async fn exists<S: Storage>(storage: &S, id: JobId) -> bool {
+    storage.get_job(id).await.unwrap().is_some()
+}
+
+/// `list_queues` names every queue that holds a job, once, in name order.
+pub async fn list_queues_names_each_queue_once<S: Storage>(storage: S) {
+    assert!(storage.list_queues().await.unwrap().is_empty());
+    let jobs = ["b_queue", "a_queue", "b_queue", "c_queue", "a_queue"]
+        .map(|queue| Job::new(queue, json!({})));
+    storage.enqueue_many(jobs.to_vec()).await.unwrap();
+    assert_eq!(
+        storage.list_queues().await.unwrap(),
+        ["a_queue", "b_queue", "c_queue"]
+    );
+}
+
+/// Pruning deletes a finished job once its status's retention has passed
+/// since it ended (completed and skipped after 24 h, cancelled and dead
+/// after 7 days by default; a queue's own retention overrides), never a job
+/// that has not finished, and deletes the spawn record a pruned job made.
+pub async fn prune_deletes_finished_jobs_past_their_retention<S: Storage>(storage: S) {
+    let queue = "prune";
+    let (done, dead, cancelled, waiting, running) = (
+        Job::new(queue, json!("done")),
+        Job::new(queue, json!("dead")),
+        Job::new(queue, json!("cancelled")),
+        Job::new(queue, json!("waiting")).with_delay(Duration::from_secs(3_600)),
+        Job::new(queue, json!("running")),
+    );
+    let audited = Job::new("prune_audit", json!("kept for ever"));
+    let all = [&done, &dead, &cancelled, &waiting, &running, &audited];
+    let all: Vec<Job> = all.into_iter().cloned().collect();
+    storage.enqueue_many(all).await.unwrap();
+    storage.cancel_job(cancelled.id).await.unwrap();
+    for job in claim_all(&storage, queue).await {
+        match job.payload.as_str() {
+            Some("done") => complete(&storage, &job, None).await,
+            Some("dead") => fail_permanently(&storage, &job).await,
+            _ => {} // "running" stays claimed
+        }
+    }
+    for job in claim_all(&storage, "prune_audit").await {
+        complete(&storage, &job, None).await;
+    }
+    // A parent that spawned a child: its spawn record goes with it.
+    let parent = Job::new("prune_parent", json!("parent"));
+    storage.enqueue(parent.clone()).await.unwrap();
+    let claimed = claim_all(&storage, "prune_parent").await;
+    let child = Job::new("prune_child", json!("child"));
+    let config = SpawnConfig::new().with_handler("test");
+    let set = plan_spawn(&claimed[0], &config, vec![child.clone()], now()).unwrap();
+    let spawned = storage
+        .complete_and_spawn(Lease::of(&claimed[0]), None, &set, now())
+        .await
+        .unwrap();
+    assert!(spawned);
+    let operation_id = set.operation.id.clone();
+
+    let policy = RetentionPolicy::default().with_queue("prune_audit", Retention::forever());
+    let t = now();
+    // An hour later nothing has passed its retention.
+    let early = storage
+        .prune_at(&policy, t + secs(HOUR), 100)
+        .await
+        .unwrap();
+    assert_eq!(early, Pruned::default());
+
+    // A day later: the completed jobs, and the parent's spawn record.
+    let day = storage
+        .prune_at(&policy, t + secs(DAY + 60), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        day,
+        Pruned {
+            jobs: 2,
+            spawn_operations: 1
+        },
+        "the completed job and the completed parent"
+    );
+    assert!(!exists(&storage, done.id).await);
+    assert!(!exists(&storage, parent.id).await);
+    let operation = storage.get_spawn_operation(&operation_id).await.unwrap();
+    assert!(operation.is_none(), "the spawn record went with its parent");
+    for kept in [&dead, &cancelled, &waiting, &running, &audited, &child] {
+        assert!(
+            exists(&storage, kept.id).await,
+            "{} was pruned",
+            kept.payload
+        );
+    }
+
+    // A week later: the dead and cancelled ones too; the unfinished jobs
+    // and the queue kept for ever stay whatever their age.
+    let week = storage.prune_at(&policy, t + secs(7 * DAY + 60), 100).await;
+    assert_eq!(week.unwrap().jobs, 2, "the dead and the cancelled job");
+    for kept in [&waiting, &running, &audited, &child] {
+        assert!(
+            exists(&storage, kept.id).await,
+            "{} was pruned",
+            kept.payload
+        );
+    }
+    assert!(!exists(&storage, dead.id).await);
+    assert!(!exists(&storage, cancelled.id).await);
+}
+
+/// Nothing that is waited on or read is pruned: a finished parent stays
+/// while a job that depends on it is stored (a chain goes from its last job
+/// back, one pruning transaction per link, and `prune` runs them all), a
+/// finished workflow's jobs stay (workflows are kept whole), and so does
+/// the occurrence a recurring series continues from. `limit` bounds one
+/// transaction.
+pub async fn prune_keeps_what_is_waited_on<S: Storage>(storage: S) {
+    let queue = "prune_wait";
+    let first = Job::new(queue, json!(1));
+    let second = Job::new(queue, json!(2)).depends_on(&first.id);
+    let third = Job::new(queue, json!(3)).depends_on(&second.id);
+    let recurring = Job::new("prune_cron", json!("cron")).with_cron_schedule("0 * * * *");
+    let jobs = vec![
+        first.clone(),
+        second.clone(),
+        third.clone(),
+        recurring.clone(),
+    ];
+    storage.enqueue_many(jobs).await.unwrap();
+    let group = JobGroup::new("prune_workflow")
+        .add_job(Job::new("prune_flow", json!("a")))
+        .add_job(Job::new("prune_flow", json!("b")));
+    let workflow = storage.enqueue_workflow(group).await.unwrap();
+    for queue in ["prune_flow", "prune_cron"] {
+        for job in claim_all(&storage, queue).await {
+            complete(&storage, &job, None).await;
+        }
+    }
+    for _ in 0..2 {
+        for job in claim_all(&storage, queue).await {
+            complete(&storage, &job, None).await;
+        }
+    }
+    let policy = RetentionPolicy::default();
+    let later = now() + secs(DAY + 60);
+
+    // The first two wait for their dependents; the last goes, alone.
+    assert_eq!(storage.prune_at(&policy, later, 100).await.unwrap().jobs, 0);
+    for job in claim_all(&storage, queue).await {
+        complete(&storage, &job, None).await;
+    }
+    let pruned = storage.prune_at(&policy, later, 100).await.unwrap();
+    assert_eq!(pruned.jobs, 1, "only the last job of the chain");
+    assert!(!exists(&storage, third.id).await);
+    assert!(exists(&storage, second.id).await && exists(&storage, first.id).await);
+
+    // `limit` bounds a transaction: one job, then the next link.
+    assert_eq!(storage.prune_at(&policy, later, 1).await.unwrap().jobs, 1);
+    assert!(!exists(&storage, second.id).await);
+    assert!(exists(&storage, first.id).await);
+    assert_eq!(storage.prune_at(&policy, later, 1).await.unwrap().jobs, 1);
+    assert!(!exists(&storage, first.id).await);
+
+    // What stays whatever its age.
+    let far = now() + secs(365 * DAY);
+    assert_eq!(storage.prune_at(&policy, far, 100).await.unwrap().jobs, 0);
+    assert!(exists(&storage, recurring.id).await, "the live occurrence");
+    let flow = storage.get_workflow(workflow).await.unwrap().unwrap();
+    assert_eq!(flow.stats.completed_jobs, 2, "the workflow's jobs");
+    let listed = ListJobsParams::new().workflow(workflow);
+    assert_eq!(storage.list_jobs(listed).await.unwrap().len(), 2);
+}
+
+/// `prune` (an operator's pass, by the database's clock) runs pruning
+/// transactions until one deletes nothing: a whole chain in one call.
+pub async fn prune_runs_until_nothing_is_left<S: Storage>(storage: S) {
+    let queue = "prune_all";
+    let mut jobs = vec![Job::new(queue, json!(0))];
+    for i in 1..5 {
+        let previous = jobs[i - 1].id;
+        jobs.push(Job::new(queue, json!(i)).depends_on(&previous));
+    }
+    storage.enqueue_many(jobs.clone()).await.unwrap();
+    for _ in 0..jobs.len() {
+        for job in claim_all(&storage, queue).await {
+            complete(&storage, &job, None).await;
+        }
+    }
+    let keep_nothing = Retention {
+        completed: Some(Duration::ZERO),
+        ..Retention::default()
+    };
+    let policy = RetentionPolicy::keep_everything().with_queue(queue, keep_nothing);
+    // Retention zero: ended strictly before the database's clock reads now,
+    // which the clock's microseconds guarantee a moment after the settle.
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let pruned = storage.prune(&policy).await.unwrap();
+    assert_eq!(pruned.jobs, 5);
+    for job in &jobs {
+        assert!(!exists(&storage, job.id).await);
+    }
+    let nothing = storage.prune(&RetentionPolicy::keep_everything()).await;
+    assert_eq!(nothing.unwrap(), Pruned::default());
+}
