@@ -302,10 +302,10 @@ pub trait Storage: Send + Sync + 'static {
     /// enough of them has piled up for claims to slow down, so a queue with
     /// a long history claims as fast as a new one. PostgreSQL keeps every
     /// row version a job leaves behind (three writes per job) until a
-    /// VACUUM: it vacuums (and analyses) the jobs table once its dead row
-    /// versions pass 50,000 plus a tenth of its live rows, whatever
-    /// autovacuum does, and only when the connection's role owns the
-    /// table. MySQL/MariaDB (InnoDB purges on its own), SQLite and memory do
+    /// VACUUM: it vacuums the jobs table once 50,000 plus a tenth of its live
+    /// rows more dead row versions than its last vacuum left have piled up,
+    /// whatever autovacuum does, unless a vacuum of it is running or ended
+    /// in the last 2 s, and only when the connection's role owns the table. MySQL/MariaDB (InnoDB purges on its own), SQLite and memory do
     /// nothing. Returns whether it reclaimed. The maintenance leader of the
     /// workers ([`MAINTENANCE_ROLE`](crate::retention::MAINTENANCE_ROLE))
     /// calls it every second; an operator may call it any time. By default

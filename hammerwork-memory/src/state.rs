@@ -119,9 +119,13 @@ impl State {
         }
     }
 
-    /// Deletes job `id`, its edges either way and the spawn operation it made.
-    /// Returns whether there was such a job and whether it had made one.
+    /// Deletes job `id` unless a stored job depends on it, with its edges as
+    /// a dependent and the spawn operation it made. Returns whether it
+    /// deleted the job and whether the job had made one.
     pub(crate) fn delete_job(&mut self, id: JobId) -> (bool, bool) {
+        if self.dependents.get(&id).is_some_and(|set| !set.is_empty()) {
+            return (false, false);
+        }
         let Some(old) = self.jobs.remove(&id) else {
             return (false, false);
         };
@@ -130,10 +134,6 @@ impl State {
         let parents = self.parents.get(&id).cloned().unwrap_or_default();
         for parent in parents {
             self.remove_edge(parent, id);
-        }
-        let dependents = self.dependents.get(&id).cloned().unwrap_or_default();
-        for dependent in dependents {
-            self.remove_edge(id, dependent);
         }
         let made = self
             .spawn_operations

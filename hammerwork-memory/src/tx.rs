@@ -487,7 +487,9 @@ impl Transaction for MemoryTx {
             q == queue && *s == status.as_str() && *ended < ended_before
         });
         let prunable = range.map(|(_, _, _, id)| *id).filter(|id| {
-            !state.cron_live.contains(id) && state.dependents.get(id).is_none_or(BTreeSet::is_empty)
+            !state.cron_live.contains(id)
+                && state.dependents.get(id).is_none_or(BTreeSet::is_empty)
+                && state.spawned.get(id).is_none_or(BTreeSet::is_empty)
         });
         Ok(prunable.take(limit as usize).collect())
     }

@@ -1,8 +1,10 @@
 -- Up to `limit` jobs of a queue in a final status that ended before a time,
 -- oldest first: outside workflows (finished_queue is NULL for the others),
--- not the occurrence a recurring series continues from, and not a parent of
--- any stored job. One range of hammerwork_jobs_finished. Locked, skipping
--- locked rows. Params: queue, status, ended before, limit.
+-- not the occurrence a recurring series continues from, not a parent of any
+-- stored job and not the spawner of any stored job. One range of
+-- hammerwork_jobs_finished. Locked, skipping locked rows; the edge test is
+-- repeated once they are locked (delete_jobs_kept.sql). Params: queue,
+-- status, ended before, limit.
 SELECT j.id
 FROM hammerwork_jobs AS j FORCE INDEX (hammerwork_jobs_finished)
 WHERE j.finished_queue = ?
@@ -10,6 +12,7 @@ WHERE j.finished_queue = ?
   AND j.finished_at < ?
   AND j.cron_live IS NULL
   AND NOT EXISTS (SELECT 1 FROM hammerwork_job_dependencies AS d WHERE d.parent_id = j.id)
+  AND NOT EXISTS (SELECT 1 FROM hammerwork_jobs AS c WHERE c.parent_job_id = j.id)
 ORDER BY j.finished_at
 LIMIT ?
 FOR UPDATE SKIP LOCKED

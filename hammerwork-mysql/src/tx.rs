@@ -3,7 +3,7 @@
 //! first (`queries/<primitive>.sql`, in id order), then changes exactly those
 //! by id (`<primitive>_apply.sql`), or reads them back after (transitions.sql).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -358,9 +358,16 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
-        let ids = hex_ids(ids);
+        let kept = self.fetch(sql!("delete_jobs_kept", hex_ids(ids)), |row| {
+            job_id_from_row(row, "id")
+        });
+        let kept: HashSet<JobId> = kept.await?.into_iter().collect();
+        let doomed: Vec<&JobId> = ids.iter().filter(|id| !kept.contains(id)).collect();
+        if doomed.is_empty() {
+            return Ok(Pruned::default());
+        }
+        let ids = hex_ids(doomed);
         self.execute(sql!("delete_jobs_edges", &ids)).await?;
-        self.execute(sql!("delete_jobs_parent_edges", &ids)).await?;
         let spawn_operations = self.execute(sql!("delete_jobs_operations", &ids)).await?;
         let jobs = self.execute(sql!("delete_jobs", &ids)).await?;
         Ok(Pruned {

@@ -403,6 +403,11 @@ async fn dead_rows(pool: &sqlx::PgPool) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reclaim_space_vacuums_the_dead_rows_of_finished_jobs() {
     let (storage, pool, schema) = schema("reclaim").await;
+    // On a server whose autovacuum runs, it must not vacuum first.
+    sqlx::raw_sql("ALTER TABLE hammerwork_jobs SET (autovacuum_enabled = off)")
+        .execute(&pool)
+        .await
+        .unwrap();
     let jobs: Vec<Job> = (0..30_000).map(|i| Job::new("reclaim", json!(i))).collect();
     storage.enqueue_many(jobs).await.unwrap();
     assert!(
@@ -439,6 +444,43 @@ async fn reclaim_space_vacuums_the_dead_rows_of_finished_jobs() {
         !storage.reclaim_space().await.unwrap(),
         "vacuums again with nothing to reclaim"
     );
+
+    // A vacuum that an old snapshot holds back (a long transaction) removes
+    // nothing; it is not repeated until as many more have piled up again.
+    let mut old_snapshot = pool.begin().await.unwrap();
+    sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SELECT 1")
+        .execute(&mut *old_snapshot)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    for _ in 0..2 {
+        sqlx::query("UPDATE hammerwork_jobs SET attempts = attempts + 1")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    sqlx::query("SELECT pg_stat_force_next_flush()")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !storage.reclaim_space().await.unwrap() {
+        assert!(tokio::time::Instant::now() < deadline, "never vacuumed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        dead_rows(&pool).await >= 50_000,
+        "the old snapshot held nothing back"
+    );
+    // Past the 2 s that follow any vacuum: the versions it could not
+    // remove do not count again.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert!(
+        !storage.reclaim_space().await.unwrap(),
+        "vacuumed again what the old snapshot holds"
+    );
+    old_snapshot.rollback().await.unwrap();
     drop_schema(pool, &schema).await;
 }
 
@@ -476,5 +518,31 @@ async fn settle_reads_by_key_after_statistics_of_a_quiet_queue() {
         .unwrap();
     let plan = plan.join("\n");
     assert!(plan.contains("hammerwork_jobs_pkey"), "{plan}");
+    drop_schema(pool, &schema).await;
+}
+
+/// `delete_jobs` tests for dependents again once the jobs are locked: an
+/// enqueue that added an edge to a job after the pruning pass read it (in
+/// an older snapshot) committed before the pass locked the job, and the job
+/// must stay, with that edge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_jobs_keeps_a_job_that_gained_a_dependent() {
+    use hammerwork_api::driver::{Driver, Transaction};
+    let (storage, pool, schema) = schema("prune_race").await;
+    let parent = Job::new("race", json!("parent"));
+    storage.enqueue(parent.clone()).await.unwrap();
+    let dependent = Job::new("race", json!("dependent")).depends_on(&parent.id);
+    storage.enqueue(dependent.clone()).await.unwrap();
+
+    let driver = hammerwork_postgres::PgDriver::from_pool(pool.clone())
+        .await
+        .unwrap();
+    let mut tx = driver.begin().await.unwrap();
+    let pruned = tx.delete_jobs(&[parent.id]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(pruned.jobs, 0, "a job with a dependent was deleted");
+    assert!(storage.get_job(parent.id).await.unwrap().is_some());
+    let parents = storage.get_dependencies(dependent.id).await.unwrap();
+    assert_eq!(parents.len(), 1, "the dependent lost its edge");
     drop_schema(pool, &schema).await;
 }

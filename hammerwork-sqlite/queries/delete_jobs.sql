@@ -1,3 +1,6 @@
--- Deletes jobs ?1 (a JSON array of ids; the caller deleted their edges and
--- spawn operations first).
-DELETE FROM hammerwork_jobs WHERE id IN (SELECT value FROM json_each(?1))
+-- Deletes those of jobs ?1 (a JSON array of ids) that no stored job depends
+-- on (delete_jobs_operations.sql ran first, delete_jobs_edges.sql follows).
+DELETE FROM hammerwork_jobs
+WHERE id IN (SELECT value FROM json_each(?1))
+  AND NOT EXISTS (SELECT 1 FROM hammerwork_job_dependencies AS d
+                  WHERE d.parent_id = hammerwork_jobs.id)

@@ -1,7 +1,8 @@
 -- Up to ?4 jobs of queue ?1 in final status ?2 that ended before ?3
 -- (microseconds), oldest first: outside workflows, not the occurrence a
--- recurring series continues from, and not a parent of any stored job. One
--- range of hammerwork_jobs_finished (the status list repeats its predicate).
+-- recurring series continues from, not a parent of any stored job and not
+-- the spawner of any stored job. One range of hammerwork_jobs_finished (the
+-- status list repeats its predicate).
 -- The transaction holds SQLite's write lock, so nothing else changes them.
 SELECT j.id
 FROM hammerwork_jobs AS j INDEXED BY hammerwork_jobs_finished
@@ -12,5 +13,6 @@ WHERE j.queue_name = ?1
   AND COALESCE(j.completed_at, j.failed_at) < ?3
   AND j.cron_live IS NULL
   AND NOT EXISTS (SELECT 1 FROM hammerwork_job_dependencies AS d WHERE d.parent_id = j.id)
+  AND NOT EXISTS (SELECT 1 FROM hammerwork_jobs AS c WHERE c.parent_job_id = j.id)
 ORDER BY COALESCE(j.completed_at, j.failed_at)
 LIMIT ?4

@@ -270,9 +270,9 @@ impl Transaction for SqliteTx<'_> {
 
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
         let ids = id_list(ids);
-        self.execute(sql!("delete_jobs_edges", &ids)).await?;
         let spawn_operations = self.execute(sql!("delete_jobs_operations", &ids)).await?;
         let jobs = self.execute(sql!("delete_jobs", &ids)).await?;
+        self.execute(sql!("delete_jobs_edges", &ids)).await?;
         Ok(Pruned {
             jobs,
             spawn_operations,

@@ -27,7 +27,6 @@ type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
 /// How often a worker measures its offset to the database's clock.
 const CLOCK_SYNC_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Shortest lease of the scheduler's lead.
 /// Jobs one pruning transaction of the maintenance leader deletes at most.
 const PRUNE_BATCH: u32 = 5_000;
 
@@ -35,6 +34,7 @@ const PRUNE_BATCH: u32 = 5_000;
 /// first run over a long history) is worked off over several ticks.
 const PRUNE_BATCHES_PER_TICK: u32 = 10;
 
+/// Shortest lease of a role's lead (scheduler, maintenance).
 const LEAD_TTL_MIN: Duration = Duration::from_secs(5);
 
 /// Most settlements written in one `settle_jobs` call.
@@ -905,9 +905,15 @@ async fn maintenance_loop<S: Storage + Clone>(
     stop: watch::Receiver<bool>,
 ) {
     let leader = storage.clone();
-    let (storage, retention, clock) = (&storage, &retention, &clock);
+    let stopping = stop.clone();
+    let (storage, retention, clock, stopping) = (&storage, &retention, &clock, &stopping);
     lead_loop(leader, MAINTENANCE_ROLE, interval, stop, || async move {
+        // A stopping worker ends its tick at the next transaction boundary.
+        let stopped = || *stopping.borrow();
         for _ in 0..PRUNE_BATCHES_PER_TICK {
+            if stopped() {
+                return;
+            }
             match storage.prune_at(retention, clock.now(), PRUNE_BATCH).await {
                 Ok(pruned) if pruned.jobs == 0 => break,
                 Ok(pruned) => {
@@ -921,6 +927,9 @@ async fn maintenance_loop<S: Storage + Clone>(
                     break;
                 }
             }
+        }
+        if stopped() {
+            return;
         }
         match storage.reclaim_space().await {
             Ok(false) => {}

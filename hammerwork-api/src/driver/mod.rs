@@ -521,9 +521,11 @@ pub trait Transaction: Send {
     /// Up to `limit` jobs of `queue` in the final `status` that ended
     /// (`completed_at`, else `failed_at`) before `ended_before`, oldest
     /// first, that are in no workflow, are not the occurrence a recurring
-    /// series continues from (`cron_live`), and that no stored job depends
-    /// on (no edge from them): one range of the index of finished jobs
-    /// outside workflows. Locks them, skipping locked rows.
+    /// series continues from (`cron_live`), that no stored job depends on
+    /// (no edge from them) and that spawned no stored job: one range of the
+    /// index of finished jobs outside workflows. Locks them, skipping locked
+    /// rows. The tests may read a snapshot older than the locks:
+    /// [`delete_jobs`](Self::delete_jobs) repeats the edge test.
     async fn prunable_jobs(
         &mut self,
         queue: &str,
@@ -532,9 +534,12 @@ pub trait Transaction: Send {
         limit: u32,
     ) -> Result<Vec<JobId>>;
 
-    /// Deletes jobs `ids` (locked), their dependency edges either way and
-    /// the spawn operation records they made; returns how many jobs and
-    /// records it deleted.
+    /// Deletes those of jobs `ids` (locked by
+    /// [`prunable_jobs`](Self::prunable_jobs)) that no stored job depends on,
+    /// as read after the locks (an enqueue that added an edge to one of them
+    /// committed before, since it locks its stored parents first), with
+    /// their edges as dependents and the spawn operation records they made;
+    /// returns how many jobs and records it deleted.
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<crate::retention::Pruned>;
 
     /// Marks `Failed` the open workflows whose deadline is before `now` and

@@ -30,7 +30,8 @@ pub async fn list_queues_names_each_queue_once<S: Storage>(storage: S) {
 /// Pruning deletes a finished job once its status's retention has passed
 /// since it ended (completed and skipped after 24 h, cancelled and dead
 /// after 7 days by default; a queue's own retention overrides), never a job
-/// that has not finished, and deletes the spawn record a pruned job made.
+/// that has not finished. A job that spawned others goes after the last of
+/// them, with its spawn record.
 pub async fn prune_deletes_finished_jobs_past_their_retention<S: Storage>(storage: S) {
     let queue = "prune";
     let (done, dead, cancelled, waiting, running) = (
@@ -78,36 +79,41 @@ pub async fn prune_deletes_finished_jobs_past_their_retention<S: Storage>(storag
         .unwrap();
     assert_eq!(early, Pruned::default());
 
-    // A day later: the completed jobs, and the parent's spawn record.
-    let day = storage
-        .prune_at(&policy, t + secs(DAY + 60), 100)
-        .await
-        .unwrap();
-    assert_eq!(
-        day,
-        Pruned {
-            jobs: 2,
-            spawn_operations: 1
-        },
-        "the completed job and the completed parent"
-    );
+    // A day later: the completed job; the parent stays while its child
+    // waits, and goes with its spawn record after the child.
+    let day = t + secs(DAY + 60);
+    let first = storage.prune_at(&policy, day, 100).await.unwrap();
+    assert_eq!(first.jobs, 1, "the completed job");
     assert!(!exists(&storage, done.id).await);
-    assert!(!exists(&storage, parent.id).await);
-    let operation = storage.get_spawn_operation(&operation_id).await.unwrap();
-    assert!(operation.is_none(), "the spawn record went with its parent");
-    for kept in [&dead, &cancelled, &waiting, &running, &audited, &child] {
+    for kept in [
+        &dead, &cancelled, &waiting, &running, &audited, &child, &parent,
+    ] {
         assert!(
             exists(&storage, kept.id).await,
             "{} was pruned",
             kept.payload
         );
     }
+    for job in claim_all(&storage, "prune_child").await {
+        complete(&storage, &job, None).await;
+    }
+    let child_first = storage.prune_at(&policy, day, 100).await.unwrap();
+    let one = |spawn_operations| Pruned {
+        jobs: 1,
+        spawn_operations,
+    };
+    assert_eq!(child_first, one(0), "the child");
+    assert!(exists(&storage, parent.id).await);
+    let parent_next = storage.prune_at(&policy, day, 100).await.unwrap();
+    assert_eq!(parent_next, one(1), "the parent and its spawn record");
+    let operation = storage.get_spawn_operation(&operation_id).await.unwrap();
+    assert!(operation.is_none(), "the spawn record went with its parent");
 
     // A week later: the dead and cancelled ones too; the unfinished jobs
     // and the queue kept for ever stay whatever their age.
     let week = storage.prune_at(&policy, t + secs(7 * DAY + 60), 100).await;
     assert_eq!(week.unwrap().jobs, 2, "the dead and the cancelled job");
-    for kept in [&waiting, &running, &audited, &child] {
+    for kept in [&waiting, &running, &audited] {
         assert!(
             exists(&storage, kept.id).await,
             "{} was pruned",

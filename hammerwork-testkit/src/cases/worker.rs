@@ -567,15 +567,11 @@ pub async fn worker_clock_ahead_leaves_live_leases_alone<S: Storage + Clone>(sto
 }
 
 /// The workers' maintenance leader prunes finished jobs past the retention
-/// the worker was given, and only those: a job of a queue kept for ever
-/// stays.
+/// the worker was given, and only those: a job of a queue kept for ever,
+/// finished before a pass that pruned, stays.
 pub async fn worker_prunes_finished_jobs_past_their_retention<S: Storage + Clone>(storage: S) {
     use hammerwork::retention::{Retention, RetentionPolicy};
     let (pruned, kept) = (Job::new("pruned", json!(1)), Job::new("kept", json!(2)));
-    storage
-        .enqueue_many(vec![pruned.clone(), kept.clone()])
-        .await
-        .unwrap();
     let at_once = Retention {
         completed: Some(Duration::ZERO),
         ..Retention::default()
@@ -594,6 +590,13 @@ pub async fn worker_prunes_finished_jobs_past_their_retention<S: Storage + Clone
                 .with_maintenance_interval(Duration::from_millis(20)),
         )
         .start();
+    storage.enqueue(kept.clone()).await.unwrap();
+    wait_for("the kept job to complete", || async {
+        let job = job_status(&storage, kept.id).await;
+        (job.status == JobStatus::Completed).then_some(())
+    })
+    .await;
+    storage.enqueue(pruned.clone()).await.unwrap();
     wait_for("the completed job to be pruned", || async {
         storage
             .get_job(pruned.id)
@@ -603,14 +606,9 @@ pub async fn worker_prunes_finished_jobs_past_their_retention<S: Storage + Clone
             .then_some(())
     })
     .await;
-    wait_for("the other job to complete", || async {
-        let job = job_status(&storage, kept.id).await;
-        (job.status == JobStatus::Completed).then_some(())
-    })
-    .await;
     running.shutdown().await;
-    // A last pass of the same policy still keeps it.
-    let policy = RetentionPolicy::keep_everything().with_queue("pruned", at_once);
-    assert_eq!(storage.prune(&policy).await.unwrap().jobs, 0);
-    assert!(storage.get_job(kept.id).await.unwrap().is_some());
+    assert!(
+        storage.get_job(kept.id).await.unwrap().is_some(),
+        "a job of a queue kept for ever was pruned"
+    );
 }
