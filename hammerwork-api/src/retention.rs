@@ -89,15 +89,32 @@ impl Retention {
 /// job once its retention has passed since it ended, with its dependency
 /// edges and the spawn records it made, unless something may still read it:
 /// a job another stored job depends on stays until that dependent is pruned
-/// (so a chain goes from its last job back to its first), the occurrence a
-/// recurring series continues from stays, and jobs of workflows stay
-/// (workflows are kept whole).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// (so a chain goes from its last job back to its first), a job that spawned
+/// others stays until the last of them is pruned, and the occurrence a
+/// recurring series continues from stays. A workflow is pruned whole, by
+/// [`workflows`](Self::workflows), once finished, unless it is a recurring
+/// workflow's live run or a job outside it depends on one of its jobs or was
+/// spawned by one.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetentionPolicy {
     /// For queues without their own.
     pub default: Retention,
     /// Per queue, overriding `default`.
     pub queues: BTreeMap<String, Retention>,
+    /// How long a finished workflow (every job in a final status) is kept
+    /// after its last job ended, whole: its jobs follow this, not their
+    /// queues' retention. `None`: for ever. By default 7 days.
+    pub workflows: Option<Duration>,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        RetentionPolicy {
+            default: Retention::default(),
+            queues: BTreeMap::new(),
+            workflows: Some(7 * DAY),
+        }
+    }
 }
 
 impl RetentionPolicy {
@@ -106,6 +123,7 @@ impl RetentionPolicy {
         RetentionPolicy {
             default: Retention::forever(),
             queues: BTreeMap::new(),
+            workflows: None,
         }
     }
 
@@ -124,8 +142,10 @@ impl RetentionPolicy {
 /// What pruning deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pruned {
-    /// Jobs deleted.
+    /// Jobs deleted (those of pruned workflows included).
     pub jobs: u64,
+    /// Workflows deleted, whole.
+    pub workflows: u64,
     /// Spawn operation records deleted with the jobs that made them.
     pub spawn_operations: u64,
 }
@@ -133,6 +153,7 @@ pub struct Pruned {
 impl std::ops::AddAssign for Pruned {
     fn add_assign(&mut self, other: Pruned) {
         self.jobs += other.jobs;
+        self.workflows += other.workflows;
         self.spawn_operations += other.spawn_operations;
     }
 }

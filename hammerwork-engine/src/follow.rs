@@ -53,8 +53,9 @@ impl<'t, T: Transaction> Work<'t, T> {
         }
     }
 
-    /// Writes the collected counters (workflow rows in id order) and asks
-    /// for the wakeups. The caller commits next.
+    /// Writes the collected counters (workflow rows in id order), stamps the
+    /// workflows they finished, and asks for the wakeups. The caller commits
+    /// next.
     pub(crate) async fn finish(self) -> Result<()> {
         let counts: Vec<WorkflowCounts> = self
             .counts
@@ -65,7 +66,7 @@ impl<'t, T: Transaction> Work<'t, T> {
         if counts.is_empty() && queues.is_empty() {
             return Ok(());
         }
-        self.tx.finish(&counts, &queues).await
+        self.tx.finish(&counts, &queues, self.now).await
     }
 
     /// Counts `transitions` and moves on whatever waits on them: the

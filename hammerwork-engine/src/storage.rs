@@ -34,6 +34,10 @@ const PRUNED_STATUSES: [JobStatus; 4] = [
     JobStatus::Dead,
 ];
 
+/// Finished workflows one pruning transaction deletes at most (each with all
+/// its jobs, which may be many).
+const WORKFLOW_PRUNE_BATCH: u32 = 50;
+
 /// Running jobs whose lease expired that one rescue transaction takes.
 const RESCUE_LIMIT: u32 = 1_000;
 
@@ -276,12 +280,29 @@ impl<D: Driver> Engine<D> {
                 ids.extend(found.await?);
             }
         }
-        if ids.is_empty() {
+        let mut workflows = Vec::new();
+        let remaining = limit.saturating_sub(ids.len() as u32);
+        let workflow_cutoff = policy
+            .workflows
+            .and_then(|keep| chrono::Duration::from_std(keep).ok())
+            .and_then(|keep| now.checked_sub_signed(keep));
+        if let (Some(ended_before), true) = (workflow_cutoff, remaining > 0) {
+            let batch = remaining.min(WORKFLOW_PRUNE_BATCH);
+            workflows = tx.prunable_workflows(ended_before, batch).await?;
+        }
+        if ids.is_empty() && workflows.is_empty() {
             tx.rollback().await?;
             return Ok(Pruned::default());
         }
         ids.sort();
-        let pruned = tx.delete_jobs(&ids).await?;
+        workflows.sort();
+        let mut pruned = Pruned::default();
+        if !ids.is_empty() {
+            pruned += tx.delete_jobs(&ids).await?;
+        }
+        if !workflows.is_empty() {
+            pruned += tx.delete_workflows(&workflows).await?;
+        }
         tx.commit().await?;
         Ok(pruned)
     }

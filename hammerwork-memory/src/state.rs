@@ -24,6 +24,8 @@ pub(crate) struct JobRow {
 pub(crate) struct WorkflowRow {
     pub(crate) workflow: Workflow,
     pub(crate) cron_live: bool,
+    /// When its last job ended (every job final); cleared by a retry.
+    pub(crate) finished_at: Option<DateTime<Utc>>,
 }
 
 /// Claim order within a queue: priority (highest first), `scheduled_at`, id.
@@ -36,7 +38,7 @@ type FinishedKey = (String, &'static str, DateTime<Utc>, JobId);
 /// One change to undo on rollback.
 enum Undo {
     Job(JobId, Option<Box<JobRow>>),
-    Workflow(WorkflowId, Option<WorkflowRow>),
+    Workflow(WorkflowId, Option<Box<WorkflowRow>>),
     Edge(JobId, JobId),
     RemovedEdge(JobId, JobId),
     SpawnOperation(String),
@@ -126,6 +128,16 @@ impl State {
         if self.dependents.get(&id).is_some_and(|set| !set.is_empty()) {
             return (false, false);
         }
+        self.delete_job_with_edges(id)
+    }
+
+    /// Deletes job `id` with its edges either way and the spawn operation it
+    /// made (a job of a workflow pruned whole).
+    pub(crate) fn delete_job_with_edges(&mut self, id: JobId) -> (bool, bool) {
+        let dependents = self.dependents.get(&id).cloned().unwrap_or_default();
+        for dependent in dependents {
+            self.remove_edge(id, dependent);
+        }
         let Some(old) = self.jobs.remove(&id) else {
             return (false, false);
         };
@@ -158,10 +170,20 @@ impl State {
         self.undo.push(Undo::RemovedEdge(parent, dependent));
     }
 
+    /// Deletes workflow `id`'s row; returns whether there was one.
+    pub(crate) fn delete_workflow(&mut self, id: WorkflowId) -> bool {
+        let old = self.workflows.remove(&id);
+        let found = old.is_some();
+        if found {
+            self.undo.push(Undo::Workflow(id, old.map(Box::new)));
+        }
+        found
+    }
+
     pub(crate) fn put_workflow(&mut self, row: WorkflowRow) {
         let id = row.workflow.id;
         let old = self.workflows.insert(id, row);
-        self.undo.push(Undo::Workflow(id, old));
+        self.undo.push(Undo::Workflow(id, old.map(Box::new)));
     }
 
     pub(crate) fn update_workflow(
@@ -208,7 +230,7 @@ impl State {
                 }
                 Undo::Workflow(id, old) => {
                     match old {
-                        Some(old) => self.workflows.insert(id, old),
+                        Some(old) => self.workflows.insert(id, *old),
                         None => self.workflows.remove(&id),
                     };
                 }

@@ -138,6 +138,7 @@ impl Transaction for MemoryTx {
         self.state.put_workflow(WorkflowRow {
             workflow,
             cron_live,
+            finished_at: None,
         });
         Ok(())
     }
@@ -504,6 +505,75 @@ impl Transaction for MemoryTx {
         Ok(pruned)
     }
 
+    async fn mark_finished_workflows(
+        &mut self,
+        ids: &[WorkflowId],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        for id in ids {
+            self.state.update_workflow(*id, |row| {
+                if row.finished_at.is_none() && unfinished(row) == 0 {
+                    row.finished_at = Some(micros(now));
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// A scan of the workflows: the memory backend is for tests.
+    async fn prunable_workflows(
+        &mut self,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<WorkflowId>> {
+        let state = &self.state;
+        let outside = |workflow: WorkflowId, ids: Option<&BTreeSet<JobId>>| {
+            ids.into_iter().flatten().any(|id| {
+                state
+                    .job(*id)
+                    .is_some_and(|job| job.workflow_id != Some(workflow))
+            })
+        };
+        let held = |workflow: WorkflowId| {
+            state
+                .by_workflow
+                .get(&workflow)
+                .into_iter()
+                .flatten()
+                .any(|job| {
+                    outside(workflow, state.dependents.get(job))
+                        || outside(workflow, state.spawned.get(job))
+                })
+        };
+        let mut due: Vec<(DateTime<Utc>, WorkflowId)> = state
+            .workflows
+            .values()
+            .filter(|row| !row.cron_live)
+            .filter_map(|row| Some((row.finished_at?, row.workflow.id)))
+            .filter(|(finished, id)| *finished < ended_before && !held(*id))
+            .collect();
+        due.sort();
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, id)| id)
+            .collect())
+    }
+
+    async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<Pruned> {
+        let mut pruned = Pruned::default();
+        for id in ids {
+            let jobs = self.state.by_workflow.get(id).cloned().unwrap_or_default();
+            for job in jobs {
+                let (deleted, operation) = self.state.delete_job_with_edges(job);
+                pruned.jobs += u64::from(deleted);
+                pruned.spawn_operations += u64::from(operation);
+            }
+            pruned.workflows += u64::from(self.state.delete_workflow(*id));
+        }
+        Ok(pruned)
+    }
+
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
         let expired: Vec<WorkflowId> = self
             .state
@@ -528,6 +598,7 @@ impl Transaction for MemoryTx {
         let exists = self.state.workflows.contains_key(&id);
         self.state.update_workflow(id, |row| {
             row.workflow.state = WorkflowStatus::Running;
+            row.finished_at = None;
         });
         Ok(exists)
     }

@@ -1,2 +1,3 @@
+-- The workflow being retried runs again and is no longer finished.
 -- Params: id.
-UPDATE hammerwork_workflows SET state = 'running' WHERE id = ?
+UPDATE hammerwork_workflows SET state = 'running', finished_at = NULL WHERE id = ?

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     10 => "0010_leaders",
     11 => "0011_spawn_await",
     12 => "0012_retention",
+    13 => "0013_workflow_retention",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

@@ -372,6 +372,44 @@ impl Transaction for MySqlTx<'_> {
         let jobs = self.execute(sql!("delete_jobs", &ids)).await?;
         Ok(Pruned {
             jobs,
+            workflows: 0,
+            spawn_operations,
+        })
+    }
+
+    async fn mark_finished_workflows(
+        &mut self,
+        ids: &[WorkflowId],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let query = sql!("mark_finished_workflows", workflow_hex(ids), at(now));
+        self.execute(query).await.map(drop)
+    }
+
+    async fn prunable_workflows(
+        &mut self,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<WorkflowId>> {
+        let query = sql!("prunable_workflows", at(ended_before), limit);
+        self.fetch(query, workflow_id_from_row).await
+    }
+
+    async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<Pruned> {
+        let workflows = workflow_hex(ids);
+        let jobs = self.fetch(sql!("delete_workflows_jobs", &workflows), |row| {
+            job_id_from_row(row, "id")
+        });
+        let jobs = hex_ids(&jobs.await?);
+        self.execute(sql!("delete_jobs_edges", &jobs)).await?;
+        self.execute(sql!("delete_jobs_parent_edges", &jobs))
+            .await?;
+        let spawn_operations = self.execute(sql!("delete_jobs_operations", &jobs)).await?;
+        let jobs = self.execute(sql!("delete_jobs", &jobs)).await?;
+        let workflows = self.execute(sql!("delete_workflows", &workflows)).await?;
+        Ok(Pruned {
+            jobs,
+            workflows,
             spawn_operations,
         })
     }

@@ -87,7 +87,7 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",

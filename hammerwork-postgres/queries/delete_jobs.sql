@@ -17,5 +17,5 @@ WITH doomed AS MATERIALIZED (
     DELETE FROM hammerwork_jobs WHERE id IN (SELECT id FROM doomed)
     RETURNING 1
 )
-SELECT (SELECT COUNT(*) FROM jobs) AS jobs,
+SELECT (SELECT COUNT(*) FROM jobs) AS jobs, 0::bigint AS workflows,
        (SELECT COUNT(*) FROM operations) AS spawn_operations

@@ -1,2 +1,3 @@
--- A workflow being retried runs again, whatever its state.
-UPDATE hammerwork_workflows SET state = 'running' WHERE id = $1 RETURNING id
+-- A workflow being retried runs again, whatever its state, and is no longer
+-- finished.
+UPDATE hammerwork_workflows SET state = 'running', finished_at = NULL WHERE id = $1 RETURNING id

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     8 => "0008_spawn_await",
     9 => "0009_flat_history",
     10 => "0010_retention",
+    11 => "0011_workflow_retention",
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

@@ -73,6 +73,26 @@ impl<'c> PgTx<'c> {
         Ok(done.rows_affected())
     }
 
+    /// finish.sql: `counts`, the finished stamp at `now` (none without),
+    /// and the wakeups of `queues`.
+    async fn write_finish(
+        &mut self,
+        counts: &[WorkflowCounts],
+        queues: &[String],
+        now: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let col = |f: fn(&WorkflowCounts) -> i64| counts.iter().map(f).collect::<Vec<i64>>();
+        let ids: Vec<Uuid> = counts.iter().map(|c| c.id.0).collect();
+        let channel = self.channel.clone();
+        let query = sql!("finish", ids, col(|c| c.completed), col(|c| c.failed))
+            .bind(col(|c| c.skipped))
+            .bind(col(|c| c.cancelled))
+            .bind(&*channel)
+            .bind(queues)
+            .bind(now);
+        self.execute(query).await.map(drop)
+    }
+
     /// Whether `query` returned a row.
     async fn any(&mut self, query: Query<'_, Postgres, PgArguments>) -> Result<bool> {
         Ok(!self.fetch(query, |_| Ok(())).await?.is_empty())
@@ -90,7 +110,7 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn wake(&mut self, queues: &[String]) -> Result<()> {
-        self.finish(&[], queues).await
+        self.write_finish(&[], queues, None).await
     }
 
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
@@ -252,19 +272,16 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
-        self.finish(counts, &[]).await
+        self.write_finish(counts, &[], None).await
     }
 
-    async fn finish(&mut self, counts: &[WorkflowCounts], queues: &[String]) -> Result<()> {
-        let col = |f: fn(&WorkflowCounts) -> i64| counts.iter().map(f).collect::<Vec<i64>>();
-        let ids: Vec<Uuid> = counts.iter().map(|c| c.id.0).collect();
-        let channel = self.channel.clone();
-        let query = sql!("finish", ids, col(|c| c.completed), col(|c| c.failed))
-            .bind(col(|c| c.skipped))
-            .bind(col(|c| c.cancelled))
-            .bind(&*channel)
-            .bind(queues);
-        self.execute(query).await.map(drop)
+    async fn finish(
+        &mut self,
+        counts: &[WorkflowCounts],
+        queues: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write_finish(counts, queues, Some(now)).await
     }
 
     async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>> {
@@ -308,6 +325,32 @@ impl Transaction for PgTx<'_> {
 
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
         let counts = self.fetch(sql!("delete_jobs", uuids(ids)), pruned_from_row);
+        Ok(counts.await?.pop().unwrap_or_default())
+    }
+
+    async fn mark_finished_workflows(
+        &mut self,
+        ids: &[WorkflowId],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let query = sql!("mark_finished_workflows", workflow_uuids(ids), now);
+        self.execute(query).await.map(drop)
+    }
+
+    async fn prunable_workflows(
+        &mut self,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<WorkflowId>> {
+        let query = sql!("prunable_workflows", ended_before, i64::from(limit));
+        self.fetch(query, workflow_id_from_row).await
+    }
+
+    async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<Pruned> {
+        let counts = self.fetch(
+            sql!("delete_workflows", workflow_uuids(ids)),
+            pruned_from_row,
+        );
         Ok(counts.await?.pop().unwrap_or_default())
     }
 

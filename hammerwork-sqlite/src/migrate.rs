@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     8 => "0008_spawn_await",
     9 => "0009_dependency_parents",
     10 => "0010_retention",
+    11 => "0011_workflow_retention",
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in

@@ -187,7 +187,7 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
         .fetch_all(storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
 }
 
 #[tokio::test]

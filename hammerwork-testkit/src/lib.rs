@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             prune_deletes_finished_jobs_past_their_retention,
             prune_keeps_what_is_waited_on,
             prune_runs_until_nothing_is_left,
+            prune_deletes_finished_workflows_whole,
             claim_respects_limit_and_queue,
             claim_concurrent_claimers_process_each_job_once,
             settle_completed_stores_result,

@@ -483,12 +483,21 @@ pub trait Transaction: Send {
     async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()>;
 
     /// The last writes of a transaction before its commit:
-    /// [`add_workflow_counts`](Self::add_workflow_counts) and
-    /// [`wake`](Self::wake), either of them empty. A database that can do
-    /// both in one statement overrides it (PostgreSQL).
-    async fn finish(&mut self, counts: &[WorkflowCounts], queues: &[String]) -> Result<()> {
+    /// [`add_workflow_counts`](Self::add_workflow_counts),
+    /// [`mark_finished_workflows`](Self::mark_finished_workflows) of those
+    /// workflows at `now`, and [`wake`](Self::wake), either of `counts` and
+    /// `queues` empty. A database that can do it in one statement overrides
+    /// it (PostgreSQL).
+    async fn finish(
+        &mut self,
+        counts: &[WorkflowCounts],
+        queues: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if !counts.is_empty() {
             self.add_workflow_counts(counts).await?;
+            let ids: Vec<WorkflowId> = counts.iter().map(|c| c.id).collect();
+            self.mark_finished_workflows(&ids, now).await?;
         }
         if !queues.is_empty() {
             self.wake(queues).await?;
@@ -541,6 +550,42 @@ pub trait Transaction: Send {
     /// their edges as dependents and the spawn operation records they made;
     /// returns how many jobs and records it deleted.
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<crate::retention::Pruned>;
+
+    /// Stamps `now` as the time those of workflows `ids` (sorted, locked by
+    /// [`add_workflow_counts`](Self::add_workflow_counts) in this
+    /// transaction) finished, when every one of their jobs is now in a final
+    /// status and they were not stamped yet; called by the default
+    /// [`finish`](Self::finish). By default nothing: such a driver's
+    /// workflows are never pruned.
+    async fn mark_finished_workflows(
+        &mut self,
+        ids: &[WorkflowId],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let _ = (ids, now);
+        Ok(())
+    }
+
+    /// Up to `limit` workflows that finished before `ended_before`, oldest
+    /// first: not a recurring workflow's live run, and none of whose jobs a
+    /// job outside it depends on or was spawned by. Locks them, skipping
+    /// locked rows. By default none.
+    async fn prunable_workflows(
+        &mut self,
+        ended_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<WorkflowId>> {
+        let _ = (ended_before, limit);
+        Ok(Vec::new())
+    }
+
+    /// Deletes workflows `ids` (locked) whole: their jobs, the jobs' edges
+    /// and spawn operation records, and the workflow rows. By default
+    /// nothing.
+    async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<crate::retention::Pruned> {
+        let _ = ids;
+        Ok(crate::retention::Pruned::default())
+    }
 
     /// Marks `Failed` the open workflows whose deadline is before `now` and
     /// that have jobs left to run, locking them in id order; returns them.

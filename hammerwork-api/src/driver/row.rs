@@ -249,11 +249,12 @@ pub fn workflow_id_from_row(row: &dyn StoredRow) -> Result<WorkflowId> {
     Ok(WorkflowId(required(row.uuid("id")?, "id")?))
 }
 
-/// What a delete pruned, as `jobs, spawn_operations` (counts).
+/// What a delete pruned, as `jobs, workflows, spawn_operations` (counts).
 pub fn pruned_from_row(row: &dyn StoredRow) -> Result<crate::retention::Pruned> {
     let count = |column| -> Result<u64> { Ok(row.int(column)?.unwrap_or(0).max(0) as u64) };
     Ok(crate::retention::Pruned {
         jobs: count("jobs")?,
+        workflows: count("workflows")?,
         spawn_operations: count("spawn_operations")?,
     })
 }

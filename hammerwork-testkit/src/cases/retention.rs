@@ -100,6 +100,7 @@ pub async fn prune_deletes_finished_jobs_past_their_retention<S: Storage>(storag
     let child_first = storage.prune_at(&policy, day, 100).await.unwrap();
     let one = |spawn_operations| Pruned {
         jobs: 1,
+        workflows: 0,
         spawn_operations,
     };
     assert_eq!(child_first, one(0), "the child");
@@ -127,9 +128,9 @@ pub async fn prune_deletes_finished_jobs_past_their_retention<S: Storage>(storag
 /// Nothing that is waited on or read is pruned: a finished parent stays
 /// while a job that depends on it is stored (a chain goes from its last job
 /// back, one pruning transaction per link, and `prune` runs them all), a
-/// finished workflow's jobs stay (workflows are kept whole), and so does
-/// the occurrence a recurring series continues from. `limit` bounds one
-/// transaction.
+/// finished workflow's jobs stay (workflows are pruned whole, here never),
+/// and so does the occurrence a recurring series continues from. `limit`
+/// bounds one transaction.
 pub async fn prune_keeps_what_is_waited_on<S: Storage>(storage: S) {
     let queue = "prune_wait";
     let first = Job::new(queue, json!(1));
@@ -177,8 +178,12 @@ pub async fn prune_keeps_what_is_waited_on<S: Storage>(storage: S) {
     assert_eq!(storage.prune_at(&policy, later, 1).await.unwrap().jobs, 1);
     assert!(!exists(&storage, first.id).await);
 
-    // What stays whatever its age.
+    // What stays whatever its age (workflows kept for ever here).
     let far = now() + secs(365 * DAY);
+    let policy = RetentionPolicy {
+        workflows: None,
+        ..RetentionPolicy::default()
+    };
     assert_eq!(storage.prune_at(&policy, far, 100).await.unwrap().jobs, 0);
     assert!(exists(&storage, recurring.id).await, "the live occurrence");
     let flow = storage.get_workflow(workflow).await.unwrap().unwrap();
@@ -217,4 +222,55 @@ pub async fn prune_runs_until_nothing_is_left<S: Storage>(storage: S) {
     }
     let nothing = storage.prune(&RetentionPolicy::keep_everything()).await;
     assert_eq!(nothing.unwrap(), Pruned::default());
+}
+
+/// A finished workflow is pruned whole (its jobs, and the workflow) once its
+/// retention (7 days by default) has passed since its last job ended, never
+/// job by job; one with a job left to run is kept, and so is one whose job a
+/// job outside it depends on.
+pub async fn prune_deletes_finished_workflows_whole<S: Storage>(storage: S) {
+    let (a, b) = (
+        Job::new("wf_done", json!("a")),
+        Job::new("wf_done", json!("b")),
+    );
+    let done = JobGroup::new("done").add_job(a.clone()).then(b.clone());
+    let done = storage.enqueue_workflow(done).await.unwrap();
+    let open = JobGroup::new("open")
+        .add_job(Job::new("wf_open", json!("c")))
+        .add_job(Job::new("wf_open_later", json!("d")));
+    let open = storage.enqueue_workflow(open).await.unwrap();
+    let held_job = Job::new("wf_held", json!("e"));
+    let held = JobGroup::new("held").add_job(held_job.clone());
+    let held = storage.enqueue_workflow(held).await.unwrap();
+    for queue in ["wf_done", "wf_done", "wf_open", "wf_held"] {
+        for job in claim_all(&storage, queue).await {
+            complete(&storage, &job, None).await;
+        }
+    }
+    // A job outside the third workflow depends on its job.
+    let outside = Job::new("wf_outside", json!("f")).depends_on(&held_job.id);
+    storage.enqueue(outside.clone()).await.unwrap();
+
+    let policy = RetentionPolicy::default();
+    let t = now();
+    let six_days = storage.prune_at(&policy, t + secs(6 * DAY), 100).await;
+    assert_eq!(six_days.unwrap().workflows, 0, "pruned before 7 days");
+    let pruned = storage
+        .prune_at(&policy, t + secs(8 * DAY), 100)
+        .await
+        .unwrap();
+    assert_eq!(pruned.workflows, 1, "{pruned:?}");
+    assert_eq!(pruned.jobs, 2, "the finished workflow's two jobs");
+    assert!(storage.get_workflow(done).await.unwrap().is_none());
+    assert!(!exists(&storage, a.id).await && !exists(&storage, b.id).await);
+    assert!(
+        storage.get_workflow(open).await.unwrap().is_some(),
+        "a job left"
+    );
+    assert!(
+        storage.get_workflow(held).await.unwrap().is_some(),
+        "depended on"
+    );
+    assert!(exists(&storage, held_job.id).await);
+    assert!(exists(&storage, outside.id).await);
 }
