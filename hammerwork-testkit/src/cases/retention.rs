@@ -226,8 +226,8 @@ pub async fn prune_runs_until_nothing_is_left<S: Storage>(storage: S) {
 
 /// A finished workflow is pruned whole (its jobs, and the workflow) once its
 /// retention (7 days by default) has passed since its last job ended, never
-/// job by job; one with a job left to run is kept, and so is one whose job a
-/// job outside it depends on.
+/// job by job; one with a job left to run is kept (a retried one too), and
+/// so is one whose job a job outside it depends on.
 pub async fn prune_deletes_finished_workflows_whole<S: Storage>(storage: S) {
     let (a, b) = (
         Job::new("wf_done", json!("a")),
@@ -242,11 +242,18 @@ pub async fn prune_deletes_finished_workflows_whole<S: Storage>(storage: S) {
     let held_job = Job::new("wf_held", json!("e"));
     let held = JobGroup::new("held").add_job(held_job.clone());
     let held = storage.enqueue_workflow(held).await.unwrap();
+    let again = JobGroup::new("again").add_job(Job::new("wf_again", json!("g")));
+    let again = storage.enqueue_workflow(again).await.unwrap();
     for queue in ["wf_done", "wf_done", "wf_open", "wf_held"] {
         for job in claim_all(&storage, queue).await {
             complete(&storage, &job, None).await;
         }
     }
+    // A workflow that failed and was retried runs again: not finished.
+    for job in claim_all(&storage, "wf_again").await {
+        fail_permanently(&storage, &job).await;
+    }
+    storage.retry_workflow(again).await.unwrap();
     // A job outside the third workflow depends on its job.
     let outside = Job::new("wf_outside", json!("f")).depends_on(&held_job.id);
     storage.enqueue(outside.clone()).await.unwrap();
