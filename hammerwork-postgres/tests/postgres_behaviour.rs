@@ -396,6 +396,36 @@ async fn dead_rows(pool: &sqlx::PgPool) -> i64 {
     .unwrap()
 }
 
+/// Writes every job twice on one connection and flushes its statistics:
+/// two dead versions per job.
+async fn write_every_job_twice(pool: &sqlx::PgPool) {
+    let mut conn = pool.acquire().await.unwrap();
+    for _ in 0..2 {
+        sqlx::query("UPDATE hammerwork_jobs SET attempts = attempts + 1")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    sqlx::query("SELECT pg_stat_force_next_flush()")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
+
+/// Calls `reclaim_space` until it vacuums: the statistics reach the
+/// server's view asynchronously (a bounded poll).
+async fn reclaim_when_seen(storage: &PostgresStorage, pool: &sqlx::PgPool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !storage.reclaim_space().await.unwrap() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never vacuumed; {} dead rows seen",
+            dead_rows(pool).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Every write of a job leaves a dead row version (and claim-index entries
 /// claims walk past) until a vacuum, which the server's autovacuum may never
 /// run (it is off on our test servers). `reclaim_space` vacuums the jobs
@@ -416,28 +446,8 @@ async fn reclaim_space_vacuums_the_dead_rows_of_finished_jobs() {
     );
 
     // Two writes of each of 30,000 jobs: 60,000 dead versions, past 53,000.
-    let mut conn = pool.acquire().await.unwrap();
-    for _ in 0..2 {
-        sqlx::query("UPDATE hammerwork_jobs SET attempts = attempts + 1")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-    }
-    sqlx::query("SELECT pg_stat_force_next_flush()")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    drop(conn);
-    // The statistics reach the server's view asynchronously: a bounded poll.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !storage.reclaim_space().await.unwrap() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never vacuumed; {} dead rows seen",
-            dead_rows(&pool).await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    write_every_job_twice(&pool).await;
+    reclaim_when_seen(&storage, &pool).await;
     let left = dead_rows(&pool).await;
     assert!(left < 1_000, "{left} dead rows left after the vacuum");
     assert!(
@@ -452,23 +462,8 @@ async fn reclaim_space_vacuums_the_dead_rows_of_finished_jobs() {
         .execute(&mut *old_snapshot)
         .await
         .unwrap();
-    let mut conn = pool.acquire().await.unwrap();
-    for _ in 0..2 {
-        sqlx::query("UPDATE hammerwork_jobs SET attempts = attempts + 1")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-    }
-    sqlx::query("SELECT pg_stat_force_next_flush()")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    drop(conn);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !storage.reclaim_space().await.unwrap() {
-        assert!(tokio::time::Instant::now() < deadline, "never vacuumed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    write_every_job_twice(&pool).await;
+    reclaim_when_seen(&storage, &pool).await;
     assert!(
         dead_rows(&pool).await >= 50_000,
         "the old snapshot held nothing back"
