@@ -29,6 +29,10 @@ use crate::JobStatus;
 /// ([`Storage::reclaim_space`](crate::Storage::reclaim_space)).
 pub const MAINTENANCE_ROLE: &str = "maintenance";
 
+/// Jobs one pruning transaction deletes at most, in
+/// [`Storage::prune`](crate::Storage::prune) and in the workers' maintenance.
+pub const PRUNE_BATCH: u32 = 5_000;
+
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 /// How long jobs that ended in each final status are kept after they ended

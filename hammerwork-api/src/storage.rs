@@ -286,11 +286,11 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         policy: &crate::retention::RetentionPolicy,
     ) -> Result<crate::retention::Pruned> {
-        const BATCH: u32 = 5_000;
         let now = self.database_time().await?;
         let mut total = crate::retention::Pruned::default();
         loop {
-            let pruned = self.prune_at(policy, now, BATCH).await?;
+            let batch = crate::retention::PRUNE_BATCH;
+            let pruned = self.prune_at(policy, now, batch).await?;
             total += pruned;
             if pruned.jobs == 0 {
                 return Ok(total);
@@ -305,7 +305,8 @@ pub trait Storage: Send + Sync + 'static {
     /// VACUUM: it vacuums the jobs table once 50,000 plus a tenth of its live
     /// rows more dead row versions than its last vacuum left have piled up,
     /// whatever autovacuum does, unless a vacuum of it is running or ended
-    /// in the last 2 s, and only when the connection's role owns the table. MySQL/MariaDB (InnoDB purges on its own), SQLite and memory do
+    /// in the last 2 s, and only when the connection's role owns the table.
+    /// MySQL/MariaDB (InnoDB purges on its own), SQLite and memory do
     /// nothing. Returns whether it reclaimed. The maintenance leader of the
     /// workers ([`MAINTENANCE_ROLE`](crate::retention::MAINTENANCE_ROLE))
     /// calls it every second; an operator may call it any time. By default

@@ -38,6 +38,14 @@ const PRUNED_STATUSES: [JobStatus; 4] = [
 /// its jobs, which may be many).
 const WORKFLOW_PRUNE_BATCH: u32 = 50;
 
+/// The time before which what is kept for `keep` ended can go at `now`;
+/// `None` when it is kept for ever (or for longer than can be subtracted
+/// from now).
+fn ended_before(now: DateTime<Utc>, keep: Option<std::time::Duration>) -> Option<DateTime<Utc>> {
+    let keep = chrono::Duration::from_std(keep?).ok()?;
+    now.checked_sub_signed(keep)
+}
+
 /// Running jobs whose lease expired that one rescue transaction takes.
 const RESCUE_LIMIT: u32 = 1_000;
 
@@ -268,12 +276,7 @@ impl<D: Driver> Engine<D> {
                 if remaining == 0 {
                     break 'queues;
                 }
-                // A retention too long to subtract from now keeps everything.
-                let Some(ended_before) = retention
-                    .of(status)
-                    .and_then(|keep| chrono::Duration::from_std(keep).ok())
-                    .and_then(|keep| now.checked_sub_signed(keep))
-                else {
+                let Some(ended_before) = ended_before(now, retention.of(status)) else {
                     continue;
                 };
                 let found = tx.prunable_jobs(queue, status, ended_before, remaining);
@@ -282,11 +285,7 @@ impl<D: Driver> Engine<D> {
         }
         let mut workflows = Vec::new();
         let remaining = limit.saturating_sub(ids.len() as u32);
-        let workflow_cutoff = policy
-            .workflows
-            .and_then(|keep| chrono::Duration::from_std(keep).ok())
-            .and_then(|keep| now.checked_sub_signed(keep));
-        if let (Some(ended_before), true) = (workflow_cutoff, remaining > 0) {
+        if let (Some(ended_before), true) = (ended_before(now, policy.workflows), remaining > 0) {
             let batch = remaining.min(WORKFLOW_PRUNE_BATCH);
             workflows = tx.prunable_workflows(ended_before, batch).await?;
         }

@@ -161,13 +161,18 @@ impl State {
     }
 
     fn remove_edge(&mut self, parent: JobId, dependent: JobId) {
+        self.unlink(parent, dependent);
+        self.undo.push(Undo::RemovedEdge(parent, dependent));
+    }
+
+    /// Takes the edge out of both maps, logging nothing.
+    fn unlink(&mut self, parent: JobId, dependent: JobId) {
         if let Some(set) = self.dependents.get_mut(&parent) {
             set.remove(&dependent);
         }
         if let Some(set) = self.parents.get_mut(&dependent) {
             set.remove(&parent);
         }
-        self.undo.push(Undo::RemovedEdge(parent, dependent));
     }
 
     /// Deletes workflow `id`'s row; returns whether there was one.
@@ -234,14 +239,7 @@ impl State {
                         None => self.workflows.remove(&id),
                     };
                 }
-                Undo::Edge(parent, dependent) => {
-                    if let Some(set) = self.dependents.get_mut(&parent) {
-                        set.remove(&dependent);
-                    }
-                    if let Some(set) = self.parents.get_mut(&dependent) {
-                        set.remove(&parent);
-                    }
-                }
+                Undo::Edge(parent, dependent) => self.unlink(parent, dependent),
                 Undo::RemovedEdge(parent, dependent) => {
                     self.dependents.entry(parent).or_default().insert(dependent);
                     self.parents.entry(dependent).or_default().insert(parent);

@@ -304,11 +304,11 @@ impl Transaction for SqliteTx<'_> {
             job_id_from_row(row, "id")
         });
         let jobs = id_list(&jobs.await?);
+        // Their edges first, either way: then no stored job depends on them
+        // and the statements of delete_jobs take them all.
         self.execute(sql!("delete_workflow_edges", &jobs)).await?;
-        let spawn_operations = self
-            .execute(sql!("delete_workflow_operations", &jobs))
-            .await?;
-        let jobs = self.execute(sql!("delete_workflow_jobs", &jobs)).await?;
+        let spawn_operations = self.execute(sql!("delete_jobs_operations", &jobs)).await?;
+        let jobs = self.execute(sql!("delete_jobs", &jobs)).await?;
         let workflows = self.execute(sql!("delete_workflows", &workflows)).await?;
         Ok(Pruned {
             jobs,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
-use hammerwork_api::retention::{RetentionPolicy, MAINTENANCE_ROLE};
+use hammerwork_api::retention::{RetentionPolicy, MAINTENANCE_ROLE, PRUNE_BATCH};
 use hammerwork_api::schedule::{SeriesBackoff, SCHEDULER_ROLE};
 use hammerwork_api::{
     later, ClaimParams, DatabaseQueue, Error, Job, JobId, Lease, Outcome, Settlement, Storage,
@@ -26,9 +26,6 @@ type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
 
 /// How often a worker measures its offset to the database's clock.
 const CLOCK_SYNC_INTERVAL: Duration = Duration::from_secs(60);
-
-/// Jobs one pruning transaction of the maintenance leader deletes at most.
-const PRUNE_BATCH: u32 = 5_000;
 
 /// Pruning transactions per maintenance tick at most, so a backlog (the
 /// first run over a long history) is worked off over several ticks.
@@ -838,7 +835,7 @@ async fn rescue_loop<S: Storage>(
 /// tick; gives the role up when the worker stops. A leader that crashed is
 /// taken over ten ticks (at least 5 s) after its last renewal.
 async fn lead_loop<S, F, Fut>(
-    storage: S,
+    storage: &S,
     role: &'static str,
     interval: Duration,
     stop: watch::Receiver<bool>,
@@ -850,7 +847,7 @@ async fn lead_loop<S, F, Fut>(
 {
     let holder = format!("worker-{}-{}", std::process::id(), JobId::new());
     let ttl = (interval * 10).max(LEAD_TTL_MIN);
-    let (storage, work, holder) = (&storage, &work, &holder);
+    let (work, holder) = (&work, &holder);
     every(tokio::time::interval(interval), stop, || async move {
         match storage.try_lead(role, holder, ttl).await {
             Ok(true) => work().await,
@@ -866,15 +863,14 @@ async fn lead_loop<S, F, Fut>(
 
 /// Continues the series of finished recurring jobs and workflows while this
 /// worker leads the scheduler role, backing off series that fail.
-async fn scheduler_loop<S: Storage + Clone>(
+async fn scheduler_loop<S: Storage>(
     storage: S,
     interval: Duration,
     clock: Clock,
     stop: watch::Receiver<bool>,
 ) {
     let backoff = tokio::sync::Mutex::new(SeriesBackoff::new());
-    let leader = storage.clone();
-    lead_loop(leader, SCHEDULER_ROLE, interval, stop, || {
+    lead_loop(&storage, SCHEDULER_ROLE, interval, stop, || {
         let (storage, clock, backoff) = (&storage, &clock, &backoff);
         async move {
             let mut backoff = backoff.lock().await;
@@ -897,17 +893,16 @@ async fn scheduler_loop<S: Storage + Clone>(
 /// prunes finished jobs past their retention, in transactions of
 /// [`PRUNE_BATCH`] jobs (at most [`PRUNE_BATCHES_PER_TICK`] a tick), then
 /// gives back the space of finished rows when enough has piled up.
-async fn maintenance_loop<S: Storage + Clone>(
+async fn maintenance_loop<S: Storage>(
     storage: S,
     interval: Duration,
     retention: RetentionPolicy,
     clock: Clock,
     stop: watch::Receiver<bool>,
 ) {
-    let leader = storage.clone();
     let stopping = stop.clone();
     let (storage, retention, clock, stopping) = (&storage, &retention, &clock, &stopping);
-    lead_loop(leader, MAINTENANCE_ROLE, interval, stop, || async move {
+    lead_loop(storage, MAINTENANCE_ROLE, interval, stop, || async move {
         // A stopping worker ends its tick at the next transaction boundary.
         let stopped = || *stopping.borrow();
         for _ in 0..PRUNE_BATCHES_PER_TICK {
