@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::workflow::{Workflow, WorkflowId};
-use crate::{Job, JobId, JobStatus};
+use crate::{DependencyStatus, Job, JobId, JobStatus};
 
 /// What [`Storage::enqueue_jobs`](crate::Storage::enqueue_jobs) writes: jobs,
 /// with their dependencies, and optionally the workflow they form.
@@ -188,6 +188,9 @@ pub struct ListJobsParams {
     pub limit: Option<u32>,
     /// Only jobs of this workflow.
     pub workflow: Option<WorkflowId>,
+    /// Only jobs whose dependencies stand so (`Waiting` with status `Pending`
+    /// finds the jobs held by a parent that has not finished).
+    pub dependency_status: Option<DependencyStatus>,
 }
 
 impl ListJobsParams {
@@ -223,6 +226,12 @@ impl ListJobsParams {
     /// Only jobs of workflow `id`.
     pub fn workflow(mut self, id: WorkflowId) -> Self {
         self.workflow = Some(id);
+        self
+    }
+
+    /// Only jobs whose dependency status is `status`.
+    pub fn dependency_status(mut self, status: DependencyStatus) -> Self {
+        self.dependency_status = Some(status);
         self
     }
 }

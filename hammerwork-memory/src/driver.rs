@@ -178,6 +178,9 @@ impl Driver for MemoryDriver {
                 && params.queue.as_ref().is_none_or(|q| *q == job.queue_name)
                 && params.status.is_none_or(|s| s == job.status)
                 && params.workflow.is_none_or(|w| Some(w) == job.workflow_id)
+                && params
+                    .dependency_status
+                    .is_none_or(|d| d == job.dependency_status)
         };
         let limit = params.limit.unwrap_or(100) as usize;
         let jobs: Vec<Job> = match params.workflow {

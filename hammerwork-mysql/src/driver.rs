@@ -12,8 +12,9 @@ use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::{PlannedJob, Workflow};
 use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobPriority, JobStatus, Lease, ListJobsParams,
-    ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener, WakeupScope, WorkflowId,
+    Capabilities, ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, Lease,
+    ListJobsParams, ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener,
+    WakeupScope, WorkflowId,
 };
 use hammerwork_engine::LocalWakeups;
 use serde_json::json;
@@ -215,6 +216,7 @@ impl Driver for MySqlDriver {
     async fn list_jobs(&self, p: &ListJobsParams) -> Result<Vec<Job>> {
         let queue = p.queue.as_deref().map(str::as_bytes);
         let status = p.status.map(JobStatus::as_str);
+        let dependency_status = p.dependency_status.map(DependencyStatus::as_str);
         let (after, workflow) = (p.after.map(|id| id.0), p.workflow.map(|w| w.0));
         let query = sql!(
             "list_jobs",
@@ -227,6 +229,8 @@ impl Driver for MySqlDriver {
             workflow
         )
         .bind(workflow)
+        .bind(dependency_status)
+        .bind(dependency_status)
         .bind(p.limit.unwrap_or(100));
         self.fetch(query, job_from_row).await
     }

@@ -13,8 +13,9 @@ use hammerwork_api::driver::{
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::workflow::{PlannedJob, Workflow};
 use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobPriority, JobStatus, Lease, ListJobsParams,
-    ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope, WorkflowId,
+    Capabilities, ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, Lease,
+    ListJobsParams, ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope,
+    WorkflowId,
 };
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
@@ -216,7 +217,8 @@ impl Driver for PgDriver {
             after,
             i64::from(limit),
             workflow
-        );
+        )
+        .bind(p.dependency_status.map(DependencyStatus::as_str));
         self.fetch(query, job_from_row).await
     }
 

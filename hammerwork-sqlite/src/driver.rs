@@ -12,8 +12,9 @@ use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::{PlannedJob, Workflow};
 use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobPriority, JobStatus, Lease, ListJobsParams,
-    ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope, WorkflowId,
+    Capabilities, ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, Lease,
+    ListJobsParams, ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope,
+    WorkflowId,
 };
 use hammerwork_engine::LocalWakeups;
 use serde_json::json;
@@ -154,7 +155,8 @@ impl Driver for SqliteDriver {
             after,
             i64::from(limit),
             workflow
-        );
+        )
+        .bind(p.dependency_status.map(DependencyStatus::as_str));
         self.fetch(query, job_from_row).await
     }
 

@@ -65,6 +65,7 @@ macro_rules! conformance_tests {
             lease_fence_outlives_reused_attempt_numbers,
             cancel_pending_running_and_finished_jobs,
             list_jobs_filters_and_pages,
+            list_jobs_filters_by_dependency_status,
             listen_wakes_on_enqueue,
             worker_processes_jobs_and_stores_results,
             worker_retries_then_marks_dead,

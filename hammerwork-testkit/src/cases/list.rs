@@ -1,4 +1,6 @@
-use hammerwork_api::{ClaimParams, DatabaseQueue, Job, JobStatus, ListJobsParams, Storage};
+use hammerwork_api::{
+    ClaimParams, DatabaseQueue, DependencyStatus, Job, JobStatus, ListJobsParams, Storage,
+};
 use serde_json::json;
 
 use crate::support::{now, secs};
@@ -68,4 +70,41 @@ pub async fn list_jobs_filters_and_pages<S: Storage>(storage: S) {
         storage.queue_counts("nothing_here").await.unwrap().total(),
         0
     );
+}
+
+/// Listing by dependency status finds the jobs a parent still holds, and only
+/// those: a stuck job is one query away.
+pub async fn list_jobs_filters_by_dependency_status<S: Storage>(storage: S) {
+    let parent = Job::new("list_dep", json!("parent"));
+    let held = Job::new("list_dep", json!("held")).depends_on(&parent.id);
+    let free = Job::new("list_dep", json!("free"));
+    storage
+        .enqueue_many(vec![parent.clone(), held.clone(), free.clone()])
+        .await
+        .unwrap();
+
+    let waiting = storage
+        .list_jobs(
+            ListJobsParams::new()
+                .queue("list_dep")
+                .status(JobStatus::Pending)
+                .dependency_status(DependencyStatus::Waiting),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![held.id]
+    );
+    let none = storage
+        .list_jobs(
+            ListJobsParams::new()
+                .queue("list_dep")
+                .dependency_status(DependencyStatus::None),
+        )
+        .await
+        .unwrap();
+    let mut expected = vec![parent.id, free.id];
+    expected.sort();
+    assert_eq!(none.iter().map(|j| j.id).collect::<Vec<_>>(), expected);
 }
