@@ -106,9 +106,20 @@ impl MySqlStorage {
     /// `mysql://user:password@host/db`). Run [`migrate`](Self::migrate) once
     /// before use.
     ///
+    /// A server that cannot be reached fails at once with the driver's reason
+    /// (connection refused, bad password, unknown database, ...).
+    ///
     /// Errors: [`Error::Config`] when the server is older than MySQL 8.0.4 or
     /// MariaDB 10.6 (no `SKIP LOCKED` or `JSON_TABLE`).
     pub async fn connect(url: &str) -> Result<Self> {
+        // One plain connection first: the pool would retry until its acquire
+        // timeout and then report only "timed out".
+        MySqlConnection::connect(url)
+            .await
+            .map_err(map_err)?
+            .close()
+            .await
+            .map_err(map_err)?;
         let pool = MySqlPoolOptions::new()
             .max_connections(DEFAULT_MAX_CONNECTIONS)
             .connect(url)

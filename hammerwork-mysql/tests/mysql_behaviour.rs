@@ -1168,3 +1168,19 @@ async fn heartbeat_and_settle_in_opposite_orders_do_not_deadlock() {
     assert_eq!(retries, 0, "conflict retries were logged:\n{log}");
     db.finish().await;
 }
+
+/// A server that cannot be reached fails `connect` at once with the driver's
+/// reason, not after the pool's 30 s acquire timeout with "timed out".
+#[tokio::test]
+async fn connect_to_an_unreachable_server_fails_at_once() {
+    let started = std::time::Instant::now();
+    let Err(err) = MySqlStorage::connect("mysql://app@127.0.0.1:1/jobs").await else {
+        panic!("nothing listens on port 1");
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(!err.to_string().contains("timed out"), "{err}");
+}
