@@ -237,7 +237,7 @@ impl ListJobsParams {
 }
 
 /// How many jobs of a queue are in each status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct QueueCounts {
     /// Waiting to be claimed.

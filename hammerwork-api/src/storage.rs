@@ -540,6 +540,12 @@ pub trait DatabaseQueue: Storage {
             .status())
     }
 
+    /// Every job of workflow `id` in id order, read a page of 1,000 at a
+    /// time (empty for an unknown workflow).
+    async fn get_workflow_jobs(&self, id: WorkflowId) -> Result<Vec<Job>> {
+        workflow_jobs(self, id).await
+    }
+
     /// The workflow's job counts; [`Error::WorkflowNotFound`] if unknown.
     async fn get_workflow_stats(&self, id: WorkflowId) -> Result<WorkflowStats> {
         Ok(self

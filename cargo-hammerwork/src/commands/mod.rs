@@ -1,0 +1,59 @@
+//! What each command does, over the `Storage` API only.
+
+mod job;
+mod queue;
+mod spawn;
+mod workflow;
+
+use std::sync::Arc;
+
+use hammerwork::Storage;
+
+use crate::backend::Backend;
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, CliResult};
+
+/// What every command gets: the storage, and whether to print JSON.
+pub(crate) struct Ctx {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) json: bool,
+}
+
+/// Connects to the database the command line names and runs its command.
+pub(crate) async fn run(cli: Cli) -> CliResult {
+    let url = cli.database_url.as_deref().ok_or_else(|| {
+        CliError::invalid(
+            "no database: pass --database-url or set DATABASE_URL \
+             (e.g. sqlite://hammerwork.db, postgres://user@host/db, mysql://user@host/db)",
+        )
+    })?;
+    let backend = Backend::connect(url).await?;
+    let ctx = Ctx {
+        storage: backend.storage(),
+        json: cli.json,
+    };
+    let result = match cli.command {
+        Command::Migrate => {
+            backend.migrate().await?;
+            if ctx.json {
+                crate::output::print_json(&serde_json::json!({ "migrated": true }))
+            } else {
+                println!("{} schema is up to date", backend.name());
+                Ok(())
+            }
+        }
+        Command::Queue(command) => queue::run(&ctx, command).await,
+        Command::Job(command) => job::run(&ctx, command).await,
+        Command::Workflow(command) => workflow::run(&ctx, command).await,
+        Command::Spawn(command) => spawn::run(&ctx, command).await,
+    };
+    result.map_err(|err| err.with_hint_if_unmigrated())
+}
+
+/// Resolves when the user presses Ctrl-C (never, if the signal cannot be
+/// watched).
+pub(crate) async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
