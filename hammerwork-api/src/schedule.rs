@@ -347,13 +347,14 @@ pub fn plan_job_recurrence(job: &Job, parents: &[Job], now: DateTime<Utc>) -> Jo
 /// new ids, the same dependencies between them and conditions, all scheduled
 /// at the next time the schedule names. Dependencies on jobs outside the
 /// workflow are not carried over. `None` ends the series (the workflow was
-/// cancelled, or the schedule names no later time).
+/// cancelled as a whole, or the schedule names no later time; an occurrence
+/// of which an operator cancelled single jobs is followed by the next).
 pub fn plan_workflow_recurrence(
     w: &Workflow,
     jobs: &[Job],
     now: DateTime<Utc>,
 ) -> Option<(Workflow, Vec<Job>)> {
-    if w.status() == WorkflowStatus::Cancelled {
+    if w.state == WorkflowStatus::Cancelled {
         return None;
     }
     let schedule = stored_schedule(w.cron_schedule.as_deref()?)?;

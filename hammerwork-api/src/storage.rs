@@ -258,6 +258,21 @@ pub trait Storage: Send + Sync + 'static {
         Ok(true)
     }
 
+    /// Pauses `queue`: from the moment this returns, no claim takes a job from
+    /// it (a claim already under way may still finish); jobs can still be
+    /// enqueued, and running jobs finish. Pausing a queue that holds no job
+    /// is allowed. Returns `false` when it was already paused. One
+    /// transaction; the pause is stored, so it holds for every worker of
+    /// every process and survives restarts.
+    async fn pause_queue(&self, queue: &str) -> Result<bool>;
+
+    /// Resumes a paused `queue` and wakes its idle workers, in one
+    /// transaction. Returns `false` when it was not paused.
+    async fn resume_queue(&self, queue: &str) -> Result<bool>;
+
+    /// The paused queues, in name order.
+    async fn paused_queues(&self) -> Result<Vec<String>>;
+
     /// The queues that hold jobs, in name order (one short index walk per
     /// queue, not a scan of the jobs).
     async fn list_queues(&self) -> Result<Vec<String>>;
@@ -780,6 +795,15 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn list_queues(&self) -> Result<Vec<String>> {
         (**self).list_queues().await
+    }
+    async fn pause_queue(&self, queue: &str) -> Result<bool> {
+        (**self).pause_queue(queue).await
+    }
+    async fn resume_queue(&self, queue: &str) -> Result<bool> {
+        (**self).resume_queue(queue).await
+    }
+    async fn paused_queues(&self) -> Result<Vec<String>> {
+        (**self).paused_queues().await
     }
     async fn prune_at(
         &self,

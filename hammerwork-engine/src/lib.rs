@@ -330,6 +330,17 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<::std::vec::Vec<::std::string::String>> {
                 $crate::__api::Storage::list_queues(&self.$field).await
             }
+            async fn pause_queue(&self, queue: &str) -> $crate::__api::Result<bool> {
+                $crate::__api::Storage::pause_queue(&self.$field, queue).await
+            }
+            async fn resume_queue(&self, queue: &str) -> $crate::__api::Result<bool> {
+                $crate::__api::Storage::resume_queue(&self.$field, queue).await
+            }
+            async fn paused_queues(
+                &self,
+            ) -> $crate::__api::Result<::std::vec::Vec<::std::string::String>> {
+                $crate::__api::Storage::paused_queues(&self.$field).await
+            }
             async fn prune_at(
                 &self,
                 policy: &$crate::__api::retention::RetentionPolicy,

@@ -653,6 +653,34 @@ impl<D: Driver> Storage for Engine<D> {
         self.driver.list_queues().await
     }
 
+    async fn pause_queue(&self, queue: &str) -> Result<bool> {
+        retry("pause queue", || async {
+            let mut tx = self.driver.begin().await?;
+            let paused = tx.pause_queue(queue, Utc::now()).await?;
+            tx.commit().await?;
+            Ok(paused)
+        })
+        .await
+    }
+
+    async fn resume_queue(&self, queue: &str) -> Result<bool> {
+        retry("resume queue", || async {
+            let mut tx = self.driver.begin().await?;
+            let resumed = tx.resume_queue(queue).await?;
+            if resumed {
+                // Idle workers of the queue claim at once, not at their next poll.
+                tx.wake(&[queue.to_string()]).await?;
+            }
+            tx.commit().await?;
+            Ok(resumed)
+        })
+        .await
+    }
+
+    async fn paused_queues(&self) -> Result<Vec<String>> {
+        self.driver.paused_queues().await
+    }
+
     async fn prune_at(
         &self,
         policy: &RetentionPolicy,

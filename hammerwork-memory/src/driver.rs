@@ -50,6 +50,9 @@ impl Driver for MemoryDriver {
     async fn claim_jobs(&self, params: &ClaimParams) -> Result<Vec<Job>> {
         let now = micros(params.now);
         let mut state = self.state.lock().await;
+        if state.paused.contains_key(&params.queue) {
+            return Ok(Vec::new());
+        }
         let mut due = Vec::new();
         // Per priority, the due jobs are a prefix of the queue's range.
         // Claim order: every priority, highest first.
@@ -238,6 +241,10 @@ impl Driver for MemoryDriver {
 
     async fn list_queues(&self) -> Result<Vec<String>> {
         Ok(self.state.lock().await.queues.keys().cloned().collect())
+    }
+
+    async fn paused_queues(&self) -> Result<Vec<String>> {
+        Ok(self.state.lock().await.paused.keys().cloned().collect())
     }
 
     async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {

@@ -43,6 +43,8 @@ enum Undo {
     RemovedEdge(JobId, JobId),
     SpawnOperation(String),
     RemovedSpawnOperation(Box<SpawnOperation>),
+    /// A queue's pause as it was before: since when, if it was paused.
+    Pause(String, Option<DateTime<Utc>>),
 }
 
 #[derive(Default)]
@@ -69,6 +71,8 @@ pub(crate) struct State {
     pub(crate) cron_live: BTreeSet<JobId>,
     /// Leadership leases: role -> (holder, until).
     pub(crate) leaders: HashMap<String, (String, DateTime<Utc>)>,
+    /// Paused queues, and since when.
+    pub(crate) paused: BTreeMap<String, DateTime<Utc>>,
     undo: Vec<Undo>,
 }
 
@@ -216,6 +220,20 @@ impl State {
     }
 
     /// Forgets the undo log: the changes stay.
+    /// Sets or clears the pause of `queue`; returns whether it changed.
+    pub(crate) fn set_paused(&mut self, queue: &str, since: Option<DateTime<Utc>>) -> bool {
+        let before = self.paused.get(queue).copied();
+        if before.is_some() == since.is_some() {
+            return false;
+        }
+        match since {
+            Some(since) => self.paused.insert(queue.to_string(), since),
+            None => self.paused.remove(queue),
+        };
+        self.undo.push(Undo::Pause(queue.to_string(), before));
+        true
+    }
+
     pub(crate) fn commit(&mut self) {
         self.undo.clear();
     }
@@ -249,6 +267,12 @@ impl State {
                 }
                 Undo::RemovedSpawnOperation(op) => {
                     self.spawn_operations.insert(op.id.clone(), *op);
+                }
+                Undo::Pause(queue, since) => {
+                    match since {
+                        Some(since) => self.paused.insert(queue, since),
+                        None => self.paused.remove(&queue),
+                    };
                 }
             }
         }

@@ -431,6 +431,14 @@ impl Transaction for MemoryTx {
         Ok(Some(self.transition(id)))
     }
 
+    async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
+        Ok(self.state.set_paused(queue, Some(now)))
+    }
+
+    async fn resume_queue(&mut self, queue: &str) -> Result<bool> {
+        Ok(self.state.set_paused(queue, None))
+    }
+
     async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool> {
         let cancellable =
             self.state

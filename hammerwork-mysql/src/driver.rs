@@ -132,7 +132,8 @@ impl Driver for MySqlDriver {
     async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
         let begin = self.pool.begin_with(BEGIN_READ_COMMITTED);
         let mut tx = begin.await.map_err(map_err)?;
-        let query = sql!("claim_jobs", p.queue.as_bytes(), at(p.now), p.limit);
+        let queue = p.queue.as_bytes();
+        let query = sql!("claim_jobs", queue, at(p.now), queue, p.limit);
         let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
         let mut jobs = all(&rows, claimed_job_from_row)?;
         if !jobs.is_empty() {
@@ -253,6 +254,11 @@ impl Driver for MySqlDriver {
 
     async fn list_queues(&self) -> Result<Vec<String>> {
         let queues = self.fetch(sql!("list_queues"), |row| row.text("queue_name"));
+        Ok(queues.await?.into_iter().flatten().collect())
+    }
+
+    async fn paused_queues(&self) -> Result<Vec<String>> {
+        let queues = self.fetch(sql!("paused_queues"), |row| row.text("name"));
         Ok(queues.await?.into_iter().flatten().collect())
     }
 

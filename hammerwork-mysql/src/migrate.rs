@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     11 => "0011_spawn_await",
     12 => "0012_retention",
     13 => "0013_workflow_retention",
+    14 => "0014_queues",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

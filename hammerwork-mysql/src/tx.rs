@@ -308,6 +308,16 @@ impl Transaction for MySqlTx<'_> {
         Ok(self.execute(sql!("cancel_workflow", id.0)).await? > 0)
     }
 
+    async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
+        let name = queue.as_bytes();
+        self.execute(sql!("pause_queue_row", name)).await?;
+        Ok(self.execute(sql!("pause_queue", at(now), name)).await? > 0)
+    }
+
+    async fn resume_queue(&mut self, queue: &str) -> Result<bool> {
+        Ok(self.execute(sql!("resume_queue", queue.as_bytes())).await? > 0)
+    }
+
     async fn cancel_workflow_jobs(
         &mut self,
         ids: &[WorkflowId],

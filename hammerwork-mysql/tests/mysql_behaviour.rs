@@ -87,7 +87,7 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
@@ -207,6 +207,7 @@ async fn claim_reads_the_ready_index_in_order() {
     let plan = sqlx::query(&format!("EXPLAIN {claim}"))
         .bind("plan".as_bytes())
         .bind(chrono::Utc::now())
+        .bind("plan".as_bytes())
         .bind(10_u32)
         .fetch_one(db.storage.pool())
         .await

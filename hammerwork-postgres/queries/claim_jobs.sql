@@ -5,6 +5,11 @@ WITH ready AS (
       AND status IN ('pending', 'retrying')
       AND dependency_status IN ('none', 'satisfied')
       AND scheduled_at <= $2
+      -- A one-time check of the queue's row (it does not depend on the job).
+      AND NOT EXISTS (
+          SELECT 1 FROM hammerwork_queues
+          WHERE name = $1 AND paused_at IS NOT NULL
+      )
     ORDER BY priority DESC, scheduled_at ASC
     LIMIT $3
     FOR UPDATE SKIP LOCKED

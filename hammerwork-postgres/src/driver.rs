@@ -203,6 +203,11 @@ impl Driver for PgDriver {
         Ok(queues.await?.into_iter().flatten().collect())
     }
 
+    async fn paused_queues(&self) -> Result<Vec<String>> {
+        let queues = self.fetch(sql!("paused_queues"), |row| row.text("name"));
+        Ok(queues.await?.into_iter().flatten().collect())
+    }
+
     async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
         self.fetch(sql!("get_jobs", uuids(ids)), job_from_row).await
     }

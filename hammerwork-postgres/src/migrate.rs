@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     9 => "0009_flat_history",
     10 => "0010_retention",
     11 => "0011_workflow_retention",
+    12 => "0012_queues",
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

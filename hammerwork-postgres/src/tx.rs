@@ -295,6 +295,14 @@ impl Transaction for PgTx<'_> {
         self.any(sql!("cancel_workflow", id.0)).await
     }
 
+    async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
+        self.any(sql!("pause_queue", queue, now)).await
+    }
+
+    async fn resume_queue(&mut self, queue: &str) -> Result<bool> {
+        self.any(sql!("resume_queue", queue)).await
+    }
+
     async fn cancel_workflow_jobs(
         &mut self,
         ids: &[WorkflowId],

@@ -17,6 +17,10 @@ WHERE id IN (
       AND status IN ('pending', 'retrying')
       AND dependency_status IN ('none', 'satisfied')
       AND scheduled_at <= ?2
+      AND NOT EXISTS (
+          SELECT 1 FROM hammerwork_queues
+          WHERE name = ?1 AND paused_at IS NOT NULL
+      )
     ORDER BY priority DESC, scheduled_at ASC
     LIMIT ?3
 )

@@ -181,6 +181,11 @@ impl Driver for SqliteDriver {
         Ok(queues.await?.into_iter().flatten().collect())
     }
 
+    async fn paused_queues(&self) -> Result<Vec<String>> {
+        let queues = self.fetch(sql!("paused_queues"), |row| row.text("name"));
+        Ok(queues.await?.into_iter().flatten().collect())
+    }
+
     async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
         let after = after.map(|id| id.to_string());
         let query = sql!("list_recurrences_jobs", i64::from(limit), after);

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     9 => "0009_dependency_parents",
     10 => "0010_retention",
     11 => "0011_workflow_retention",
+    12 => "0012_queues",
 ];
 
 /// Applies every migration not yet recorded in `hammerwork_migrations`, all in

@@ -240,6 +240,14 @@ impl Transaction for SqliteTx<'_> {
         self.any(sql!("cancel_workflow", id.to_string())).await
     }
 
+    async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
+        self.any(sql!("pause_queue", queue, micros(now))).await
+    }
+
+    async fn resume_queue(&mut self, queue: &str) -> Result<bool> {
+        self.any(sql!("resume_queue", queue)).await
+    }
+
     async fn cancel_workflow_jobs(
         &mut self,
         ids: &[WorkflowId],

@@ -179,6 +179,7 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
             "hammerwork_jobs",
             "hammerwork_leaders",
             "hammerwork_migrations",
+            "hammerwork_queues",
             "hammerwork_spawn_operations",
             "hammerwork_workflows"
         ]
@@ -187,7 +188,7 @@ async fn migrate_is_idempotent_and_keeps_to_its_own_table() {
         .fetch_all(storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 }
 
 #[tokio::test]

@@ -1004,6 +1004,7 @@ impl<'s> Model<'s> {
                 WorkflowStatus::Running
             }
             WorkflowStatus::Running if stats.failed_jobs > 0 => WorkflowStatus::Failed,
+            WorkflowStatus::Running if stats.cancelled_jobs > 0 => WorkflowStatus::Cancelled,
             WorkflowStatus::Running => WorkflowStatus::Completed,
             decided => decided,
         }

@@ -245,6 +245,9 @@ pub trait Driver: Send + Sync + 'static {
     /// recursive `min(queue_name) > previous`; MySQL: a loose index scan).
     async fn list_queues(&self) -> Result<Vec<String>>;
 
+    /// The names of the paused queues, sorted (a read of the queues table).
+    async fn paused_queues(&self) -> Result<Vec<String>>;
+
     /// Gives the database back the space of rows that finished or were
     /// deleted, when enough has piled up for claims to notice (see
     /// [`Storage::reclaim_space`](crate::Storage::reclaim_space)). Returns
@@ -295,6 +298,8 @@ pub trait Driver: Send + Sync + 'static {
     /// Claims up to `limit` ready jobs of a queue, as
     /// [`Storage::claim_jobs`](crate::Storage::claim_jobs) describes: one
     /// statement (or one short transaction), `SKIP LOCKED`, claim order.
+    /// Claims nothing from a paused queue (the pause is read in the same
+    /// statement, without locking the queue's row).
     async fn claim_jobs(&self, params: &ClaimParams) -> Result<Vec<Job>>;
 
     /// Extends the leases of these running attempts (sorted by id) to
@@ -512,6 +517,15 @@ pub trait Transaction: Send {
     /// Marks workflow `id` `Cancelled` if it is open and has jobs left to
     /// run, locking its row. Returns whether it did.
     async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool>;
+
+    /// Marks `queue` paused since `now` (adding its row to the queues table
+    /// if it has none) unless it is paused already, locking the row.
+    /// Returns whether it changed.
+    async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool>;
+
+    /// Clears the pause of `queue`, locking its row. Returns whether it was
+    /// paused.
+    async fn resume_queue(&mut self, queue: &str) -> Result<bool>;
 
     /// Cancels, at `now` with `why`, every unfinished job of the workflows
     /// `ids` (sorted) and every unfinished spawned job outside them that one

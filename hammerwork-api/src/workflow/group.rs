@@ -90,11 +90,13 @@ impl FromStr for FailurePolicy {
 pub enum WorkflowStatus {
     /// Some job has not finished.
     Running,
-    /// Every job finished and none failed (skipped jobs are fine).
+    /// Every job finished, none failed and none was cancelled (skipped jobs
+    /// are fine).
     Completed,
     /// A job failed (or the workflow timed out) and the policy ended it.
     Failed,
-    /// An operator cancelled it.
+    /// An operator cancelled it, or cancelled some of its jobs and the rest
+    /// finished without a failure.
     Cancelled,
     /// A job failed under [`FailurePolicy::Manual`]; waiting for an operator.
     Paused,

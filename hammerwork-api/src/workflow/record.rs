@@ -56,7 +56,9 @@ impl Workflow {
 
     /// The current status: a stored decision (`Paused`, `Cancelled`, `Failed`)
     /// stands; otherwise `Running` while any job is pending or running, then
-    /// `Failed` if any job failed, else `Completed`. O(1): counters only.
+    /// `Failed` if any job failed, `Cancelled` if any job was cancelled (an
+    /// operator cancelled jobs one by one), else `Completed`. O(1): counters
+    /// only.
     pub fn status(&self) -> WorkflowStatus {
         match self.state {
             WorkflowStatus::Running | WorkflowStatus::Completed => {
@@ -64,6 +66,8 @@ impl Workflow {
                     WorkflowStatus::Running
                 } else if self.stats.failed_jobs > 0 {
                     WorkflowStatus::Failed
+                } else if self.stats.cancelled_jobs > 0 {
+                    WorkflowStatus::Cancelled
                 } else {
                     WorkflowStatus::Completed
                 }

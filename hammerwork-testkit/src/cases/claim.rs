@@ -243,3 +243,59 @@ pub async fn claim_concurrent_claimers_process_each_job_once<S: Storage + Clone>
     let counts = storage.queue_counts("race").await.unwrap();
     assert_eq!(counts.completed, JOBS as u64);
 }
+
+/// A paused queue gives no job to a claim until it is resumed; other queues
+/// and enqueues go on; pausing and resuming say whether they changed anything.
+pub async fn claim_paused_queue_gives_nothing_until_resumed<S: Storage>(storage: S) {
+    let jobs: Vec<Job> = (0..3).map(|i| Job::new("paused_q", json!(i))).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    storage
+        .enqueue(Job::new("other_q", json!("other")))
+        .await
+        .unwrap();
+    let claim = |queue: &str| {
+        let t = now();
+        storage.claim_jobs(ClaimParams::new(queue, 10, t, t + secs(30)))
+    };
+
+    assert!(storage.pause_queue("paused_q").await.unwrap());
+    assert!(
+        !storage.pause_queue("paused_q").await.unwrap(),
+        "already paused"
+    );
+    assert!(storage.pause_queue("no_jobs_yet").await.unwrap());
+    assert_eq!(
+        storage.paused_queues().await.unwrap(),
+        vec!["no_jobs_yet".to_string(), "paused_q".to_string()]
+    );
+    assert!(claim("paused_q").await.unwrap().is_empty());
+    assert_eq!(claim("other_q").await.unwrap().len(), 1, "other queues run");
+    storage
+        .enqueue(Job::new("paused_q", json!("while paused")))
+        .await
+        .unwrap();
+    assert_eq!(storage.queue_counts("paused_q").await.unwrap().pending, 4);
+    assert!(claim("paused_q").await.unwrap().is_empty());
+
+    assert!(storage.resume_queue("paused_q").await.unwrap());
+    assert!(
+        !storage.resume_queue("paused_q").await.unwrap(),
+        "not paused"
+    );
+    assert!(!storage.resume_queue("never_paused").await.unwrap());
+    assert_eq!(
+        storage.paused_queues().await.unwrap(),
+        vec!["no_jobs_yet".to_string()]
+    );
+    assert_eq!(claim("paused_q").await.unwrap().len(), 4);
+
+    // Paused again after a resume: the stored row is reused.
+    storage
+        .enqueue(Job::new("paused_q", json!("again")))
+        .await
+        .unwrap();
+    assert!(storage.pause_queue("paused_q").await.unwrap());
+    assert!(claim("paused_q").await.unwrap().is_empty());
+    assert!(storage.resume_queue("paused_q").await.unwrap());
+    assert_eq!(claim("paused_q").await.unwrap().len(), 1);
+}

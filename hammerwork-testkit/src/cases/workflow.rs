@@ -589,3 +589,31 @@ pub async fn workflow_concurrent_settles_keep_counters_exact<S: Storage>(storage
         }
     }
 }
+
+/// A workflow whose jobs an operator cancelled one by one (a job and, with
+/// it, its dependents) is `Cancelled` once the rest has finished, never
+/// `Completed`: it did not do all its work.
+pub async fn workflow_cancelled_jobs_leave_it_cancelled<S: Storage>(storage: S) {
+    let first = Job::new("wf_cancel_jobs", json!("first"));
+    let second = Job::new("wf_cancel_jobs", json!("second")).depends_on(&first.id);
+    let other = Job::new("wf_cancel_jobs", json!("other"));
+    let group = JobGroup::new("cancel jobs")
+        .add_job(first.clone())
+        .add_job(second.clone())
+        .add_job(other.clone());
+    let id = storage.enqueue_workflow(group).await.unwrap();
+
+    assert!(storage.cancel_job(first.id).await.unwrap());
+    assert_eq!(status_of(&storage, second.id).await, JobStatus::Cancelled);
+    assert_eq!(workflow_status(&storage, id).await, WorkflowStatus::Running);
+    let running = claim_all(&storage, "wf_cancel_jobs").await;
+    assert_eq!(running.len(), 1);
+    complete(&storage, &running[0], None).await;
+
+    let stats = storage.get_workflow_stats(id).await.unwrap();
+    assert_eq!((stats.completed_jobs, stats.cancelled_jobs), (1, 2));
+    assert_eq!(
+        workflow_status(&storage, id).await,
+        WorkflowStatus::Cancelled
+    );
+}
