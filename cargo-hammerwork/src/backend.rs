@@ -17,7 +17,8 @@ impl Backend {
     /// Connects to `url`: `postgres://` or `postgresql://`, `mysql://` or
     /// `mariadb://`, `sqlite://` or `sqlite:`. An unreachable database is a
     /// [`Kind::Database`] error naming the URL with its password masked.
-    pub(crate) async fn connect(url: &str) -> CliResult<Self> {
+    /// A SQLite file that does not exist is created only when `create`.
+    pub(crate) async fn connect(url: &str, create: bool) -> CliResult<Self> {
         let scheme = url.split(':').next().unwrap_or_default();
         let failed = |err: hammerwork::Error| {
             CliError::new(
@@ -37,14 +38,29 @@ impl Backend {
                     .map(Backend::MySql)
                     .map_err(failed)
             }
-            "sqlite" => SqliteStorage::connect(url)
-                .await
-                .map(Backend::Sqlite)
-                .map_err(failed),
-            _ => Err(CliError::invalid(format!(
+            "sqlite" => {
+                if let Some(path) = sqlite_file(url) {
+                    if !create && !std::path::Path::new(path).exists() {
+                        return Err(CliError::new(
+                            Kind::Database,
+                            format!(
+                                "no SQLite database at {path} (`cargo hammerwork migrate` creates it)"
+                            ),
+                        ));
+                    }
+                }
+                SqliteStorage::connect(url)
+                    .await
+                    .map(Backend::Sqlite)
+                    .map_err(failed)
+            }
+            _ => Err(CliError::new(
+                Kind::Usage,
+                format!(
                 "unsupported database URL {}: use postgres://, mysql://, mariadb:// or sqlite://",
                 masked(url)
-            ))),
+            ),
+            )),
         }
     }
 
@@ -76,14 +92,34 @@ impl Backend {
     }
 }
 
-/// `url` with any password replaced by `***`.
+/// The file a `sqlite:` URL names (`None` for an in-memory database).
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or(url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// `url` with any password replaced by `***`, even when the URL does not
+/// parse (the text between `user:` and the last `@` is masked then).
 pub(crate) fn masked(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
+    if let Ok(mut parsed) = url::Url::parse(url) {
+        if parsed.password().is_none() {
+            return url.to_string();
         }
-        _ => url.to_string(),
+        let _ = parsed.set_password(Some("***"));
+        return parsed.to_string();
+    }
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    match url[start..].rfind('@').map(|at| start + at) {
+        Some(at) => match url[start..at].find(':').map(|c| start + c) {
+            Some(colon) => format!("{}***{}", &url[..=colon], &url[at..]),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -102,5 +138,18 @@ mod tests {
             "mysql://root@127.0.0.1/test"
         );
         assert_eq!(masked("sqlite://jobs.db"), "sqlite://jobs.db");
+        assert_eq!(
+            masked("postgres://u:s3cret@[bad/x"),
+            "postgres://u:***@[bad/x"
+        );
+    }
+
+    #[test]
+    fn finds_the_sqlite_file() {
+        use super::sqlite_file;
+        assert_eq!(sqlite_file("sqlite://jobs.db"), Some("jobs.db"));
+        assert_eq!(sqlite_file("sqlite:jobs.db?mode=rwc"), Some("jobs.db"));
+        assert_eq!(sqlite_file("sqlite:///var/lib/j.db"), Some("/var/lib/j.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
     }
 }

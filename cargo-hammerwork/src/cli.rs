@@ -16,7 +16,7 @@ use hammerwork::{DependencyStatus, JobId, JobPriority, JobStatus, WorkflowId};
 #[command(name = "cargo-hammerwork", bin_name = "cargo hammerwork", version)]
 pub(crate) struct Cli {
     /// The database: postgres://..., mysql://... (or mariadb://...), or
-    /// sqlite://FILE.
+    /// sqlite://FILE. Required, here or in DATABASE_URL.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub(crate) database_url: Option<String>,
 
@@ -32,7 +32,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Creates or upgrades Hammerwork's tables (idempotent).
     Migrate,
-    /// Queues: counts per status.
+    /// Queues: counts per status, pause and resume.
     #[command(subcommand)]
     Queue(QueueCommand),
     /// Jobs: enqueue, inspect, cancel.
@@ -48,8 +48,19 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum QueueCommand {
-    /// Every queue that holds jobs, with its counts per status.
+    /// Every queue that holds jobs or is paused, with its counts per status.
     List,
+    /// Stops workers everywhere from claiming the queue's jobs (running jobs
+    /// finish; enqueueing goes on).
+    Pause {
+        /// The queue.
+        queue: String,
+    },
+    /// Lets workers claim the queue's jobs again, waking idle ones.
+    Resume {
+        /// The queue.
+        queue: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +70,7 @@ pub(crate) enum JobCommand {
     /// One job: its fields, and with --include-dependencies what it waits on.
     Show {
         /// The job's id.
+        #[arg(value_parser = parse_job_id)]
         id: JobId,
         /// Also list the jobs it depends on.
         #[arg(long)]
@@ -70,6 +82,7 @@ pub(crate) enum JobCommand {
     /// as its workflow's policy says).
     Cancel {
         /// The job's id.
+        #[arg(value_parser = parse_job_id)]
         id: JobId,
     },
 }
@@ -106,10 +119,10 @@ pub(crate) struct JobListArgs {
     #[arg(long, value_parser = parse_dependency_status)]
     pub(crate) dependency_status: Option<DependencyStatus>,
     /// Only jobs of this workflow.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_workflow_id)]
     pub(crate) workflow: Option<WorkflowId>,
     /// Only jobs after this id (the last id of the previous page).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_job_id)]
     pub(crate) after: Option<JobId>,
     /// At most this many jobs.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -124,15 +137,16 @@ pub(crate) enum WorkflowCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
         /// Only workflows after this id (the last id of the previous page).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_workflow_id)]
         after: Option<WorkflowId>,
     },
     /// One workflow: status, counts and its jobs.
     Show {
         /// The workflow's id.
+        #[arg(value_parser = parse_workflow_id)]
         id: WorkflowId,
         /// List at most this many of its jobs.
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
     },
     /// Enqueues a workflow from a JSON or YAML file and prints its id.
@@ -145,36 +159,42 @@ pub(crate) enum WorkflowCommand {
     /// The jobs a job depends on.
     Dependencies {
         /// The job's id.
+        #[arg(value_parser = parse_job_id)]
         job: JobId,
     },
     /// The workflow's dependency graph.
     Graph {
         /// The workflow's id.
+        #[arg(value_parser = parse_workflow_id)]
         id: WorkflowId,
         /// Graphviz dot, Mermaid, or JSON (nodes and edges).
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
-    /// Status and counts; with --watch, redrawn until it finishes or Ctrl-C.
+    /// Status and counts; with --watch, redrawn until it finishes (exit 0 when
+    /// it completed, 1 when it failed or was cancelled) or Ctrl-C.
     Status {
         /// The workflow's id.
+        #[arg(value_parser = parse_workflow_id)]
         id: WorkflowId,
         /// Redraw in place until the workflow finishes (or Ctrl-C).
         #[arg(long)]
         watch: bool,
-        /// How often --watch reads the counts.
-        #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+        /// How often --watch reads the counts (at least 100ms).
+        #[arg(long, default_value = "1s", value_parser = parse_interval)]
         interval: Duration,
     },
     /// Cancels every unfinished job of the workflow.
     Cancel {
         /// The workflow's id.
+        #[arg(value_parser = parse_workflow_id)]
         id: WorkflowId,
     },
     /// Puts the workflow's dead and cancelled jobs back to pending, with fresh
     /// attempts.
     Retry {
         /// The workflow's id.
+        #[arg(value_parser = parse_workflow_id)]
         id: WorkflowId,
     },
 }
@@ -199,18 +219,19 @@ pub(crate) enum SpawnCommand {
     /// The tree of jobs a job spawned.
     Tree {
         /// The spawning job's id.
+        #[arg(value_parser = parse_job_id)]
         id: JobId,
         /// Text, JSON or Mermaid.
         #[arg(long, value_enum, default_value_t = TreeFormat::Text)]
         format: TreeFormat,
         /// Levels below the job.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000))]
         max_depth: u32,
     },
     /// Operations, children and failures over a window.
     Stats {
-        /// The window: the last this many hours.
-        #[arg(long, default_value_t = 24)]
+        /// The window: the last this many hours (up to ten years).
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=87_600))]
         hours: u32,
         /// Only operations whose parent ran on this queue.
         #[arg(long)]
@@ -222,9 +243,10 @@ pub(crate) enum SpawnCommand {
     /// A job's ancestors and descendants.
     Lineage {
         /// The job's id.
+        #[arg(value_parser = parse_job_id)]
         id: JobId,
         /// Levels of descendants.
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1_000))]
         depth: u32,
         /// Only the chain of jobs that spawned it.
         #[arg(long, conflicts_with = "descendants")]
@@ -294,6 +316,26 @@ fn parse_status(s: &str) -> Result<StatusFilter, String> {
     s.parse().map(StatusFilter::Is).map_err(|_| {
         "expected pending, running, completed, retrying, dead, cancelled, skipped or waiting"
             .to_string()
+    })
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let interval = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if interval < Duration::from_millis(100) {
+        return Err("the interval must be at least 100ms".into());
+    }
+    Ok(interval)
+}
+
+fn parse_job_id(s: &str) -> Result<JobId, String> {
+    s.parse().map_err(|_| {
+        "expected a job id, a UUID such as 01a22fa4-32b9-732d-93ac-c79c3beddd2e".into()
+    })
+}
+
+fn parse_workflow_id(s: &str) -> Result<WorkflowId, String> {
+    s.parse().map_err(|_| {
+        "expected a workflow id, a UUID such as 01a22fa4-32b9-732d-93ac-c79c3beddd2e".into()
     })
 }
 

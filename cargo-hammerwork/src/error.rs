@@ -8,6 +8,9 @@ use std::process::ExitCode;
 pub(crate) enum Kind {
     /// Anything else (exit 1).
     Failed,
+    /// The command line lacks something clap cannot see: a database URL, or
+    /// one of a scheme no backend takes (exit 2, as clap's own errors).
+    Usage,
     /// No such job, workflow or spawn tree (exit 3).
     NotFound,
     /// A bad workflow file, payload or argument value the parser could not
@@ -30,6 +33,11 @@ impl CliError {
             kind,
             message: message.into(),
         }
+    }
+
+    /// The same kind, another message.
+    pub(crate) fn with_message(self, message: String) -> Self {
+        CliError { message, ..self }
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -58,11 +66,12 @@ impl CliError {
         self
     }
 
-    /// The process exit code: 1 failed, 2 usage (clap's own), 3 not found,
+    /// The process exit code: 1 failed, 2 usage, 3 not found,
     /// 4 invalid input, 5 database.
     pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self.kind {
             Kind::Failed => 1,
+            Kind::Usage => 2,
             Kind::NotFound => 3,
             Kind::Invalid => 4,
             Kind::Database => 5,
@@ -94,7 +103,12 @@ impl From<hammerwork::Error> for CliError {
             E::Backend(_) | E::Migration { .. } | E::Conflict(_) => Kind::Database,
             _ => Kind::Failed,
         };
-        CliError::new(kind, one_line(&err))
+        let message = match &err {
+            E::NotFound { id } => format!("no job {id}"),
+            E::WorkflowNotFound { id } => format!("no workflow {id}"),
+            _ => one_line(&err),
+        };
+        CliError::new(kind, message)
     }
 }
 

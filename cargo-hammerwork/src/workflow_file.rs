@@ -107,6 +107,24 @@ fn build(file: WorkflowFile) -> Result<LoadedWorkflow, String> {
     if file.jobs.is_empty() {
         return Err("the workflow has no jobs".into());
     }
+    if file.name.trim().is_empty() {
+        return Err("the workflow's name is empty".into());
+    }
+    for (i, entry) in file.jobs.iter().enumerate() {
+        if entry.name.trim().is_empty() {
+            return Err(format!("job {} (counting from 1) has an empty name", i + 1));
+        }
+        if entry.queue.trim().is_empty() {
+            return Err(format!("job {:?}: queue is empty", entry.name));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(twice) = entry.depends_on.iter().find(|p| !seen.insert(*p)) {
+            return Err(format!(
+                "job {:?} lists {twice:?} twice in depends_on",
+                entry.name
+            ));
+        }
+    }
     let mut ids: HashMap<String, JobId> = HashMap::new();
     for entry in &file.jobs {
         if ids.insert(entry.name.clone(), JobId::new()).is_some() {
@@ -182,8 +200,17 @@ fn build(file: WorkflowFile) -> Result<LoadedWorkflow, String> {
         names.insert(job.id, entry.name);
         group = group.add_job(job);
     }
-    group.validate().map_err(|e| e.to_string())?;
+    group
+        .validate()
+        .map_err(|e| name_jobs(&e.to_string(), &names))?;
     Ok(LoadedWorkflow { group, names })
+}
+
+/// `message` with each job id of the file replaced by the job's name.
+pub(crate) fn name_jobs(message: &str, names: &BTreeMap<JobId, String>) -> String {
+    names.iter().fold(message.to_string(), |text, (id, name)| {
+        text.replace(&id.to_string(), &format!("{name:?}"))
+    })
 }
 
 /// A cycle among the jobs' `depends_on` names, first name repeated at the
@@ -306,6 +333,15 @@ mod tests {
         let unknown = r#"{"name":"w","jobs":[{"name":"a","queue":"q","depend_on":[]}]}"#;
         let err = load_str("w.json", unknown).err().unwrap();
         assert!(err.contains("depend_on"), "{err}");
+
+        let empty_queue = r#"{"name":"w","jobs":[{"name":"a","queue":""}]}"#;
+        let err = load_str("w.json", empty_queue).err().unwrap();
+        assert!(err.contains("\"a\": queue is empty"), "{err}");
+        let listed_twice = r#"{"name":"w","jobs":[{"name":"a","queue":"q"},{"name":"b","queue":"q","depends_on":["a","a"]}]}"#;
+        assert!(load_str("w.json", listed_twice)
+            .err()
+            .unwrap()
+            .contains("twice"));
 
         let twice = r#"{"name":"w","jobs":[{"name":"a","queue":"q"},{"name":"a","queue":"q"}]}"#;
         assert!(load_str("w.json", twice).err().unwrap().contains("twice"));

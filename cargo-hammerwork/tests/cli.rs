@@ -263,6 +263,53 @@ async fn work_on(db: &TestDb, queues: &[&str]) {
     }
 }
 
+/// The case's database through the library.
+async fn storage_of(db: &TestDb) -> std::sync::Arc<dyn Storage> {
+    match db.kind {
+        Kind::Postgres => {
+            std::sync::Arc::new(hammerwork::PostgresStorage::connect(&db.url).await.unwrap())
+        }
+        Kind::MySql => {
+            std::sync::Arc::new(hammerwork::MySqlStorage::connect(&db.url).await.unwrap())
+        }
+        Kind::Sqlite => {
+            std::sync::Arc::new(hammerwork::SqliteStorage::connect(&db.url).await.unwrap())
+        }
+    }
+}
+
+/// `queue pause` stops claims from the queue, in any process; `queue resume`
+/// restarts them, and a worker then runs what waited.
+async fn pause_and_resume_stop_and_restart_claiming(db: &TestDb) {
+    let paused = db.json(&["queue", "pause", "etl_queue"]);
+    assert_eq!(paused["paused"], true);
+    assert_eq!(db.json(&["queue", "pause", "etl_queue"])["paused"], false);
+    for i in 0..3 {
+        db.json(&["job", "enqueue", "etl_queue", "--payload", &i.to_string()]);
+    }
+    let queues = db.json(&["queue", "list"]);
+    assert_eq!(queues[0]["paused"], true, "{queues}");
+    assert_eq!(queues[0]["counts"]["pending"], 3);
+    let listed = db.text(&["queue", "list"]);
+    assert!(listed.contains("paused"), "{listed}");
+
+    let storage = storage_of(db).await;
+    let now = chrono::Utc::now();
+    let claim =
+        hammerwork::ClaimParams::new("etl_queue", 10, now, now + chrono::Duration::seconds(30));
+    assert!(
+        storage.claim_jobs(claim).await.unwrap().is_empty(),
+        "paused"
+    );
+
+    assert_eq!(db.json(&["queue", "resume", "etl_queue"])["resumed"], true);
+    assert_eq!(db.json(&["queue", "resume", "etl_queue"])["resumed"], false);
+    work_on(db, &["etl_queue"]).await;
+    let queues = db.json(&["queue", "list"]);
+    assert_eq!(queues[0]["paused"], false);
+    assert_eq!(queues[0]["counts"]["completed"], 3, "{queues}");
+}
+
 fn as_str(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
@@ -309,6 +356,7 @@ async fn workflow_file_runs_to_completion(db: &TestDb) {
         assert_eq!(mermaid.matches(" --> ").count(), 2, "{mermaid}");
         let graph = db.json(&["workflow", "graph", id, "--format", "json"]);
         assert_eq!(graph["nodes"].as_array().unwrap().len(), 3, "{graph}");
+        assert_eq!(db.json(&["workflow", "graph", id]), graph, "--json wins");
         // --watch on a finished workflow reports it and returns.
         let watched = db.text(&["workflow", "status", id, "--watch"]);
         assert!(watched.contains("completed"), "{watched}");
@@ -358,13 +406,14 @@ async fn stuck_jobs_are_found_and_acted_on(db: &TestDb) {
         "{text}"
     );
 
-    // Cancelling the first job ends the chain; retry puts it back.
+    // Cancelling the first job ends the chain, and the workflow with it;
+    // retry puts it back.
     let cancelled = db.json(&["job", "cancel", &extract]);
     assert_eq!(cancelled["cancelled"], true);
     let again = db.json(&["job", "cancel", &extract]);
     assert_eq!(again["cancelled"], false);
     let status = db.json(&["workflow", "status", &workflow]);
-    assert_ne!(status["status"], "running", "{status}");
+    assert_eq!(status["status"], "cancelled", "{status}");
     let retried = db.json(&["workflow", "retry", &workflow]);
     assert!(retried["reset_jobs"].as_u64().unwrap() >= 1, "{retried}");
     assert_eq!(
@@ -377,6 +426,14 @@ async fn stuck_jobs_are_found_and_acted_on(db: &TestDb) {
         db.json(&["workflow", "status", &workflow])["status"],
         "cancelled"
     );
+    // --watch ends at once on a finished workflow: exit 1, it did not complete.
+    let out = db
+        .cli()
+        .args(["workflow", "status", &workflow, "--watch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cancelled"));
 
     // A job enqueued from the command line.
     let enqueued = db.json(&[
@@ -517,6 +574,16 @@ async fn bad_input_writes_nothing(db: &TestDb) {
         4,
         "sometimes",
     );
+    let empty_queue = db.write(
+        "queue.yaml",
+        "name: e\njobs:\n  - name: a\n    queue: \"\"\n",
+    );
+    fails(
+        &["workflow", "create", "--file", &empty_queue],
+        4,
+        "\"a\": queue is empty",
+    );
+    fails(&["spawn", "stats", "--hours", "4294967295"], 2, "hours");
     fails(
         &["workflow", "create", "--file", "/nonexistent/workflow.json"],
         4,
@@ -612,6 +679,7 @@ on_every_backend!(
     spawn_commands_show_a_spawned_tree,
     bad_input_writes_nothing,
     human_output_is_pinned,
+    pause_and_resume_stop_and_restart_claiming,
 );
 
 /// No database, or one that cannot be reached: one line, exit 4 or 5, the
@@ -624,7 +692,7 @@ fn unreachable_database_is_named_with_its_password_masked() {
         cmd
     };
     let out = bin().args(["queue", "list"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
 
     for url in [
@@ -646,13 +714,25 @@ fn unreachable_database_is_named_with_its_password_masked() {
         .args(["--database-url", "redis://127.0.0.1", "queue", "list"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.status.code(), Some(2));
 
-    // A database without Hammerwork's tables: the message says what to run.
+    // A SQLite file that is not there is not created by a read (a mistyped
+    // path), and one without Hammerwork's tables gets told what to run.
     let dir = tempfile::tempdir().unwrap();
-    let fresh = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let missing = dir.path().join("typo.db");
     let out = bin()
-        .args(["--database-url", &fresh, "workflow", "list"])
+        .args(["--database-url", &format!("sqlite://{}", missing.display())])
+        .args(["workflow", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cargo hammerwork migrate"));
+    assert!(!missing.exists(), "a read created the file");
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let out = bin()
+        .args(["--database-url", &format!("sqlite://{}", empty.display())])
+        .args(["job", "list"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5));

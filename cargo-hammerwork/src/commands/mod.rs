@@ -11,7 +11,7 @@ use hammerwork::Storage;
 
 use crate::backend::Backend;
 use crate::cli::{Cli, Command};
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, Kind};
 
 /// What every command gets: the storage, and whether to print JSON.
 pub(crate) struct Ctx {
@@ -22,12 +22,16 @@ pub(crate) struct Ctx {
 /// Connects to the database the command line names and runs its command.
 pub(crate) async fn run(cli: Cli) -> CliResult {
     let url = cli.database_url.as_deref().ok_or_else(|| {
-        CliError::invalid(
+        CliError::new(
+            Kind::Usage,
             "no database: pass --database-url or set DATABASE_URL \
              (e.g. sqlite://hammerwork.db, postgres://user@host/db, mysql://user@host/db)",
         )
     })?;
-    let backend = Backend::connect(url).await?;
+    // Only `migrate` may create a SQLite file: a mistyped path in any other
+    // command is an error, not a new empty database.
+    let creates = matches!(cli.command, Command::Migrate);
+    let backend = Backend::connect(url, creates).await?;
     let ctx = Ctx {
         storage: backend.storage(),
         json: cli.json,

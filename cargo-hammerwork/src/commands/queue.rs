@@ -11,24 +11,55 @@ use crate::output::{print_json, print_table, table};
 pub(super) async fn run(ctx: &Ctx, command: QueueCommand) -> CliResult {
     match command {
         QueueCommand::List => list(ctx).await,
+        QueueCommand::Pause { queue } => {
+            let changed = ctx.storage.pause_queue(&queue).await?;
+            report(ctx, &queue, "paused", changed)
+        }
+        QueueCommand::Resume { queue } => {
+            let changed = ctx.storage.resume_queue(&queue).await?;
+            report(ctx, &queue, "resumed", changed)
+        }
     }
 }
 
+fn report(ctx: &Ctx, queue: &str, done: &str, changed: bool) -> CliResult {
+    if ctx.json {
+        return print_json(&json!({ "queue": queue, done: changed }));
+    }
+    if changed {
+        println!("queue {queue} {done}");
+    } else if done == "paused" {
+        println!("queue {queue} was already paused");
+    } else {
+        println!("queue {queue} was not paused");
+    }
+    Ok(())
+}
+
 async fn list(ctx: &Ctx) -> CliResult {
+    let paused = ctx.storage.paused_queues().await?;
+    let mut queues = ctx.storage.list_queues().await?;
+    queues.extend(paused.iter().cloned());
+    queues.sort();
+    queues.dedup();
     let mut rows = Vec::new();
-    for queue in ctx.storage.list_queues().await? {
+    for queue in queues {
         let counts = ctx.storage.queue_counts(&queue).await?;
-        rows.push((queue, counts));
+        let is_paused = paused.contains(&queue);
+        rows.push((queue, is_paused, counts));
     }
     if ctx.json {
         let rows: Vec<_> = rows
             .iter()
-            .map(|(queue, counts)| json!({ "queue": queue, "counts": counts, "total": counts.total() }))
+            .map(|(queue, paused, counts)| {
+                json!({ "queue": queue, "paused": paused, "counts": counts, "total": counts.total() })
+            })
             .collect();
         return print_json(&rows);
     }
     let mut t = table(&[
         "queue",
+        "state",
         "pending",
         "running",
         "retrying",
@@ -37,9 +68,10 @@ async fn list(ctx: &Ctx) -> CliResult {
         "cancelled",
         "skipped",
     ]);
-    for (queue, c) in &rows {
+    for (queue, paused, c) in &rows {
         t.add_row(vec![
             Cell::new(queue),
+            Cell::new(if *paused { "paused" } else { "active" }),
             Cell::new(c.pending),
             Cell::new(c.running),
             Cell::new(c.retrying),

@@ -116,10 +116,12 @@ async fn list(ctx: &Ctx, query: SpawnQuery, detailed: bool) -> CliResult {
 
 async fn tree(ctx: &Ctx, id: JobId, format: TreeFormat, max_depth: u32) -> CliResult {
     let tree = ctx.storage.get_spawn_tree(id, max_depth).await?;
+    // --json asks for JSON whatever the format says.
     match format {
-        TreeFormat::Text if !ctx.json => print!("{}", tree.to_text()),
+        _ if ctx.json => print_json(&tree.to_json())?,
+        TreeFormat::Text => print!("{}", tree.to_text()),
         TreeFormat::Mermaid => print!("{}", tree.to_mermaid()),
-        TreeFormat::Text | TreeFormat::Json => print_json(&tree.to_json())?,
+        TreeFormat::Json => print_json(&tree.to_json())?,
     }
     Ok(())
 }

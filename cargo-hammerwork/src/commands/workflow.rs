@@ -1,5 +1,6 @@
 //! `workflow ...`
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use comfy_table::Cell;
@@ -10,7 +11,7 @@ use serde_json::json;
 
 use super::{ctrl_c, job, Ctx};
 use crate::cli::{GraphFormat, WorkflowCommand};
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, Kind};
 use crate::output::{
     jobs_table, maybe_time, print_json, print_table, table, time, workflow_status,
 };
@@ -140,11 +141,11 @@ async fn show(ctx: &Ctx, id: WorkflowId, limit: u32) -> CliResult {
     println!();
     print_table(&jobs_table(&jobs));
     let total = w.stats.total_jobs;
-    if (jobs.len() as u64) < total {
+    if let Some(last) = jobs.last().filter(|_| (jobs.len() as u64) < total) {
         println!(
             "({} of {total} jobs shown: job list --workflow {id} --after {} for more)",
             jobs.len(),
-            jobs.last().map(|j| j.id.to_string()).unwrap_or_default()
+            last.id
         );
     }
     Ok(())
@@ -157,7 +158,15 @@ async fn create(ctx: &Ctx, file: &std::path::Path) -> CliResult {
         .iter()
         .map(|(id, name)| (*id, name.clone()))
         .collect();
-    let id = ctx.storage.enqueue_workflow(loaded.group).await?;
+    let id = ctx
+        .storage
+        .enqueue_workflow(loaded.group)
+        .await
+        .map_err(|err| {
+            let err = CliError::from(err);
+            let message = workflow_file::name_jobs(&err.to_string(), &loaded.names);
+            err.with_message(message)
+        })?;
     if ctx.json {
         let names: serde_json::Map<String, serde_json::Value> = jobs
             .iter()
@@ -187,7 +196,9 @@ async fn dependencies(ctx: &Ctx, id: JobId) -> CliResult {
 async fn graph(ctx: &Ctx, id: WorkflowId, format: GraphFormat) -> CliResult {
     get(ctx, id).await?;
     let jobs = ctx.storage.get_workflow_jobs(id).await?;
+    // --json asks for JSON whatever the format says.
     match format {
+        _ if ctx.json => print_json(&to_json(&jobs))?,
         GraphFormat::Dot => print!("{}", to_dot(&jobs)),
         GraphFormat::Mermaid => print!("{}", to_mermaid(&jobs)),
         GraphFormat::Json => print_json(&to_json(&jobs))?,
@@ -216,58 +227,71 @@ fn finished(status: WorkflowStatus) -> bool {
 }
 
 /// Redraws the counts every `interval` until the workflow finishes or the
-/// user presses Ctrl-C; a progress bar on a terminal, a line per change
-/// otherwise.
+/// user presses Ctrl-C: a progress bar on a terminal, otherwise a line (or a
+/// JSON object) each time the counts change. A workflow that ended failed or
+/// cancelled is an error (exit 1), so a script can wait on it.
 async fn watch_status(ctx: &Ctx, id: WorkflowId, interval: Duration) -> CliResult {
     let mut w = get(ctx, id).await?;
-    if ctx.json {
-        let mut last = None;
-        loop {
-            let now = summary(&w);
-            if last.as_ref() != Some(&now) {
-                println!("{now}");
-                last = Some(now);
-            }
-            if finished(w.status()) {
-                return Ok(());
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = ctrl_c() => return Ok(()),
-            }
-            w = get(ctx, id).await?;
-        }
-    }
-    let bar = ProgressBar::new(w.stats.total_jobs);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(w.name.clone());
+    let bar = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(w.stats.total_jobs);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(w.name.clone());
+        bar
+    });
+    let mut last = None;
     loop {
         let s = &w.stats;
-        bar.set_length(s.total_jobs);
-        bar.set_position(s.total_jobs.saturating_sub(s.pending_jobs + s.running_jobs));
-        bar.set_message(format!(
-            "{}: {} running, {} pending, {} failed",
-            w.status().as_str(),
-            s.running_jobs,
-            s.pending_jobs,
-            s.failed_jobs
-        ));
+        match &bar {
+            Some(bar) => {
+                bar.set_length(s.total_jobs);
+                bar.set_position(s.total_jobs.saturating_sub(s.pending_jobs + s.running_jobs));
+                bar.set_message(format!(
+                    "{}: {} running, {} pending, {} failed",
+                    w.status().as_str(),
+                    s.running_jobs,
+                    s.pending_jobs,
+                    s.failed_jobs
+                ));
+            }
+            None => {
+                let now = summary(&w);
+                if last.as_ref() != Some(&now) {
+                    if ctx.json {
+                        println!("{now}");
+                    } else {
+                        println!("{}: {}", w.status().as_str(), counts_line(&w));
+                    }
+                    last = Some(now);
+                }
+            }
+        }
         if finished(w.status()) {
-            bar.finish();
-            // indicatif draws nothing when standard error is not a
-            // terminal: say how it ended in any case.
-            println!("{}", counts_line(&w));
-            println!("workflow {id} {}", w.status().as_str());
-            return Ok(());
+            if let Some(bar) = &bar {
+                bar.finish();
+                println!("{}", counts_line(&w));
+            }
+            let status = w.status();
+            if status == WorkflowStatus::Completed {
+                if !ctx.json {
+                    println!("workflow {id} completed");
+                }
+                return Ok(());
+            }
+            return Err(CliError::new(
+                Kind::Failed,
+                format!("workflow {id} {}", status.as_str()),
+            ));
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = ctrl_c() => {
-                bar.abandon();
+                if let Some(bar) = &bar {
+                    bar.abandon();
+                }
                 return Ok(());
             }
         }
