@@ -35,7 +35,7 @@ pub(crate) enum Command {
     /// Queues: counts per status, pause and resume.
     #[command(subcommand)]
     Queue(QueueCommand),
-    /// Jobs: enqueue, inspect, cancel.
+    /// Jobs: enqueue, inspect, cancel, retry.
     #[command(subcommand)]
     Job(JobCommand),
     /// Workflows: create from a file, inspect, draw, cancel, retry.
@@ -78,6 +78,13 @@ pub(crate) enum JobCommand {
     },
     /// Jobs in id order, filtered.
     List(JobListArgs),
+    /// Puts a dead or cancelled job outside any workflow back to pending, with
+    /// fresh attempts (a workflow's jobs: `workflow retry`).
+    Retry {
+        /// The job's id.
+        #[arg(value_parser = parse_job_id)]
+        id: JobId,
+    },
     /// Cancels a pending or running job (its dependents fail or are cancelled
     /// as its workflow's policy says).
     Cancel {

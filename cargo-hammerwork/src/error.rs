@@ -101,6 +101,7 @@ impl From<hammerwork::Error> for CliError {
             | E::Spawn(_)
             | E::Config(_) => Kind::Invalid,
             E::Backend(_) | E::Migration { .. } | E::Conflict(_) => Kind::Database,
+            E::NotApplicable(_) => Kind::Failed,
             _ => Kind::Failed,
         };
         let message = match &err {

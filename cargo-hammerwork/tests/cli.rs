@@ -449,10 +449,22 @@ async fn stuck_jobs_are_found_and_acted_on(db: &TestDb) {
         "--max-attempts",
         "7",
     ]);
-    let job = db.json(&["job", "show", as_str(&enqueued["id"])]);
+    let job_id = as_str(&enqueued["id"]).to_string();
+    let job = db.json(&["job", "show", &job_id]);
     assert_eq!(job["payload"]["to"], "ops@example.com");
     assert_eq!(job["max_attempts"], 7);
     assert_eq!(job["status"], "pending");
+    // Retry applies to a dead or cancelled job: exit 1 with the reason
+    // otherwise; a workflow's job points at the workflow.
+    let out = db.cli().args(["job", "retry", &job_id]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only a dead or cancelled job"));
+    assert_eq!(db.json(&["job", "cancel", &job_id])["cancelled"], true);
+    assert_eq!(db.json(&["job", "retry", &job_id])["retried"], true);
+    assert_eq!(db.json(&["job", "show", &job_id])["status"], "pending");
+    let out = db.cli().args(["job", "retry", &load]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("retry the workflow"));
     let listed = db.json(&["job", "list", "--queue", "emails"]);
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }

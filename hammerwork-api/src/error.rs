@@ -100,6 +100,11 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// An operation does not apply to the record as it stands (retrying a job
+    /// that is not dead or cancelled, ...); the message says why and what
+    /// to do instead. Nothing was changed.
+    #[error("{0}")]
+    NotApplicable(String),
     /// The database or its driver failed (connection lost, timeout, ...).
     #[error("backend: {0}")]
     Backend(#[source] BoxError),

@@ -140,6 +140,16 @@ pub trait Storage: Send + Sync + 'static {
     /// call [`DatabaseQueue::cancel_job`], which reads the clock.)
     async fn cancel_job_at(&self, id: JobId, now: DateTime<Utc>) -> Result<bool>;
 
+    /// Puts a `Dead` or `Cancelled` job outside any workflow back to
+    /// `Pending`, due at `now`, with fresh attempts and no error, in one
+    /// transaction, and wakes its queue. Its dependents that already ended
+    /// stay as they are. [`Error::NotFound`] when there is no such job;
+    /// [`Error::NotApplicable`] when it is not dead or cancelled, belongs to
+    /// a workflow (retry the workflow, which also recounts its dependents),
+    /// or depends on a job that did not complete. (Users call
+    /// [`DatabaseQueue::retry_job`], which reads the clock.)
+    async fn retry_job_at(&self, id: JobId, now: DateTime<Utc>) -> Result<()>;
+
     /// The workflow with this id, with its counters (one row read).
     async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>>;
 
@@ -517,6 +527,12 @@ pub trait DatabaseQueue: Storage {
     }
 
     /// Runs workflow `id`'s dead and cancelled jobs again: see
+    /// [`Storage::retry_job_at`] now: a dead or cancelled job outside any
+    /// workflow runs again with fresh attempts.
+    async fn retry_job(&self, id: JobId) -> Result<()> {
+        self.retry_job_at(id, Utc::now()).await
+    }
+
     /// [`Storage::retry_workflow_at`]. Returns how many jobs were reset.
     async fn retry_workflow(&self, id: WorkflowId) -> Result<u64> {
         self.retry_workflow_at(id, Utc::now()).await
@@ -742,6 +758,9 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
         (**self).get_workflow(id).await
+    }
+    async fn retry_job_at(&self, id: JobId, now: DateTime<Utc>) -> Result<()> {
+        (**self).retry_job_at(id, now).await
     }
     async fn list_workflows(&self, params: ListWorkflowsParams) -> Result<Vec<Workflow>> {
         (**self).list_workflows(params).await

@@ -325,6 +325,13 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<bool> {
                 $crate::__api::Storage::try_lead(&self.$field, role, holder, ttl).await
             }
+            async fn retry_job_at(
+                &self,
+                id: $crate::__api::JobId,
+                now: $crate::__chrono::DateTime<$crate::__chrono::Utc>,
+            ) -> $crate::__api::Result<()> {
+                $crate::__api::Storage::retry_job_at(&self.$field, id, now).await
+            }
             async fn list_queues(
                 &self,
             ) -> $crate::__api::Result<::std::vec::Vec<::std::string::String>> {

@@ -350,6 +350,19 @@ impl<D: Driver> Engine<D> {
         Ok(reset.len() as u64)
     }
 
+    async fn retry_job_once(&self, id: JobId, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.driver.begin().await?;
+        let Some(job) = tx.reset_job(id, now).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let mut work = Work::new(&mut tx, now);
+        work.wake(&job.queue_name);
+        work.finish().await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn expire_workflows_once(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.driver.begin().await?;
         let mut work = Work::new(&mut tx, now);
@@ -552,6 +565,28 @@ impl<D: Driver> Storage for Engine<D> {
             Some(_) => Ok(false),
             None => Err(Error::WorkflowNotFound { id }),
         }
+    }
+
+    async fn retry_job_at(&self, id: JobId, now: DateTime<Utc>) -> Result<()> {
+        if retry("retry job", || self.retry_job_once(id, now)).await? {
+            return Ok(());
+        }
+        let job = self
+            .driver
+            .get_job(id)
+            .await?
+            .ok_or(Error::NotFound { id })?;
+        let why = if !matches!(job.status, JobStatus::Dead | JobStatus::Cancelled) {
+            format!(
+                "job {id} is {}: only a dead or cancelled job can be retried",
+                job.status
+            )
+        } else if let Some(workflow) = job.workflow_id {
+            format!("job {id} belongs to workflow {workflow}: retry the workflow, which recounts its dependents")
+        } else {
+            format!("job {id} depends on a job that did not complete")
+        };
+        Err(Error::NotApplicable(why))
     }
 
     async fn retry_workflow_at(&self, id: WorkflowId, now: DateTime<Utc>) -> Result<u64> {

@@ -90,6 +90,25 @@ impl MemoryTx {
     }
 }
 
+impl MemoryTx {
+    /// Job `id` back to pending at `now` with no attempt made; what it was.
+    fn start_over(&mut self, id: JobId, now: DateTime<Utc>) -> ResetJob {
+        let job = self.state.job(id).expect("the caller found it");
+        let reset = ResetJob::new(id, job.workflow_id, job.queue_name.clone(), job.status);
+        self.state.update_job(id, |row| {
+            let job = &mut row.job;
+            job.status = JobStatus::Pending;
+            job.attempts = 0;
+            job.error_message = None;
+            job.failed_at = None;
+            job.completed_at = None;
+            job.lease_expires_at = None;
+            job.scheduled_at = micros(now);
+        });
+        reset
+    }
+}
+
 impl Drop for MemoryTx {
     fn drop(&mut self) {
         // Committed transactions left nothing to undo.
@@ -619,27 +638,23 @@ impl Transaction for MemoryTx {
         let targets = self.workflow_jobs_and_awaited(&[id], |status| {
             matches!(status, JobStatus::Dead | JobStatus::Cancelled)
         });
-        let mut reset = Vec::with_capacity(targets.len());
-        for job_id in targets {
-            let job = self.state.job(job_id).expect("found above");
-            reset.push(ResetJob::new(
-                job_id,
-                job.workflow_id,
-                job.queue_name.clone(),
-                job.status,
-            ));
-            self.state.update_job(job_id, |row| {
-                let job = &mut row.job;
-                job.status = JobStatus::Pending;
-                job.attempts = 0;
-                job.error_message = None;
-                job.failed_at = None;
-                job.completed_at = None;
-                job.lease_expires_at = None;
-                job.scheduled_at = micros(now);
-            });
-        }
-        Ok(reset)
+        Ok(targets
+            .into_iter()
+            .map(|job_id| self.start_over(job_id, now))
+            .collect())
+    }
+
+    async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
+        let Some(job) = self.state.job(id) else {
+            return Ok(None);
+        };
+        let can = matches!(job.status, JobStatus::Dead | JobStatus::Cancelled)
+            && job.workflow_id.is_none()
+            && matches!(
+                job.dependency_status,
+                DependencyStatus::None | DependencyStatus::Satisfied
+            );
+        Ok(can.then(|| self.start_over(id, now)))
     }
 
     async fn recount_dependencies(

@@ -308,6 +308,17 @@ impl Transaction for MySqlTx<'_> {
         Ok(self.execute(sql!("cancel_workflow", id.0)).await? > 0)
     }
 
+    async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
+        let found = self.fetch(sql!("reset_job", id.0), reset_job_from_row);
+        let Some(job) = found.await?.pop() else {
+            return Ok(None);
+        };
+        let ids = hex_ids([&job.id]);
+        self.execute(sql!("reset_workflow_jobs_apply", ids, at(now)))
+            .await?;
+        Ok(Some(job))
+    }
+
     async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
         let name = queue.as_bytes();
         self.execute(sql!("pause_queue_row", name)).await?;

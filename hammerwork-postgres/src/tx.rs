@@ -295,6 +295,11 @@ impl Transaction for PgTx<'_> {
         self.any(sql!("cancel_workflow", id.0)).await
     }
 
+    async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
+        let reset = self.fetch(sql!("reset_job", id.0, now), reset_job_from_row);
+        Ok(reset.await?.pop())
+    }
+
     async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
         self.any(sql!("pause_queue", queue, now)).await
     }

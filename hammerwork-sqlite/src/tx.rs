@@ -240,6 +240,17 @@ impl Transaction for SqliteTx<'_> {
         self.any(sql!("cancel_workflow", id.to_string())).await
     }
 
+    async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
+        let found = self.fetch(sql!("reset_job", id.to_string()), reset_job_from_row);
+        let Some(job) = found.await?.pop() else {
+            return Ok(None);
+        };
+        let ids = id_list(&[job.id]);
+        self.execute(sql!("reset_workflow_jobs", ids, micros(now)))
+            .await?;
+        Ok(Some(job))
+    }
+
     async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
         self.any(sql!("pause_queue", queue, micros(now))).await
     }

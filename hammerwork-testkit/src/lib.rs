@@ -65,6 +65,7 @@ macro_rules! conformance_tests {
             lease_rescue_on_last_attempt_is_dead,
             lease_fence_outlives_reused_attempt_numbers,
             cancel_pending_running_and_finished_jobs,
+            cancel_then_retry_job_runs_again,
             list_jobs_filters_and_pages,
             list_jobs_filters_by_dependency_status,
             listen_wakes_on_enqueue,

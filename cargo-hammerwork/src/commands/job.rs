@@ -18,6 +18,15 @@ pub(super) async fn run(ctx: &Ctx, command: JobCommand) -> CliResult {
         } => show(ctx, id, include_dependencies).await,
         JobCommand::List(args) => list(ctx, args).await,
         JobCommand::Cancel { id } => cancel(ctx, id).await,
+        JobCommand::Retry { id } => {
+            ctx.storage.retry_job(id).await?;
+            if ctx.json {
+                print_json(&json!({ "id": id, "retried": true }))
+            } else {
+                println!("job {id} is pending again");
+                Ok(())
+            }
+        }
     }
 }
 

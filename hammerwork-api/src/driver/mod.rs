@@ -518,6 +518,12 @@ pub trait Transaction: Send {
     /// run, locking its row. Returns whether it did.
     async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool>;
 
+    /// Puts job `id` back to `Pending` at `now` (attempts 0, error, failure
+    /// and completion times and lease cleared) if it is `Dead` or
+    /// `Cancelled`, belongs to no workflow and its dependencies are none or
+    /// all completed, locking its row. Returns it when it did.
+    async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>>;
+
     /// Marks `queue` paused since `now` (adding its row to the queues table
     /// if it has none) unless it is paused already, locking the row.
     /// Returns whether it changed.
