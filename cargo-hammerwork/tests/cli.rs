@@ -541,6 +541,25 @@ async fn spawn_commands_show_a_spawned_tree(db: &TestDb) {
         "5",
     ]);
     assert_eq!(down["descendants"].as_array().unwrap().len(), 3);
+
+    // monitor draws until stopped: its first frame (as JSON) shows the hour.
+    let mut monitor = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-hammerwork"))
+        .env("DATABASE_URL", &db.url)
+        .args(["--json", "spawn", "monitor", "--interval", "1"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(monitor.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    monitor.kill().unwrap();
+    monitor.wait().unwrap();
+    let frame: Value = serde_json::from_str(&first).expect("a JSON frame");
+    assert_eq!(frame["last_hour"]["children"], 3, "{frame}");
+    assert_eq!(frame["recent"].as_array().unwrap().len(), 1);
 }
 
 /// Each bad input gets one line naming the problem and its exit code, and
