@@ -99,6 +99,7 @@ impl From<hammerwork::Error> for CliError {
             | E::InvalidCondition { .. }
             | E::InvalidCron { .. }
             | E::Spawn(_)
+            | E::InvalidWorkflowFile(_)
             | E::Config(_) => Kind::Invalid,
             E::Backend(_) | E::Migration { .. } | E::Conflict(_) => Kind::Database,
             E::NotApplicable(_) => Kind::Failed,

@@ -88,6 +88,11 @@ pub enum Error {
         /// The id that was looked up.
         id: crate::workflow::WorkflowId,
     },
+    /// A workflow file ([`WorkflowFile`](crate::workflow::WorkflowFile)) is
+    /// not a valid workflow; the message names the problem and the jobs by
+    /// their names in the file. Nothing was written.
+    #[error("invalid workflow file: {0}")]
+    InvalidWorkflowFile(String),
     /// A configuration value (URL, schema name, option) is unusable.
     #[error("configuration: {0}")]
     Config(String),

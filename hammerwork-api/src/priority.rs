@@ -56,6 +56,32 @@ impl JobPriority {
     }
 }
 
+impl JobPriority {
+    /// The name `FromStr` reads: `"background"`, `"low"`, `"normal"`,
+    /// `"high"`, `"critical"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobPriority::Background => "background",
+            JobPriority::Low => "low",
+            JobPriority::Normal => "normal",
+            JobPriority::High => "high",
+            JobPriority::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for JobPriority {
+    type Err = crate::Error;
+
+    /// A priority by name, any case.
+    fn from_str(s: &str) -> crate::Result<Self> {
+        JobPriority::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| crate::Error::Config(format!("unknown priority {s:?}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,7 +78,7 @@ async fn show(ctx: &Ctx, id: JobId, include_dependencies: bool) -> CliResult {
     row("id", job.id.to_string());
     row("queue", job.queue_name.clone());
     row("status", job.status.to_string());
-    row("priority", format!("{:?}", job.priority).to_lowercase());
+    row("priority", job.priority.as_str().to_string());
     row(
         "attempts",
         format!("{} of {}", job.attempts, job.max_attempts),

@@ -164,7 +164,7 @@ async fn create(ctx: &Ctx, file: &std::path::Path) -> CliResult {
         .await
         .map_err(|err| {
             let err = CliError::from(err);
-            let message = workflow_file::name_jobs(&err.to_string(), &loaded.names);
+            let message = hammerwork::workflow::name_jobs(&err.to_string(), &loaded.names);
             err.with_message(message)
         })?;
     if ctx.json {

@@ -2,6 +2,7 @@
 
 mod condition;
 mod failure;
+mod file;
 mod graph;
 mod group;
 mod plan;
@@ -10,6 +11,7 @@ mod validate;
 
 pub use condition::Condition;
 pub use failure::{killed_in_other_workflows, plan_failures, FailurePlan};
+pub use file::{name_jobs, JobEntry, LoadedWorkflow, WorkflowFile};
 pub use graph::{to_dot, to_json, to_mermaid};
 pub use group::{FailurePolicy, JobGroup, WorkflowId, WorkflowStats, WorkflowStatus};
 pub use plan::{condition_context, condition_holds, plan_enqueue, PlannedJob, StoredParent};
