@@ -1,95 +1,41 @@
-//! The database URL's scheme picks the backend.
+//! The database URL's scheme picks the backend ([`AnyStorage`]).
 
-use std::sync::Arc;
-
-use hammerwork::{MySqlStorage, PostgresStorage, SqliteStorage, Storage};
+use hammerwork::AnyStorage;
 
 use crate::error::{one_line, CliError, CliResult, Kind};
 
-/// A connected storage of one of the built-in backends.
-pub(crate) enum Backend {
-    Postgres(PostgresStorage),
-    MySql(MySqlStorage),
-    Sqlite(SqliteStorage),
-}
-
-impl Backend {
-    /// Connects to `url`: `postgres://` or `postgresql://`, `mysql://` or
-    /// `mariadb://`, `sqlite://` or `sqlite:`. An unreachable database is a
-    /// [`Kind::Database`] error naming the URL with its password masked.
-    /// A SQLite file that does not exist is created only when `create`.
-    pub(crate) async fn connect(url: &str, create: bool) -> CliResult<Self> {
-        let scheme = url.split(':').next().unwrap_or_default();
-        let failed = |err: hammerwork::Error| {
-            CliError::new(
-                Kind::Database,
-                format!("cannot connect to {}: {}", masked(url), one_line(&err)),
-            )
-        };
-        match scheme {
-            "postgres" | "postgresql" => PostgresStorage::connect(url)
-                .await
-                .map(Backend::Postgres)
-                .map_err(failed),
-            "mysql" | "mariadb" => {
-                let url = url.replacen("mariadb:", "mysql:", 1);
-                MySqlStorage::connect(&url)
-                    .await
-                    .map(Backend::MySql)
-                    .map_err(failed)
-            }
-            "sqlite" => {
-                if let Some(path) = sqlite_file(url) {
-                    if !create && !std::path::Path::new(path).exists() {
-                        return Err(CliError::new(
-                            Kind::Database,
-                            format!(
-                                "no SQLite database at {path} (`cargo hammerwork migrate` creates it)"
-                            ),
-                        ));
-                    }
-                }
-                SqliteStorage::connect(url)
-                    .await
-                    .map(Backend::Sqlite)
-                    .map_err(failed)
-            }
-            _ => Err(CliError::new(
-                Kind::Usage,
-                format!(
+/// Connects to `url` (see [`AnyStorage::connect`]). An unreachable database
+/// is a [`Kind::Database`] error naming the URL with its password masked; a
+/// scheme no backend takes is a usage error. A SQLite file that does not
+/// exist is created only when `create`.
+pub(crate) async fn connect(url: &str, create: bool) -> CliResult<AnyStorage> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    if !AnyStorage::SCHEMES
+        .iter()
+        .any(|s| s.trim_end_matches("://") == scheme)
+    {
+        return Err(CliError::new(
+            Kind::Usage,
+            format!(
                 "unsupported database URL {}: use postgres://, mysql://, mariadb:// or sqlite://",
                 masked(url)
             ),
-            )),
+        ));
+    }
+    if let Some(path) = sqlite_file(url) {
+        if !create && !std::path::Path::new(path).exists() {
+            return Err(CliError::new(
+                Kind::Database,
+                format!("no SQLite database at {path} (`cargo hammerwork migrate` creates it)"),
+            ));
         }
     }
-
-    /// The storage every command works through.
-    pub(crate) fn storage(&self) -> Arc<dyn Storage> {
-        match self {
-            Backend::Postgres(s) => Arc::new(s.clone()),
-            Backend::MySql(s) => Arc::new(s.clone()),
-            Backend::Sqlite(s) => Arc::new(s.clone()),
-        }
-    }
-
-    /// Creates or upgrades Hammerwork's tables.
-    pub(crate) async fn migrate(&self) -> hammerwork::Result<()> {
-        match self {
-            Backend::Postgres(s) => s.migrate().await,
-            Backend::MySql(s) => s.migrate().await,
-            Backend::Sqlite(s) => s.migrate().await,
-        }
-    }
-
-    /// The backend's name, for messages.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Backend::Postgres(_) => "PostgreSQL",
-            Backend::MySql(_) => "MySQL",
-            Backend::Sqlite(_) => "SQLite",
-        }
-    }
+    AnyStorage::connect(url).await.map_err(|err| {
+        CliError::new(
+            Kind::Database,
+            format!("cannot connect to {}: {}", masked(url), one_line(&err)),
+        )
+    })
 }
 
 /// The file a `sqlite:` URL names (`None` for an in-memory database).

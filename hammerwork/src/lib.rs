@@ -29,6 +29,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+mod any;
 mod clock;
 mod handler;
 mod pool;
@@ -48,6 +50,9 @@ pub use handler::{HandlerError, HandlerResult, JobContext, JobHandler};
 pub use pool::{WorkerPool, WorkerPoolHandle};
 pub use spawn::JobSpawnExt;
 pub use worker::Worker;
+
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use any::AnyStorage;
 
 #[cfg(feature = "memory")]
 pub use hammerwork_memory::MemoryStorage;

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use hammerwork::Storage;
 
-use crate::backend::Backend;
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, CliResult, Kind};
 
@@ -31,7 +30,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult {
     // Only `migrate` may create a SQLite file: a mistyped path in any other
     // command is an error, not a new empty database.
     let creates = matches!(cli.command, Command::Migrate);
-    let backend = Backend::connect(url, creates).await?;
+    let backend = crate::backend::connect(url, creates).await?;
     let ctx = Ctx {
         storage: backend.storage(),
         json: cli.json,
@@ -42,7 +41,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult {
             if ctx.json {
                 crate::output::print_json(&serde_json::json!({ "migrated": true }))
             } else {
-                println!("{} schema is up to date", backend.name());
+                println!("{}: Hammerwork's tables are up to date", backend.backend());
                 Ok(())
             }
         }
