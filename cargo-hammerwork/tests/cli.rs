@@ -61,45 +61,20 @@ jobs:
     depends_on: [transform]
 ";
 
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Postgres,
-    MySql,
-    Sqlite,
-}
+use hammerwork_testkit::provision::{DatabaseKind as Kind, FreshDatabase};
 
-/// A database of the case's own; dropped by `finish` when the case passed.
+/// A database of the case's own, with the tables made by `migrate`.
 struct TestDb {
+    db: FreshDatabase,
     kind: Kind,
     url: String,
-    name: String,
-    dir: tempfile::TempDir,
 }
 
 impl TestDb {
     async fn new(kind: Kind, case: &str) -> Self {
-        let name = hammerwork_testkit::provision::unique_name(case);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = match kind {
-            Kind::Postgres => {
-                let server = hammerwork_testkit::provision::postgres_url();
-                admin(&server, &format!("CREATE DATABASE {name}")).await;
-                with_database(&server, &name)
-            }
-            Kind::MySql => {
-                let server = hammerwork_testkit::provision::mysql_url();
-                admin(&server, &format!("CREATE DATABASE {name}")).await;
-                with_database(&server, &name)
-            }
-            Kind::Sqlite => format!("sqlite://{}", dir.path().join("hammerwork.db").display()),
-        };
-        eprintln!("cli test database: {url}");
-        let db = TestDb {
-            kind,
-            url,
-            name,
-            dir,
-        };
+        let db = FreshDatabase::new(kind, case).await;
+        let url = db.url.clone();
+        let db = TestDb { db, kind, url };
         db.cli().arg("migrate").assert().success();
         db
     }
@@ -139,52 +114,13 @@ impl TestDb {
     }
 
     fn write(&self, file: &str, text: &str) -> String {
-        let path = self.dir.path().join(file);
+        let path = self.db.dir.path().join(file);
         std::fs::write(&path, text).expect("write file");
         path.display().to_string()
     }
 
     async fn finish(self) {
-        match self.kind {
-            Kind::Postgres => {
-                let server = hammerwork_testkit::provision::postgres_url();
-                admin(
-                    &server,
-                    &format!("DROP DATABASE {} WITH (FORCE)", self.name),
-                )
-                .await
-            }
-            Kind::MySql => {
-                let server = hammerwork_testkit::provision::mysql_url();
-                admin(&server, &format!("DROP DATABASE {}", self.name)).await
-            }
-            Kind::Sqlite => {}
-        }
-    }
-}
-
-fn with_database(server: &str, database: &str) -> String {
-    let mut url = url::Url::parse(server).expect("server URL");
-    url.set_path(&format!("/{database}"));
-    url.to_string()
-}
-
-async fn admin(server: &str, statement: &str) {
-    use sqlx::Connection;
-    if server.starts_with("postgres") {
-        let mut conn = sqlx::PgConnection::connect(server).await.expect("connect");
-        sqlx::raw_sql(statement)
-            .execute(&mut conn)
-            .await
-            .expect(statement);
-    } else {
-        let mut conn = sqlx::MySqlConnection::connect(server)
-            .await
-            .expect("connect");
-        sqlx::raw_sql(statement)
-            .execute(&mut conn)
-            .await
-            .expect(statement);
+        self.db.finish().await
     }
 }
 

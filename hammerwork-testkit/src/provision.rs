@@ -179,3 +179,105 @@ pub fn unique_name(test: &str) -> String {
     stem.truncate(40);
     format!("hw_{}_{}", stem.to_ascii_lowercase(), &suffix[20..])
 }
+
+/// Which server a [`FreshDatabase`] is made on.
+#[cfg(feature = "databases")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// A database on the server of [`postgres_url`].
+    Postgres,
+    /// A database on the server of [`mysql_url`].
+    MySql,
+    /// A file in a temporary directory of its own.
+    Sqlite,
+}
+
+/// An empty database of a test's own, named by URL, for tests of tools that
+/// take a database URL. [`finish`](Self::finish) drops it once the test
+/// passed; a failing test leaves it (its URL is printed) for inspection.
+#[cfg(feature = "databases")]
+pub struct FreshDatabase {
+    /// Which server it is on.
+    pub kind: DatabaseKind,
+    /// Its URL.
+    pub url: String,
+    /// A temporary directory of the test's own (the SQLite file lives there).
+    pub dir: tempfile::TempDir,
+    name: String,
+}
+
+#[cfg(feature = "databases")]
+impl FreshDatabase {
+    /// Creates the database for `test` (no tables yet).
+    ///
+    /// # Panics
+    /// When the server cannot be reached or refuses.
+    pub async fn new(kind: DatabaseKind, test: &str) -> Self {
+        let name = unique_name(test);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match kind {
+            DatabaseKind::Postgres => {
+                let server = postgres_url();
+                admin(&server, &format!("CREATE DATABASE {name}")).await;
+                with_database(&server, &name)
+            }
+            DatabaseKind::MySql => {
+                let server = mysql_url();
+                admin(&server, &format!("CREATE DATABASE {name}")).await;
+                with_database(&server, &name)
+            }
+            DatabaseKind::Sqlite => {
+                format!("sqlite://{}", dir.path().join("hammerwork.db").display())
+            }
+        };
+        eprintln!("hammerwork-testkit: test database {url}");
+        FreshDatabase {
+            kind,
+            url,
+            dir,
+            name,
+        }
+    }
+
+    /// Drops the database (call after the test passed; close its pools
+    /// first on MySQL, which waits for them).
+    pub async fn finish(self) {
+        match self.kind {
+            DatabaseKind::Postgres => {
+                let sql = format!("DROP DATABASE {} WITH (FORCE)", self.name);
+                admin(&postgres_url(), &sql).await
+            }
+            DatabaseKind::MySql => {
+                admin(&mysql_url(), &format!("DROP DATABASE {}", self.name)).await
+            }
+            DatabaseKind::Sqlite => {}
+        }
+    }
+}
+
+#[cfg(feature = "databases")]
+fn with_database(server: &str, database: &str) -> String {
+    let mut url = url::Url::parse(server).expect("server URL");
+    url.set_path(&format!("/{database}"));
+    url.to_string()
+}
+
+#[cfg(feature = "databases")]
+async fn admin(server: &str, statement: &str) {
+    use sqlx::Connection;
+    if server.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(server).await.expect("connect");
+        sqlx::raw_sql(statement)
+            .execute(&mut conn)
+            .await
+            .expect(statement);
+    } else {
+        let mut conn = sqlx::MySqlConnection::connect(server)
+            .await
+            .expect("connect");
+        sqlx::raw_sql(statement)
+            .execute(&mut conn)
+            .await
+            .expect(statement);
+    }
+}
