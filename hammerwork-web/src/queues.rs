@@ -1,0 +1,47 @@
+//! Queues: counts per status, pause and resume.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::error::ApiResult;
+use crate::AppState;
+
+/// `GET /api/queues`: every queue that holds jobs or is paused, with its
+/// counts per status.
+pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let paused = state.storage.paused_queues().await?;
+    let mut queues = state.storage.list_queues().await?;
+    queues.extend(paused.iter().cloned());
+    queues.sort();
+    queues.dedup();
+    let mut rows = Vec::with_capacity(queues.len());
+    for queue in queues {
+        let counts = state.storage.queue_counts(&queue).await?;
+        rows.push(json!({
+            "queue": queue,
+            "paused": paused.contains(&queue),
+            "counts": counts,
+            "total": counts.total(),
+        }));
+    }
+    Ok(Json(json!(rows)))
+}
+
+/// `POST /api/queues/{queue}/pause`: `{ "queue", "paused": changed }`.
+pub(crate) async fn pause(
+    State(state): State<AppState>,
+    Path(queue): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let changed = state.storage.pause_queue(&queue).await?;
+    Ok(Json(json!({ "queue": queue, "paused": changed })))
+}
+
+/// `POST /api/queues/{queue}/resume`: `{ "queue", "resumed": changed }`.
+pub(crate) async fn resume(
+    State(state): State<AppState>,
+    Path(queue): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let changed = state.storage.resume_queue(&queue).await?;
+    Ok(Json(json!({ "queue": queue, "resumed": changed })))
+}

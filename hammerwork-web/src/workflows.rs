@@ -1,0 +1,173 @@
+//! Workflows: list, show, stats, graph, create from a workflow file, cancel,
+//! retry.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use hammerwork::workflow::{name_jobs, to_dot, to_json, to_mermaid, Workflow, WorkflowFile};
+use hammerwork::{DatabaseQueue, ListWorkflowsParams, WorkflowId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::{workflow_id, AppState};
+
+/// A workflow with its derived status and progress.
+fn summary(w: &Workflow) -> Value {
+    json!({
+        "id": w.id,
+        "name": w.name,
+        "description": w.description,
+        "status": w.status(),
+        "failure_policy": w.failure_policy,
+        "stats": w.stats,
+        "completion_percentage": w.stats.completion_percentage(),
+        "created_at": w.created_at,
+        "deadline_at": w.deadline_at,
+        "cron_schedule": w.cron_schedule,
+    })
+}
+
+async fn get(state: &AppState, id: WorkflowId) -> ApiResult<Workflow> {
+    state
+        .storage
+        .get_workflow(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no workflow {id}")))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/workflows?after=&limit=`: `{ "workflows": [...], "next_after" }`
+/// in creation order.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(q) = query?;
+    let limit = state.page(q.limit, 50);
+    let mut params = ListWorkflowsParams::new().limit(limit);
+    if let Some(after) = &q.after {
+        params = params.after(workflow_id(after)?);
+    }
+    let workflows = state.storage.list_workflows(params).await?;
+    let next = (workflows.len() == limit as usize)
+        .then(|| workflows.last().map(|w| w.id))
+        .flatten();
+    let workflows: Vec<Value> = workflows.iter().map(summary).collect();
+    Ok(Json(json!({ "workflows": workflows, "next_after": next })))
+}
+
+/// `GET /api/workflows/{id}`: the workflow (its jobs: `/api/jobs?workflow=`).
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let w = get(&state, workflow_id(&id)?).await?;
+    Ok(Json(summary(&w)))
+}
+
+/// `GET /api/workflows/{id}/stats`: its counts and progress.
+pub(crate) async fn stats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let w = get(&state, workflow_id(&id)?).await?;
+    Ok(Json(json!({
+        "id": w.id,
+        "status": w.status(),
+        "stats": w.stats,
+        "completion_percentage": w.stats.completion_percentage(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GraphQuery {
+    format: Option<String>,
+}
+
+/// `GET /api/workflows/{id}/graph?format=json|dot|mermaid`: nodes and edges
+/// as JSON, or `{ "workflow_id", "format", "content" }` for DOT and Mermaid.
+pub(crate) async fn graph(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<GraphQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let id = workflow_id(&id)?;
+    let Query(q) = query?;
+    get(&state, id).await?;
+    let jobs = state.storage.get_workflow_jobs(id).await?;
+    let format = q.format.as_deref().unwrap_or("json");
+    let content = match format {
+        "json" => return Ok(Json(to_json(&jobs))),
+        "dot" => to_dot(&jobs),
+        "mermaid" => to_mermaid(&jobs),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "format {other:?}: use json, dot or mermaid"
+            )))
+        }
+    };
+    Ok(Json(
+        json!({ "workflow_id": id, "format": format, "content": content }),
+    ))
+}
+
+/// `POST /api/workflows` with a workflow file (the command line's format, as
+/// JSON): 201 `{ "id", "jobs": { name: id } }`; 422 naming the problem (a
+/// cycle, an unknown `depends_on` name, ...) with nothing written.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    body: Result<Json<WorkflowFile>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Json(file) = body?;
+    let loaded = file.build()?;
+    let names = loaded.names.clone();
+    let id = state
+        .storage
+        .enqueue_workflow(loaded.group)
+        .await
+        .map_err(|err| {
+            let mut answer = ApiError::from(err);
+            if answer.status() == StatusCode::UNPROCESSABLE_ENTITY {
+                let message = name_jobs(answer.message(), &names);
+                answer = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message);
+            }
+            answer
+        })?;
+    let jobs: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|(job, name)| (name.clone(), json!(job)))
+        .collect();
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "jobs": jobs }))))
+}
+
+/// `POST /api/workflows/{id}/cancel`: 200 `{ "id", "cancelled": true }`, 409
+/// when it had already finished.
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = workflow_id(&id)?;
+    if !state.storage.cancel_workflow(id).await? {
+        return Err(ApiError::conflict(format!(
+            "workflow {id} had already finished; nothing was cancelled"
+        )));
+    }
+    Ok(Json(json!({ "id": id, "cancelled": true })))
+}
+
+/// `POST /api/workflows/{id}/retry`: `{ "id", "reset_jobs" }`.
+pub(crate) async fn retry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = workflow_id(&id)?;
+    let reset = state.storage.retry_workflow(id).await?;
+    Ok(Json(json!({ "id": id, "reset_jobs": reset })))
+}

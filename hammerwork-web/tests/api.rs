@@ -1,0 +1,577 @@
+//! The API served on an ephemeral port against PostgreSQL, MariaDB/MySQL and
+//! SQLite, each case on a database of its own, exercised with a real HTTP
+//! client (and the spawning guide's JavaScript client, run with node).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hammerwork::spawn::{JobSpawnExt, SpawnConfig, SpawnContext, SpawnHandler, SpawnManager};
+use hammerwork::{
+    AnyStorage, DatabaseQueue, HandlerResult, Job, JobContext, Storage, StorageDatabase, Worker,
+    WorkerPool,
+};
+use hammerwork_testkit::provision::{DatabaseKind, FreshDatabase};
+use hammerwork_web::{router, WebConfig};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// The workflow guide's example file.
+const SPEC_WORKFLOW: &str = include_str!("../../docs/examples/data_pipeline.json");
+
+/// A server on its own database.
+struct Server {
+    db: FreshDatabase,
+    any: AnyStorage,
+    base: String,
+    http: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(kind: DatabaseKind, case: &str, config: WebConfig) -> Server {
+        let db = FreshDatabase::new(kind, case).await;
+        let any = AnyStorage::connect(&db.url).await.expect("connect");
+        any.migrate().await.expect("migrate");
+        let app = router(any.storage(), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        Server {
+            db,
+            any,
+            base,
+            http: reqwest::Client::new(),
+            task,
+        }
+    }
+
+    /// GET `path`: status and JSON body.
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// POST `body` as JSON to `path`: status and JSON body.
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    async fn finish(self) {
+        self.task.abort();
+        drop(self.any);
+        self.db.finish().await;
+    }
+}
+
+/// Spawns three children on `web_child`.
+struct ThreeChildren;
+
+#[async_trait]
+impl<DB: 'static> SpawnHandler<DB> for ThreeChildren {
+    async fn spawn_jobs(&self, context: SpawnContext<DB>) -> hammerwork::Result<Vec<Job>> {
+        let parent = context.parent_job.id;
+        Ok((0..3)
+            .map(|i| Job::new("web_child", json!({ "part": i, "of": parent })))
+            .collect())
+    }
+}
+
+/// Runs workers on `queues` until none of their jobs is open (a bounded poll).
+async fn work<S: Storage + Clone + StorageDatabase>(storage: S, queues: &[&str]) {
+    let mut pool = WorkerPool::new().with_shutdown_timeout(Duration::from_secs(5));
+    for queue in queues {
+        let mut worker = Worker::new(storage.clone(), *queue, |ctx: JobContext| async move {
+            HandlerResult::Ok(Some(json!({ "done": ctx.payload })))
+        });
+        if *queue == "web_parent" {
+            let mut manager = SpawnManager::<S::Database>::new();
+            manager.register_handler("three", ThreeChildren);
+            worker = worker.with_spawn_manager(manager);
+        }
+        pool = pool.add_worker(worker);
+    }
+    let running = pool.start();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut open = 0;
+        for queue in queues {
+            let c = storage.queue_counts(queue).await.expect("counts");
+            open += c.pending + c.retrying + c.running;
+        }
+        if open == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{open} jobs open");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.shutdown().await;
+}
+
+async fn work_on(any: &AnyStorage, queues: &[&str]) {
+    match any {
+        AnyStorage::Postgres(s) => work(s.clone(), queues).await,
+        AnyStorage::MySql(s) => work(s.clone(), queues).await,
+        AnyStorage::Sqlite(s) => work(s.clone(), queues).await,
+        _ => unreachable!("every backend is compiled in"),
+    }
+}
+
+/// The spawning guide's four endpoints, as its curl lines call them, and its
+/// JavaScript `SpawnManager` client run unchanged with node.
+async fn spawn_endpoints_answer_the_guides_client(s: &Server) {
+    let parent = Job::new("web_parent", json!({"batch": 1}))
+        .with_spawn_handler("three")
+        .with_spawn_config(SpawnConfig::new().with_metadata(json!({"from": "web test"})));
+    let parent_id = parent.id.to_string();
+    s.any.storage().enqueue(parent).await.unwrap();
+    work_on(&s.any, &["web_parent", "web_child"]).await;
+
+    let (status, ops) = s.get("/api/spawn/operations?limit=50").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ops.as_array().unwrap().len(), 1, "{ops}");
+    assert_eq!(ops[0]["parent_job_id"], parent_id.as_str());
+    let (_, tree) = s
+        .get(&format!("/api/jobs/{parent_id}/spawn-tree?format=json"))
+        .await;
+    assert_eq!(tree.to_string().matches("web_child").count(), 3, "{tree}");
+    let (_, mermaid) = s
+        .get(&format!(
+            "/api/jobs/{parent_id}/spawn-tree?format=mermaid&max_depth=2"
+        ))
+        .await;
+    assert_eq!(mermaid["format"], "mermaid");
+    assert_eq!(
+        mermaid["content"].as_str().unwrap().matches("-->").count(),
+        3
+    );
+    let (_, stats) = s.get("/api/spawn/stats?queue=web_parent").await;
+    assert_eq!(
+        (stats["operations"].clone(), stats["children"].clone()),
+        (json!(1), json!(3))
+    );
+    let (_, none) = s
+        .get("/api/spawn/stats?queue=data_processing&hours=12")
+        .await;
+    assert_eq!(none["operations"], 0);
+    let (_, children) = s.get(&format!("/api/jobs/{parent_id}/children")).await;
+    assert_eq!(children.as_array().unwrap().len(), 3);
+
+    // The guide's client, as printed there, against this server.
+    let client = r#"
+class SpawnManager {
+    constructor(baseUrl) {
+        this.baseUrl = baseUrl;
+    }
+    
+    async getSpawnTree(jobId, format = 'json', maxDepth = 10) {
+        const response = await fetch(
+            `${this.baseUrl}/api/jobs/${jobId}/spawn-tree?format=${format}&max_depth=${maxDepth}`
+        );
+        return response.json();
+    }
+    
+    async getSpawnStats(queue = null, hours = 24) {
+        const params = new URLSearchParams();
+        if (queue) params.append('queue', queue);
+        params.append('hours', hours);
+        
+        const response = await fetch(`${this.baseUrl}/api/spawn/stats?${params}`);
+        return response.json();
+    }
+    
+    async getSpawnOperations(limit = 50) {
+        const response = await fetch(`${this.baseUrl}/api/spawn/operations?limit=${limit}`);
+        return response.json();
+    }
+}
+"#;
+    let script = format!(
+        "{client}\n(async () => {{\n  const m = new SpawnManager(process.argv[1]);\n  const tree = await m.getSpawnTree(process.argv[2]);\n  const mermaid = await m.getSpawnTree(process.argv[2], 'mermaid');\n  const stats = await m.getSpawnStats('web_parent');\n  const ops = await m.getSpawnOperations();\n  console.log(JSON.stringify({{ tree, mermaid, stats, ops }}));\n}})().catch(e => {{ console.error(e); process.exit(1); }});\n"
+    );
+    let out = tokio::process::Command::new("node")
+        .args(["-e", &script, &s.base, &parent_id])
+        .output()
+        .await
+        .expect("node runs (Debian's nodejs)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the client printed JSON");
+    assert_eq!(seen["tree"], tree);
+    assert_eq!(seen["stats"]["children"], 3);
+    assert_eq!(seen["ops"].as_array().unwrap().len(), 1);
+    assert!(seen["mermaid"]["content"].as_str().unwrap().contains("-->"));
+}
+
+/// Workflows, jobs and queues: create, list with filters and a cursor, show,
+/// graph, act; each action's answer when it does not apply.
+async fn jobs_queues_and_workflows_round_trip(s: &Server) {
+    let file: Value = serde_json::from_str(SPEC_WORKFLOW).unwrap();
+    let (status, created) = s.post("/api/workflows", file).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let (transform, load) = (
+        created["jobs"]["transform"].as_str().unwrap().to_string(),
+        created["jobs"]["load"].as_str().unwrap().to_string(),
+    );
+    let (_, listed) = s.get("/api/workflows").await;
+    assert_eq!(listed["workflows"][0]["id"], id.as_str());
+    assert_eq!(listed["workflows"][0]["status"], "running");
+    let (_, stuck) = s
+        .get("/api/jobs?status=pending&dependency_status=waiting")
+        .await;
+    let stuck: Vec<&str> = stuck["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(stuck, vec![transform.as_str(), load.as_str()]);
+    let (_, job) = s.get(&format!("/api/jobs/{load}")).await;
+    assert_eq!(job["dependencies"][0]["id"], transform.as_str());
+    let (_, graph) = s.get(&format!("/api/workflows/{id}/graph")).await;
+    assert_eq!(graph["nodes"].as_array().unwrap().len(), 3);
+    let (_, dot) = s
+        .get(&format!("/api/workflows/{id}/graph?format=dot"))
+        .await;
+    assert_eq!(dot["content"].as_str().unwrap().matches(" -> ").count(), 2);
+    let (_, stats) = s.get(&format!("/api/workflows/{id}/stats")).await;
+    assert_eq!(stats["stats"]["total_jobs"], 3);
+
+    // Pages: a cursor walks the jobs in id order.
+    let (_, first) = s.get("/api/jobs?limit=2").await;
+    let after = first["next_after"].as_str().unwrap().to_string();
+    let (_, second) = s.get(&format!("/api/jobs?limit=2&after={after}")).await;
+    assert_eq!(second["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(second["next_after"], Value::Null);
+
+    // A job of its own: create, cancel (twice: 409), retry.
+    let (status, made) = s
+        .post(
+            "/api/jobs",
+            json!({"queue": "emails", "payload": {"to": "ops@example.com"}, "priority": "high", "delay_ms": 600000, "max_attempts": 7}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let job = made["id"].as_str().unwrap().to_string();
+    let (_, shown) = s.get(&format!("/api/jobs/{job}")).await;
+    assert_eq!(
+        (shown["max_attempts"].clone(), shown["status"].clone()),
+        (json!(7), json!("pending"))
+    );
+    let (status, retry) = s.post(&format!("/api/jobs/{job}/retry"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{retry}");
+    assert_eq!(retry["error"]["code"], "conflict");
+    let (status, _) = s.post(&format!("/api/jobs/{job}/cancel"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, again) = s.post(&format!("/api/jobs/{job}/cancel"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, _) = s.post(&format!("/api/jobs/{job}/retry"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Queues: counts, pause and resume.
+    let (_, paused) = s.post("/api/queues/etl_queue/pause", json!({})).await;
+    assert_eq!(paused["paused"], true);
+    let (_, queues) = s.get("/api/queues").await;
+    let etl = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queue"] == "etl_queue")
+        .unwrap();
+    assert_eq!(
+        (etl["paused"].clone(), etl["counts"]["pending"].clone()),
+        (json!(true), json!(3))
+    );
+    let (_, resumed) = s.post("/api/queues/etl_queue/resume", json!({})).await;
+    assert_eq!(resumed["resumed"], true);
+
+    // The workflow runs; then cancel does not apply, retry finds nothing.
+    work_on(&s.any, &["etl_queue"]).await;
+    let (_, done) = s.get(&format!("/api/workflows/{id}")).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let (status, _) = s
+        .post(&format!("/api/workflows/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, retried) = s
+        .post(&format!("/api/workflows/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(
+        (status, retried["reset_jobs"].clone()),
+        (StatusCode::OK, json!(0))
+    );
+}
+
+/// Bad requests: JSON errors with the right status, nothing written.
+async fn bad_requests_get_json_errors(s: &Server) {
+    let (status, health) = s.get("/health").await;
+    assert_eq!(
+        (status, health["status"].clone()),
+        (StatusCode::OK, json!("ok"))
+    );
+    let expect = |(status, body): (StatusCode, Value), want: StatusCode, needle: &str| {
+        assert_eq!(status, want, "{body}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(body["error"]["code"].is_string(), "{body}");
+        assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+    };
+    expect(
+        s.get("/api/jobs/not-a-uuid").await,
+        StatusCode::BAD_REQUEST,
+        "not-a-uuid",
+    );
+    let unknown = "01930000-0000-7000-8000-000000000000";
+    expect(
+        s.get(&format!("/api/jobs/{unknown}")).await,
+        StatusCode::NOT_FOUND,
+        unknown,
+    );
+    expect(
+        s.get(&format!("/api/workflows/{unknown}")).await,
+        StatusCode::NOT_FOUND,
+        unknown,
+    );
+    expect(
+        s.get(&format!("/api/jobs/{unknown}/spawn-tree")).await,
+        StatusCode::NOT_FOUND,
+        unknown,
+    );
+    expect(
+        s.get("/api/jobs?status=stuck").await,
+        StatusCode::BAD_REQUEST,
+        "stuck",
+    );
+    expect(
+        s.get("/api/jobs?limit=-1").await,
+        StatusCode::BAD_REQUEST,
+        "limit",
+    );
+    expect(
+        s.get("/api/spawn/stats?hours=0").await,
+        StatusCode::BAD_REQUEST,
+        "hours",
+    );
+    expect(
+        s.get("/api/nowhere").await,
+        StatusCode::NOT_FOUND,
+        "endpoint",
+    );
+    let cycle = json!({"name": "c", "jobs": [
+        {"name": "a", "queue": "q", "depends_on": ["c"]},
+        {"name": "b", "queue": "q", "depends_on": ["a"]},
+        {"name": "c", "queue": "q", "depends_on": ["b"]}]});
+    expect(
+        s.post("/api/workflows", cycle).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "cycle",
+    );
+    let missing =
+        json!({"name": "m", "jobs": [{"name": "a", "queue": "q", "depends_on": ["extract"]}]});
+    expect(
+        s.post("/api/workflows", missing).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "\"extract\"",
+    );
+    expect(
+        s.post("/api/workflows", json!({"name": "x"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "jobs",
+    );
+    expect(
+        s.post("/api/jobs", json!({"queue": "q", "priority": "urgent"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "urgent",
+    );
+    // Malformed JSON; not JSON at all; from another site.
+    let raw = |body: &'static str, content_type: &'static str| {
+        s.http
+            .post(format!("{}/api/jobs", s.base))
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let answer = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    expect(
+        answer(raw("{\"queue\": ", "application/json")).await,
+        StatusCode::BAD_REQUEST,
+        "",
+    );
+    expect(
+        answer(raw("queue=q", "application/x-www-form-urlencoded")).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "application/json",
+    );
+    expect(
+        answer(
+            raw("{\"queue\": \"q\"}", "application/json").header("sec-fetch-site", "cross-site"),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "this site",
+    );
+    expect(
+        answer(
+            raw("{\"queue\": \"q\"}", "application/json").header("origin", "https://evil.example"),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "this site",
+    );
+    let (_, jobs) = s.get("/api/jobs").await;
+    assert_eq!(jobs["jobs"], json!([]), "nothing was written");
+    let (_, workflows) = s.get("/api/workflows").await;
+    assert_eq!(workflows["workflows"], json!([]));
+}
+
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let s = super::Server::start(super::DatabaseKind::Postgres, stringify!($case), super::WebConfig::default()).await;
+                super::$case(&s).await;
+                s.finish().await;
+            }
+        )* }
+        mod mysql { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let s = super::Server::start(super::DatabaseKind::MySql, stringify!($case), super::WebConfig::default()).await;
+                super::$case(&s).await;
+                s.finish().await;
+            }
+        )* }
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let s = super::Server::start(super::DatabaseKind::Sqlite, stringify!($case), super::WebConfig::default()).await;
+                super::$case(&s).await;
+                s.finish().await;
+            }
+        )* }
+    };
+}
+
+on_every_backend!(
+    spawn_endpoints_answer_the_guides_client,
+    jobs_queues_and_workflows_round_trip,
+    bad_requests_get_json_errors,
+);
+
+/// Page sizes are cut to the configured page; an oversized body is 413.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_hold() {
+    let config = WebConfig::default().with_max_page(2).with_body_limit(256);
+    let s = Server::start(DatabaseKind::Sqlite, "limits_hold", config).await;
+    for i in 0..3 {
+        let (status, _) = s
+            .post("/api/jobs", json!({"queue": "q", "payload": i}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, page) = s.get("/api/jobs?limit=1000").await;
+    assert_eq!(page["jobs"].as_array().unwrap().len(), 2);
+    let big = json!({"queue": "q", "payload": "x".repeat(1000)});
+    let (status, body) = s.post("/api/jobs", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    s.finish().await;
+}
+
+/// `/health` says 503 once the database is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_fails_when_the_database_does() {
+    let s = Server::start(DatabaseKind::Postgres, "health_fails", WebConfig::default()).await;
+    assert_eq!(s.get("/health").await.0, StatusCode::OK);
+    let Server {
+        db,
+        any,
+        base,
+        http,
+        task,
+    } = s;
+    db.finish().await; // drops the database, ending the pool's connections
+    let response = http.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    task.abort();
+    drop(any);
+}
+
+/// The binary refuses to serve other hosts without authentication, and
+/// serves a loopback address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_serves_loopback_only() {
+    let bin = env!("CARGO_BIN_EXE_hammerwork-web");
+    let out = tokio::process::Command::new(bin)
+        .args(["--database-url", "sqlite::memory:", "--bind", "0.0.0.0:0"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without authentication"));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile_dir();
+    let url = format!("sqlite://{}/web.db", dir.display());
+    let mut server = tokio::process::Command::new(bin)
+        .args([
+            "--database-url",
+            &url,
+            "--migrate",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = http
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .send()
+            .await
+        {
+            assert_eq!(response.status(), StatusCode::OK);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().await.unwrap();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hammerwork-web-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
