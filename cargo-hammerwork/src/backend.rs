@@ -12,7 +12,7 @@ pub(crate) async fn connect(url: &str, create: bool) -> CliResult<AnyStorage> {
     let scheme = url.split(':').next().unwrap_or_default();
     if !AnyStorage::SCHEMES
         .iter()
-        .any(|s| s.trim_end_matches("://") == scheme)
+        .any(|s| s.trim_end_matches("://").eq_ignore_ascii_case(scheme))
     {
         return Err(CliError::new(
             Kind::Usage,
@@ -47,15 +47,40 @@ fn sqlite_file(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
-/// `url` with any password replaced by `***`, even when the URL does not
-/// parse (the text between `user:` and the last `@` is masked then).
+/// `url` with any password replaced by `***`: the URL's own, a `password`
+/// query parameter, and, when the URL does not parse as one with a
+/// password (a `/` in it, say), the text between `user:` and the last `@`.
 pub(crate) fn masked(url: &str) -> String {
     if let Ok(mut parsed) = url::Url::parse(url) {
-        if parsed.password().is_none() {
-            return url.to_string();
+        let secret_query = parsed
+            .query_pairs()
+            .any(|(key, _)| key.eq_ignore_ascii_case("password"));
+        if secret_query {
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k.eq_ignore_ascii_case("password") {
+                        "***".to_string()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            parsed.query_pairs_mut().clear().extend_pairs(pairs);
         }
-        let _ = parsed.set_password(Some("***"));
-        return parsed.to_string();
+        if parsed.password().is_some() {
+            let _ = parsed.set_password(Some("***"));
+            return parsed.to_string();
+        }
+        let before_query = url.split('?').next().unwrap_or_default();
+        if !before_query.contains('@') {
+            return if secret_query {
+                parsed.to_string()
+            } else {
+                url.to_string()
+            };
+        }
     }
     let Some(start) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
@@ -87,6 +112,15 @@ mod tests {
         assert_eq!(
             masked("postgres://u:s3cret@[bad/x"),
             "postgres://u:***@[bad/x"
+        );
+        assert_eq!(
+            masked("postgres://u:2024/Secret@127.0.0.1:5999/x"),
+            "postgres://u:***@127.0.0.1:5999/x"
+        );
+        let query = masked("postgres://127.0.0.1:5999/x?user=app&password=hunter2");
+        assert!(
+            !query.contains("hunter2") && query.contains("password=***"),
+            "{query}"
         );
     }
 

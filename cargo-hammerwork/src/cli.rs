@@ -187,7 +187,8 @@ pub(crate) enum WorkflowCommand {
         /// Redraw in place until the workflow finishes (or Ctrl-C).
         #[arg(long)]
         watch: bool,
-        /// How often --watch reads the counts (at least 100ms).
+        /// How often --watch reads the counts (`1s`, `500ms`, or seconds; at
+        /// least 100ms).
         #[arg(long, default_value = "1s", value_parser = parse_interval)]
         interval: Duration,
     },
@@ -264,9 +265,9 @@ pub(crate) enum SpawnCommand {
     },
     /// Spawn figures of the last hour, redrawn until Ctrl-C.
     Monitor {
-        /// Seconds between redraws.
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
-        interval: u64,
+        /// Time between redraws (`5s`, `500ms`, or seconds; at least 100ms).
+        #[arg(long, default_value = "5s", value_parser = parse_interval)]
+        interval: Duration,
     },
 }
 
@@ -326,8 +327,12 @@ fn parse_status(s: &str) -> Result<StatusFilter, String> {
     })
 }
 
+/// An interval as `500ms`, `5s`, `1m`, or a bare number of seconds.
 fn parse_interval(s: &str) -> Result<Duration, String> {
-    let interval = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    let interval = match s.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => humantime::parse_duration(s).map_err(|e| e.to_string())?,
+    };
     if interval < Duration::from_millis(100) {
         return Err("the interval must be at least 100ms".into());
     }

@@ -18,6 +18,9 @@ pub(crate) enum Kind {
     Invalid,
     /// The database could not be reached or refused the operation (exit 5).
     Database,
+    /// Stopped with Ctrl-C before it was done (exit 130, as a shell reports
+    /// SIGINT).
+    Interrupted,
 }
 
 /// One line for the operator, and its kind.
@@ -75,6 +78,7 @@ impl CliError {
             Kind::NotFound => 3,
             Kind::Invalid => 4,
             Kind::Database => 5,
+            Kind::Interrupted => 130,
         })
     }
 }

@@ -6,11 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use async_trait::async_trait;
-use hammerwork::spawn::{JobSpawnExt, SpawnConfig, SpawnContext, SpawnHandler, SpawnManager};
-use hammerwork::{
-    DatabaseQueue, HandlerResult, Job, JobContext, Storage, StorageDatabase, Worker, WorkerPool,
-};
+use hammerwork::spawn::{JobSpawnExt, SpawnConfig};
+use hammerwork::{DatabaseQueue, Job, Storage};
 use serde_json::{json, Value};
 
 /// The workflow guide's example file, as written there.
@@ -124,78 +121,16 @@ impl TestDb {
     }
 }
 
-/// Spawns three children on `cli_child`.
-struct ThreeChildren;
-
-#[async_trait]
-impl<DB: 'static> SpawnHandler<DB> for ThreeChildren {
-    async fn spawn_jobs(&self, context: SpawnContext<DB>) -> hammerwork::Result<Vec<Job>> {
-        let parent = context.parent_job.id;
-        Ok((0..3)
-            .map(|i| Job::new("cli_child", json!({ "part": i, "of": parent })))
-            .collect())
-    }
-}
-
-/// Runs workers on `queues` (the spawn handler on `cli_parent`) until none of
-/// their jobs is pending, retrying or running: a bounded poll.
-async fn work<S: Storage + Clone + StorageDatabase>(storage: S, queues: &[&str]) {
-    let mut pool = WorkerPool::new().with_shutdown_timeout(Duration::from_secs(5));
-    for queue in queues {
-        let mut worker = Worker::new(storage.clone(), *queue, |ctx: JobContext| async move {
-            HandlerResult::Ok(Some(json!({ "done": ctx.payload })))
-        });
-        if *queue == "cli_parent" {
-            let mut manager = SpawnManager::<S::Database>::new();
-            manager.register_handler("three", ThreeChildren);
-            worker = worker.with_spawn_manager(manager);
-        }
-        pool = pool.add_worker(worker);
-    }
-    let running = pool.start();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let mut open = 0;
-        for queue in queues {
-            let c = storage.queue_counts(queue).await.expect("counts");
-            open += c.pending + c.retrying + c.running;
-        }
-        if open == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{open} jobs still open after 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    running.shutdown().await;
-}
-
-/// [`work`] on the case's database, through the library.
+/// Workers on `queues` of the case's database until they are done, the
+/// spawning parents on `cli_parent`.
 async fn work_on(db: &TestDb, queues: &[&str]) {
-    match db.kind {
-        Kind::Postgres => {
-            work(
-                hammerwork::PostgresStorage::connect(&db.url).await.unwrap(),
-                queues,
-            )
-            .await
-        }
-        Kind::MySql => {
-            work(
-                hammerwork::MySqlStorage::connect(&db.url).await.unwrap(),
-                queues,
-            )
-            .await
-        }
-        Kind::Sqlite => {
-            work(
-                hammerwork::SqliteStorage::connect(&db.url).await.unwrap(),
-                queues,
-            )
-            .await
-        }
+    use hammerwork_testkit::drive::work_until_idle as work;
+    let spawning = Some(("cli_parent", "cli_child"));
+    match hammerwork::AnyStorage::connect(&db.url).await.unwrap() {
+        hammerwork::AnyStorage::Postgres(s) => work(s, queues, spawning).await,
+        hammerwork::AnyStorage::MySql(s) => work(s, queues, spawning).await,
+        hammerwork::AnyStorage::Sqlite(s) => work(s, queues, spawning).await,
+        _ => unreachable!("every backend is compiled in"),
     }
 }
 
@@ -218,8 +153,15 @@ async fn storage_of(db: &TestDb) -> std::sync::Arc<dyn Storage> {
 /// restarts them, and a worker then runs what waited.
 async fn pause_and_resume_stop_and_restart_claiming(db: &TestDb) {
     let paused = db.json(&["queue", "pause", "etl_queue"]);
-    assert_eq!(paused["paused"], true);
-    assert_eq!(db.json(&["queue", "pause", "etl_queue"])["paused"], false);
+    assert_eq!(
+        (&paused["paused"], &paused["changed"]),
+        (&json!(true), &json!(true))
+    );
+    let again = db.json(&["queue", "pause", "etl_queue"]);
+    assert_eq!(
+        (&again["paused"], &again["changed"]),
+        (&json!(true), &json!(false))
+    );
     for i in 0..3 {
         db.json(&["job", "enqueue", "etl_queue", "--payload", &i.to_string()]);
     }
@@ -238,8 +180,8 @@ async fn pause_and_resume_stop_and_restart_claiming(db: &TestDb) {
         "paused"
     );
 
-    assert_eq!(db.json(&["queue", "resume", "etl_queue"])["resumed"], true);
-    assert_eq!(db.json(&["queue", "resume", "etl_queue"])["resumed"], false);
+    assert_eq!(db.json(&["queue", "resume", "etl_queue"])["changed"], true);
+    assert_eq!(db.json(&["queue", "resume", "etl_queue"])["changed"], false);
     work_on(db, &["etl_queue"]).await;
     let queues = db.json(&["queue", "list"]);
     assert_eq!(queues[0]["paused"], false);
@@ -341,6 +283,29 @@ async fn stuck_jobs_are_found_and_acted_on(db: &TestDb) {
         text.contains("It depends on:") && text.contains(&transform),
         "{text}"
     );
+
+    // Stopped with Ctrl-C while the workflow runs, --watch says so (130),
+    // never "done" (0).
+    let mut watch = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-hammerwork"))
+        .env("DATABASE_URL", &db.url)
+        .args(["workflow", "status", &workflow, "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(watch.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(first.starts_with("running"), "{first}");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &watch.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert_eq!(watch.wait().unwrap().code(), Some(130));
 
     // Cancelling the first job ends the chain, and the workflow with it;
     // retry puts it back.

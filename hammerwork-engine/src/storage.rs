@@ -689,6 +689,9 @@ impl<D: Driver> Storage for Engine<D> {
     }
 
     async fn pause_queue(&self, queue: &str) -> Result<bool> {
+        if queue.trim().is_empty() {
+            return Err(Error::Config("a queue name cannot be empty".into()));
+        }
         retry("pause queue", || async {
             let mut tx = self.driver.begin().await?;
             let paused = tx.pause_queue(queue, Utc::now()).await?;

@@ -26,6 +26,7 @@
 //! [`Storage`]: hammerwork_api::Storage
 
 pub mod cases;
+pub mod drive;
 pub mod model;
 pub mod provision;
 pub mod stored;

@@ -28,20 +28,26 @@ pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>
     Ok(Json(json!(rows)))
 }
 
-/// `POST /api/queues/{queue}/pause`: `{ "queue", "paused": changed }`.
+/// `POST /api/queues/{queue}/pause`: `{ "queue", "paused": true, "changed" }`
+/// (`changed` is false when it was paused already).
 pub(crate) async fn pause(
     State(state): State<AppState>,
     Path(queue): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let changed = state.storage.pause_queue(&queue).await?;
-    Ok(Json(json!({ "queue": queue, "paused": changed })))
+    Ok(Json(
+        json!({ "queue": queue, "paused": true, "changed": changed }),
+    ))
 }
 
-/// `POST /api/queues/{queue}/resume`: `{ "queue", "resumed": changed }`.
+/// `POST /api/queues/{queue}/resume`: `{ "queue", "paused": false, "changed" }`
+/// (`changed` is false when it was not paused).
 pub(crate) async fn resume(
     State(state): State<AppState>,
     Path(queue): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let changed = state.storage.resume_queue(&queue).await?;
-    Ok(Json(json!({ "queue": queue, "resumed": changed })))
+    Ok(Json(
+        json!({ "queue": queue, "paused": false, "changed": changed }),
+    ))
 }

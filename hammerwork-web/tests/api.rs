@@ -4,12 +4,8 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
-use hammerwork::spawn::{JobSpawnExt, SpawnConfig, SpawnContext, SpawnHandler, SpawnManager};
-use hammerwork::{
-    AnyStorage, DatabaseQueue, HandlerResult, Job, JobContext, Storage, StorageDatabase, Worker,
-    WorkerPool,
-};
+use hammerwork::spawn::{JobSpawnExt, SpawnConfig};
+use hammerwork::{AnyStorage, DatabaseQueue, Job};
 use hammerwork_testkit::provision::{DatabaseKind, FreshDatabase};
 use hammerwork_web::{router, WebConfig};
 use reqwest::StatusCode;
@@ -79,55 +75,15 @@ impl Server {
     }
 }
 
-/// Spawns three children on `web_child`.
-struct ThreeChildren;
-
-#[async_trait]
-impl<DB: 'static> SpawnHandler<DB> for ThreeChildren {
-    async fn spawn_jobs(&self, context: SpawnContext<DB>) -> hammerwork::Result<Vec<Job>> {
-        let parent = context.parent_job.id;
-        Ok((0..3)
-            .map(|i| Job::new("web_child", json!({ "part": i, "of": parent })))
-            .collect())
-    }
-}
-
-/// Runs workers on `queues` until none of their jobs is open (a bounded poll).
-async fn work<S: Storage + Clone + StorageDatabase>(storage: S, queues: &[&str]) {
-    let mut pool = WorkerPool::new().with_shutdown_timeout(Duration::from_secs(5));
-    for queue in queues {
-        let mut worker = Worker::new(storage.clone(), *queue, |ctx: JobContext| async move {
-            HandlerResult::Ok(Some(json!({ "done": ctx.payload })))
-        });
-        if *queue == "web_parent" {
-            let mut manager = SpawnManager::<S::Database>::new();
-            manager.register_handler("three", ThreeChildren);
-            worker = worker.with_spawn_manager(manager);
-        }
-        pool = pool.add_worker(worker);
-    }
-    let running = pool.start();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let mut open = 0;
-        for queue in queues {
-            let c = storage.queue_counts(queue).await.expect("counts");
-            open += c.pending + c.retrying + c.running;
-        }
-        if open == 0 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{open} jobs open");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    running.shutdown().await;
-}
-
+/// Workers on `queues` until they are done, the spawning parents on
+/// `web_parent`.
 async fn work_on(any: &AnyStorage, queues: &[&str]) {
+    use hammerwork_testkit::drive::work_until_idle as work;
+    let spawning = Some(("web_parent", "web_child"));
     match any {
-        AnyStorage::Postgres(s) => work(s.clone(), queues).await,
-        AnyStorage::MySql(s) => work(s.clone(), queues).await,
-        AnyStorage::Sqlite(s) => work(s.clone(), queues).await,
+        AnyStorage::Postgres(s) => work(s.clone(), queues, spawning).await,
+        AnyStorage::MySql(s) => work(s.clone(), queues, spawning).await,
+        AnyStorage::Sqlite(s) => work(s.clone(), queues, spawning).await,
         _ => unreachable!("every backend is compiled in"),
     }
 }
@@ -289,7 +245,10 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
 
     // Queues: counts, pause and resume.
     let (_, paused) = s.post("/api/queues/etl_queue/pause", json!({})).await;
-    assert_eq!(paused["paused"], true);
+    assert_eq!(
+        (paused["paused"].clone(), paused["changed"].clone()),
+        (json!(true), json!(true))
+    );
     let (_, queues) = s.get("/api/queues").await;
     let etl = queues
         .as_array()
@@ -302,7 +261,10 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
         (json!(true), json!(3))
     );
     let (_, resumed) = s.post("/api/queues/etl_queue/resume", json!({})).await;
-    assert_eq!(resumed["resumed"], true);
+    assert_eq!(
+        (resumed["paused"].clone(), resumed["changed"].clone()),
+        (json!(false), json!(true))
+    );
 
     // The workflow runs; then cancel does not apply, retry finds nothing.
     work_on(&s.any, &["etl_queue"]).await;

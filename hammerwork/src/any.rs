@@ -33,8 +33,11 @@ impl AnyStorage {
     /// Connects to `url`. [`Error::Config`] for a scheme no compiled-in
     /// backend takes; otherwise as the backend's `connect`.
     pub async fn connect(url: &str) -> Result<Self> {
-        let scheme = url.split(':').next().unwrap_or_default();
-        match scheme {
+        // Schemes are case-insensitive; the drivers want them lower case.
+        let (scheme, rest) = url.split_once(':').unwrap_or((url, ""));
+        let scheme = scheme.to_ascii_lowercase();
+        let url = &format!("{scheme}:{rest}");
+        match scheme.as_str() {
             #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => Ok(AnyStorage::Postgres(
                 crate::PostgresStorage::connect(url).await?,

@@ -13,27 +13,30 @@ pub(super) async fn run(ctx: &Ctx, command: QueueCommand) -> CliResult {
         QueueCommand::List => list(ctx).await,
         QueueCommand::Pause { queue } => {
             let changed = ctx.storage.pause_queue(&queue).await?;
-            report(ctx, &queue, "paused", changed)
+            let holds_jobs = ctx.storage.queue_counts(&queue).await?.total() > 0;
+            if ctx.json {
+                return print_json(&json!({ "queue": queue, "paused": true, "changed": changed }));
+            }
+            match (changed, holds_jobs) {
+                (false, _) => println!("queue {queue} was already paused"),
+                (true, true) => println!("queue {queue} paused"),
+                (true, false) => println!("queue {queue} paused (it holds no jobs yet)"),
+            }
+            Ok(())
         }
         QueueCommand::Resume { queue } => {
             let changed = ctx.storage.resume_queue(&queue).await?;
-            report(ctx, &queue, "resumed", changed)
+            if ctx.json {
+                return print_json(&json!({ "queue": queue, "paused": false, "changed": changed }));
+            }
+            if changed {
+                println!("queue {queue} resumed");
+            } else {
+                println!("queue {queue} was not paused");
+            }
+            Ok(())
         }
     }
-}
-
-fn report(ctx: &Ctx, queue: &str, done: &str, changed: bool) -> CliResult {
-    if ctx.json {
-        return print_json(&json!({ "queue": queue, done: changed }));
-    }
-    if changed {
-        println!("queue {queue} {done}");
-    } else if done == "paused" {
-        println!("queue {queue} was already paused");
-    } else {
-        println!("queue {queue} was not paused");
-    }
-    Ok(())
 }
 
 async fn list(ctx: &Ctx) -> CliResult {

@@ -47,7 +47,7 @@ pub(super) async fn run(ctx: &Ctx, command: SpawnCommand) -> CliResult {
             ancestors,
             descendants,
         } => lineage(ctx, id, depth, !descendants, !ancestors).await,
-        SpawnCommand::Monitor { interval } => monitor(ctx, Duration::from_secs(interval)).await,
+        SpawnCommand::Monitor { interval } => monitor(ctx, interval).await,
     }
 }
 

@@ -292,7 +292,11 @@ async fn watch_status(ctx: &Ctx, id: WorkflowId, interval: Duration) -> CliResul
                 if let Some(bar) = &bar {
                     bar.abandon();
                 }
-                return Ok(());
+                // Not "done": a script waiting on the workflow must not go on.
+                return Err(CliError::new(
+                    Kind::Interrupted,
+                    format!("stopped watching workflow {id}, still {}", w.status().as_str()),
+                ));
             }
         }
         w = get(ctx, id).await?;

@@ -263,6 +263,7 @@ pub async fn claim_paused_queue_gives_nothing_until_resumed<S: Storage>(storage:
         !storage.pause_queue("paused_q").await.unwrap(),
         "already paused"
     );
+    assert!(storage.pause_queue(" ").await.is_err(), "no name");
     assert!(storage.pause_queue("no_jobs_yet").await.unwrap());
     assert_eq!(
         storage.paused_queues().await.unwrap(),
