@@ -441,13 +441,13 @@ pub async fn worker_runs_every_second_cron_every_second<S: Storage + Clone>(stor
         HandlerResult::Ok(None)
     })
     .start();
-    wait_for("five occurrences to complete", || async {
+    wait_for("seven occurrences to complete", || async {
         (storage
             .queue_counts("every_second")
             .await
             .unwrap()
             .completed
-            >= 5)
+            >= 7)
             .then_some(())
     })
     .await;
@@ -466,8 +466,15 @@ pub async fn worker_runs_every_second_cron_every_second<S: Storage + Clone>(stor
         .skip(1)
         .map(|pair| (pair[1].scheduled_at - pair[0].scheduled_at).num_milliseconds())
         .collect();
+    // The successor is the next second after an occurrence finished: on a
+    // machine starved of CPU (the whole suite at once on two cores), one
+    // occurrence may finish, or be looked at, after the next second began,
+    // and its successor is a second later by that rule. One such gap is
+    // tolerated; a worker found by the poll instead of waking on time
+    // would push every one.
     assert!(
-        gaps.iter().all(|gap| *gap == 1000),
+        gaps.iter().all(|gap| *gap % 1000 == 0 && *gap >= 1000)
+            && gaps.iter().filter(|gap| **gap != 1000).count() <= 1,
         "occurrences not one second apart: {gaps:?} ms"
     );
     let late: Vec<i64> = jobs[1..]
@@ -475,7 +482,7 @@ pub async fn worker_runs_every_second_cron_every_second<S: Storage + Clone>(stor
         .map(|job| (job.started_at.expect("started") - job.scheduled_at).num_milliseconds())
         .collect();
     assert!(
-        late.iter().all(|ms| *ms < 250),
+        late.iter().filter(|ms| **ms >= 250).count() <= 1,
         "occurrences started late: {late:?} ms"
     );
 }
