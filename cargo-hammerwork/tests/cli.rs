@@ -461,6 +461,7 @@ async fn spawn_commands_show_a_spawned_tree(db: &TestDb) {
     let frame: Value = serde_json::from_str(&first).expect("a JSON frame");
     assert_eq!(frame["last_hour"]["children"], 3, "{frame}");
     assert_eq!(frame["recent"].as_array().unwrap().len(), 1);
+    assert_eq!(frame["recent_children"]["completed"], 3, "{frame}");
 }
 
 /// Each bad input gets one line naming the problem and its exit code, and

@@ -6,7 +6,8 @@ use std::time::Duration;
 use chrono::Utc;
 use comfy_table::Cell;
 use hammerwork::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
-use hammerwork::{DatabaseQueue, JobId};
+use hammerwork::{DatabaseQueue, JobId, QueueCounts};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::{ctrl_c, Ctx};
@@ -236,10 +237,20 @@ async fn lineage(
     Ok(())
 }
 
-/// The last hour's figures and the newest operations, redrawn every
-/// `interval` until Ctrl-C.
+/// The last hour's figures, the newest operations and their children per
+/// status, redrawn in place every `interval` until Ctrl-C; on a terminal a
+/// progress bar shows how many of those children have finished.
 async fn monitor(ctx: &Ctx, interval: Duration) -> CliResult {
     let terminal = std::io::stdout().is_terminal();
+    let bar = (!ctx.json && terminal).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("children finished [{bar:40}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
     loop {
         let stats = ctx
             .storage
@@ -249,10 +260,23 @@ async fn monitor(ctx: &Ctx, interval: Duration) -> CliResult {
             .storage
             .list_spawn_operations(SpawnQuery::new().limit(10))
             .await?;
+        // The children of those operations, per status (one read each).
+        let mut children = QueueCounts::default();
+        for op in &recent {
+            for child in ctx.storage.get_children(op.parent_job_id).await? {
+                children.add(child.status, 1);
+            }
+        }
+        let finished = children.total() - children.pending - children.running - children.retrying;
         if ctx.json {
             println!(
                 "{}",
-                json!({ "at": Utc::now(), "last_hour": stats_json(&stats), "recent": recent })
+                json!({
+                    "at": Utc::now(),
+                    "last_hour": stats_json(&stats),
+                    "recent": recent,
+                    "recent_children": children,
+                })
             );
         } else {
             if terminal {
@@ -266,14 +290,35 @@ async fn monitor(ctx: &Ctx, interval: Duration) -> CliResult {
                 stats.children,
                 stats.failed_children
             );
+            println!(
+                "children of the newest {} operations: {} pending, {} running, {} retrying, {} completed, {} dead, {} cancelled, {} skipped",
+                recent.len(),
+                children.pending,
+                children.running,
+                children.retrying,
+                children.completed,
+                children.dead,
+                children.cancelled,
+                children.skipped
+            );
             if !recent.is_empty() {
                 println!();
                 print_table(&operations_table(&recent, false));
             }
+            if let Some(bar) = &bar {
+                bar.set_length(children.total());
+                bar.set_position(finished);
+                bar.set_message(format!("{} dead", children.dead));
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = ctrl_c() => return Ok(()),
+            _ = ctrl_c() => {
+                if let Some(bar) = &bar {
+                    bar.abandon();
+                }
+                return Ok(());
+            }
         }
     }
 }
