@@ -577,6 +577,28 @@ pub trait DatabaseQueue: Storage {
         workflow_jobs(self, id).await
     }
 
+    /// Every queue that holds jobs or is paused, in name order, with whether
+    /// it is paused and its counts per status (one `queue_counts` read per
+    /// queue).
+    async fn queue_overview(&self) -> Result<Vec<serde_json::Value>> {
+        let paused = self.paused_queues().await?;
+        let mut queues = self.list_queues().await?;
+        queues.extend(paused.iter().cloned());
+        queues.sort();
+        queues.dedup();
+        let mut rows = Vec::with_capacity(queues.len());
+        for queue in queues {
+            let counts = self.queue_counts(&queue).await?;
+            rows.push(serde_json::json!({
+                "queue": queue,
+                "paused": paused.contains(&queue),
+                "counts": counts,
+                "total": counts.total(),
+            }));
+        }
+        Ok(rows)
+    }
+
     /// The workflow's job counts; [`Error::WorkflowNotFound`] if unknown.
     async fn get_workflow_stats(&self, id: WorkflowId) -> Result<WorkflowStats> {
         Ok(self

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use hammerwork::DatabaseQueue;
 use serde_json::{json, Value};
 
 use crate::error::ApiResult;
@@ -10,22 +11,7 @@ use crate::AppState;
 /// `GET /api/queues`: every queue that holds jobs or is paused, with its
 /// counts per status.
 pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let paused = state.storage.paused_queues().await?;
-    let mut queues = state.storage.list_queues().await?;
-    queues.extend(paused.iter().cloned());
-    queues.sort();
-    queues.dedup();
-    let mut rows = Vec::with_capacity(queues.len());
-    for queue in queues {
-        let counts = state.storage.queue_counts(&queue).await?;
-        rows.push(json!({
-            "queue": queue,
-            "paused": paused.contains(&queue),
-            "counts": counts,
-            "total": counts.total(),
-        }));
-    }
-    Ok(Json(json!(rows)))
+    Ok(Json(json!(state.storage.queue_overview().await?)))
 }
 
 /// `POST /api/queues/{queue}/pause`: `{ "queue", "paused": true, "changed" }`

@@ -13,22 +13,6 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::{workflow_id, AppState};
 
-/// A workflow with its derived status and progress.
-fn summary(w: &Workflow) -> Value {
-    json!({
-        "id": w.id,
-        "name": w.name,
-        "description": w.description,
-        "status": w.status(),
-        "failure_policy": w.failure_policy,
-        "stats": w.stats,
-        "completion_percentage": w.stats.completion_percentage(),
-        "created_at": w.created_at,
-        "deadline_at": w.deadline_at,
-        "cron_schedule": w.cron_schedule,
-    })
-}
-
 async fn get(state: &AppState, id: WorkflowId) -> ApiResult<Workflow> {
     state
         .storage
@@ -59,7 +43,7 @@ pub(crate) async fn list(
     let next = (workflows.len() == limit as usize)
         .then(|| workflows.last().map(|w| w.id))
         .flatten();
-    let workflows: Vec<Value> = workflows.iter().map(summary).collect();
+    let workflows: Vec<Value> = workflows.iter().map(Workflow::summary).collect();
     Ok(Json(json!({ "workflows": workflows, "next_after": next })))
 }
 
@@ -69,7 +53,7 @@ pub(crate) async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let w = get(&state, workflow_id(&id)?).await?;
-    Ok(Json(summary(&w)))
+    Ok(Json(w.summary()))
 }
 
 /// `GET /api/workflows/{id}/stats`: its counts and progress.

@@ -1,6 +1,7 @@
 //! `queue ...`
 
 use comfy_table::Cell;
+use hammerwork::DatabaseQueue;
 use serde_json::json;
 
 use super::Ctx;
@@ -40,24 +41,8 @@ pub(super) async fn run(ctx: &Ctx, command: QueueCommand) -> CliResult {
 }
 
 async fn list(ctx: &Ctx) -> CliResult {
-    let paused = ctx.storage.paused_queues().await?;
-    let mut queues = ctx.storage.list_queues().await?;
-    queues.extend(paused.iter().cloned());
-    queues.sort();
-    queues.dedup();
-    let mut rows = Vec::new();
-    for queue in queues {
-        let counts = ctx.storage.queue_counts(&queue).await?;
-        let is_paused = paused.contains(&queue);
-        rows.push((queue, is_paused, counts));
-    }
+    let rows = ctx.storage.queue_overview().await?;
     if ctx.json {
-        let rows: Vec<_> = rows
-            .iter()
-            .map(|(queue, paused, counts)| {
-                json!({ "queue": queue, "paused": paused, "counts": counts, "total": counts.total() })
-            })
-            .collect();
         return print_json(&rows);
     }
     let mut t = table(&[
@@ -71,18 +56,24 @@ async fn list(ctx: &Ctx) -> CliResult {
         "cancelled",
         "skipped",
     ]);
-    for (queue, paused, c) in &rows {
-        t.add_row(vec![
-            Cell::new(queue),
-            Cell::new(if *paused { "paused" } else { "active" }),
-            Cell::new(c.pending),
-            Cell::new(c.running),
-            Cell::new(c.retrying),
-            Cell::new(c.completed),
-            Cell::new(c.dead),
-            Cell::new(c.cancelled),
-            Cell::new(c.skipped),
-        ]);
+    for row in &rows {
+        let paused = row["paused"].as_bool().unwrap_or(false);
+        let mut cells = vec![
+            Cell::new(row["queue"].as_str().unwrap_or_default()),
+            Cell::new(if paused { "paused" } else { "active" }),
+        ];
+        for status in [
+            "pending",
+            "running",
+            "retrying",
+            "completed",
+            "dead",
+            "cancelled",
+            "skipped",
+        ] {
+            cells.push(Cell::new(&row["counts"][status]));
+        }
+        t.add_row(cells);
     }
     print_table(&t);
     Ok(())

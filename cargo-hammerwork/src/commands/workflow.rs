@@ -47,20 +47,6 @@ async fn get(ctx: &Ctx, id: WorkflowId) -> CliResult<Workflow> {
         .ok_or_else(|| CliError::not_found(format!("no workflow {id}")))
 }
 
-/// The counts as a JSON object, with the derived status.
-fn summary(w: &Workflow) -> serde_json::Value {
-    json!({
-        "id": w.id,
-        "name": w.name,
-        "status": w.status(),
-        "failure_policy": w.failure_policy,
-        "stats": w.stats,
-        "completion_percentage": w.stats.completion_percentage(),
-        "created_at": w.created_at,
-        "deadline_at": w.deadline_at,
-    })
-}
-
 async fn list(ctx: &Ctx, limit: u32, after: Option<WorkflowId>) -> CliResult {
     let mut params = ListWorkflowsParams::new().limit(limit);
     if let Some(after) = after {
@@ -68,7 +54,7 @@ async fn list(ctx: &Ctx, limit: u32, after: Option<WorkflowId>) -> CliResult {
     }
     let workflows = ctx.storage.list_workflows(params).await?;
     if ctx.json {
-        return print_json(&workflows.iter().map(summary).collect::<Vec<_>>());
+        return print_json(&workflows.iter().map(Workflow::summary).collect::<Vec<_>>());
     }
     if workflows.is_empty() {
         println!("No workflows.");
@@ -115,8 +101,7 @@ async fn show(ctx: &Ctx, id: WorkflowId, limit: u32) -> CliResult {
         .list_jobs(ListJobsParams::new().workflow(id).limit(limit))
         .await?;
     if ctx.json {
-        let mut value = summary(&w);
-        value["description"] = json!(w.description);
+        let mut value = w.summary();
         value["jobs"] = json!(jobs);
         return print_json(&value);
     }
@@ -209,7 +194,7 @@ async fn graph(ctx: &Ctx, id: WorkflowId, format: GraphFormat) -> CliResult {
 async fn status(ctx: &Ctx, id: WorkflowId) -> CliResult {
     let w = get(ctx, id).await?;
     if ctx.json {
-        return print_json(&summary(&w));
+        return print_json(&w.summary());
     }
     println!(
         "{} ({}): {}, {:.0}% done",
@@ -258,7 +243,7 @@ async fn watch_status(ctx: &Ctx, id: WorkflowId, interval: Duration) -> CliResul
                 ));
             }
             None => {
-                let now = summary(&w);
+                let now = w.summary();
                 if last.as_ref() != Some(&now) {
                     if ctx.json {
                         println!("{now}");

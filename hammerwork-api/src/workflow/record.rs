@@ -54,6 +54,24 @@ impl Workflow {
         }
     }
 
+    /// The workflow as operators read it (the command line's `--json`, the
+    /// web API): its fields with the derived [`status`](Self::status) and
+    /// completion percentage.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "status": self.status(),
+            "failure_policy": self.failure_policy,
+            "stats": self.stats,
+            "completion_percentage": self.stats.completion_percentage(),
+            "created_at": self.created_at,
+            "deadline_at": self.deadline_at,
+            "cron_schedule": self.cron_schedule,
+        })
+    }
+
     /// The current status: a stored decision (`Paused`, `Cancelled`, `Failed`)
     /// stands; otherwise `Running` while any job is pending or running, then
     /// `Failed` if any job failed, `Cancelled` if any job was cancelled (an
