@@ -53,10 +53,35 @@ pub(crate) async fn run(cli: Cli) -> CliResult {
     result.map_err(|err| err.with_hint_if_unmigrated())
 }
 
-/// Resolves when the user presses Ctrl-C (never, if the signal cannot be
-/// watched).
-pub(crate) async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+/// Ctrl-C, watched from the moment it is made: a press that comes before the
+/// first wait (or between two waits) is not lost and does not kill the
+/// process, which is what a lazily polled `tokio::signal::ctrl_c()` allows.
+pub(crate) struct Interrupt {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+    #[cfg(windows)]
+    signal: Option<tokio::signal::windows::CtrlC>,
+}
+
+impl Interrupt {
+    /// Installs the handler now (if the signal cannot be watched, `pressed`
+    /// never resolves and Ctrl-C keeps its default effect).
+    pub(crate) fn watch() -> Self {
+        #[cfg(unix)]
+        let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+        #[cfg(windows)]
+        let signal = tokio::signal::windows::ctrl_c().ok();
+        Self { signal }
+    }
+
+    /// Resolves at the next Ctrl-C, or at once for one pressed since the last
+    /// call.
+    pub(crate) async fn pressed(&mut self) {
+        match self.signal.as_mut() {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
     }
 }

@@ -10,7 +10,7 @@ use hammerwork::{DatabaseQueue, JobId, QueueCounts};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use super::{ctrl_c, Ctx};
+use super::{Ctx, Interrupt};
 use crate::cli::{SpawnCommand, TreeFormat};
 use crate::error::CliResult;
 use crate::output::{jobs_table, print_json, print_table, table, time};
@@ -241,6 +241,7 @@ async fn lineage(
 /// status, redrawn in place every `interval` until Ctrl-C; on a terminal a
 /// progress bar shows how many of those children have finished.
 async fn monitor(ctx: &Ctx, interval: Duration) -> CliResult {
+    let mut interrupt = Interrupt::watch();
     let terminal = std::io::stdout().is_terminal();
     let bar = (!ctx.json && terminal).then(|| {
         let bar = ProgressBar::new(0);
@@ -313,7 +314,7 @@ async fn monitor(ctx: &Ctx, interval: Duration) -> CliResult {
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = ctrl_c() => {
+            _ = interrupt.pressed() => {
                 if let Some(bar) = &bar {
                     bar.abandon();
                 }

@@ -9,7 +9,7 @@ use hammerwork::{DatabaseQueue, JobId, ListJobsParams, ListWorkflowsParams};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use super::{ctrl_c, job, Ctx};
+use super::{job, Ctx, Interrupt};
 use crate::cli::{GraphFormat, WorkflowCommand};
 use crate::error::{CliError, CliResult, Kind};
 use crate::output::{
@@ -216,6 +216,7 @@ fn finished(status: WorkflowStatus) -> bool {
 /// JSON object) each time the counts change. A workflow that ended failed or
 /// cancelled is an error (exit 1), so a script can wait on it.
 async fn watch_status(ctx: &Ctx, id: WorkflowId, interval: Duration) -> CliResult {
+    let mut interrupt = Interrupt::watch();
     let mut w = get(ctx, id).await?;
     let bar = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(w.stats.total_jobs);
@@ -273,7 +274,7 @@ async fn watch_status(ctx: &Ctx, id: WorkflowId, interval: Duration) -> CliResul
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = ctrl_c() => {
+            _ = interrupt.pressed() => {
                 if let Some(bar) = &bar {
                     bar.abandon();
                 }
