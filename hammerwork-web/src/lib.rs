@@ -16,8 +16,14 @@
 //! `{ "error": { "code", "message" } }` with 400 (malformed id or filter),
 //! 404, 409 (the action does not apply), 413, 415 (a state-changing request
 //! that is not `application/json`), 403 (one a browser sends from another
-//! site) or 422 (an invalid job or workflow).
+//! site that is not one of [`WebConfig::with_cors_origins`]) or 422 (an
+//! invalid job or workflow).
+//!
+//! With [`WebConfig::with_auth`], every `/api` request needs a bearer token
+//! (or a basic-auth user) whose argon2 hash is configured: 401 without one,
+//! 403 when a read-only credential asks for an action. `/health` stays open.
 
+mod auth;
 mod error;
 mod guard;
 mod jobs;
@@ -29,13 +35,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hammerwork::{JobId, Storage, WorkflowId};
 use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
+pub use auth::{hash_secret, AuthConfig, Role, TokenEntry, UserEntry};
 pub use error::{ApiError, ApiResult};
 
 /// The limits of a [`router`].
@@ -49,7 +57,25 @@ pub struct WebConfig {
     pub body_limit: usize,
     /// How long one request may take before it is answered 408. Default 30 s.
     pub request_timeout: Duration,
+    /// Who may call `/api` (empty: anyone who reaches the server). Set it with
+    /// [`WebConfig::with_auth`], which checks the hashes.
+    auth: AuthConfig,
+    /// Browser origins (`https://ops.example.com`) allowed to call the API
+    /// from their pages (CORS), state-changing requests included.
+    cors_origins: Vec<HeaderValue>,
 }
+
+/// A configuration that cannot serve: a malformed hash or origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -57,6 +83,8 @@ impl Default for WebConfig {
             max_page: 500,
             body_limit: 16 << 20,
             request_timeout: Duration::from_secs(30),
+            auth: AuthConfig::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -79,6 +107,46 @@ impl WebConfig {
         self.request_timeout = timeout;
         self
     }
+
+    /// Only these credentials may call `/api`: a request without one is
+    /// answered 401, a read-only one asking for an action 403. Fails on a
+    /// hash that is not an argon2 PHC string (see [`hash_secret`]).
+    pub fn with_auth(mut self, auth: AuthConfig) -> Result<Self, ConfigError> {
+        auth.check().map_err(ConfigError)?;
+        self.auth = auth;
+        Ok(self)
+    }
+
+    /// Pages served from these origins (`scheme://host[:port]`) may call the
+    /// API from a browser, actions included (CORS); every other site is
+    /// refused.
+    pub fn with_cors_origins<I, S>(mut self, origins: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for origin in origins {
+            let origin = origin.as_ref().trim_end_matches('/');
+            let well_formed = origin.split_once("://").is_some_and(|(scheme, host)| {
+                matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains('/')
+            });
+            let value = HeaderValue::from_str(origin)
+                .ok()
+                .filter(|_| well_formed)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "{origin:?} is not an origin: expected scheme://host[:port]"
+                    ))
+                })?;
+            self.cors_origins.push(value);
+        }
+        Ok(self)
+    }
+
+    /// Whether `/api` asks for credentials.
+    pub fn requires_auth(&self) -> bool {
+        !self.auth.is_empty()
+    }
 }
 
 /// What every handler gets.
@@ -99,11 +167,14 @@ impl AppState {
 pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
     let timeout = config.request_timeout;
     let body_limit = config.body_limit;
+    let cors_origins = Arc::new(config.cors_origins.clone());
+    let authenticator =
+        (!config.auth.is_empty()).then(|| Arc::new(auth::Authenticator::new(config.auth.clone())));
     let state = AppState {
         storage,
         config: Arc::new(config),
     };
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/spawn/operations", get(spawn::operations))
         .route("/spawn/stats", get(spawn::stats))
         .route("/jobs", get(jobs::list).post(jobs::create))
@@ -122,16 +193,34 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
         .route("/workflows/{id}/cancel", post(workflows::cancel))
         .route("/workflows/{id}/retry", post(workflows::retry))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(guard::state_changes));
-    Router::new()
+        .layer(axum::middleware::from_fn_with_state(
+            cors_origins.clone(),
+            guard::state_changes,
+        ));
+    if let Some(authenticator) = authenticator {
+        api = api.layer(axum::middleware::from_fn_with_state(
+            authenticator,
+            auth::require,
+        ));
+    }
+    let mut app = Router::new()
         .route("/health", get(health))
         .nest("/api", api)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
-        ))
-        .with_state(state)
+        ));
+    if !cors_origins.is_empty() {
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(cors_origins.iter().cloned()))
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .max_age(Duration::from_secs(600)),
+        );
+    }
+    app.with_state(state)
 }
 
 /// `GET /health`: 200 when the database answers, 503 when it does not. No

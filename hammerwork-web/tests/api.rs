@@ -7,7 +7,7 @@ use std::time::Duration;
 use hammerwork::spawn::{JobSpawnExt, SpawnConfig};
 use hammerwork::{AnyStorage, DatabaseQueue, Job};
 use hammerwork_testkit::provision::{DatabaseKind, FreshDatabase};
-use hammerwork_web::{router, WebConfig};
+use hammerwork_web::{hash_secret, router, AuthConfig, Role, TokenEntry, UserEntry, WebConfig};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -413,7 +413,7 @@ macro_rules! on_every_backend {
         mod postgres { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let s = super::Server::start(super::DatabaseKind::Postgres, stringify!($case), super::WebConfig::default()).await;
+                let s = super::Server::start(super::DatabaseKind::Postgres, stringify!($case), super::config_for(stringify!($case))).await;
                 super::$case(&s).await;
                 s.finish().await;
             }
@@ -421,7 +421,7 @@ macro_rules! on_every_backend {
         mod mysql { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let s = super::Server::start(super::DatabaseKind::MySql, stringify!($case), super::WebConfig::default()).await;
+                let s = super::Server::start(super::DatabaseKind::MySql, stringify!($case), super::config_for(stringify!($case))).await;
                 super::$case(&s).await;
                 s.finish().await;
             }
@@ -429,7 +429,7 @@ macro_rules! on_every_backend {
         mod sqlite { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let s = super::Server::start(super::DatabaseKind::Sqlite, stringify!($case), super::WebConfig::default()).await;
+                let s = super::Server::start(super::DatabaseKind::Sqlite, stringify!($case), super::config_for(stringify!($case))).await;
                 super::$case(&s).await;
                 s.finish().await;
             }
@@ -441,7 +441,288 @@ on_every_backend!(
     spawn_endpoints_answer_the_guides_client,
     jobs_queues_and_workflows_round_trip,
     bad_requests_get_json_errors,
+    credentials_and_roles_are_enforced,
+    malformed_input_changes_nothing,
 );
+
+const READ_TOKEN: &str = "read-token-0123456789abcdef";
+const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef";
+const LISTED_ORIGIN: &str = "https://ops.example.com";
+
+/// The configuration a case runs with: the security cases ask for
+/// credentials, a listed origin and a small body limit.
+fn config_for(case: &str) -> WebConfig {
+    if case != "credentials_and_roles_are_enforced" {
+        return WebConfig::default();
+    }
+    let auth = AuthConfig {
+        tokens: vec![
+            TokenEntry {
+                hash: hash_secret(READ_TOKEN),
+                role: Role::ReadOnly,
+                name: Some("dashboard".into()),
+            },
+            TokenEntry {
+                hash: hash_secret(ADMIN_TOKEN),
+                role: Role::Admin,
+                name: None,
+            },
+        ],
+        users: vec![UserEntry {
+            name: "ops".into(),
+            hash: hash_secret("ops-password-0123456789"),
+            role: Role::Admin,
+        }],
+    };
+    WebConfig::default()
+        .with_body_limit(4096)
+        .with_auth(auth)
+        .unwrap()
+        .with_cors_origins([LISTED_ORIGIN])
+        .unwrap()
+}
+
+/// No credential 401 (with a challenge), a wrong one 401, a read-only one
+/// reads but may not act (403), admin tokens and basic users act; a
+/// cross-site action is 403 even with a token unless its origin is listed;
+/// CORS answers listed origins only; 413 and 415 still hold behind auth.
+async fn credentials_and_roles_are_enforced(s: &Server) {
+    let url = |path: &str| format!("{}{path}", s.base);
+    let send = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        (status, challenge, body)
+    };
+    let job = json!({"queue": "secured", "payload": {"n": 1}});
+
+    assert_eq!(
+        s.get("/health").await.0,
+        StatusCode::OK,
+        "health stays open"
+    );
+    let (status, challenge, body) = send(s.http.get(url("/api/jobs"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "unauthorized");
+    assert!(challenge.unwrap().contains("Bearer"));
+    let (status, _, _) = send(s.http.get(url("/api/jobs")).bearer_auth("wrong-token")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = send(s.http.post(url("/api/jobs")).json(&job)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Read-only: reads, twice (the second from memory), but no action.
+    for _ in 0..2 {
+        let (status, _, body) = send(s.http.get(url("/api/queues")).bearer_auth(READ_TOKEN)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, _, body) = send(
+        s.http
+            .post(url("/api/jobs"))
+            .bearer_auth(READ_TOKEN)
+            .json(&job),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("admin"));
+    let (status, _, _) = send(
+        s.http
+            .post(url("/api/queues/secured/pause"))
+            .bearer_auth(READ_TOKEN)
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(s.any.storage().paused_queues().await.unwrap().is_empty());
+
+    // Admin by token and by basic auth; a wrong password is 401.
+    let (status, _, body) = send(
+        s.http
+            .post(url("/api/jobs"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&job),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, body) = send(
+        s.http
+            .post(url("/api/jobs"))
+            .basic_auth("ops", Some("ops-password-0123456789"))
+            .json(&job),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, challenge, _) = send(
+        s.http
+            .get(url("/api/jobs"))
+            .basic_auth("ops", Some("guess")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.unwrap().contains("Basic"));
+
+    // From a browser on another site: refused, unless the origin is listed.
+    let (status, _, body) = send(
+        s.http
+            .post(url("/api/jobs"))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .json(&job),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let response = s
+        .http
+        .post(url("/api/jobs"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("origin", LISTED_ORIGIN)
+        .header("sec-fetch-site", "cross-site")
+        .json(&job)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        LISTED_ORIGIN
+    );
+    for (origin, allowed) in [(LISTED_ORIGIN, true), ("https://evil.example", false)] {
+        let preflight = s
+            .http
+            .request(reqwest::Method::OPTIONS, url("/api/jobs"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(preflight.status().is_success(), "{}", preflight.status());
+        let granted = preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(granted.as_deref() == Some(origin), allowed, "{origin}");
+    }
+
+    // Behind auth, 413 and 415 as before.
+    let big = json!({"queue": "secured", "payload": "x".repeat(10_000)});
+    let (status, _, _) = send(
+        s.http
+            .post(url("/api/jobs"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&big),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _, _) = send(
+        s.http
+            .post(url("/api/jobs"))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "text/plain")
+            .body("{}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let counts = s.any.storage().queue_counts("secured").await.unwrap();
+    assert_eq!(counts.pending, 3, "the three admin creations, nothing else");
+}
+
+/// Strings a careless server would put in SQL or choke on.
+fn hostile_strings() -> Vec<String> {
+    let seeds = [
+        "'",
+        "\"",
+        "' OR '1'='1",
+        "1; DROP TABLE hammerwork_jobs; --",
+        "x' UNION SELECT * FROM hammerwork_jobs --",
+        "%",
+        "_",
+        "\\",
+        "\u{0}",
+        "0193abcd-0000-7000-8000-00000000000g",
+        "01930000-0000-7000-8000-0000000000000",
+        "{}",
+        "[]",
+        "null",
+        "-1",
+        "99999999999999999999",
+        "../../etc/passwd",
+        "<script>alert(1)</script>",
+        "🦀",
+        " ",
+    ];
+    let mut out = Vec::with_capacity(1000);
+    let mut i = 0usize;
+    while out.len() < 1000 {
+        let a = seeds[i % seeds.len()];
+        let b = seeds[(i / seeds.len()) % seeds.len()];
+        out.push(format!("{a}{i}{b}"));
+        i += 1;
+    }
+    out
+}
+
+/// A thousand malformed ids and filter values, SQL metacharacters among
+/// them: each answered 400 with a JSON error, and the database unchanged.
+async fn malformed_input_changes_nothing(s: &Server) {
+    let storage = s.any.storage();
+    let kept = storage
+        .enqueue(Job::new("kept", json!({"n": 1})))
+        .await
+        .unwrap();
+    let before = storage.get_job(kept).await.unwrap().unwrap();
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect::<String>()
+    };
+    let hostile = hostile_strings();
+    assert_eq!(hostile.len(), 1000);
+    for (i, text) in hostile.iter().enumerate() {
+        let e = encode(text);
+        let (method, path) = match i % 10 {
+            0 => ("GET", format!("/api/jobs/{e}")),
+            1 => ("POST", format!("/api/jobs/{e}/cancel")),
+            2 => ("POST", format!("/api/workflows/{e}/retry")),
+            3 => ("GET", format!("/api/workflows/{e}/graph")),
+            4 => ("GET", format!("/api/jobs?status={e}")),
+            5 => ("GET", format!("/api/jobs?dependency_status={e}")),
+            6 => ("GET", format!("/api/jobs?workflow={e}")),
+            7 => ("GET", format!("/api/jobs?after={e}")),
+            8 => ("GET", format!("/api/spawn/stats?hours={e}")),
+            _ => ("GET", format!("/api/jobs/{e}/spawn-tree?format={e}")),
+        };
+        let request = match method {
+            "GET" => s.http.get(format!("{}{path}", s.base)),
+            _ => s.http.post(format!("{}{path}", s.base)).json(&json!({})),
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {body}");
+        assert_eq!(body["error"]["code"], "bad_request", "{path}: {body}");
+    }
+    let after = storage.get_job(kept).await.unwrap().unwrap();
+    assert_eq!(after.status, before.status);
+    let jobs = storage
+        .list_jobs(hammerwork::ListJobsParams::new())
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "nothing written, nothing deleted");
+    assert!(storage
+        .list_workflows(hammerwork::ListWorkflowsParams::new())
+        .await
+        .unwrap()
+        .is_empty());
+}
 
 /// Page sizes are cut to the configured page; an oversized body is 413.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -481,10 +762,39 @@ async fn health_fails_when_the_database_does() {
     drop(any);
 }
 
-/// The binary refuses to serve other hosts without authentication, and
-/// serves a loopback address.
+/// Waits for the binary on `port` to answer `/health`.
+async fn wait_for_health(http: &reqwest::Client, port: u16) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = http
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .send()
+            .await
+        {
+            assert_eq!(response.status(), StatusCode::OK);
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The binary refuses to serve other hosts without authentication (and a
+/// malformed hash), serves a loopback address open, and any address with
+/// the tokens of its configuration file, hashed by `hash-secret`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn binary_serves_loopback_only() {
+async fn binary_serves_others_only_with_credentials() {
     let bin = env!("CARGO_BIN_EXE_hammerwork-web");
     let out = tokio::process::Command::new(bin)
         .args(["--database-url", "sqlite::memory:", "--bind", "0.0.0.0:0"])
@@ -494,42 +804,89 @@ async fn binary_serves_loopback_only() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("without authentication"));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let dir = tempfile_dir();
     let url = format!("sqlite://{}/web.db", dir.display());
-    let mut server = tokio::process::Command::new(bin)
-        .args([
-            "--database-url",
-            &url,
-            "--migrate",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-        ])
+    let http = reqwest::Client::new();
+    let port = free_port();
+    let mut open = tokio::process::Command::new(bin)
+        .args(["--database-url", &url, "--migrate"])
+        .args(["--bind", &format!("127.0.0.1:{port}")])
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let http = reqwest::Client::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(response) = http
-            .get(format!("http://127.0.0.1:{port}/health"))
-            .send()
-            .await
-        {
-            assert_eq!(response.status(), StatusCode::OK);
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the server never answered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    server.kill().await.unwrap();
+    wait_for_health(&http, port).await;
+    let jobs = http
+        .get(format!("http://127.0.0.1:{port}/api/jobs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        jobs.status(),
+        StatusCode::OK,
+        "loopback without config is open"
+    );
+    open.kill().await.unwrap();
+
+    // hash-secret reads the token from standard input.
+    let mut hashing = tokio::process::Command::new(bin)
+        .arg("hash-secret")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = hashing.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{ADMIN_TOKEN}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let hashed = hashing.wait_with_output().await.unwrap();
+    assert!(hashed.status.success());
+    let hash = String::from_utf8(hashed.stdout).unwrap().trim().to_string();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[auth.tokens]]\nrole = \"admin\"\nhash = \"plain-text\"\n",
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(bin)
+        .args(["--database-url", &url, "--bind", "0.0.0.0:0", "--config"])
+        .arg(&bad)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("malformed hash"));
+
+    let good = dir.join("web.toml");
+    std::fs::write(
+        &good,
+        format!("[[auth.tokens]]\nrole = \"admin\"\nhash = \"{hash}\"\n"),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut secured = tokio::process::Command::new(bin)
+        .args(["--database-url", &url])
+        .args(["--bind", &format!("0.0.0.0:{port}"), "--config"])
+        .arg(&good)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_for_health(&http, port).await;
+    let jobs = format!("http://127.0.0.1:{port}/api/jobs");
+    let refused = http.get(&jobs).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let allowed = http
+        .get(&jobs)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    secured.kill().await.unwrap();
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
