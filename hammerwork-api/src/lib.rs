@@ -27,7 +27,7 @@ pub use job::{later, latest_time, Job, JobId, DEFAULT_MAX_ATTEMPTS};
 pub use limits::{Limits, Oversized};
 pub use params::{
     Capabilities, ClaimParams, EnqueueBatch, Lease, ListJobsParams, ListWorkflowsParams, Outcome,
-    QueueCounts, Settlement, WakeupScope,
+    QueueCounts, QueueSummary, Settlement, WakeupScope,
 };
 pub use priority::JobPriority;
 pub use retry::RetryPolicy;

@@ -271,6 +271,19 @@ impl QueueCounts {
         *slot += count;
     }
 
+    /// How many jobs are in `status`.
+    pub fn get(&self, status: JobStatus) -> u64 {
+        match status {
+            JobStatus::Pending => self.pending,
+            JobStatus::Running => self.running,
+            JobStatus::Completed => self.completed,
+            JobStatus::Retrying => self.retrying,
+            JobStatus::Dead => self.dead,
+            JobStatus::Cancelled => self.cancelled,
+            JobStatus::Skipped => self.skipped,
+        }
+    }
+
     /// All jobs of the queue.
     pub fn total(&self) -> u64 {
         self.pending
@@ -281,6 +294,21 @@ impl QueueCounts {
             + self.cancelled
             + self.skipped
     }
+}
+
+/// A queue as an operator sees it, from
+/// [`DatabaseQueue::queue_overview`](crate::DatabaseQueue::queue_overview).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct QueueSummary {
+    /// The queue's name.
+    pub queue: String,
+    /// Whether claiming from it is paused.
+    pub paused: bool,
+    /// Its jobs per status.
+    pub counts: QueueCounts,
+    /// All its jobs.
+    pub total: u64,
 }
 
 impl FromIterator<(JobStatus, u64)> for QueueCounts {

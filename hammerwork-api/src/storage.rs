@@ -12,7 +12,7 @@ use crate::spawn::{Lineage, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats, Sp
 use crate::workflow::{JobGroup, Workflow, WorkflowId, WorkflowStats, WorkflowStatus};
 use crate::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, Lease, ListJobsParams,
-    ListWorkflowsParams, QueueCounts, Result, Settlement,
+    ListWorkflowsParams, QueueCounts, QueueSummary, Result, Settlement,
 };
 
 /// The one seam between the Hammerwork runtime and a database.
@@ -580,7 +580,7 @@ pub trait DatabaseQueue: Storage {
     /// Every queue that holds jobs or is paused, in name order, with whether
     /// it is paused and its counts per status (one `queue_counts` read per
     /// queue).
-    async fn queue_overview(&self) -> Result<Vec<serde_json::Value>> {
+    async fn queue_overview(&self) -> Result<Vec<QueueSummary>> {
         let paused = self.paused_queues().await?;
         let mut queues = self.list_queues().await?;
         queues.extend(paused.iter().cloned());
@@ -589,12 +589,12 @@ pub trait DatabaseQueue: Storage {
         let mut rows = Vec::with_capacity(queues.len());
         for queue in queues {
             let counts = self.queue_counts(&queue).await?;
-            rows.push(serde_json::json!({
-                "queue": queue,
-                "paused": paused.contains(&queue),
-                "counts": counts,
-                "total": counts.total(),
-            }));
+            rows.push(QueueSummary {
+                paused: paused.contains(&queue),
+                total: counts.total(),
+                queue,
+                counts,
+            });
         }
         Ok(rows)
     }

@@ -36,8 +36,10 @@ use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use hammerwork::metrics::PrometheusHandle;
 use hammerwork::{JobId, Storage, WorkflowId};
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -63,6 +65,8 @@ pub struct WebConfig {
     /// Browser origins (`https://ops.example.com`) allowed to call the API
     /// from their pages (CORS), state-changing requests included.
     cors_origins: Vec<HeaderValue>,
+    /// What `GET /metrics` renders (none: 404).
+    metrics: Option<PrometheusHandle>,
 }
 
 /// A configuration that cannot serve: a malformed hash or origin.
@@ -85,6 +89,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             auth: AuthConfig::default(),
             cors_origins: Vec::new(),
+            metrics: None,
         }
     }
 }
@@ -143,6 +148,15 @@ impl WebConfig {
         Ok(self)
     }
 
+    /// Serves `GET /metrics` in Prometheus' text format from `handle`
+    /// (`hammerwork::metrics::prometheus()?`, or your own recorder's), with
+    /// the queue gauges read from the database at each scrape. It needs the
+    /// same credentials as `/api` (read-only suffices).
+    pub fn with_metrics(mut self, handle: PrometheusHandle) -> Self {
+        self.metrics = Some(handle);
+        self
+    }
+
     /// Whether `/api` asks for credentials.
     pub fn requires_auth(&self) -> bool {
         !self.auth.is_empty()
@@ -174,7 +188,7 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
         storage,
         config: Arc::new(config),
     };
-    let mut api = Router::new()
+    let api = Router::new()
         .route("/spawn/operations", get(spawn::operations))
         .route("/spawn/stats", get(spawn::stats))
         .route("/jobs", get(jobs::list).post(jobs::create))
@@ -197,15 +211,18 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
             cors_origins.clone(),
             guard::state_changes,
         ));
+    let mut protected = Router::new()
+        .nest("/api", api)
+        .route("/metrics", get(metrics));
     if let Some(authenticator) = authenticator {
-        api = api.layer(axum::middleware::from_fn_with_state(
+        protected = protected.layer(axum::middleware::from_fn_with_state(
             authenticator,
             auth::require,
         ));
     }
     let mut app = Router::new()
         .route("/health", get(health))
-        .nest("/api", api)
+        .merge(protected)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -233,6 +250,25 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::
             Json(json!({ "status": "unavailable", "error": err.to_string() })),
         ),
     }
+}
+
+/// `GET /metrics`: the Prometheus text of [`WebConfig::with_metrics`]'s
+/// handle, queue gauges refreshed first.
+async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Some(handle) = &state.config.metrics else {
+        return Err(ApiError::not_found(
+            "metrics are not enabled (WebConfig::with_metrics)",
+        ));
+    };
+    hammerwork::metrics::record_queue_depths(state.storage.as_ref()).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response())
 }
 
 async fn not_found() -> ApiError {

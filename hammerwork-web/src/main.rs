@@ -150,6 +150,7 @@ async fn serve(
     if migrate {
         any.migrate().await?;
     }
+    let config = config.with_metrics(hammerwork::metrics::prometheus()?);
     let authenticated = config.requires_auth();
     let app = hammerwork_web::router(any.storage(), config);
     let listener = tokio::net::TcpListener::bind(bind).await?;

@@ -33,6 +33,7 @@
 mod any;
 mod clock;
 mod handler;
+pub mod metrics;
 mod pool;
 
 /// The queue as an application uses it, under the name the workflow guide

@@ -16,6 +16,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
 
 use crate::clock::Clock;
+use crate::metrics::{self as recorded, QueueMetrics};
 use crate::spawn::{SpawnError, SpawnManager, SpawnPlan, Spawner, SPAWN_CONFIG_KEY};
 
 use crate::handler::{JobContext, JobHandler};
@@ -23,6 +24,15 @@ use crate::pool::{WorkerPool, WorkerPoolHandle};
 
 /// Leases held by this worker (claimed and not yet settled), for heartbeats.
 type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
+
+/// Where a running attempt hands its outcome: the settle queue, the leases
+/// to stop heartbeating, the worker's metrics.
+#[derive(Clone)]
+struct Outbox {
+    settle_tx: mpsc::UnboundedSender<Settlement>,
+    leases: Leases,
+    metrics: Arc<QueueMetrics>,
+}
 
 /// How often a worker measures its offset to the database's clock.
 const CLOCK_SYNC_INTERVAL: Duration = Duration::from_secs(60);
@@ -280,6 +290,7 @@ impl<S: Storage + Clone> Worker<S> {
     /// still running after it), and flushes every outcome.
     pub(crate) async fn run(self, mut shutdown: watch::Receiver<bool>, grace: Duration) {
         let leases: Leases = Arc::default();
+        let metrics = Arc::new(QueueMetrics::new(&self.queue));
         let (settle_tx, settle_rx) = mpsc::unbounded_channel::<Settlement>();
         let wake = Arc::new(Notify::new());
         let (stop_aux_tx, stop_aux) = watch::channel(false);
@@ -298,6 +309,7 @@ impl<S: Storage + Clone> Worker<S> {
             leases.clone(),
             self.clock.clone(),
             wake.clone(),
+            metrics.clone(),
         ));
         let heartbeat = tokio::spawn(heartbeat_loop(
             self.storage.clone(),
@@ -333,6 +345,11 @@ impl<S: Storage + Clone> Worker<S> {
             ))
         });
 
+        let outbox = Outbox {
+            settle_tx: settle_tx.clone(),
+            leases: leases.clone(),
+            metrics: metrics.clone(),
+        };
         let semaphore = Arc::new(Semaphore::new(self.concurrency));
         let batch_size = self.batch_size();
         let poll_interval = self.poll_interval();
@@ -354,6 +371,7 @@ impl<S: Storage + Clone> Worker<S> {
                 let params = ClaimParams::new(self.queue.clone(), want, now, lease_until);
                 match self.storage.claim_jobs(params).await {
                     Ok(jobs) => {
+                        metrics.claimed(jobs.len());
                         drained = (jobs.len() as u32) < want;
                         found_none = jobs.is_empty();
                         if jobs.is_empty() {
@@ -380,14 +398,14 @@ impl<S: Storage + Clone> Worker<S> {
                     break;
                 };
                 let job = buffer.pop_front().expect("buffer is not empty");
-                self.spawn_job(&mut tasks, &mut running, job, permit, &settle_tx, &leases);
+                self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
             }
             if !buffer.is_empty() {
                 tokio::select! {
                     permit = semaphore.clone().acquire_owned() => {
                         let permit = permit.expect("semaphore is never closed");
                         let job = buffer.pop_front().expect("buffer is not empty");
-                        self.spawn_job(&mut tasks, &mut running, job, permit, &settle_tx, &leases);
+                        self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
                     }
                     _ = shutdown.changed() => {}
                 }
@@ -427,6 +445,7 @@ impl<S: Storage + Clone> Worker<S> {
             }
         }
         drop(settle_tx);
+        drop(outbox);
         let _ = completer.await;
         let _ = stop_aux_tx.send(true);
         let _ = heartbeat.await;
@@ -463,10 +482,14 @@ impl<S: Storage + Clone> Worker<S> {
         running: &mut HashMap<tokio::task::Id, Lease>,
         job: Job,
         permit: OwnedSemaphorePermit,
-        settle_tx: &mpsc::UnboundedSender<Settlement>,
-        leases: &Leases,
+        outbox: &Outbox,
     ) {
         let lease = Lease::of(&job);
+        let Outbox {
+            settle_tx,
+            leases,
+            metrics,
+        } = outbox.clone();
         let span = tracing::info_span!(
             "hammerwork.job",
             job.id = %job.id,
@@ -476,7 +499,6 @@ impl<S: Storage + Clone> Worker<S> {
             correlation_id = job.correlation_id.as_deref().unwrap_or(""),
         );
         let handler = self.handler.clone();
-        let settle_tx = settle_tx.clone();
         let spawning = job
             .payload
             .get(SPAWN_CONFIG_KEY)
@@ -485,12 +507,11 @@ impl<S: Storage + Clone> Worker<S> {
         let storage = self.context_storage.clone();
         let attempts_left = job.attempts < job.max_attempts;
         let ctx = JobContext::new(job, storage.clone());
-        let leases = leases.clone();
         let clock = self.clock.clone();
         let handle: AbortHandle = tasks.spawn(
             async move {
                 let attempt = async {
-                    let mut outcome = run_attempt(handler.as_ref(), ctx, &clock).await;
+                    let mut outcome = run_attempt(handler.as_ref(), ctx, &clock, &metrics).await;
                     if let (Outcome::Completed { result }, Some((parent, spawner))) =
                         (&outcome, spawning)
                     {
@@ -501,6 +522,7 @@ impl<S: Storage + Clone> Worker<S> {
                             lease,
                             result.clone(),
                             &clock,
+                            &metrics,
                         )
                         .await;
                         match spawned {
@@ -558,9 +580,15 @@ fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> toki
 }
 
 /// Runs one attempt under its timeout, turning a panic into a failure.
-async fn run_attempt(handler: &dyn JobHandler, ctx: JobContext, clock: &Clock) -> Outcome {
+async fn run_attempt(
+    handler: &dyn JobHandler,
+    ctx: JobContext,
+    clock: &Clock,
+    metrics: &QueueMetrics,
+) -> Outcome {
     let timeout = ctx.job.timeout;
     let retry_source = ctx.job.clone();
+    let started = std::time::Instant::now();
     let attempt = AssertUnwindSafe(handler.handle(ctx)).catch_unwind();
     let result = match timeout {
         Some(limit) => match tokio::time::timeout(limit, attempt).await {
@@ -569,6 +597,7 @@ async fn run_attempt(handler: &dyn JobHandler, ctx: JobContext, clock: &Clock) -
         },
         None => attempt.await,
     };
+    metrics.ran(started.elapsed());
     let error = match result {
         Ok(Ok(value)) => {
             tracing::debug!("job completed");
@@ -592,6 +621,7 @@ async fn spawn_children(
     lease: Lease,
     result: Option<serde_json::Value>,
     clock: &Clock,
+    metrics: &QueueMetrics,
 ) -> Result<bool, Outcome> {
     let fail = |error: Error, retryable: bool| {
         let retry_at = if retryable {
@@ -638,6 +668,7 @@ async fn spawn_children(
         {
             Ok(written) => {
                 if written {
+                    metrics.spawned(set.children.len());
                     tracing::debug!(children = set.children.len(), operation = %set.operation.id, "job completed and spawned");
                 }
                 return Ok(true);
@@ -681,19 +712,24 @@ async fn complete_loop<S: Storage>(
     leases: Leases,
     clock: Clock,
     wake: Arc<Notify>,
+    metrics: Arc<QueueMetrics>,
 ) {
     let mut batch = Vec::with_capacity(MAX_SETTLE_BATCH);
     while rx.recv_many(&mut batch, MAX_SETTLE_BATCH).await > 0 {
         let mut backoff = Duration::from_millis(50);
         let mut tries = 0;
         loop {
+            let started = std::time::Instant::now();
             match storage.settle_jobs(&batch, clock.now()).await {
-                Ok(_) => break,
+                Ok(_) => {
+                    metrics.settled(&batch, Some(started.elapsed()));
+                    break;
+                }
                 // A result the database refuses (e.g. JSON it cannot store)
                 // must not hold back the rest of the batch: settle one by one,
                 // failing the job whose result cannot be stored.
                 Err(Error::InvalidPayload(_)) => {
-                    settle_one_by_one(&storage, &batch, &clock).await;
+                    settle_one_by_one(&storage, &batch, &clock, &metrics).await;
                     break;
                 }
                 // Shutting down with the database unreachable: stop trying. The
@@ -733,22 +769,32 @@ async fn complete_loop<S: Storage>(
 /// Settles each outcome on its own; an outcome whose result the database
 /// refuses becomes a permanent failure naming why. Other errors are logged:
 /// those jobs are rescued when their leases expire.
-async fn settle_one_by_one<S: Storage>(storage: &S, batch: &[Settlement], clock: &Clock) {
+async fn settle_one_by_one<S: Storage>(
+    storage: &S,
+    batch: &[Settlement],
+    clock: &Clock,
+    metrics: &QueueMetrics,
+) {
     for settlement in batch {
         let mut result = storage
             .settle_jobs(std::slice::from_ref(settlement), clock.now())
             .await;
+        let mut written = settlement.clone();
         if let Err(Error::InvalidPayload(why)) = &result {
             let failed = Outcome::Failed {
                 error: format!("the job's result could not be stored: {why}"),
                 retry_at: None,
             };
+            written = Settlement::new(settlement.lease, failed);
             result = storage
-                .settle_jobs(&[Settlement::new(settlement.lease, failed)], clock.now())
+                .settle_jobs(std::slice::from_ref(&written), clock.now())
                 .await;
         }
-        if let Err(err) = result {
-            tracing::error!(job = %settlement.lease.id, error = %err, "could not write the job's outcome; it will be rescued when its lease expires");
+        match result {
+            Ok(_) => metrics.settled(std::slice::from_ref(&written), None),
+            Err(err) => {
+                tracing::error!(job = %settlement.lease.id, error = %err, "could not write the job's outcome; it will be rescued when its lease expires");
+            }
         }
     }
 }
@@ -818,7 +864,10 @@ async fn rescue_loop<S: Storage>(
     every(tokio::time::interval(interval), stop, || async {
         match storage.rescue_expired_jobs(clock.now()).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(rescued = n, "rescued jobs with expired leases"),
+            Ok(n) => {
+                recorded::rescued(n);
+                tracing::info!(rescued = n, "rescued jobs with expired leases");
+            }
             Err(err) => tracing::warn!(error = %err, "rescue failed"),
         }
         match storage.expire_workflows(clock.now()).await {

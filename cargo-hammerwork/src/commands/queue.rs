@@ -1,7 +1,7 @@
 //! `queue ...`
 
 use comfy_table::Cell;
-use hammerwork::DatabaseQueue;
+use hammerwork::{DatabaseQueue, JobStatus};
 use serde_json::json;
 
 use super::Ctx;
@@ -57,21 +57,20 @@ async fn list(ctx: &Ctx) -> CliResult {
         "skipped",
     ]);
     for row in &rows {
-        let paused = row["paused"].as_bool().unwrap_or(false);
         let mut cells = vec![
-            Cell::new(row["queue"].as_str().unwrap_or_default()),
-            Cell::new(if paused { "paused" } else { "active" }),
+            Cell::new(&row.queue),
+            Cell::new(if row.paused { "paused" } else { "active" }),
         ];
         for status in [
-            "pending",
-            "running",
-            "retrying",
-            "completed",
-            "dead",
-            "cancelled",
-            "skipped",
+            JobStatus::Pending,
+            JobStatus::Running,
+            JobStatus::Retrying,
+            JobStatus::Completed,
+            JobStatus::Dead,
+            JobStatus::Cancelled,
+            JobStatus::Skipped,
         ] {
-            cells.push(Cell::new(&row["counts"][status]));
+            cells.push(Cell::new(row.counts.get(status)));
         }
         t.add_row(cells);
     }
