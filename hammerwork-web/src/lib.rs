@@ -22,9 +22,15 @@
 //! With [`WebConfig::with_auth`], every `/api` request needs a bearer token
 //! (or a basic-auth user) whose argon2 hash is configured: 401 without one,
 //! 403 when a read-only credential asks for an action. `/health` stays open.
+//!
+//! `GET /api/events` streams what changes (Server-Sent Events, from one
+//! shared poll; see [`WebConfig::events_interval`]), and `GET /metrics`
+//! serves Prometheus text once [`WebConfig::with_metrics`] is given a
+//! handle.
 
 mod auth;
 mod error;
+mod events;
 mod guard;
 mod jobs;
 mod queues;
@@ -58,7 +64,11 @@ pub struct WebConfig {
     /// The largest request body, in bytes (a workflow file). Default 16 MiB.
     pub body_limit: usize,
     /// How long one request may take before it is answered 408. Default 30 s.
+    /// `GET /api/events` streams are not cut by it.
     pub request_timeout: Duration,
+    /// How often the events poll reads the database while a client listens
+    /// to `GET /api/events`. Default 2 s.
+    pub events_interval: Duration,
     /// Who may call `/api` (empty: anyone who reaches the server). Set it with
     /// [`WebConfig::with_auth`], which checks the hashes.
     auth: AuthConfig,
@@ -87,6 +97,7 @@ impl Default for WebConfig {
             max_page: 500,
             body_limit: 16 << 20,
             request_timeout: Duration::from_secs(30),
+            events_interval: Duration::from_secs(2),
             auth: AuthConfig::default(),
             cors_origins: Vec::new(),
             metrics: None,
@@ -110,6 +121,12 @@ impl WebConfig {
     /// Requests answered within `timeout`.
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// The events poll every `interval` (at least 100 ms).
+    pub fn with_events_interval(mut self, interval: Duration) -> Self {
+        self.events_interval = interval.max(Duration::from_millis(100));
         self
     }
 
@@ -168,6 +185,7 @@ impl WebConfig {
 pub(crate) struct AppState {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) config: Arc<WebConfig>,
+    pub(crate) events: Arc<events::EventHub>,
 }
 
 impl AppState {
@@ -187,6 +205,7 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
     let state = AppState {
         storage,
         config: Arc::new(config),
+        events: Arc::new(events::EventHub::new()),
     };
     let api = Router::new()
         .route("/spawn/operations", get(spawn::operations))
@@ -197,6 +216,7 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
         .route("/jobs/{id}/spawn-tree", get(spawn::tree))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/events", get(events::stream))
         .route("/queues", get(queues::list))
         .route("/queues/{queue}/pause", post(queues::pause))
         .route("/queues/{queue}/resume", post(queues::resume))

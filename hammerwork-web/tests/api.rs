@@ -2,14 +2,19 @@
 //! SQLite, each case on a database of its own, exercised with a real HTTP
 //! client (and the spawning guide's JavaScript client, run with node).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hammerwork::spawn::{JobSpawnExt, SpawnConfig};
-use hammerwork::{AnyStorage, DatabaseQueue, Job};
+use hammerwork::{
+    AnyStorage, DatabaseQueue, HandlerResult, Job, JobContext, Storage, StorageDatabase, Worker,
+    WorkerPoolHandle,
+};
 use hammerwork_testkit::provision::{DatabaseKind, FreshDatabase};
 use hammerwork_web::{hash_secret, router, AuthConfig, Role, TokenEntry, UserEntry, WebConfig};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tokio::sync::Semaphore;
 
 /// The workflow guide's example file.
 const SPEC_WORKFLOW: &str = include_str!("../../docs/examples/data_pipeline.json");
@@ -443,6 +448,7 @@ on_every_backend!(
     bad_requests_get_json_errors,
     credentials_and_roles_are_enforced,
     malformed_input_changes_nothing,
+    events_follow_jobs_workflows_and_queues,
 );
 
 const READ_TOKEN: &str = "read-token-0123456789abcdef";
@@ -452,6 +458,9 @@ const LISTED_ORIGIN: &str = "https://ops.example.com";
 /// The configuration a case runs with: the security cases ask for
 /// credentials, a listed origin and a small body limit.
 fn config_for(case: &str) -> WebConfig {
+    if case == "events_follow_jobs_workflows_and_queues" {
+        return WebConfig::default().with_events_interval(Duration::from_millis(100));
+    }
     if case != "credentials_and_roles_are_enforced" {
         return WebConfig::default();
     }
@@ -893,4 +902,154 @@ fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("hammerwork-web-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A worker on `queue` whose handler waits for a permit of `gate` per job.
+fn gated_worker(any: &AnyStorage, queue: &str, gate: Arc<Semaphore>) -> WorkerPoolHandle {
+    fn start<S: Storage + Clone + StorageDatabase>(
+        storage: S,
+        queue: &str,
+        gate: Arc<Semaphore>,
+    ) -> WorkerPoolHandle {
+        Worker::new(storage, queue, move |_ctx: JobContext| {
+            let gate = gate.clone();
+            async move {
+                gate.acquire().await.expect("gate open").forget();
+                HandlerResult::Ok(None)
+            }
+        })
+        .start()
+    }
+    match any {
+        AnyStorage::Postgres(s) => start(s.clone(), queue, gate),
+        AnyStorage::MySql(s) => start(s.clone(), queue, gate),
+        AnyStorage::Sqlite(s) => start(s.clone(), queue, gate),
+        _ => unreachable!("every backend is compiled in"),
+    }
+}
+
+/// An open `GET /api/events` stream, read event by event.
+struct Events {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    pending: String,
+    /// Every event read so far, in order.
+    seen: Vec<(String, Value)>,
+}
+
+impl Events {
+    async fn open(s: &Server) -> Events {
+        let response = s
+            .http
+            .get(format!("{}/api/events", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Events {
+            body: Box::pin(response.bytes_stream()),
+            pending: String::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next event (name, JSON data), keep-alive comments skipped.
+    async fn next(&mut self) -> (String, Value) {
+        use futures::StreamExt;
+        loop {
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let mut name = String::new();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if !name.is_empty() {
+                    let event = (name, serde_json::from_str::<Value>(&data).unwrap());
+                    self.seen.push(event.clone());
+                    return event;
+                }
+                continue;
+            }
+            let chunk = self.body.next().await.expect("the stream ended").unwrap();
+            self.pending.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The first event so far that satisfies `wanted`, else reads until one
+    /// does (at most 30 s): one poll may send events in another order than
+    /// they happened (a job's start before its parent's end).
+    async fn until(&mut self, what: &str, wanted: impl Fn(&str, &Value) -> bool) -> Value {
+        if let Some((_, data)) = self.seen.iter().find(|(n, d)| wanted(n, d)) {
+            return data.clone();
+        }
+        let found = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let (name, data) = self.next().await;
+                if wanted(&name, &data) {
+                    return data;
+                }
+            }
+        })
+        .await;
+        found.unwrap_or_else(|_| panic!("no event: {what}"))
+    }
+}
+
+/// The event stream starts with the queues, then shows a job running and
+/// what it became, its workflow's progress to completion, and new counts.
+async fn events_follow_jobs_workflows_and_queues(s: &Server) {
+    let mut events = Events::open(s).await;
+    let (name, first) = events.next().await;
+    assert_eq!((name.as_str(), first), ("queues", json!([])));
+
+    let file = json!({"name": "evented", "jobs": [
+        {"name": "first", "queue": "ev", "payload": {}},
+        {"name": "second", "queue": "ev", "payload": {}, "depends_on": ["first"]}]});
+    let (status, created) = s.post("/api/workflows", file).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let first_job = created["jobs"]["first"].as_str().unwrap().to_string();
+    let second_job = created["jobs"]["second"].as_str().unwrap().to_string();
+    let workflow = created["id"].as_str().unwrap().to_string();
+    events
+        .until("a pending job in the queue counts", |name, data| {
+            name == "queues" && data[0]["queue"] == "ev" && data[0]["counts"]["pending"] == 2
+        })
+        .await;
+
+    let gate = Arc::new(Semaphore::new(0));
+    let worker = gated_worker(&s.any, "ev", gate.clone());
+    events
+        .until("the first job running", |name, data| {
+            name == "job" && data["id"] == first_job.as_str() && data["status"] == "running"
+        })
+        .await;
+    gate.add_permits(1);
+    events
+        .until("the first job completed", |name, data| {
+            name == "job" && data["id"] == first_job.as_str() && data["status"] == "completed"
+        })
+        .await;
+    events
+        .until("the second job running", |name, data| {
+            name == "job" && data["id"] == second_job.as_str() && data["status"] == "running"
+        })
+        .await;
+    gate.add_permits(1);
+    let done = events
+        .until("the workflow completed", |name, data| {
+            name == "workflow" && data["id"] == workflow.as_str() && data["status"] == "completed"
+        })
+        .await;
+    assert_eq!(done["stats"]["completed_jobs"], 2, "{done}");
+    events
+        .until("both jobs completed in the counts", |name, data| {
+            name == "queues" && data[0]["counts"]["completed"] == 2
+        })
+        .await;
+    worker.shutdown().await;
 }
