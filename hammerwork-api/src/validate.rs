@@ -9,8 +9,28 @@ use crate::{EnqueueBatch, Error, Job, Limits, Oversized, Result};
 /// Longest queue name accepted (it is an indexed column).
 pub const MAX_QUEUE_NAME_LEN: usize = 255;
 
+/// What is wrong with `name` as a queue name, if anything: empty (or only
+/// spaces), over [`MAX_QUEUE_NAME_LEN`] bytes, or holding a NUL character
+/// (PostgreSQL cannot store one in text; the others could, so no backend
+/// does).
+pub fn queue_name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some("queue name is empty".into());
+    }
+    if name.len() > MAX_QUEUE_NAME_LEN {
+        return Some(format!(
+            "queue name is {} bytes, the limit is {MAX_QUEUE_NAME_LEN}",
+            name.len()
+        ));
+    }
+    if name.contains('\0') {
+        return Some(format!("queue name {name:?} holds a NUL character"));
+    }
+    None
+}
+
 /// Checks one job: a non-empty queue name of at most
-/// [`MAX_QUEUE_NAME_LEN`] bytes, `max_attempts >= 1`, a non-zero timeout,
+/// [`MAX_QUEUE_NAME_LEN`] bytes without NUL, `max_attempts >= 1`, a non-zero timeout,
 /// a retry policy whose numbers are finite, a readable cron schedule and
 /// spawn configuration, and nothing a builder method refused (such as
 /// [`with_spawn_handler`](crate::spawn::JobSpawnExt::with_spawn_handler) on
@@ -20,14 +40,8 @@ pub fn validate_job(job: &Job) -> Result<()> {
     if let Some(reason) = job.rejection() {
         return Err(invalid(reason.to_string()));
     }
-    if job.queue_name.trim().is_empty() {
-        return Err(invalid("queue name is empty".into()));
-    }
-    if job.queue_name.len() > MAX_QUEUE_NAME_LEN {
-        return Err(invalid(format!(
-            "queue name is {} bytes, the limit is {MAX_QUEUE_NAME_LEN}",
-            job.queue_name.len()
-        )));
+    if let Some(problem) = queue_name_problem(&job.queue_name) {
+        return Err(invalid(problem));
     }
     if job.max_attempts < 1 {
         return Err(invalid(format!(

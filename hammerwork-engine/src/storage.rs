@@ -12,7 +12,7 @@ use hammerwork_api::schedule::{Recurrence, RecurrenceCursor, RecurrenceSource};
 use hammerwork_api::spawn::{
     check_awaiting_cycle, SpawnError, SpawnOperation, SpawnQuery, SpawnSet, SpawnStats,
 };
-use hammerwork_api::validate::{check_result, validate_batch};
+use hammerwork_api::validate::{check_result, queue_name_problem, validate_batch};
 use hammerwork_api::workflow::{plan_enqueue, Workflow};
 use hammerwork_api::{
     Capabilities, ClaimParams, EnqueueBatch, Error, Job, JobId, JobStatus, Lease, Limits,
@@ -22,6 +22,13 @@ use hammerwork_api::{
 use serde_json::Value;
 
 use crate::enqueue::{write_batch, write_independent_jobs};
+
+/// A queue name no job can have (see `queue_name_problem`): a read filtered
+/// by it finds nothing without asking the database, which may refuse the
+/// text (PostgreSQL and NUL).
+fn unstorable(queue: &str) -> bool {
+    queue.contains('\0')
+}
 use crate::follow::Work;
 use crate::retry::retry;
 use crate::Engine;
@@ -449,11 +456,14 @@ impl<D: Driver> Storage for Engine<D> {
     }
 
     async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        if unstorable(queue) {
+            return Ok(None);
+        }
         self.driver.next_due(queue, after).await
     }
 
     async fn claim_jobs(&self, params: ClaimParams) -> Result<Vec<Job>> {
-        if params.limit == 0 {
+        if params.limit == 0 || unstorable(&params.queue) {
             return Ok(Vec::new());
         }
         let claimed = retry("claim", || self.driver.claim_jobs(&params)).await?;
@@ -532,10 +542,16 @@ impl<D: Driver> Storage for Engine<D> {
     }
 
     async fn list_jobs(&self, params: ListJobsParams) -> Result<Vec<Job>> {
+        if params.queue.as_deref().is_some_and(unstorable) {
+            return Ok(Vec::new());
+        }
         self.driver.list_jobs(&params).await
     }
 
     async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
+        if unstorable(queue) {
+            return Ok(QueueCounts::default());
+        }
         self.driver.queue_counts(queue).await
     }
 
@@ -658,10 +674,16 @@ impl<D: Driver> Storage for Engine<D> {
     }
 
     async fn list_spawn_operations(&self, query: SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        if query.queue.as_deref().is_some_and(unstorable) {
+            return Ok(Vec::new());
+        }
         self.driver.list_spawn_operations(&query).await
     }
 
     async fn spawn_stats(&self, query: SpawnQuery) -> Result<SpawnStats> {
+        if query.queue.as_deref().is_some_and(unstorable) {
+            return Ok(SpawnStats::new(0, 0, 0));
+        }
         self.driver.spawn_stats(&query).await
     }
 
@@ -689,8 +711,8 @@ impl<D: Driver> Storage for Engine<D> {
     }
 
     async fn pause_queue(&self, queue: &str) -> Result<bool> {
-        if queue.trim().is_empty() {
-            return Err(Error::Config("a queue name cannot be empty".into()));
+        if let Some(problem) = queue_name_problem(queue) {
+            return Err(Error::Config(problem));
         }
         retry("pause queue", || async {
             let mut tx = self.driver.begin().await?;
@@ -702,6 +724,9 @@ impl<D: Driver> Storage for Engine<D> {
     }
 
     async fn resume_queue(&self, queue: &str) -> Result<bool> {
+        if let Some(problem) = queue_name_problem(queue) {
+            return Err(Error::Config(problem));
+        }
         retry("resume queue", || async {
             let mut tx = self.driver.begin().await?;
             let resumed = tx.resume_queue(queue).await?;

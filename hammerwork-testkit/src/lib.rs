@@ -54,6 +54,7 @@ macro_rules! conformance_tests {
             prune_deletes_finished_workflows_whole,
             claim_respects_limit_and_queue,
             claim_paused_queue_gives_nothing_until_resumed,
+            queue_name_with_nul_is_refused_or_empty,
             claim_concurrent_claimers_process_each_job_once,
             settle_completed_stores_result,
             settle_retry_with_backoff_then_dead,

@@ -1,8 +1,10 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use hammerwork_api::spawn::SpawnQuery;
 use hammerwork_api::{
-    ClaimParams, DatabaseQueue, Job, JobPriority, JobStatus, Lease, Outcome, Settlement, Storage,
+    ClaimParams, DatabaseQueue, Error, Job, JobPriority, JobStatus, Lease, ListJobsParams, Outcome,
+    QueueCounts, Settlement, Storage,
 };
 use serde_json::json;
 
@@ -242,6 +244,49 @@ pub async fn claim_concurrent_claimers_process_each_job_once<S: Storage + Clone>
     assert_eq!(unique, all);
     let counts = storage.queue_counts("race").await.unwrap();
     assert_eq!(counts.completed, JOBS as u64);
+}
+
+/// A queue name no database can store alike (a NUL character: PostgreSQL
+/// refuses it in text) is refused by enqueue and pause with a typed error
+/// naming it, and a read filtered by it finds nothing, on every backend;
+/// nothing is written.
+pub async fn queue_name_with_nul_is_refused_or_empty<S: Storage>(storage: S) {
+    let bad = "a\0b";
+    let job = Job::new(bad, json!({}));
+    match storage.enqueue(job).await {
+        Err(Error::InvalidJob { reason, .. }) => assert!(reason.contains("NUL"), "{reason}"),
+        other => panic!("expected InvalidJob, got {other:?}"),
+    }
+    match storage.pause_queue(bad).await {
+        Err(Error::Config(reason)) => assert!(reason.contains("NUL"), "{reason}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(storage.resume_queue(bad).await.is_err());
+    let listed = storage
+        .list_jobs(ListJobsParams::new().queue(bad))
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+    assert_eq!(
+        storage.queue_counts(bad).await.unwrap(),
+        QueueCounts::default()
+    );
+    let t = now();
+    assert!(storage
+        .claim_jobs(ClaimParams::new(bad, 10, t, t + secs(30)))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(storage.next_due(bad, t).await.unwrap(), None);
+    let query = SpawnQuery::new().queue(bad);
+    assert!(storage
+        .list_spawn_operations(query.clone())
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(storage.spawn_stats(query).await.unwrap().operations, 0);
+    assert!(storage.list_queues().await.unwrap().is_empty());
+    assert!(storage.paused_queues().await.unwrap().is_empty());
 }
 
 /// A paused queue gives no job to a claim until it is resumed; other queues
