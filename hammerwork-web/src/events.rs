@@ -220,6 +220,8 @@ async fn round(storage: &dyn Storage, seen: &mut Seen) -> hammerwork::Result<Vec
 }
 
 /// `GET /api/events`: the stream. Starts with the current `queues`.
+#[utoipa::path(get, path = "/events", tag = "events",
+    responses((status = 200, description = "Server-Sent Events: queues, job, workflow", content_type = "text/event-stream", body = String)))]
 pub(crate) async fn stream(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

@@ -9,18 +9,53 @@ use axum::Json;
 use hammerwork::{DatabaseQueue, DependencyStatus, Job, JobPriority, JobStatus, ListJobsParams};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::openapi::Object;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{job_id, workflow_id, AppState};
+use crate::guard::Action;
+use crate::{job_id, workflow_id, AppState, NoFields};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Only jobs of this queue.
     queue: Option<String>,
+    /// Only jobs in this status: pending, running, completed, retrying, dead,
+    /// cancelled, skipped.
+    #[param(pattern = "^(pending|running|completed|retrying|dead|cancelled|skipped)$")]
     status: Option<String>,
+    /// Only jobs whose dependencies stand so: none, waiting, satisfied,
+    /// failed.
+    #[param(pattern = "^(none|waiting|satisfied|failed)$")]
     dependency_status: Option<String>,
+    /// Only jobs of this workflow (its id).
+    #[param(format = Uuid)]
     workflow: Option<String>,
+    /// Only jobs after this id (the previous page's `next_after`).
+    #[param(format = Uuid)]
     after: Option<String>,
+    /// At most this many (50 by default; cut to the server's page size).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     limit: Option<u32>,
+}
+
+/// A page of jobs.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the JSON the handler builds
+pub(crate) struct JobPage {
+    /// The jobs, in id order.
+    jobs: Vec<Object>,
+    /// Pass as `after` for the next page; null on the last.
+    next_after: Option<String>,
+}
+
+/// The id of what was created.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the JSON the handler builds
+pub(crate) struct Created {
+    /// Its id.
+    id: String,
 }
 
 fn parse<T: std::str::FromStr>(what: &str, text: &str) -> ApiResult<T> {
@@ -31,6 +66,8 @@ fn parse<T: std::str::FromStr>(what: &str, text: &str) -> ApiResult<T> {
 /// `GET /api/jobs?queue=&status=&dependency_status=&workflow=&after=&limit=`:
 /// `{ "jobs": [...], "next_after": id | null }`, in id order; pass
 /// `next_after` as `after` for the next page.
+#[utoipa::path(get, path = "/jobs", tag = "jobs", params(ListQuery),
+    responses((status = 200, description = "a page of jobs in id order", body = JobPage)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -61,6 +98,8 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/jobs/{id}`: the job, with `dependencies` (the jobs it waits on).
+#[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", params(("id" = String, Path, format = Uuid, description = "the job's id (a UUID)")),
+    responses((status = 200, description = "the job with its dependencies", body = Object)))]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -77,23 +116,40 @@ pub(crate) async fn show(
     Ok(Json(value))
 }
 
-#[derive(Debug, Deserialize)]
+/// The longest `delay_ms`: ten years.
+const MAX_DELAY_MS: u64 = 315_360_000_000;
+
+/// A job to enqueue.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewJob {
+    /// The queue.
+    #[schema(pattern = "\\S")]
     queue: String,
+    /// Its payload (`{}` when absent).
     #[serde(default)]
     payload: Option<Value>,
+    /// background, low, normal (default), high or critical.
     #[serde(default)]
+    #[schema(pattern = "^(background|low|normal|high|critical)$")]
     priority: Option<String>,
+    /// Run no sooner than this many milliseconds from now (at most ten
+    /// years).
     #[serde(default)]
+    #[schema(maximum = 315_360_000_000_u64)]
     delay_ms: Option<u64>,
+    /// Attempts before it is dead (at least 1; 3 by default).
     #[serde(default)]
+    #[schema(minimum = 1)]
     max_attempts: Option<i32>,
 }
 
 /// `POST /api/jobs` with `{ "queue", "payload"?, "priority"?, "delay_ms"?,
 /// "max_attempts"? }`: 201 `{ "id" }`.
+#[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = NewJob,
+    responses((status = 201, description = "enqueued", body = Created)))]
 pub(crate) async fn create(
+    _: Action,
     State(state): State<AppState>,
     body: Result<Json<NewJob>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -112,6 +168,11 @@ pub(crate) async fn create(
         job = job.with_priority(priority);
     }
     if let Some(ms) = new.delay_ms {
+        if ms > MAX_DELAY_MS {
+            return Err(invalid(format!(
+                "delay_ms {ms} is over ten years ({MAX_DELAY_MS})"
+            )));
+        }
         job = job.with_delay(Duration::from_millis(ms));
     }
     if let Some(max_attempts) = new.max_attempts {
@@ -126,9 +187,13 @@ pub(crate) async fn create(
 
 /// `POST /api/jobs/{id}/cancel`: 200 `{ "id", "cancelled": true }`, 409
 /// when it had already finished.
+#[utoipa::path(post, path = "/jobs/{id}/cancel", request_body(content = Option<Object>, description = "empty or `{}`: actions take no fields (the request must still say Content-Type: application/json)"), tag = "jobs", params(("id" = String, Path, format = Uuid, description = "the job's id")),
+    responses((status = 200, description = "cancelled, its dependents settled", body = Object)))]
 pub(crate) async fn cancel(
+    _: Action,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _body: NoFields,
 ) -> ApiResult<Json<Value>> {
     let id = job_id(&id)?;
     if !state.storage.cancel_job(id).await? {
@@ -141,9 +206,13 @@ pub(crate) async fn cancel(
 
 /// `POST /api/jobs/{id}/retry`: 200 `{ "id", "retried": true }`, 409 with the
 /// reason when it does not apply (see `Storage::retry_job_at`).
+#[utoipa::path(post, path = "/jobs/{id}/retry", request_body(content = Option<Object>, description = "empty or `{}`: actions take no fields (the request must still say Content-Type: application/json)"), tag = "jobs", params(("id" = String, Path, format = Uuid, description = "the job's id")),
+    responses((status = 200, description = "pending again with fresh attempts", body = Object)))]
 pub(crate) async fn retry(
+    _: Action,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _body: NoFields,
 ) -> ApiResult<Json<Value>> {
     let id = job_id(&id)?;
     state.storage.retry_job(id).await?;

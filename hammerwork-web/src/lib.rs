@@ -33,6 +33,7 @@ mod error;
 mod events;
 mod guard;
 mod jobs;
+mod openapi;
 mod queues;
 mod spawn;
 mod workflows;
@@ -43,12 +44,17 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use hammerwork::metrics::PrometheusHandle;
 use hammerwork::{JobId, Storage, WorkflowId};
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::openapi::ApiDoc;
 use tower_http::timeout::TimeoutLayer;
 
 pub use auth::{hash_secret, AuthConfig, Role, TokenEntry, UserEntry};
@@ -199,7 +205,7 @@ impl AppState {
 pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
     let timeout = config.request_timeout;
     let body_limit = config.body_limit;
-    let cors_origins = Arc::new(config.cors_origins.clone());
+    let cors_origins = config.cors_origins.clone();
     let authenticator =
         (!config.auth.is_empty()).then(|| Arc::new(auth::Authenticator::new(config.auth.clone())));
     let state = AppState {
@@ -207,30 +213,36 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
         config: Arc::new(config),
         events: Arc::new(events::EventHub::new()),
     };
-    let api = Router::new()
-        .route("/spawn/operations", get(spawn::operations))
-        .route("/spawn/stats", get(spawn::stats))
-        .route("/jobs", get(jobs::list).post(jobs::create))
-        .route("/jobs/{id}", get(jobs::show))
-        .route("/jobs/{id}/children", get(spawn::children))
-        .route("/jobs/{id}/spawn-tree", get(spawn::tree))
-        .route("/jobs/{id}/cancel", post(jobs::cancel))
-        .route("/jobs/{id}/retry", post(jobs::retry))
-        .route("/events", get(events::stream))
-        .route("/queues", get(queues::list))
-        .route("/queues/{queue}/pause", post(queues::pause))
-        .route("/queues/{queue}/resume", post(queues::resume))
-        .route("/workflows", get(workflows::list).post(workflows::create))
-        .route("/workflows/{id}", get(workflows::show))
-        .route("/workflows/{id}/stats", get(workflows::stats))
-        .route("/workflows/{id}/graph", get(workflows::graph))
-        .route("/workflows/{id}/cancel", post(workflows::cancel))
-        .route("/workflows/{id}/retry", post(workflows::retry))
-        .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            cors_origins.clone(),
-            guard::state_changes,
-        ));
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(spawn::operations))
+        .routes(routes!(spawn::stats))
+        .routes(routes!(jobs::list, jobs::create))
+        .routes(routes!(jobs::show))
+        .routes(routes!(spawn::children))
+        .routes(routes!(spawn::tree))
+        .routes(routes!(jobs::cancel))
+        .routes(routes!(jobs::retry))
+        .routes(routes!(events::stream))
+        .routes(routes!(queues::list))
+        .routes(routes!(queues::pause))
+        .routes(routes!(queues::resume))
+        .routes(routes!(workflows::list, workflows::create))
+        .routes(routes!(workflows::show))
+        .routes(routes!(workflows::stats))
+        .routes(routes!(workflows::graph))
+        .routes(routes!(workflows::cancel))
+        .routes(routes!(workflows::retry))
+        .split_for_parts();
+    let doc = Arc::new(openapi::finish(doc));
+    let api = api
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc) }
+            }),
+        )
+        .fallback(not_found);
     let mut protected = Router::new()
         .nest("/api", api)
         .route("/metrics", get(metrics));
@@ -262,6 +274,9 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
 
 /// `GET /health`: 200 when the database answers, 503 when it does not. No
 /// authentication.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "the database answers", body = Object),
+              (status = 503, description = "the database does not answer", body = Object)))]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     match state.storage.database_time().await {
         Ok(_) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
@@ -274,6 +289,8 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::
 
 /// `GET /metrics`: the Prometheus text of [`WebConfig::with_metrics`]'s
 /// handle, queue gauges refreshed first.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let Some(handle) = &state.config.metrics else {
         return Err(ApiError::not_found(
@@ -293,6 +310,26 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")
+}
+
+/// The body of an action (cancel, retry, pause, resume): empty or a JSON
+/// object, whose fields are ignored; anything else is 400.
+pub(crate) struct NoFields;
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for NoFields {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let body = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|err| ApiError::new(err.status(), "bad_request", err.body_text()))?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(NoFields);
+        }
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body)
+            .map(|_| NoFields)
+            .map_err(|_| ApiError::bad_request("an action's body must be empty or a JSON object"))
+    }
 }
 
 /// A job id from a path or query, or 400.

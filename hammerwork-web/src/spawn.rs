@@ -9,17 +9,24 @@ use hammerwork::spawn::SpawnQuery;
 use hammerwork::DatabaseQueue;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult};
 use crate::{job_id, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct OperationsQuery {
+    /// At most this many (cut to the server's page size).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     limit: Option<u32>,
+    /// Only operations of parents in this queue.
     queue: Option<String>,
 }
 
 /// `GET /api/spawn/operations?limit=&queue=`: spawn operations, newest first.
+#[utoipa::path(get, path = "/spawn/operations", tag = "spawn", params(OperationsQuery),
+    responses((status = 200, description = "spawn operations, newest first", body = Vec<Object>)))]
 pub(crate) async fn operations(
     State(state): State<AppState>,
     query: Result<Query<OperationsQuery>, QueryRejection>,
@@ -33,14 +40,20 @@ pub(crate) async fn operations(
     Ok(Json(json!(operations)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct StatsQuery {
+    /// Only this queue's parents.
     queue: Option<String>,
+    /// The window, in hours back from now (24 by default).
+    #[param(minimum = 1, maximum = 87600)]
     hours: Option<u32>,
 }
 
 /// `GET /api/spawn/stats?queue=&hours=`: operations, children and dead
 /// children over the last `hours` (24 by default, at most ten years).
+#[utoipa::path(get, path = "/spawn/stats", tag = "spawn", params(StatsQuery),
+    responses((status = 200, description = "operations, children and dead children in the window", body = Object)))]
 pub(crate) async fn stats(
     State(state): State<AppState>,
     query: Result<Query<StatsQuery>, QueryRejection>,
@@ -69,15 +82,22 @@ pub(crate) async fn stats(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TreeQuery {
+    /// json (default), mermaid or text.
+    #[param(pattern = "^(json|mermaid|text)$")]
     format: Option<String>,
+    /// How many generations below the job (10 by default).
+    #[param(minimum = 1, maximum = 1000)]
     max_depth: Option<u32>,
 }
 
 /// `GET /api/jobs/{id}/spawn-tree?format=json|mermaid|text&max_depth=`: the
 /// tree as JSON, or `{ "job_id", "format", "content" }` for Mermaid and text
 /// (the guide's client reads every answer as JSON).
+#[utoipa::path(get, path = "/jobs/{id}/spawn-tree", tag = "spawn", params(("id" = String, Path, format = Uuid, description = "the job's id (a UUID)"), TreeQuery),
+    responses((status = 200, description = "the tree as JSON, or the Mermaid / text form wrapped in JSON", body = Object)))]
 pub(crate) async fn tree(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -107,6 +127,8 @@ pub(crate) async fn tree(
 }
 
 /// `GET /api/jobs/{id}/children`: the jobs it spawned.
+#[utoipa::path(get, path = "/jobs/{id}/children", tag = "spawn", params(("id" = String, Path, format = Uuid, description = "the job's id (a UUID)")),
+    responses((status = 200, description = "the jobs it spawned", body = Vec<Object>)))]
 pub(crate) async fn children(
     State(state): State<AppState>,
     Path(id): Path<String>,

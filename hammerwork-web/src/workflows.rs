@@ -9,9 +9,11 @@ use hammerwork::workflow::{name_jobs, to_dot, to_json, to_mermaid, Workflow, Wor
 use hammerwork::{DatabaseQueue, ListWorkflowsParams, WorkflowId};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult};
-use crate::{workflow_id, AppState};
+use crate::guard::Action;
+use crate::{workflow_id, AppState, NoFields};
 
 async fn get(state: &AppState, id: WorkflowId) -> ApiResult<Workflow> {
     state
@@ -21,14 +23,21 @@ async fn get(state: &AppState, id: WorkflowId) -> ApiResult<Workflow> {
         .ok_or_else(|| ApiError::not_found(format!("no workflow {id}")))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Only workflows after this id (the previous page's `next_after`).
+    #[param(format = Uuid)]
     after: Option<String>,
+    /// At most this many (50 by default; cut to the server's page size).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     limit: Option<u32>,
 }
 
 /// `GET /api/workflows?after=&limit=`: `{ "workflows": [...], "next_after" }`
 /// in creation order.
+#[utoipa::path(get, path = "/workflows", tag = "workflows", params(ListQuery),
+    responses((status = 200, description = "a page of workflows in creation order", body = Object)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -48,6 +57,8 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/workflows/{id}`: the workflow (its jobs: `/api/jobs?workflow=`).
+#[utoipa::path(get, path = "/workflows/{id}", tag = "workflows", params(("id" = String, Path, format = Uuid, description = "the workflow's id (a UUID)")),
+    responses((status = 200, description = "the workflow with status and progress", body = Object)))]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -57,6 +68,8 @@ pub(crate) async fn show(
 }
 
 /// `GET /api/workflows/{id}/stats`: its counts and progress.
+#[utoipa::path(get, path = "/workflows/{id}/stats", tag = "workflows", params(("id" = String, Path, format = Uuid, description = "the workflow's id (a UUID)")),
+    responses((status = 200, description = "counts and progress", body = Object)))]
 pub(crate) async fn stats(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -70,13 +83,18 @@ pub(crate) async fn stats(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct GraphQuery {
+    /// json (default), dot or mermaid.
+    #[param(pattern = "^(json|dot|mermaid)$")]
     format: Option<String>,
 }
 
 /// `GET /api/workflows/{id}/graph?format=json|dot|mermaid`: nodes and edges
 /// as JSON, or `{ "workflow_id", "format", "content" }` for DOT and Mermaid.
+#[utoipa::path(get, path = "/workflows/{id}/graph", tag = "workflows", params(("id" = String, Path, format = Uuid, description = "the workflow's id"), GraphQuery),
+    responses((status = 200, description = "nodes and edges, or the DOT / Mermaid text wrapped in JSON", body = Object)))]
 pub(crate) async fn graph(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -105,7 +123,11 @@ pub(crate) async fn graph(
 /// `POST /api/workflows` with a workflow file (the command line's format, as
 /// JSON): 201 `{ "id", "jobs": { name: id } }`; 422 naming the problem (a
 /// cycle, an unknown `depends_on` name, ...) with nothing written.
+#[utoipa::path(post, path = "/workflows", tag = "workflows",
+    request_body(content = crate::openapi::WorkflowFileDoc, description = "a workflow file, as `cargo hammerwork workflow create` takes"),
+    responses((status = 201, description = "enqueued: its id and each job's id by name", body = Object)))]
 pub(crate) async fn create(
+    _: Action,
     State(state): State<AppState>,
     body: Result<Json<WorkflowFile>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -133,9 +155,13 @@ pub(crate) async fn create(
 
 /// `POST /api/workflows/{id}/cancel`: 200 `{ "id", "cancelled": true }`, 409
 /// when it had already finished.
+#[utoipa::path(post, path = "/workflows/{id}/cancel", request_body(content = Option<Object>, description = "empty or `{}`: actions take no fields (the request must still say Content-Type: application/json)"), tag = "workflows", params(("id" = String, Path, format = Uuid, description = "the workflow's id (a UUID)")),
+    responses((status = 200, description = "cancelled", body = Object)))]
 pub(crate) async fn cancel(
+    _: Action,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _body: NoFields,
 ) -> ApiResult<Json<Value>> {
     let id = workflow_id(&id)?;
     if !state.storage.cancel_workflow(id).await? {
@@ -147,9 +173,13 @@ pub(crate) async fn cancel(
 }
 
 /// `POST /api/workflows/{id}/retry`: `{ "id", "reset_jobs" }`.
+#[utoipa::path(post, path = "/workflows/{id}/retry", request_body(content = Option<Object>, description = "empty or `{}`: actions take no fields (the request must still say Content-Type: application/json)"), tag = "workflows", params(("id" = String, Path, format = Uuid, description = "the workflow's id (a UUID)")),
+    responses((status = 200, description = "its failed, skipped and cancelled jobs pending again", body = Object)))]
 pub(crate) async fn retry(
+    _: Action,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _body: NoFields,
 ) -> ApiResult<Json<Value>> {
     let id = workflow_id(&id)?;
     let reset = state.storage.retry_workflow(id).await?;

@@ -1053,3 +1053,66 @@ async fn events_follow_jobs_workflows_and_queues(s: &Server) {
         .await;
     worker.shutdown().await;
 }
+
+/// `/api/openapi.json` is OpenAPI 3.1 and names every route the server has
+/// (20 paths); the API changes things with POST only, and every POST it
+/// documents refuses a body that is not JSON (415) while every documented
+/// GET answers (never 404 "no such endpoint" or 405).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_matches_the_routes() {
+    let s = Server::start(DatabaseKind::Sqlite, "openapi", WebConfig::default()).await;
+    let (status, doc) = s.get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 20, "{:?}", paths.keys().collect::<Vec<_>>());
+    let id = "01930000-0000-7000-8000-000000000000";
+    for (path, item) in paths {
+        let url = format!(
+            "{}{}",
+            s.base,
+            path.replace("{id}", id).replace("{queue}", "q")
+        );
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["responses"]["400"].is_object(),
+                "{method} {path} documents its errors"
+            );
+            match method.as_str() {
+                "get" if path != "/api/events" => {
+                    let response = s.http.get(&url).send().await.unwrap();
+                    let status = response.status();
+                    let body = response.text().await.unwrap();
+                    assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "GET {path}");
+                    assert!(!body.contains("no such endpoint"), "GET {path}: {body}");
+                }
+                "get" => {}
+                "post" => {
+                    let response = s
+                        .http
+                        .post(&url)
+                        .header("content-type", "text/plain")
+                        .body("{}")
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        response.status(),
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "POST {path}"
+                    );
+                }
+                other => panic!("{other} {path}: the guard checks POST only"),
+            }
+        }
+    }
+    // An undeclared method is 405, not a content check.
+    let put = s
+        .http
+        .put(format!("{}/api/queues", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+    s.finish().await;
+}
