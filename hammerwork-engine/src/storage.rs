@@ -22,16 +22,16 @@ use hammerwork_api::{
 use serde_json::Value;
 
 use crate::enqueue::{write_batch, write_independent_jobs};
-
-/// A queue name no job can have (see `queue_name_problem`): a read filtered
-/// by it finds nothing without asking the database, which may refuse the
-/// text (PostgreSQL and NUL).
-fn unstorable(queue: &str) -> bool {
-    queue.contains('\0')
-}
 use crate::follow::Work;
 use crate::retry::retry;
 use crate::Engine;
+
+/// A queue name enqueue refuses, so no job has it: a read filtered by it
+/// finds nothing without asking the database, which may refuse the text
+/// (PostgreSQL and NUL).
+fn unstorable(queue: &str) -> bool {
+    queue_name_problem(queue).is_some()
+}
 
 /// The final statuses whose jobs are pruned, in the order a pass takes them.
 const PRUNED_STATUSES: [JobStatus; 4] = [

@@ -51,7 +51,17 @@ pub async fn work_until_idle<S: Storage + Clone + StorageDatabase>(
         pool = pool.add_worker(worker);
     }
     let running = pool.start();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    until_idle(&storage, queues, Duration::from_secs(30)).await;
+    running.shutdown().await;
+}
+
+/// Waits until none of `queues`' jobs is pending, retrying or running (a
+/// bounded poll of the queue counts every 20 ms).
+///
+/// # Panics
+/// When jobs are still open after `within`.
+pub async fn until_idle<S: Storage + ?Sized>(storage: &S, queues: &[&str], within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
     loop {
         let mut open = 0;
         for queue in queues {
@@ -59,13 +69,12 @@ pub async fn work_until_idle<S: Storage + Clone + StorageDatabase>(
             open += c.pending + c.retrying + c.running;
         }
         if open == 0 {
-            break;
+            return;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{open} jobs still open after 30 s"
+            "{open} jobs still open after {within:?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    running.shutdown().await;
 }

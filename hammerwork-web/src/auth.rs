@@ -171,48 +171,40 @@ impl Authenticator {
         }
     }
 
-    /// The role `authorization` (the header's value) grants, if any.
+    /// The role `authorization` (the header's value) grants, if any. A
+    /// credential seen before costs one SHA-256 and a lookup.
     async fn role(&self, authorization: &str) -> Option<Role> {
         let (scheme, value) = authorization.trim().split_once(' ')?;
         let value = value.trim();
-        let (hashes, secret, key) = if scheme.eq_ignore_ascii_case("bearer") {
-            let key: [u8; 32] = Sha256::new()
-                .chain_update(b"bearer\0")
-                .chain_update(value.as_bytes())
-                .finalize()
-                .into();
-            let hashes: Vec<(String, Role)> = self
-                .config
-                .tokens
-                .iter()
-                .map(|t| (t.hash.clone(), t.role))
-                .collect();
-            (hashes, value.to_string(), key)
+        // The credential as presented (a token, or `user:password`), and
+        // the user it names for basic auth.
+        let (bearer, credential) = if scheme.eq_ignore_ascii_case("bearer") {
+            (true, value.to_string())
         } else if scheme.eq_ignore_ascii_case("basic") {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(value)
                 .ok()?;
-            let decoded = String::from_utf8(decoded).ok()?;
-            let (name, password) = decoded.split_once(':')?;
-            let key: [u8; 32] = Sha256::new()
-                .chain_update(b"basic\0")
-                .chain_update(decoded.as_bytes())
-                .finalize()
-                .into();
-            let hashes: Vec<(String, Role)> = self
-                .config
-                .users
-                .iter()
-                .filter(|u| u.name == name)
-                .map(|u| (u.hash.clone(), u.role))
-                .collect();
-            (hashes, password.to_string(), key)
+            (false, String::from_utf8(decoded).ok()?)
         } else {
             return None;
         };
+        let key: [u8; 32] = Sha256::new()
+            .chain_update(if bearer { b"bearer\0" } else { b"basic\0\0" })
+            .chain_update(credential.as_bytes())
+            .finalize()
+            .into();
         if let Some(role) = self.known.lock().expect("not poisoned").get(&key) {
             return Some(*role);
         }
+        let (hashes, secret): (Vec<(String, Role)>, String) = if bearer {
+            let hashes = self.config.tokens.iter().map(|t| (t.hash.clone(), t.role));
+            (hashes.collect(), credential)
+        } else {
+            let (name, password) = credential.split_once(':')?;
+            let users = self.config.users.iter().filter(|u| u.name == name);
+            let hashes = users.map(|u| (u.hash.clone(), u.role));
+            (hashes.collect(), password.to_string())
+        };
         if hashes.is_empty() {
             return None;
         }

@@ -10,6 +10,7 @@ use hammerwork::{
     AnyStorage, DatabaseQueue, HandlerResult, Job, JobContext, RetryPolicy, Storage,
     StorageDatabase, Worker,
 };
+use hammerwork_testkit::drive::until_idle;
 use hammerwork_testkit::provision::{DatabaseKind, FreshDatabase};
 use hammerwork_web::{router, WebConfig};
 use serde_json::json;
@@ -40,18 +41,7 @@ async fn run_jobs<S: Storage + Clone + StorageDatabase>(storage: S, queue: &str)
         HandlerResult::Ok(None)
     });
     let running = worker.start();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let c = storage.queue_counts(queue).await.unwrap();
-        if c.pending + c.retrying + c.running == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "jobs still open: {c:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_idle(&storage, &[queue], Duration::from_secs(120)).await;
     running.shutdown().await;
 }
 

@@ -346,7 +346,7 @@ impl<S: Storage + Clone> Worker<S> {
         });
 
         let outbox = Outbox {
-            settle_tx: settle_tx.clone(),
+            settle_tx,
             leases: leases.clone(),
             metrics: metrics.clone(),
         };
@@ -427,7 +427,9 @@ impl<S: Storage + Clone> Worker<S> {
         // Shutdown: give back what never started, then let running jobs finish.
         for job in buffer.drain(..) {
             let lease = Lease::of(&job);
-            let _ = settle_tx.send(Settlement::new(lease, Outcome::GiveBack { started: false }));
+            let _ = outbox
+                .settle_tx
+                .send(Settlement::new(lease, Outcome::GiveBack { started: false }));
         }
         let drain = async {
             while let Some(done) = tasks.join_next_with_id().await {
@@ -439,12 +441,13 @@ impl<S: Storage + Clone> Worker<S> {
             tasks.abort_all();
             while let Some(done) = tasks.join_next_with_id().await {
                 if let Some(lease) = running.remove(&task_id(&done)) {
-                    let _ =
-                        settle_tx.send(Settlement::new(lease, Outcome::GiveBack { started: true }));
+                    let _ = outbox
+                        .settle_tx
+                        .send(Settlement::new(lease, Outcome::GiveBack { started: true }));
                 }
             }
         }
-        drop(settle_tx);
+        // The completer ends once this last sender (and every attempt's) is gone.
         drop(outbox);
         let _ = completer.await;
         let _ = stop_aux_tx.send(true);
