@@ -255,6 +255,13 @@ pub trait Storage: Send + Sync + 'static {
     /// [`SpawnConfig::with_await_children`]: crate::spawn::SpawnConfig::with_await_children
     async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>>;
 
+    /// The jobs that depend on job `id`, ordered by id: those that declared
+    /// it (`depends_on`) and, where `id` was grafted on a parent that awaits
+    /// its children, that parent's dependents. The mirror of
+    /// [`get_dependencies`](Self::get_dependencies), read through the same
+    /// edges (by their primary key's prefix).
+    async fn get_dependents(&self, id: JobId) -> Result<Vec<Job>>;
+
     /// Takes or renews the leadership of `role` (such as
     /// [`SCHEDULER_ROLE`](crate::schedule::SCHEDULER_ROLE)) for `holder`, a
     /// name unique to the caller, until `ttl` from now by the database's
@@ -880,6 +887,9 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
         (**self).get_dependencies(id).await
+    }
+    async fn get_dependents(&self, id: JobId) -> Result<Vec<Job>> {
+        (**self).get_dependents(id).await
     }
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         (**self).listen().await

@@ -317,6 +317,12 @@ macro_rules! forward_storage {
             ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
                 $crate::__api::Storage::get_dependencies(&self.$field, id).await
             }
+            async fn get_dependents(
+                &self,
+                id: $crate::__api::JobId,
+            ) -> $crate::__api::Result<::std::vec::Vec<$crate::__api::Job>> {
+                $crate::__api::Storage::get_dependents(&self.$field, id).await
+            }
             async fn try_lead(
                 &self,
                 role: &str,

@@ -702,6 +702,18 @@ impl<D: Driver> Storage for Engine<D> {
         self.driver.get_dependencies(id).await
     }
 
+    async fn get_dependents(&self, id: JobId) -> Result<Vec<Job>> {
+        let mut tx = self.driver.begin().await?;
+        let edges = tx.dependents(&[id]).await?;
+        tx.rollback().await?;
+        let mut ids: Vec<JobId> = edges.into_iter().map(|(_, job)| job).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut jobs = self.driver.get_jobs(&ids).await?;
+        jobs.sort_unstable_by_key(|job| job.id);
+        Ok(jobs)
+    }
+
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
         retry("take the lead", || self.driver.try_lead(role, holder, ttl)).await
     }

@@ -97,9 +97,10 @@ pub(crate) async fn list(
     Ok(Json(json!({ "jobs": jobs, "next_after": next })))
 }
 
-/// `GET /api/jobs/{id}`: the job, with `dependencies` (the jobs it waits on).
+/// `GET /api/jobs/{id}`: the job, with `dependencies` (the jobs it waits on)
+/// and `dependents` (the jobs that wait on it).
 #[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", params(("id" = String, Path, format = Uuid, description = "the job's id (a UUID)")),
-    responses((status = 200, description = "the job with its dependencies", body = Object)))]
+    responses((status = 200, description = "the job with its dependencies and dependents", body = Object)))]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -111,8 +112,10 @@ pub(crate) async fn show(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no job {id}")))?;
     let dependencies = state.storage.get_dependencies(id).await?;
+    let dependents = state.storage.get_dependents(id).await?;
     let mut value = json!(job);
     value["dependencies"] = json!(dependencies);
+    value["dependents"] = json!(dependents);
     Ok(Json(value))
 }
 

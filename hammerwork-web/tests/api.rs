@@ -208,6 +208,10 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
     assert_eq!(stuck, vec![transform.as_str(), load.as_str()]);
     let (_, job) = s.get(&format!("/api/jobs/{load}")).await;
     assert_eq!(job["dependencies"][0]["id"], transform.as_str());
+    assert_eq!(job["dependents"], json!([]));
+    let (_, middle) = s.get(&format!("/api/jobs/{transform}")).await;
+    assert_eq!(middle["dependents"][0]["id"], load.as_str());
+    assert_eq!(middle["dependents"].as_array().unwrap().len(), 1);
     let (_, graph) = s.get(&format!("/api/workflows/{id}/graph")).await;
     assert_eq!(graph["nodes"].as_array().unwrap().len(), 3);
     let (_, dot) = s

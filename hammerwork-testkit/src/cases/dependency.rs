@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
 use hammerwork_api::workflow::JobGroup;
-use hammerwork_api::{DatabaseQueue, DependencyStatus, Job, JobPriority, JobStatus, Storage};
+use hammerwork_api::{
+    DatabaseQueue, DependencyStatus, Job, JobId, JobPriority, JobStatus, Storage,
+};
 use serde_json::{json, Value};
 
 use crate::support::{claim_all, complete, fail_permanently, now, secs};
@@ -63,6 +65,27 @@ pub async fn dependency_fan_out_fan_in<S: Storage>(storage: S) {
         .then(aggregate.clone());
     storage.enqueue_workflow(group).await.unwrap();
     assert_eq!(get(&storage, &aggregate).await.pending_dependencies, 5);
+    // Both directions of the graph read back as stored, ordered by id.
+    let ids = |jobs: Vec<Job>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    let mut child_ids: Vec<JobId> = children.iter().map(|j| j.id).collect();
+    child_ids.sort_unstable();
+    assert_eq!(
+        ids(storage.get_dependents(root.id).await.unwrap()),
+        child_ids
+    );
+    assert_eq!(
+        ids(storage.get_dependents(children[2].id).await.unwrap()),
+        vec![aggregate.id]
+    );
+    assert_eq!(
+        ids(storage.get_dependencies(aggregate.id).await.unwrap()),
+        child_ids
+    );
+    assert!(storage
+        .get_dependents(aggregate.id)
+        .await
+        .unwrap()
+        .is_empty());
 
     let first = claim_all(&storage, "fan").await;
     assert_eq!(

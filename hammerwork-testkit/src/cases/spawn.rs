@@ -673,6 +673,11 @@ pub async fn spawn_await_children_holds_later_dependents<S: Storage>(storage: S)
         sorted(vec![parent.id, c1.id, c2.id, g.id]),
         "what it waits on"
     );
+    let dependents = storage.get_dependents(g.id).await.unwrap();
+    assert!(
+        dependents.iter().any(|job| job.id == last.id),
+        "a grafted grandchild holds what waits on it"
+    );
     let grandchild = claim_all(&storage, "late_g").await;
     complete(&storage, &grandchild[0], None).await;
     assert_eq!(claim_all(&storage, "late_next").await.len(), 1);
