@@ -15,6 +15,7 @@
 
 #[cfg(feature = "mysql")]
 mod chaos;
+mod web_load;
 
 #[cfg(feature = "mysql")]
 use std::str::FromStr;
@@ -41,6 +42,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::{mpsc, Notify};
 
 const BENCH_SCHEMA: &str = "hammerwork_bench";
+
+/// What a bench returns.
+type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 const QUEUE: &str = "bench";
 
 #[derive(Parser)]
@@ -127,6 +131,38 @@ enum Bench {
         #[arg(long, default_value_t = 0)]
         delayed_ms: u64,
     },
+    /// Seed N finished jobs, then run workers at R jobs/s for S seconds,
+    /// alone and again while `hammerwork-web` answers `wrk` on `GET
+    /// /api/queues` and `GET /api/jobs?limit=50` (needs `wrk` and a release
+    /// build of `hammerwork-web`).
+    WebLoad {
+        /// Finished jobs in the database before the runs.
+        #[arg(long, default_value_t = 1_000_000)]
+        finished: usize,
+        /// Jobs enqueued (and to be processed) per second.
+        #[arg(long, default_value_t = 5_000)]
+        rate: usize,
+        /// Seconds of each run.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// `wrk` connections per endpoint.
+        #[arg(long, default_value_t = 4)]
+        connections: u32,
+        /// Milliseconds each `wrk` connection waits between requests
+        /// (default 0: as fast as answered).
+        #[arg(long, default_value_t = 0)]
+        pace_ms: u64,
+        /// The `hammerwork-web` binary (default: beside this one).
+        #[arg(long)]
+        web_bin: Option<std::path::PathBuf>,
+        /// The address the web server binds.
+        #[arg(long, default_value = "127.0.0.1:18080")]
+        bind: String,
+        /// The web server's `--queues-max-age` (seconds the queue counts
+        /// may be old).
+        #[arg(long, default_value_t = 1.0)]
+        queues_max_age: f64,
+    },
     /// Kill worker processes (SIGKILL), restart the database and cut
     /// connections under a mixed load, then check every job; exits non-zero
     /// when a check fails. Uses the `hammerwork_chaos` schema or database.
@@ -202,6 +238,48 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         _ => {}
     }
+    let bench = match cli.bench {
+        Bench::WebLoad {
+            finished,
+            rate,
+            seconds,
+            connections,
+            pace_ms,
+            web_bin,
+            bind,
+            queues_max_age,
+        } => {
+            let web_bin = match web_bin {
+                Some(path) => path,
+                None => std::env::current_exe()?.with_file_name("hammerwork-web"),
+            };
+            let load = web_load::WebLoad {
+                finished,
+                rate,
+                seconds,
+                connections,
+                pace_ms,
+                web_bin,
+                web_url: bench_url(&url),
+                bind,
+                queues_max_age,
+            };
+            if url.starts_with("postgres") {
+                return web_load::run(postgres(&url).await?, "postgres", load).await;
+            }
+            #[cfg(feature = "mysql")]
+            if url.starts_with("mysql") || url.starts_with("mariadb") {
+                return web_load::run(mysql(&url).await?, "mysql", load).await;
+            }
+            #[cfg(feature = "sqlite")]
+            if url.starts_with("sqlite") {
+                return web_load::run(sqlite().await?, "sqlite", load).await;
+            }
+            return Err(format!("unsupported DATABASE_URL scheme: {url}").into());
+        }
+        bench => bench,
+    };
+    let cli = Cli { bench };
     if url.starts_with("postgres") {
         run(cli.bench, "postgres", postgres(&url).await?).await
     } else if url.starts_with("mysql") || url.starts_with("mariadb") {
@@ -317,10 +395,37 @@ async fn run<S: Storage + Clone + StorageDatabase>(
             let figures = latency(storage, backend, samples, interval_ms, delay).await?;
             println!("{figures}");
         }
+        Bench::WebLoad { .. } => unreachable!("handled in main"),
         #[cfg(feature = "mysql")]
         Bench::Chaos { .. } | Bench::ChaosWorker { .. } => unreachable!("handled in main"),
     }
     Ok(())
+}
+
+/// `url` turned to the bench's schema (PostgreSQL), database (MySQL) or
+/// file (SQLite), for another process to connect with.
+fn bench_url(url: &str) -> String {
+    if url.starts_with("sqlite") {
+        let path = std::env::temp_dir().join("hammerwork_bench.db");
+        return format!("sqlite://{}", path.display());
+    }
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    if url.starts_with("postgres") {
+        let sep = if query.is_empty() { "?" } else { "&" };
+        return format!("{url}{sep}options=-c%20search_path%3D{BENCH_SCHEMA}");
+    }
+    // mysql://user@host:port/database?query: replace the database.
+    let authority_end = base
+        .find("://")
+        .map(|i| i + 3)
+        .and_then(|start| base[start..].find('/').map(|j| start + j))
+        .unwrap_or(base.len());
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{}/{BENCH_SCHEMA}{query}", &base[..authority_end])
 }
 
 /// A storage in a freshly created `hammerwork_bench` database.

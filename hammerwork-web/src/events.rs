@@ -27,12 +27,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::{self, Stream, StreamExt};
-use hammerwork::{
-    DatabaseQueue, Job, JobId, JobStatus, ListJobsParams, Storage, WorkflowId, WorkflowStatus,
-};
+use hammerwork::{Job, JobId, JobStatus, ListJobsParams, Storage, WorkflowId, WorkflowStatus};
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+use crate::overview::Overview;
 use crate::AppState;
 
 /// Events a client may fall behind by before it is disconnected.
@@ -78,6 +77,7 @@ impl EventHub {
     fn subscribe(
         self: &Arc<Self>,
         storage: Arc<dyn Storage>,
+        overview: Arc<Overview>,
         interval: Duration,
     ) -> (broadcast::Receiver<Message>, Option<Message>) {
         let mut state = self.lock();
@@ -85,7 +85,7 @@ impl EventHub {
         if !state.polling {
             state.polling = true;
             state.queues = None;
-            tokio::spawn(poll(self.clone(), storage, interval));
+            tokio::spawn(poll(self.clone(), storage, overview, interval));
         }
         (rx, state.queues.clone())
     }
@@ -100,7 +100,12 @@ struct Seen {
 }
 
 /// Polls while anyone listens.
-async fn poll(hub: Arc<EventHub>, storage: Arc<dyn Storage>, interval: Duration) {
+async fn poll(
+    hub: Arc<EventHub>,
+    storage: Arc<dyn Storage>,
+    overview: Arc<Overview>,
+    interval: Duration,
+) {
     let mut seen = Seen::default();
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -113,7 +118,7 @@ async fn poll(hub: Arc<EventHub>, storage: Arc<dyn Storage>, interval: Duration)
                 return;
             }
         }
-        match round(storage.as_ref(), &mut seen).await {
+        match round(&storage, &overview, &mut seen).await {
             Ok(messages) => {
                 for message in messages {
                     if message.kind == "queues" {
@@ -147,10 +152,14 @@ fn job_event(job: &Job) -> Value {
 }
 
 /// One poll: what changed since `seen`.
-async fn round(storage: &dyn Storage, seen: &mut Seen) -> hammerwork::Result<Vec<Message>> {
+async fn round(
+    storage: &Arc<dyn Storage>,
+    overview: &Arc<Overview>,
+    seen: &mut Seen,
+) -> hammerwork::Result<Vec<Message>> {
     let mut out = Vec::new();
-    let queues = storage.queue_overview().await?;
-    let text: Arc<str> = serde_json::to_string(&queues)
+    let queues = overview.get(storage).await?.queues;
+    let text: Arc<str> = serde_json::to_string(&*queues)
         .expect("queue summaries serialise")
         .into();
     if seen.queues.as_ref() != Some(&text) {
@@ -163,7 +172,7 @@ async fn round(storage: &dyn Storage, seen: &mut Seen) -> hammerwork::Result<Vec
 
     let mut running = BTreeMap::new();
     let mut touched = BTreeSet::new();
-    for queue in &queues {
+    for queue in queues.iter() {
         if queue.counts.running == 0 {
             continue;
         }
@@ -225,9 +234,11 @@ async fn round(storage: &dyn Storage, seen: &mut Seen) -> hammerwork::Result<Vec
 pub(crate) async fn stream(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let (rx, first) = state
-        .events
-        .subscribe(state.storage.clone(), state.config.events_interval);
+    let (rx, first) = state.events.subscribe(
+        state.storage.clone(),
+        state.overview.clone(),
+        state.config.events_interval,
+    );
     Sse::new(client_stream(rx, first).map(|m| Ok(to_event(&m))))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -29,11 +29,13 @@
 //! handle.
 
 mod auth;
+mod dashboard;
 mod error;
 mod events;
 mod guard;
 mod jobs;
 mod openapi;
+mod overview;
 mod queues;
 mod spawn;
 mod workflows;
@@ -75,6 +77,12 @@ pub struct WebConfig {
     /// How often the events poll reads the database while a client listens
     /// to `GET /api/events`. Default 2 s.
     pub events_interval: Duration,
+    /// How old the queue counts of `GET /api/queues` (and of the events'
+    /// `queues`) may be before they are read again. Default 1 s. Counting
+    /// reads every job of a queue, so whatever this says, a read is at most
+    /// one per twenty times the last read's duration, shared by all callers;
+    /// a change made through the API is seen by the next request.
+    pub queues_max_age: Duration,
     /// Who may call `/api` (empty: anyone who reaches the server). Set it with
     /// [`WebConfig::with_auth`], which checks the hashes.
     auth: AuthConfig,
@@ -104,6 +112,7 @@ impl Default for WebConfig {
             body_limit: 16 << 20,
             request_timeout: Duration::from_secs(30),
             events_interval: Duration::from_secs(2),
+            queues_max_age: Duration::from_secs(1),
             auth: AuthConfig::default(),
             cors_origins: Vec::new(),
             metrics: None,
@@ -133,6 +142,14 @@ impl WebConfig {
     /// The events poll every `interval` (at least 100 ms).
     pub fn with_events_interval(mut self, interval: Duration) -> Self {
         self.events_interval = interval.max(Duration::from_millis(100));
+        self
+    }
+
+    /// Queue counts read again once older than `max_age` (see
+    /// [`queues_max_age`](Self::queues_max_age)); zero reads them for every
+    /// request, bar the floor of twenty times a read's duration.
+    pub fn with_queues_max_age(mut self, max_age: Duration) -> Self {
+        self.queues_max_age = max_age;
         self
     }
 
@@ -192,6 +209,7 @@ pub(crate) struct AppState {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) config: Arc<WebConfig>,
     pub(crate) events: Arc<events::EventHub>,
+    pub(crate) overview: Arc<overview::Overview>,
 }
 
 impl AppState {
@@ -210,6 +228,7 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
         (!config.auth.is_empty()).then(|| Arc::new(auth::Authenticator::new(config.auth.clone())));
     let state = AppState {
         storage,
+        overview: Arc::new(overview::Overview::new(config.queues_max_age)),
         config: Arc::new(config),
         events: Arc::new(events::EventHub::new()),
     };
@@ -242,7 +261,11 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
                 async move { Json(doc) }
             }),
         )
-        .fallback(not_found);
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.overview.clone(),
+            overview::forget_after_change,
+        ));
     let mut protected = Router::new()
         .nest("/api", api)
         .route("/metrics", get(metrics));
@@ -254,6 +277,7 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
     }
     let mut app = Router::new()
         .route("/health", get(health))
+        .merge(dashboard::routes())
         .merge(protected)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(

@@ -42,6 +42,21 @@ struct Args {
     /// Create or upgrade Hammerwork's tables before serving.
     #[arg(long)]
     migrate: bool,
+    /// How many seconds the queue counts of `GET /api/queues` and the live
+    /// events may be old (they are read again no more often than every
+    /// twenty times the last read took).
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS", value_parser = seconds)]
+    queues_max_age: f64,
+}
+
+/// A number of seconds from 0 to a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.0..=86_400.0).contains(&s) => Ok(s),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 0 to 86400"
+        )),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +127,7 @@ fn settings(args: &Args) -> Result<(WebConfig, String), String> {
     };
     let origins = file.cors_origins.iter().chain(&args.cors_origins);
     let config = WebConfig::default()
+        .with_queues_max_age(std::time::Duration::from_secs_f64(args.queues_max_age))
         .with_auth(file.auth)
         .and_then(|config| config.with_cors_origins(origins))
         .map_err(|err| err.to_string())?;

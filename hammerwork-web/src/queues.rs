@@ -2,19 +2,30 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use hammerwork::DatabaseQueue;
 use serde_json::{json, Value};
 
 use crate::error::ApiResult;
 use crate::guard::Action;
 use crate::{AppState, NoFields};
 
+/// The header of `GET /api/queues` that says when its counts were read.
+pub(crate) const AS_OF: &str = "hammerwork-counts-as-of";
+
 /// `GET /api/queues`: every queue that holds jobs or is paused, with its
-/// counts per status.
+/// counts per status, read at a bounded rate (see
+/// `WebConfig::queues_max_age`); the `Hammerwork-Counts-As-Of` header says
+/// when (RFC 3339).
 #[utoipa::path(get, path = "/queues", tag = "queues",
-    responses((status = 200, description = "queues with counts per status", body = Vec<Object>)))]
-pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(state.storage.queue_overview().await?)))
+    responses((status = 200, description = "queues with counts per status", body = Vec<Object>,
+        headers(("hammerwork-counts-as-of" = String, description = "when the counts were read (RFC 3339)")))))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+) -> ApiResult<([(&'static str, String); 1], Json<Value>)> {
+    let snapshot = state.overview.get(&state.storage).await?;
+    Ok((
+        [(AS_OF, snapshot.as_of.to_rfc3339())],
+        Json(json!(*snapshot.queues)),
+    ))
 }
 
 /// `POST /api/queues/{queue}/pause`: `{ "queue", "paused": true, "changed" }`

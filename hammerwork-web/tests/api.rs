@@ -274,6 +274,27 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
         (resumed["paused"].clone(), resumed["changed"].clone()),
         (json!(false), json!(true))
     );
+    // The counts are a shared snapshot, but an action through the API drops
+    // it: the next read shows the resume, and says when it was read.
+    let response = s
+        .http
+        .get(format!("{}/api/queues", s.base))
+        .send()
+        .await
+        .unwrap();
+    let as_of = response.headers()["hammerwork-counts-as-of"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    chrono::DateTime::parse_from_rfc3339(&as_of).expect("an RFC 3339 time");
+    let queues: Value = response.json().await.unwrap();
+    let etl = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queue"] == "etl_queue")
+        .unwrap();
+    assert_eq!(etl["paused"], json!(false), "{queues}");
 
     // The workflow runs; then cancel does not apply, retry finds nothing.
     work_on(&s.any, &["etl_queue"]).await;

@@ -60,7 +60,9 @@ pub fn to_mermaid(jobs: &[Job]) -> String {
     out
 }
 
-/// JSON: `{"nodes": [{id, queue, status, dependency_status}], "edges": [{from, to}]}`.
+/// JSON: `{"nodes": [{id, queue, status, dependency_status, condition}],
+/// "edges": [{from, to}]}`; a node's `condition` (null when it has none) is
+/// the expression over its parents that decides whether it runs.
 pub fn to_json(jobs: &[Job]) -> Value {
     let nodes: Vec<Value> = jobs
         .iter()
@@ -70,6 +72,7 @@ pub fn to_json(jobs: &[Job]) -> Value {
                 "queue": job.queue_name,
                 "status": job.status,
                 "dependency_status": job.dependency_status,
+                "condition": job.condition,
             })
         })
         .collect();
