@@ -11,6 +11,11 @@
 //! connection's requests). Prints one JSON line per run, with the served
 //! run's throughput as a share of the better alone run, and one per endpoint
 //! (requests, p50/p99/max latency, non-2xx answers and socket errors).
+//!
+//! The web server and each `wrk` run in a session of their own (`setsid`),
+//! as separate services would: Linux schedules CPU time per session
+//! (autogroup), and inside the bench's session they would share one slice
+//! with the workers under test.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -215,7 +220,8 @@ struct WebServer(Child);
 
 impl WebServer {
     fn start(load: &WebLoad) -> BenchResult<Self> {
-        let child = Command::new(&load.web_bin)
+        let child = Command::new("setsid")
+            .arg(&load.web_bin)
             .args(["--database-url", &load.web_url, "--bind", &load.bind])
             .args(["--queues-max-age", &load.queues_max_age.to_string()])
             .env("RUST_LOG", "warn")
@@ -283,7 +289,8 @@ fn wrk(load: &WebLoad, path: &str) -> BenchResult<Child> {
         text.push_str(&format!("delay = function() return {} end\n", load.pace_ms));
     }
     std::fs::File::create(&script)?.write_all(text.as_bytes())?;
-    let child = Command::new("wrk")
+    let child = Command::new("setsid")
+        .arg("wrk")
         .arg("-t1")
         .arg(format!("-c{}", load.connections))
         .arg(format!("-d{}s", load.seconds))

@@ -26,7 +26,7 @@ function h(tag, attrs, ...children) {
 }
 
 function append(el, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : String(child));
   }
@@ -77,11 +77,12 @@ function pretty(value) {
   return value === undefined || value === null ? "—" : JSON.stringify(value, null, 2);
 }
 
-/** Calls `fn` at most once per `ms`, the last call winning. */
+/** Calls `fn` at most once per `ms`, a call in between run at the end of
+ * the wait; `.cancel()` drops that pending call. */
 function throttle(fn, ms) {
   let timer = null;
   let again = false;
-  return () => {
+  const call = () => {
     if (timer) { again = true; return; }
     fn();
     timer = setTimeout(function tick() {
@@ -89,6 +90,8 @@ function throttle(fn, ms) {
       if (again) { again = false; fn(); timer = setTimeout(tick, ms); }
     }, ms);
   };
+  call.cancel = () => { clearTimeout(timer); timer = null; again = false; };
+  return call;
 }
 
 function download(name, type, text) {
@@ -136,20 +139,20 @@ const post = (path) => api("POST", path, {});
 
 // ------------------------------------------------------------------ token
 
-let asking = false;
+let asking = null; // the sign-in form while it is wanted
 function askForToken() {
-  if (asking) return;
-  asking = true;
+  if (asking && asking.isConnected) return;
   const input = h("input", { type: "password", id: "token", autocomplete: "off", required: true, class: "wide" });
   const form = h("form", { class: "filters", onsubmit: (event) => {
     event.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, input.value.trim());
-    asking = false;
+    asking = null;
     events.restart();
     route();
   } },
   h("label", { for: "token" }, "Token", input),
   h("button", { type: "submit", class: "primary" }, "Sign in"));
+  asking = form;
   page("Sign in",
     h("p", {}, "This server asks for a token. It is kept for this tab only."),
     form);
@@ -202,7 +205,9 @@ const events = {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += value;
+        // Lines may end in CRLF or CR; a CR at the end of a chunk waits
+        // for the next one (it may be half of a CRLF).
+        buffer = (buffer + value).replace(/\r\n|\r(?!$)/g, "\n");
         let end;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           this.dispatch(buffer.slice(0, end));
@@ -306,7 +311,7 @@ function perMinute() {
     minutes[slot].completed += Math.max(0, samples[i].completed - samples[i - 1].completed);
     minutes[slot].dead += Math.max(0, samples[i].dead - samples[i - 1].dead);
   }
-  return minutes.map((m) => m || { completed: 0, dead: 0 });
+  return Array.from(minutes, (m) => m || { completed: 0, dead: 0 });
 }
 
 async function overview() {
@@ -319,7 +324,7 @@ async function overview() {
       h("thead", {}, h("tr", {},
         h("th", {}, "Queue"), h("th", {}, "State"),
         STATUSES.map((st) => h("th", { class: "num" }, st)),
-        h("th", { class: "num" }, "Error rate"), h("th", {}, "Oldest waiting"), h("th", {}, ""))),
+        h("th", { class: "num" }, "Error rate"), h("th", {}, "Oldest waiting"), h("th", {}, "Actions"))),
       body)),
     message,
     h("h2", {}, "Throughput"),
@@ -337,6 +342,10 @@ async function overview() {
   }
 
   function render(queues) {
+    const present = new Set(queues.map((q) => q.queue));
+    for (const [name, row] of rows) {
+      if (!present.has(name)) { row.remove(); rows.delete(name); }
+    }
     for (const q of queues) {
       let row = rows.get(q.queue);
       if (!row) {
@@ -381,6 +390,7 @@ async function overview() {
         c.state.replaceChildren(q.paused ? badge("paused") : h("span", { class: "muted" }, "active"));
         c.button.textContent = q.paused ? "Resume" : "Pause";
         c.button.dataset.action = q.paused ? "resume" : "pause";
+        c.button.setAttribute("aria-label", `${q.paused ? "Resume" : "Pause"} queue ${q.queue}`);
       }
       STATUSES.forEach((st, i) => { c.counts[i].firstChild.textContent = String(q.counts[st] || 0); });
       const ended = (q.counts.completed || 0) + (q.counts.dead || 0);
@@ -410,6 +420,7 @@ async function overview() {
   const refreshOldest = throttle(async () => {
     try { await readOldest(events.last.queues || []); } catch (_) { /* next time */ }
   }, 10000);
+  cleanup.push(refreshOldest.cancel);
   cleanup.push(events.on((kind, data) => {
     if (kind !== "queues") return;
     refreshOldest();
@@ -486,7 +497,7 @@ async function job(id) {
   if (!UUID.test(id)) return notFound(`"${id}" is not a job id.`);
   const j = await get(`jobs/${id}`);
   const message = h("p", { class: "message", role: "status" });
-  const rerender = () => job(id).catch(failed);
+  const rerender = () => route();
   const el = page(`Job ${shortId(j.id)}`,
     h("p", {}, badge(j.status), " ", h("span", { class: "mono" }, j.id)),
     h("div", { class: "actions" },
@@ -597,7 +608,7 @@ function groupCounts(group) {
 }
 
 /** The graph laid out by dagre and drawn as SVG; returns it and its nodes by id. */
-function drawGraph(graph) {
+function drawGraph(graph, workflowId) {
   const started = performance.now();
   const drawn = collapse(graph);
   const g = new dagre.graphlib.Graph({ multigraph: false });
@@ -642,16 +653,20 @@ function drawGraph(graph) {
         s("text", { x: box.x, y: y + 16, "text-anchor": "middle" }, `${n.queue} ×${n.group.length}`));
       const bar = s("g", { class: "bar" });
       node.append(bar);
-      nodeLayer.append(node);
+      nodeLayer.append(s("a", {
+        href: `#/jobs?workflow=${workflowId}&queue=${encodeURIComponent(n.queue)}`,
+        "aria-label": `${n.group.length} ${n.queue} jobs`,
+      }, node));
       elements.set(n.id, { node, bar, box, members: n.group });
     } else {
       const rect = s("rect", { x, y, width: box.width, height: box.height, rx: 6 });
       const label = s("text", { x: box.x, y: box.y + 4, "text-anchor": "middle" }, `${n.queue} ${String(n.id).slice(-6)}`);
+      const title = s("title", {}, `${n.queue} ${n.id}: ${n.status}`);
       const node = s("g", { class: `node s-${n.status}`, "data-id": n.id, "data-status": n.status },
-        s("title", {}, `${n.queue} ${n.id}: ${n.status}`), rect, label);
+        title, rect, label);
       const link = s("a", { href: `#/jobs/${n.id}`, "aria-label": `${n.queue} job ${n.id}, ${n.status}` }, node);
       nodeLayer.append(link);
-      elements.set(n.id, { node });
+      elements.set(n.id, { node, title, link });
     }
   }
   const ms = performance.now() - started;
@@ -688,11 +703,13 @@ function recolour(draw, graph) {
     if (!n) continue;
     item.node.setAttribute("class", `node s-${n.status}`);
     item.node.setAttribute("data-status", n.status);
+    item.title.textContent = `${n.queue} ${n.id}: ${n.status}`;
+    item.link.setAttribute("aria-label", `${n.queue} job ${n.id}, ${n.status}`);
   }
 }
 
 function progress(stats) {
-  const bar = h("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": String(stats.total_jobs || 0) });
+  const bar = h("div", { class: "progress", role: "progressbar", "aria-label": "Workflow progress", "aria-valuemin": "0", "aria-valuemax": String(stats.total_jobs || 0) });
   const parts = [["completed", stats.completed_jobs], ["dead", stats.failed_jobs], ["running", stats.running_jobs],
     ["skipped", stats.skipped_jobs], ["cancelled", stats.cancelled_jobs]];
   for (const [st, n] of parts) {
@@ -739,7 +756,7 @@ async function workflow(id) {
   function showGraph(current) {
     const ids = current.nodes.map((n) => n.id).sort().join(",");
     if (draw && draw.ids === ids) { recolour(draw, current); return; }
-    draw = drawGraph(current);
+    draw = drawGraph(current, w.id);
     wrap.replaceChildren(draw.svg);
     draw.svg.dataset.readyAt = performance.now().toFixed(0);
     const groups = [...draw.elements.values()].filter((e) => e.members).length;
@@ -764,10 +781,14 @@ async function workflow(id) {
       actionButton("Retry", `workflows/${id}/retry`, message, refresh, { "data-action": "retry" }),
       h("button", { type: "button", onclick: () => download(`workflow-${id}.svg`, "image/svg+xml", svgForExport(draw.svg)) }, "Export SVG"),
       h("button", { type: "button", onclick: async () => {
-        const text = await get(`workflows/${id}/graph?format=mermaid`);
-        mermaid.textContent = text.content;
-        mermaid.hidden = false;
-        download(`workflow-${id}.mmd`, "text/plain", text.content);
+        try {
+          const text = await get(`workflows/${id}/graph?format=mermaid`);
+          mermaid.textContent = text.content;
+          mermaid.hidden = false;
+          download(`workflow-${id}.mmd`, "text/plain", text.content);
+        } catch (err) {
+          message.textContent = `Export Mermaid: ${err.message}`;
+        }
       } }, "Export Mermaid"),
       h("a", { href: `#/jobs?workflow=${id}` }, "Its jobs")),
     message,
@@ -777,8 +798,9 @@ async function workflow(id) {
   showSummary(w);
   showGraph(graph);
   const again = throttle(refresh, 700);
+  cleanup.push(again.cancel);
   cleanup.push(events.on((kind, data) => {
-    if ((kind === "workflow" && data.id === id) || (kind === "job" && data.workflow_id === id) || kind === "queues") again();
+    if ((kind === "workflow" && data.id === w.id) || (kind === "job" && data.workflow_id === w.id) || kind === "queues") again();
   }));
 }
 
@@ -834,6 +856,7 @@ async function spawnTree(id) {
   const again = throttle(async () => {
     try { render(await get(`jobs/${id}/spawn-tree?format=json&max_depth=20`)); } catch (_) { /* next event */ }
   }, 700);
+  cleanup.push(again.cancel);
   cleanup.push(events.on(() => again()));
 }
 
@@ -849,34 +872,53 @@ async function spawns() {
   const el = page("Spawns", open,
     h("h2", {}, "Last 24 hours"),
     h("dl", { class: "fields", id: "spawn-stats" }, Object.entries(stats).filter(([, v]) => typeof v !== "object")
-      .map(([k, v]) => [h("dt", {}, k.replaceAll("_", " ")), h("dd", {}, String(v))])),
+      .map(([k, v]) => [h("dt", {}, k.replaceAll("_", " ")),
+        h("dd", {}, typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : String(v))])),
     h("h2", {}, "Operations"),
     Array.isArray(list) && list.length
       ? h("div", { class: "scroll" }, h("table", { id: "operations" },
-        h("thead", {}, h("tr", {}, h("th", {}, "Parent"), h("th", { class: "num" }, "Children"), h("th", {}, "When"))),
+        h("thead", {}, h("tr", {}, h("th", {}, "Parent"), h("th", {}, "Queue"), h("th", { class: "num" }, "Children"), h("th", {}, "When"))),
         h("tbody", {}, list.map((op) => h("tr", {},
           h("td", {}, h("a", { href: `#/spawn/${op.parent_job_id}`, class: "mono" }, shortId(op.parent_job_id))),
-          h("td", { class: "num" }, (op.spawned_job_ids || []).length),
-          h("td", {}, when(op.spawned_at)))))))
+          h("td", {}, op.queue_name || "—"),
+          h("td", { class: "num" }, op.child_count),
+          h("td", {}, when(op.created_at)))))))
       : h("p", { class: "muted" }, "No spawn operations yet."));
   el.dataset.page = "spawns";
 }
 
 // ----------------------------------------------------------------- router
 
+// One page renders at a time: a route asked for while one renders runs after
+// it (and its cleanup drops what the earlier page registered).
+let routing = false;
+let rerouted = false;
 async function route() {
+  if (routing) { rerouted = true; return; }
+  routing = true;
+  try {
+    do {
+      rerouted = false;
+      await render();
+    } while (rerouted);
+  } finally {
+    routing = false;
+  }
+}
+
+async function render() {
   for (const fn of cleanup) fn();
   cleanup = [];
   const hash = location.hash.replace(/^#/, "") || "/";
   const [path, search] = hash.split("?");
   const params = new URLSearchParams(search || "");
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   for (const a of document.querySelectorAll(".bar nav a")) {
     const target = a.getAttribute("href").slice(1);
-    const current = target === "/" ? parts.length === 0 : path.startsWith(target);
+    const current = target === "/" ? path === "/" : path.startsWith(target);
     if (current) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
   try {
+    const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
     if (parts.length === 0) await overview();
     else if (parts[0] === "jobs" && parts.length === 1) await jobs(params);
     else if (parts[0] === "jobs" && parts.length === 2) await job(parts[1]);
@@ -888,7 +930,7 @@ async function route() {
   } catch (err) {
     failed(err);
   }
-  main().focus({ preventScroll: true });
+  if (!asking) main().focus({ preventScroll: true });
 }
 
 window.addEventListener("hashchange", route);

@@ -263,22 +263,28 @@ async fn screenshots(driver: &Driver, site: &Site, pages: &[(&str, &str, &str)])
                     |v| v == 1,
                 )
                 .await;
+                let png = client.screenshot().await.expect("screenshot");
+                let file = dir.join(format!("{}-{name}-{theme}-{width}.png", site.backend));
+                std::fs::write(&file, png).expect("write the screenshot");
                 // Usable at this width: the page itself never scrolls
                 // sideways (wide tables and graphs scroll in their boxes).
                 let widths = client
                     .execute(
-                        "const d = document.documentElement; return [d.clientWidth, d.scrollWidth]",
+                        "const d = document.documentElement; \
+                         const wide = [...document.querySelectorAll('body *')] \
+                           .filter(e => e.getBoundingClientRect().right > d.clientWidth + 1) \
+                           .slice(0, 3).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 60)); \
+                         for (const e of document.querySelectorAll('body, body > *, main > *')) \
+                           if (e.scrollWidth > d.clientWidth) wide.push(e.tagName + '#' + e.id + '.' + e.className + ' ' + e.scrollWidth); \
+                         return [d.clientWidth, d.scrollWidth, wide]",
                         vec![],
                     )
                     .await
                     .unwrap();
                 assert!(
                     widths[0].as_u64() <= Some(u64::from(width)) && widths[1] == widths[0],
-                    "{name} at {width} px: [viewport, content] widths {widths}"
+                    "{name} at {width} px: [viewport, content, what overflows] {widths}"
                 );
-                let png = client.screenshot().await.expect("screenshot");
-                let file = dir.join(format!("{}-{name}-{theme}-{width}.png", site.backend));
-                std::fs::write(&file, png).expect("write the screenshot");
             }
             client.close().await.unwrap();
         }
@@ -439,6 +445,19 @@ async fn dashboard_follows_the_database(kind: DatabaseKind, backend: &'static st
         .await
         .unwrap();
     assert_eq!(level, json!("3"), "three children one level down");
+    open(&client, &site, "/spawn", "spawns").await;
+    let operation = client
+        .execute(
+            "return [...document.querySelectorAll('#operations tbody tr td')].map(t => t.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (operation[1].clone(), operation[2].clone()),
+        (json!("web_parent"), json!("3")),
+        "the spawn operation's queue and children: {operation}"
+    );
 
     // Cancel and retry a job from its page.
     let later = Job::new("later", json!({})).with_delay(Duration::from_secs(3600));
@@ -500,6 +519,7 @@ async fn dashboard_follows_the_database(kind: DatabaseKind, backend: &'static st
             ("job", &format!("/jobs/{sink_id}"), "job"),
             ("workflow", &format!("/workflows/{workflow}"), "workflow"),
             ("spawn-tree", &format!("/spawn/{parent_id}"), "spawn-tree"),
+            ("spawns", "/spawn", "spawns"),
             ("not-found", "/jobs/not-a-uuid", "not-found"),
         ],
     )
