@@ -283,41 +283,25 @@ function actionButton(label, path, message, after, extra) {
 
 // --------------------------------------------------------------- overview
 
-const samples = []; // { at, completed, dead } from queue counts
-
-function totals(queues) {
-  let completed = 0;
-  let dead = 0;
-  for (const q of queues) { completed += q.counts.completed || 0; dead += q.counts.dead || 0; }
-  return { completed, dead };
-}
-
-function sample(queues) {
-  const now = Date.now();
-  samples.push(Object.assign({ at: now }, totals(queues)));
-  while (samples.length && samples[0].at < now - 3600_000) samples.shift();
-}
-
-events.on((kind, data) => { if (kind === "queues") sample(data); });
-
-/** Completed and failed per minute over the samples of the last hour. */
-function perMinute() {
-  const minutes = [];
-  if (samples.length < 2) return minutes;
-  const start = samples[0].at;
-  for (let i = 1; i < samples.length; i++) {
-    const slot = Math.floor((samples[i].at - start) / 60000);
-    minutes[slot] = minutes[slot] || { completed: 0, dead: 0 };
-    minutes[slot].completed += Math.max(0, samples[i].completed - samples[i - 1].completed);
-    minutes[slot].dead += Math.max(0, samples[i].dead - samples[i - 1].dead);
+/** The last hour's per-minute completions and failures, one slot a minute
+ * (minutes the server has no sample for count nothing). */
+function lastHour(throughput) {
+  const now = Math.floor(Date.now() / 60000);
+  const slots = Array.from({ length: 60 }, () => ({ completed: 0, dead: 0 }));
+  for (const m of throughput.minutes || []) {
+    const ago = now - Math.floor(new Date(m.minute).getTime() / 60000);
+    if (ago >= 0 && ago < 60) {
+      slots[59 - ago].completed += m.completed;
+      slots[59 - ago].dead += m.failed;
+    }
   }
-  return Array.from(minutes, (m) => m || { completed: 0, dead: 0 });
+  return slots;
 }
 
 async function overview() {
   const message = h("p", { class: "message", role: "status" });
   const body = h("tbody");
-  const chart = h("div", { class: "chart", role: "img", "aria-label": "completed and failed jobs per minute" });
+  const chart = h("div", { class: "chart", id: "throughput", role: "img", "aria-label": "completed and failed jobs per minute, last hour" });
   const rate = h("p", { class: "muted" });
   const el = page("Overview",
     h("div", { class: "scroll" }, h("table", { id: "queues" },
@@ -398,7 +382,10 @@ async function overview() {
       const since = oldest.get(q.queue);
       c.oldest.textContent = since ? age(Date.now() - new Date(since)) : "—";
     }
-    const minutes = perMinute().slice(-60);
+  }
+
+  function drawThroughput(throughput) {
+    const minutes = lastHour(throughput);
     const top = Math.max(1, ...minutes.map((m) => m.completed + m.dead));
     chart.replaceChildren(...minutes.map((m) => {
       const col = h("div", { class: "col", title: `${m.completed} completed, ${m.dead} failed` },
@@ -408,15 +395,22 @@ async function overview() {
       return col;
     }));
     const sum = minutes.reduce((a, m) => ({ c: a.c + m.completed, d: a.d + m.dead }), { c: 0, d: 0 });
-    rate.textContent = minutes.length
-      ? `${sum.c} completed and ${sum.d} failed over the last ${minutes.length} minute(s) this page has watched`
-      : "Completed and failed per minute appear here while this page is open.";
+    const since = throughput.since && Date.now() - new Date(throughput.since) < 3600_000
+      ? ` (counted since ${new Date(throughput.since).toLocaleTimeString()}, when this server began counting)`
+      : "";
+    rate.textContent = `${sum.c} completed and ${sum.d} failed in the last hour${since}`;
+    rate.dataset.completed = String(sum.c);
+    rate.dataset.failed = String(sum.d);
   }
 
   const queues = await get("queues");
-  sample(queues);
   await readOldest(queues);
   render(queues);
+  drawThroughput(await get("queues/throughput"));
+  const refreshThroughput = throttle(async () => {
+    try { drawThroughput(await get("queues/throughput")); } catch (_) { /* next time */ }
+  }, 15000);
+  cleanup.push(refreshThroughput.cancel);
   const refreshOldest = throttle(async () => {
     try { await readOldest(events.last.queues || []); } catch (_) { /* next time */ }
   }, 10000);
@@ -424,6 +418,7 @@ async function overview() {
   cleanup.push(events.on((kind, data) => {
     if (kind !== "queues") return;
     refreshOldest();
+    refreshThroughput();
     render(data);
   }));
 }
@@ -907,6 +902,7 @@ async function route() {
 }
 
 async function render() {
+  delete main().dataset.ready;
   for (const fn of cleanup) fn();
   cleanup = [];
   const hash = location.hash.replace(/^#/, "") || "/";
@@ -930,6 +926,8 @@ async function render() {
   } catch (err) {
     failed(err);
   }
+  // Drawn with its data: what tests and screenshots wait for.
+  main().dataset.ready = "true";
   if (!asking) main().focus({ preventScroll: true });
 }
 

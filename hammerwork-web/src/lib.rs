@@ -243,6 +243,7 @@ pub fn router(storage: Arc<dyn Storage>, config: WebConfig) -> Router {
         .routes(routes!(jobs::retry))
         .routes(routes!(events::stream))
         .routes(routes!(queues::list))
+        .routes(routes!(queues::throughput))
         .routes(routes!(queues::pause))
         .routes(routes!(queues::resume))
         .routes(routes!(workflows::list, workflows::create))

@@ -11,20 +11,55 @@
 //! and however many clients ask); until the new read lands, callers get the
 //! previous snapshot at once. A state-changing request through the API drops
 //! the snapshot, so the next caller reads its effect.
+//!
+//! Each read also adds a sample of the finished totals (completed and dead,
+//! summed over the queues) to an hour of history, from which
+//! `GET /api/queues/throughput` answers completed and failed per minute.
+//! From the first time anyone asks for counts, a sampler keeps that history
+//! going (one read every [`SAMPLE_EVERY`] at most) while the server runs.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use hammerwork::{DatabaseQueue, QueueSummary, Storage};
 
 /// How many times its last read's duration a snapshot is kept at least.
 const COST_FACTOR: u32 = 20;
+
+/// How often the sampler asks for the counts.
+pub(crate) const SAMPLE_EVERY: Duration = Duration::from_secs(30);
+
+/// Samples closer together than this are merged (the later one kept).
+const SAMPLE_SPACING: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
+/// How much history is kept.
+const HISTORY: chrono::TimeDelta = chrono::TimeDelta::minutes(61);
+
+/// The finished totals at one read.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at: DateTime<Utc>,
+    completed: u64,
+    dead: u64,
+}
+
+/// Completed and failed (dead) jobs in one minute.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Minute {
+    /// The minute's start.
+    pub(crate) minute: DateTime<Utc>,
+    /// Jobs that completed in it.
+    pub(crate) completed: u64,
+    /// Jobs that failed for good (dead) in it.
+    pub(crate) failed: u64,
+}
 
 /// One read of the overview.
 #[derive(Clone)]
@@ -52,6 +87,10 @@ pub(crate) struct Overview {
     /// begun before is not kept.
     generation: AtomicU64,
     max_age: Duration,
+    /// The finished totals of the last hour's reads, oldest first.
+    history: Mutex<VecDeque<Sample>>,
+    /// Whether the sampler runs.
+    sampling: AtomicBool,
 }
 
 impl Overview {
@@ -61,6 +100,97 @@ impl Overview {
             reading: Arc::default(),
             generation: AtomicU64::new(0),
             max_age,
+            history: Mutex::default(),
+            sampling: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts the sampler unless it runs: every [`SAMPLE_EVERY`] it asks for
+    /// the counts (read again only if the snapshot is stale), until the
+    /// router is dropped.
+    pub(crate) fn keep_sampling(self: &Arc<Self>, storage: &Arc<dyn Storage>) {
+        if self.sampling.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (this, storage): (Weak<Self>, _) = (Arc::downgrade(self), storage.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SAMPLE_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(overview) = this.upgrade() else {
+                    return;
+                };
+                if let Err(err) = overview.get(&storage).await {
+                    tracing::warn!(error = %err, "sampling the queue counts failed");
+                }
+            }
+        });
+    }
+
+    /// Completed and failed per minute over the last hour of samples, oldest
+    /// first, and when the first sample was taken. A minute between two
+    /// samples further apart than a minute gets their whole difference at
+    /// the later one; a total that went down (finished jobs pruned) counts
+    /// as nothing.
+    pub(crate) fn throughput(&self) -> (Option<DateTime<Utc>>, Vec<Minute>) {
+        let history = self
+            .history
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut minutes: Vec<Minute> = Vec::new();
+        for (a, b) in history.iter().zip(history.iter().skip(1)) {
+            let minute =
+                b.at.duration_trunc(chrono::TimeDelta::minutes(1))
+                    .unwrap_or(b.at);
+            let (completed, failed) = (
+                b.completed.saturating_sub(a.completed),
+                b.dead.saturating_sub(a.dead),
+            );
+            match minutes.last_mut() {
+                Some(last) if last.minute == minute => {
+                    last.completed += completed;
+                    last.failed += failed;
+                }
+                _ => minutes.push(Minute {
+                    minute,
+                    completed,
+                    failed,
+                }),
+            }
+        }
+        (history.front().map(|s| s.at), minutes)
+    }
+
+    fn record(&self, snapshot: &Snapshot) {
+        let (mut completed, mut dead) = (0, 0);
+        for queue in snapshot.queues.iter() {
+            completed += queue.counts.completed;
+            dead += queue.counts.dead;
+        }
+        let sample = Sample {
+            at: snapshot.as_of,
+            completed,
+            dead,
+        };
+        let mut history = self
+            .history
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if history.back().is_some_and(|last| last.at >= sample.at) {
+            return;
+        }
+        let len = history.len();
+        if len >= 2 && history[len - 1].at - history[len - 2].at < SAMPLE_SPACING {
+            history[len - 1] = sample;
+        } else {
+            history.push_back(sample);
+        }
+        while history
+            .front()
+            .is_some_and(|first| sample.at - first.at > HISTORY)
+        {
+            history.pop_front();
         }
     }
 
@@ -126,6 +256,8 @@ impl Overview {
         if self.generation.load(Ordering::SeqCst) == generation {
             *latest = Some(snapshot.clone());
         }
+        drop(latest);
+        self.record(&snapshot);
         Ok(snapshot)
     }
 }

@@ -3,6 +3,8 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
+use utoipa::openapi::Object;
+use utoipa::ToSchema;
 
 use crate::error::ApiResult;
 use crate::guard::Action;
@@ -21,11 +23,38 @@ pub(crate) const AS_OF: &str = "hammerwork-counts-as-of";
 pub(crate) async fn list(
     State(state): State<AppState>,
 ) -> ApiResult<([(&'static str, String); 1], Json<Value>)> {
+    state.overview.keep_sampling(&state.storage);
     let snapshot = state.overview.get(&state.storage).await?;
     Ok((
         [(AS_OF, snapshot.as_of.to_rfc3339())],
         Json(json!(*snapshot.queues)),
     ))
+}
+
+/// Completed and failed per minute.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the JSON the handler builds
+pub(crate) struct Throughput {
+    /// When the server's first sample of the counts was taken (null before
+    /// any): the history starts there, an hour at most.
+    since: Option<String>,
+    /// Oldest first: `{ "minute", "completed", "failed" }`.
+    minutes: Vec<Object>,
+}
+
+/// `GET /api/queues/throughput`: jobs completed and failed (dead) per minute
+/// over the last hour, summed over the queues, from the counts the server
+/// has read since it first did (a sample every 30 s at least, from the first
+/// request for counts on).
+#[utoipa::path(get, path = "/queues/throughput", tag = "queues",
+    responses((status = 200, description = "completed and failed per minute, oldest first", body = Throughput)))]
+pub(crate) async fn throughput(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    state.overview.keep_sampling(&state.storage);
+    if state.overview.throughput().0.is_none() {
+        state.overview.get(&state.storage).await?;
+    }
+    let (since, minutes) = state.overview.throughput();
+    Ok(Json(json!({ "since": since, "minutes": minutes })))
 }
 
 /// `POST /api/queues/{queue}/pause`: `{ "queue", "paused": true, "changed" }`

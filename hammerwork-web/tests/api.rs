@@ -311,6 +311,28 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
         (status, retried["reset_jobs"].clone()),
         (StatusCode::OK, json!(0))
     );
+
+    // Throughput: the counts read before the workflow ran and after (the
+    // actions above dropped the snapshot) show its three completions.
+    let (_, queues) = s.get("/api/queues").await;
+    let etl = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queue"] == "etl_queue")
+        .unwrap();
+    assert_eq!(etl["counts"]["completed"], json!(3), "{queues}");
+    let (status, throughput) = s.get("/api/queues/throughput").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(throughput["since"].is_string(), "{throughput}");
+    let minutes = throughput["minutes"].as_array().unwrap();
+    let sum = |field: &str| {
+        minutes
+            .iter()
+            .map(|m| m[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!((sum("completed"), sum("failed")), (3, 0), "{throughput}");
 }
 
 /// Bad requests: JSON errors with the right status, nothing written.
@@ -1080,7 +1102,7 @@ async fn events_follow_jobs_workflows_and_queues(s: &Server) {
 }
 
 /// `/api/openapi.json` is OpenAPI 3.1 and names every route the server has
-/// (20 paths); the API changes things with POST only, and every POST it
+/// (21 paths); the API changes things with POST only, and every POST it
 /// documents refuses a body that is not JSON (415) while every documented
 /// GET answers (never 404 "no such endpoint" or 405).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1090,7 +1112,7 @@ async fn openapi_document_matches_the_routes() {
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 20, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
     let id = "01930000-0000-7000-8000-000000000000";
     for (path, item) in paths {
         let url = format!(

@@ -189,7 +189,7 @@ async fn until(
 }
 
 /// Opens `route` (the part after `#`) in a fresh load of the page and waits
-/// for `page` to be drawn.
+/// for `page` to be drawn with its data.
 async fn open(client: &Client, site: &Site, route: &str, page: &str) {
     client
         .goto(&format!("{}/#{route}", site.base))
@@ -199,7 +199,7 @@ async fn open(client: &Client, site: &Site, route: &str, page: &str) {
     until(
         client,
         &format!("the {page} page at #{route}"),
-        "return document.getElementById('main').dataset.page || null",
+        "const m = document.getElementById('main'); return m.dataset.ready ? m.dataset.page : null",
         |v| v == page,
     )
     .await;
@@ -445,6 +445,28 @@ async fn dashboard_follows_the_database(kind: DatabaseKind, backend: &'static st
         .await
         .unwrap();
     assert_eq!(level, json!("3"), "three children one level down");
+    // The overview's last hour: the workflow's five jobs and the parent
+    // completed since the server first counted (a fresh load of the page
+    // reads the server's samples, taken at least once a second here).
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        open(&client, &site, "/", "overview").await;
+        let done = client
+            .execute(
+                "return document.querySelector('#throughput + p').dataset.completed",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if done == json!("6") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "completed in the last hour: {done}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     open(&client, &site, "/spawn", "spawns").await;
     let operation = client
         .execute(
