@@ -155,7 +155,7 @@ function askForToken() {
   asking = form;
   page("Sign in",
     h("p", {}, "This server asks for a token. It is kept for this tab only."),
-    form);
+    form).dataset.page = "sign-in";
   input.focus();
 }
 
@@ -774,8 +774,12 @@ async function workflow(id) {
     h("div", { class: "actions" },
       actionButton("Cancel", `workflows/${id}/cancel`, message, refresh, { class: "danger", "data-action": "cancel" }),
       actionButton("Retry", `workflows/${id}/retry`, message, refresh, { "data-action": "retry" }),
-      h("button", { type: "button", onclick: () => download(`workflow-${id}.svg`, "image/svg+xml", svgForExport(draw.svg)) }, "Export SVG"),
-      h("button", { type: "button", onclick: async () => {
+      h("button", { type: "button", "data-action": "export-svg", onclick: () => {
+        const text = svgForExport(draw.svg);
+        el.dataset.exportedSvg = String(text.length);
+        download(`workflow-${id}.svg`, "image/svg+xml", text);
+      } }, "Export SVG"),
+      h("button", { type: "button", "data-action": "export-mermaid", onclick: async () => {
         try {
           const text = await get(`workflows/${id}/graph?format=mermaid`);
           mermaid.textContent = text.content;

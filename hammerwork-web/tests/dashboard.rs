@@ -13,7 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hammerwork::spawn::JobSpawnExt;
 use hammerwork::{AnyStorage, DatabaseQueue, Job, JobGroup, JobId, JobStatus, Storage};
 use hammerwork_testkit::provision::{DatabaseKind, FreshDatabase};
-use hammerwork_web::{router, WebConfig};
+use hammerwork_web::{hash_secret, router, AuthConfig, Role, TokenEntry, WebConfig};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
@@ -126,10 +126,19 @@ struct Site {
 
 impl Site {
     async fn start(kind: DatabaseKind, backend: &'static str, case: &str) -> Site {
+        let config = WebConfig::default().with_events_interval(Duration::from_millis(100));
+        Site::with_config(kind, backend, case, config).await
+    }
+
+    async fn with_config(
+        kind: DatabaseKind,
+        backend: &'static str,
+        case: &str,
+        config: WebConfig,
+    ) -> Site {
         let db = FreshDatabase::new(kind, case).await;
         let any = AnyStorage::connect(&db.url).await.expect("connect");
         any.migrate().await.expect("migrate");
-        let config = WebConfig::default().with_events_interval(Duration::from_millis(100));
         let app = router(any.storage(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -427,6 +436,20 @@ async fn dashboard_follows_the_database(kind: DatabaseKind, backend: &'static st
         .await
         .unwrap();
     assert_eq!(same, json!("yes"), "the page was not reloaded");
+    click(&client, "button[data-action=export-mermaid]").await;
+    until(&client, "the Mermaid export", &text_of("#mermaid"), |v| {
+        v.as_str()
+            .is_some_and(|t| t.starts_with("flowchart LR") && t.matches("-->").count() == 6)
+    })
+    .await;
+    click(&client, "button[data-action=export-svg]").await;
+    until(
+        &client,
+        "the SVG export",
+        "return Number(document.getElementById('main').dataset.exportedSvg || 0)",
+        |v| v.as_u64().is_some_and(|n| n > 1000),
+    )
+    .await;
 
     // A spawn tree grows as children are spawned.
     let parent = Job::new("web_parent", json!({ "batch": 1 })).with_spawn_handler("three");
@@ -549,6 +572,98 @@ async fn dashboard_follows_the_database(kind: DatabaseKind, backend: &'static st
     site.finish().await;
 }
 
+const READ_TOKEN: &str = "read-token-0123456789abcdef";
+const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef";
+
+/// Signs in on the sign-in page with `token`, then waits for the overview.
+async fn sign_in(client: &Client, token: &str) {
+    client
+        .find(Locator::Css("#token"))
+        .await
+        .expect("the token field")
+        .send_keys(token)
+        .await
+        .expect("type the token");
+    click(client, "main form button[type=submit]").await;
+    until(
+        client,
+        "the overview after signing in",
+        "const m = document.getElementById('main'); return m.dataset.ready ? m.dataset.page : null",
+        |v| v == "overview",
+    )
+    .await;
+}
+
+/// With credentials configured the page asks for a token once per tab,
+/// keeps it across reloads, and a read-only token cannot act.
+async fn sign_in_once_per_tab(kind: DatabaseKind, backend: &'static str) {
+    let auth = AuthConfig {
+        tokens: vec![
+            TokenEntry {
+                hash: hash_secret(READ_TOKEN),
+                role: Role::ReadOnly,
+                name: Some("dashboard".into()),
+            },
+            TokenEntry {
+                hash: hash_secret(ADMIN_TOKEN),
+                role: Role::Admin,
+                name: None,
+            },
+        ],
+        users: vec![],
+    };
+    let config = WebConfig::default()
+        .with_events_interval(Duration::from_millis(100))
+        .with_auth(auth)
+        .unwrap();
+    let _shared = BROWSERS.read().await;
+    let site = Site::with_config(kind, backend, "sign_in_once_per_tab", config).await;
+    let storage = site.storage();
+    storage.enqueue(Job::new("mail", json!({}))).await.unwrap();
+    let driver = Driver::start().await;
+    let paused = || async {
+        storage
+            .paused_queues()
+            .await
+            .unwrap()
+            .contains(&"mail".to_string())
+    };
+
+    // Read-only: asked once, the counts show, an action is refused.
+    let reader = driver.browser(false, 1280).await;
+    open(&reader, &site, "/", "sign-in").await;
+    sign_in(&reader, READ_TOKEN).await;
+    until(
+        &reader,
+        "mail's pending count",
+        &text_of("tr[data-queue=mail] td[data-status=pending]"),
+        |v| v == "1",
+    )
+    .await;
+    click(&reader, "tr[data-queue=mail] button[data-action=pause]").await;
+    until(&reader, "the refusal", &text_of("main .message"), |v| {
+        v.as_str().is_some_and(|s| s.contains("may only read"))
+    })
+    .await;
+    assert!(!paused().await, "a read-only token paused the queue");
+    // Kept for the tab: a reload goes straight to the overview.
+    open(&reader, &site, "/", "overview").await;
+    reader.close().await.unwrap();
+
+    // Another tab (a new browser session) is asked again; an admin acts.
+    let admin = driver.browser(false, 1280).await;
+    open(&admin, &site, "/", "sign-in").await;
+    sign_in(&admin, ADMIN_TOKEN).await;
+    click(&admin, "tr[data-queue=mail] button[data-action=pause]").await;
+    let deadline = Instant::now() + WITHIN;
+    while !paused().await {
+        assert!(Instant::now() < deadline, "the admin's pause never landed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    admin.close().await.unwrap();
+    site.finish().await;
+}
+
 /// A UUID no job has.
 fn uuid_like() -> String {
     "0190a5b2-0000-7000-8000-000000000000".to_string()
@@ -636,6 +751,11 @@ mod postgres {
     async fn thousand_jobs_lay_out_within_a_second() {
         super::thousand_jobs_lay_out_within_a_second(DatabaseKind::Postgres, "postgres").await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_in_once_per_tab() {
+        super::sign_in_once_per_tab(DatabaseKind::Postgres, "postgres").await;
+    }
 }
 
 mod sqlite {
@@ -649,5 +769,10 @@ mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn thousand_jobs_lay_out_within_a_second() {
         super::thousand_jobs_lay_out_within_a_second(DatabaseKind::Sqlite, "sqlite").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_in_once_per_tab() {
+        super::sign_in_once_per_tab(DatabaseKind::Sqlite, "sqlite").await;
     }
 }
