@@ -12,7 +12,10 @@
 //! run's throughput as a share of the better alone run, and one per endpoint
 //! (requests, p50/p99/max latency, non-2xx answers and socket errors).
 //!
-//! The web server and each `wrk` run in a session of their own (`setsid`),
+//! The web server answers `GET /api/queues` once before the measured run
+//! (its first count of the seeded jobs, timed and printed), as a server that
+//! has been up would have. The web server and each `wrk` run in a session of
+//! their own (`setsid`),
 //! as separate services would: Linux schedules CPU time per session
 //! (autogroup), and inside the bench's session they would share one slice
 //! with the workers under test.
@@ -87,6 +90,13 @@ pub(crate) async fn run<S: Storage + Clone>(
 
     let mut server = WebServer::start(&load)?;
     server.wait_ready(&load.bind).await?;
+    // A server that has been up: its first count of the million jobs is
+    // read before the measured run (and timed here).
+    let first = Instant::now();
+    if !answers(&load.bind, "/api/queues").await? {
+        return Err("GET /api/queues did not answer 200".into());
+    }
+    let first_read_ms = round(first.elapsed().as_secs_f64() * 1000.0);
     let wrk = |path: &str| wrk(&load, path);
     let (queues, jobs) = (wrk("/api/queues")?, wrk("/api/jobs?limit=50")?);
     let served = steady(storage.clone(), load.rate, load.seconds).await?;
@@ -98,7 +108,8 @@ pub(crate) async fn run<S: Storage + Clone>(
         "{}",
         with(
             served.clone(),
-            json!({"backend": backend, "phase": "workers with web"})
+            json!({"backend": backend, "phase": "workers with web",
+                   "first_queues_read_ms": first_read_ms})
         )
     );
     // Alone once more: the database may still have been busy with the seed
@@ -238,7 +249,7 @@ impl WebServer {
             if let Some(status) = self.0.try_wait()? {
                 return Err(format!("the web server exited: {status}").into());
             }
-            if health(bind).await.unwrap_or(false) {
+            if answers(bind, "/health").await.unwrap_or(false) {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -257,11 +268,12 @@ impl Drop for WebServer {
 }
 
 /// Whether `GET /health` at `bind` answers 200.
-async fn health(bind: &str) -> std::io::Result<bool> {
+/// Whether `GET path` answers 200.
+async fn answers(bind: &str, path: &str) -> std::io::Result<bool> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(bind).await?;
     stream
-        .write_all(format!("GET /health HTTP/1.0\r\nHost: {bind}\r\n\r\n").as_bytes())
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {bind}\r\n\r\n").as_bytes())
         .await?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await?;
@@ -283,7 +295,13 @@ end
 
 /// Starts `wrk` on `path` for the run's length.
 fn wrk(load: &WebLoad, path: &str) -> BenchResult<Child> {
-    let script = std::env::temp_dir().join("hammerwork-web-load.lua");
+    // One script per endpoint: the two wrk processes start together, and
+    // one must not read the file while the other's is being written.
+    let name: String = path.chars().filter(char::is_ascii_alphanumeric).collect();
+    let script = std::env::temp_dir().join(format!(
+        "hammerwork-web-load-{}-{name}.lua",
+        std::process::id()
+    ));
     let mut text = WRK_SCRIPT.to_string();
     if load.pace_ms > 0 {
         text.push_str(&format!("delay = function() return {} end\n", load.pace_ms));

@@ -2,6 +2,9 @@
 //! SQLite, each case on a database of its own, exercised with a real HTTP
 //! client (and the spawning guide's JavaScript client, run with node).
 
+mod common;
+
+use common::work_on;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,19 +80,6 @@ impl Server {
         self.task.abort();
         drop(self.any);
         self.db.finish().await;
-    }
-}
-
-/// Workers on `queues` until they are done, the spawning parents on
-/// `web_parent`.
-async fn work_on(any: &AnyStorage, queues: &[&str]) {
-    use hammerwork_testkit::drive::work_until_idle as work;
-    let spawning = Some(("web_parent", "web_child"));
-    match any {
-        AnyStorage::Postgres(s) => work(s.clone(), queues, spawning).await,
-        AnyStorage::MySql(s) => work(s.clone(), queues, spawning).await,
-        AnyStorage::Sqlite(s) => work(s.clone(), queues, spawning).await,
-        _ => unreachable!("every backend is compiled in"),
     }
 }
 
@@ -259,12 +249,7 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
         (json!(true), json!(true))
     );
     let (_, queues) = s.get("/api/queues").await;
-    let etl = queues
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["queue"] == "etl_queue")
-        .unwrap();
+    let etl = queue_in(&queues, "etl_queue");
     assert_eq!(
         (etl["paused"].clone(), etl["counts"]["pending"].clone()),
         (json!(true), json!(3))
@@ -288,12 +273,7 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
         .to_string();
     chrono::DateTime::parse_from_rfc3339(&as_of).expect("an RFC 3339 time");
     let queues: Value = response.json().await.unwrap();
-    let etl = queues
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["queue"] == "etl_queue")
-        .unwrap();
+    let etl = queue_in(&queues, "etl_queue");
     assert_eq!(etl["paused"], json!(false), "{queues}");
 
     // The workflow runs; then cancel does not apply, retry finds nothing.
@@ -315,12 +295,7 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
     // Throughput: the counts read before the workflow ran and after (the
     // actions above dropped the snapshot) show its three completions.
     let (_, queues) = s.get("/api/queues").await;
-    let etl = queues
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["queue"] == "etl_queue")
-        .unwrap();
+    let etl = queue_in(&queues, "etl_queue");
     assert_eq!(etl["counts"]["completed"], json!(3), "{queues}");
     let (status, throughput) = s.get("/api/queues/throughput").await;
     assert_eq!(status, StatusCode::OK);
@@ -333,6 +308,16 @@ async fn jobs_queues_and_workflows_round_trip(s: &Server) {
             .sum::<u64>()
     };
     assert_eq!((sum("completed"), sum("failed")), (3, 0), "{throughput}");
+}
+
+/// The entry of `queue` in a `GET /api/queues` answer.
+fn queue_in<'a>(queues: &'a Value, queue: &str) -> &'a Value {
+    queues
+        .as_array()
+        .expect("a list of queues")
+        .iter()
+        .find(|q| q["queue"] == queue)
+        .unwrap_or_else(|| panic!("no {queue} in {queues}"))
 }
 
 /// Bad requests: JSON errors with the right status, nothing written.

@@ -5,6 +5,9 @@
 //! laid out within a second. Screenshots of every page, light and dark, at
 //! desktop width and at 375 px, go to `target/dashboard-screenshots/`.
 
+mod common;
+
+use common::work_on;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -161,19 +164,6 @@ impl Site {
     async fn finish(self) {
         self.task.abort();
         self.db.finish().await;
-    }
-}
-
-/// Runs workers on `queues` until they are idle (the spawning parents on
-/// `web_parent`, children to `web_child`).
-async fn work_on(any: &AnyStorage, queues: &[&str]) {
-    use hammerwork_testkit::drive::work_until_idle as work;
-    let spawning = Some(("web_parent", "web_child"));
-    match any {
-        AnyStorage::Postgres(s) => work(s.clone(), queues, spawning).await,
-        AnyStorage::MySql(s) => work(s.clone(), queues, spawning).await,
-        AnyStorage::Sqlite(s) => work(s.clone(), queues, spawning).await,
-        _ => unreachable!("every backend is compiled in"),
     }
 }
 
@@ -739,40 +729,26 @@ async fn thousand_jobs_lay_out_within_a_second(kind: DatabaseKind, backend: &'st
     site.finish().await;
 }
 
-mod postgres {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn dashboard_follows_the_database() {
-        super::dashboard_follows_the_database(DatabaseKind::Postgres, "postgres").await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn thousand_jobs_lay_out_within_a_second() {
-        super::thousand_jobs_lay_out_within_a_second(DatabaseKind::Postgres, "postgres").await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sign_in_once_per_tab() {
-        super::sign_in_once_per_tab(DatabaseKind::Postgres, "postgres").await;
-    }
+/// Each case on PostgreSQL and on SQLite.
+macro_rules! on_postgres_and_sqlite {
+    ($($case:ident),* $(,)?) => {
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::$case(super::DatabaseKind::Postgres, "postgres").await;
+            }
+        )* }
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::$case(super::DatabaseKind::Sqlite, "sqlite").await;
+            }
+        )* }
+    };
 }
 
-mod sqlite {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn dashboard_follows_the_database() {
-        super::dashboard_follows_the_database(DatabaseKind::Sqlite, "sqlite").await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn thousand_jobs_lay_out_within_a_second() {
-        super::thousand_jobs_lay_out_within_a_second(DatabaseKind::Sqlite, "sqlite").await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sign_in_once_per_tab() {
-        super::sign_in_once_per_tab(DatabaseKind::Sqlite, "sqlite").await;
-    }
-}
+on_postgres_and_sqlite!(
+    dashboard_follows_the_database,
+    thousand_jobs_lay_out_within_a_second,
+    sign_in_once_per_tab,
+);
