@@ -7,7 +7,7 @@ use hammerwork::{
     DatabaseQueue, HandlerResult, Job, JobContext, JobStatus, Storage, Worker, WorkerPool,
 };
 use hammerwork_postgres::PostgresStorage;
-use hammerwork_testkit::provision::{postgres_url, unique_name};
+use hammerwork_testkit::provision::{postgres_url, unique_name, DatabaseKind, FreshDatabase};
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -430,9 +430,20 @@ async fn reclaim_when_seen(storage: &PostgresStorage, pool: &sqlx::PgPool) {
 /// claims walk past) until a vacuum, which the server's autovacuum may never
 /// run (it is off on our test servers). `reclaim_space` vacuums the jobs
 /// table once 50,000 plus a tenth of the live rows are dead, and not before.
+///
+/// In a database of its own: a vacuum keeps the row versions that any open
+/// transaction in the same database may still see, and the other tests of
+/// this file run at the same time in the shared one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reclaim_space_vacuums_the_dead_rows_of_finished_jobs() {
-    let (storage, pool, schema) = schema("reclaim").await;
+    let db = FreshDatabase::new(DatabaseKind::Postgres, "reclaim").await;
+    let pool = PgPoolOptions::new()
+        .max_connections(6)
+        .connect(&db.url)
+        .await
+        .unwrap();
+    let storage = PostgresStorage::from_pool(pool.clone()).await.unwrap();
+    storage.migrate().await.unwrap();
     // On a server whose autovacuum runs, it must not vacuum first.
     sqlx::raw_sql("ALTER TABLE hammerwork_jobs SET (autovacuum_enabled = off)")
         .execute(&pool)
@@ -476,7 +487,8 @@ async fn reclaim_space_vacuums_the_dead_rows_of_finished_jobs() {
         "vacuumed again what the old snapshot holds"
     );
     old_snapshot.rollback().await.unwrap();
-    drop_schema(pool, &schema).await;
+    pool.close().await;
+    db.finish().await;
 }
 
 /// Statistics taken while no job ran (as autovacuum's ANALYZE may take them)
