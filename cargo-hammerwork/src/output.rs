@@ -10,6 +10,34 @@ use serde::Serialize;
 
 use crate::error::{CliError, CliResult, Kind};
 
+/// Writes to standard output; when the reader has gone (`| head`), ends the
+/// process quietly with status 0 instead of panicking, as other command-line
+/// tools do.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {err}");
+        std::process::exit(1);
+    }
+}
+
+/// `print!` through [`write_out`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::output::write_out(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`write_out`].
+macro_rules! outln {
+    () => { $crate::output::write_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+pub(crate) use {out, outln};
+
 /// Whether to colour: standard output is a terminal and `NO_COLOR` is unset.
 pub(crate) fn colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -31,7 +59,7 @@ pub(crate) fn table(header: &[&str]) -> Table {
 /// Prints `table` without the trailing spaces of its last column.
 pub(crate) fn print_table(table: &Table) {
     for line in table.lines() {
-        println!("{}", line.trim_end());
+        outln!("{}", line.trim_end());
     }
 }
 
@@ -39,7 +67,7 @@ pub(crate) fn print_table(table: &Table) {
 pub(crate) fn print_json(value: &impl Serialize) -> CliResult {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::new(Kind::Failed, format!("cannot write JSON: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 

@@ -615,6 +615,32 @@ on_every_backend!(
     pause_and_resume_stop_and_restart_claiming,
 );
 
+/// `cargo hammerwork job list | head`: when the reader has gone, the command
+/// ends quietly with status 0 (it used to panic on the closed pipe).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_ends_quietly() {
+    let db = TestDb::new(Kind::Sqlite, "closed_pipe").await;
+    db.cli()
+        .args(["job", "enqueue", "mail", "--payload", "{}"])
+        .assert()
+        .success();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-hammerwork"))
+        .env("DATABASE_URL", &db.url)
+        .env("NO_COLOR", "1")
+        .args(["job", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // The reader goes before anything is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(stderr.is_empty(), "{stderr}");
+    db.finish().await;
+}
+
 /// No database, or one that cannot be reached: one line, exit 4 or 5, the
 /// password masked.
 #[test]

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::Ctx;
 use crate::cli::{EnqueueArgs, JobCommand, JobListArgs, StatusFilter};
 use crate::error::{CliError, CliResult};
+use crate::output::outln;
 use crate::output::{jobs_table, maybe_time, print_json, print_table, table, time};
 
 pub(super) async fn run(ctx: &Ctx, command: JobCommand) -> CliResult {
@@ -23,7 +24,7 @@ pub(super) async fn run(ctx: &Ctx, command: JobCommand) -> CliResult {
             if ctx.json {
                 print_json(&json!({ "id": id, "retried": true }))
             } else {
-                println!("job {id} is pending again");
+                outln!("job {id} is pending again");
                 Ok(())
             }
         }
@@ -44,7 +45,7 @@ async fn enqueue(ctx: &Ctx, args: EnqueueArgs) -> CliResult {
     if ctx.json {
         print_json(&json!({ "id": id }))
     } else {
-        println!("{id}");
+        outln!("{id}");
         Ok(())
     }
 }
@@ -118,11 +119,11 @@ async fn show(ctx: &Ctx, id: JobId, include_dependencies: bool) -> CliResult {
     }
     print_table(&t);
     if let Some(dependencies) = dependencies {
-        println!();
+        outln!();
         if dependencies.is_empty() {
-            println!("It depends on no job.");
+            outln!("It depends on no job.");
         } else {
-            println!("It depends on:");
+            outln!("It depends on:");
             print_table(&jobs_table(&dependencies));
         }
     }
@@ -157,13 +158,13 @@ async fn list(ctx: &Ctx, args: JobListArgs) -> CliResult {
         return print_json(&jobs);
     }
     if jobs.is_empty() {
-        println!("No jobs match.");
+        outln!("No jobs match.");
         return Ok(());
     }
     print_table(&jobs_table(&jobs));
     if jobs.len() == args.limit as usize {
         if let Some(last) = jobs.last() {
-            println!("(more may follow: --after {})", last.id);
+            outln!("(more may follow: --after {})", last.id);
         }
     }
     Ok(())
@@ -175,10 +176,10 @@ async fn cancel(ctx: &Ctx, id: JobId) -> CliResult {
         return print_json(&json!({ "id": id, "cancelled": cancelled }));
     }
     if cancelled {
-        println!("cancelled job {id}");
+        outln!("cancelled job {id}");
     } else {
         let job = get(ctx, id).await?;
-        println!(
+        outln!(
             "job {id} had already finished ({}); nothing to cancel",
             job.status
         );

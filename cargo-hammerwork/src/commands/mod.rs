@@ -11,6 +11,7 @@ use hammerwork::Storage;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, CliResult, Kind};
+use crate::output::outln;
 
 /// What every command gets: the storage, and whether to print JSON.
 pub(crate) struct Ctx {
@@ -41,7 +42,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult {
             if ctx.json {
                 crate::output::print_json(&serde_json::json!({ "migrated": true }))
             } else {
-                println!("{}: Hammerwork's tables are up to date", backend.backend());
+                outln!("{}: Hammerwork's tables are up to date", backend.backend());
                 Ok(())
             }
         }

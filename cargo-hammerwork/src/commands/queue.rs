@@ -7,6 +7,7 @@ use serde_json::json;
 use super::Ctx;
 use crate::cli::QueueCommand;
 use crate::error::CliResult;
+use crate::output::outln;
 use crate::output::{print_json, print_table, table};
 
 pub(super) async fn run(ctx: &Ctx, command: QueueCommand) -> CliResult {
@@ -19,9 +20,9 @@ pub(super) async fn run(ctx: &Ctx, command: QueueCommand) -> CliResult {
                 return print_json(&json!({ "queue": queue, "paused": true, "changed": changed }));
             }
             match (changed, holds_jobs) {
-                (false, _) => println!("queue {queue} was already paused"),
-                (true, true) => println!("queue {queue} paused"),
-                (true, false) => println!("queue {queue} paused (it holds no jobs yet)"),
+                (false, _) => outln!("queue {queue} was already paused"),
+                (true, true) => outln!("queue {queue} paused"),
+                (true, false) => outln!("queue {queue} paused (it holds no jobs yet)"),
             }
             Ok(())
         }
@@ -31,9 +32,9 @@ pub(super) async fn run(ctx: &Ctx, command: QueueCommand) -> CliResult {
                 return print_json(&json!({ "queue": queue, "paused": false, "changed": changed }));
             }
             if changed {
-                println!("queue {queue} resumed");
+                outln!("queue {queue} resumed");
             } else {
-                println!("queue {queue} was not paused");
+                outln!("queue {queue} was not paused");
             }
             Ok(())
         }

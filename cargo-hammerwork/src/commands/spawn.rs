@@ -14,6 +14,7 @@ use super::{Ctx, Interrupt};
 use crate::cli::{SpawnCommand, TreeFormat};
 use crate::error::CliResult;
 use crate::output::{jobs_table, print_json, print_table, table, time};
+use crate::output::{out, outln};
 
 pub(super) async fn run(ctx: &Ctx, command: SpawnCommand) -> CliResult {
     match command {
@@ -108,7 +109,7 @@ async fn list(ctx: &Ctx, query: SpawnQuery, detailed: bool) -> CliResult {
         return print_json(&operations);
     }
     if operations.is_empty() {
-        println!("No spawn operations.");
+        outln!("No spawn operations.");
         return Ok(());
     }
     print_table(&operations_table(&operations, detailed));
@@ -120,8 +121,8 @@ async fn tree(ctx: &Ctx, id: JobId, format: TreeFormat, max_depth: u32) -> CliRe
     // --json asks for JSON whatever the format says.
     match format {
         _ if ctx.json => print_json(&tree.to_json())?,
-        TreeFormat::Text => print!("{}", tree.to_text()),
-        TreeFormat::Mermaid => print!("{}", tree.to_mermaid()),
+        TreeFormat::Text => out!("{}", tree.to_text()),
+        TreeFormat::Mermaid => out!("{}", tree.to_mermaid()),
         TreeFormat::Json => print_json(&tree.to_json())?,
     }
     Ok(())
@@ -169,7 +170,7 @@ async fn stats(ctx: &Ctx, hours: u32, queue: Option<String>, detailed: bool) -> 
         return print_json(&value);
     }
     let scope = queue.map(|q| format!(" on queue {q}")).unwrap_or_default();
-    println!("Spawning in the last {hours} h{scope}:");
+    outln!("Spawning in the last {hours} h{scope}:");
     let mut t = table(&[
         "queue",
         "operations",
@@ -212,25 +213,28 @@ async fn lineage(
         }
         return print_json(&value);
     }
-    println!(
+    outln!(
         "Job {} ({}, {}), spawn depth {}",
-        lineage.job.id, lineage.job.queue_name, lineage.job.status, lineage.job.spawn_depth
+        lineage.job.id,
+        lineage.job.queue_name,
+        lineage.job.status,
+        lineage.job.spawn_depth
     );
     if show_ancestors {
-        println!();
+        outln!();
         if lineage.ancestors.is_empty() {
-            println!("Ancestors: none (nothing spawned it).");
+            outln!("Ancestors: none (nothing spawned it).");
         } else {
-            println!("Ancestors, its parent first:");
+            outln!("Ancestors, its parent first:");
             print_table(&jobs_table(&lineage.ancestors));
         }
     }
     if show_descendants {
-        println!();
+        outln!();
         if lineage.descendants.is_empty() {
-            println!("Descendants: none.");
+            outln!("Descendants: none.");
         } else {
-            println!("Descendants, to depth {depth}:");
+            outln!("Descendants, to depth {depth}:");
             print_table(&jobs_table(&lineage.descendants));
         }
     }
@@ -270,7 +274,7 @@ async fn monitor(ctx: &Ctx, interval: Duration) -> CliResult {
         }
         let finished = children.total() - children.pending - children.running - children.retrying;
         if ctx.json {
-            println!(
+            outln!(
                 "{}",
                 json!({
                     "at": Utc::now(),
@@ -282,16 +286,16 @@ async fn monitor(ctx: &Ctx, interval: Duration) -> CliResult {
         } else {
             if terminal {
                 // Clear the screen and go home: redraw in place.
-                print!("\x1b[2J\x1b[H");
+                out!("\x1b[2J\x1b[H");
             }
-            println!(
+            outln!(
                 "{}  last hour: {} operations, {} children ({} dead)   Ctrl-C to stop",
                 time(Utc::now()),
                 stats.operations,
                 stats.children,
                 stats.failed_children
             );
-            println!(
+            outln!(
                 "children of the newest {} operations: {} pending, {} running, {} retrying, {} completed, {} dead, {} cancelled, {} skipped",
                 recent.len(),
                 children.pending,
@@ -303,7 +307,7 @@ async fn monitor(ctx: &Ctx, interval: Duration) -> CliResult {
                 children.skipped
             );
             if !recent.is_empty() {
-                println!();
+                outln!();
                 print_table(&operations_table(&recent, false));
             }
             if let Some(bar) = &bar {

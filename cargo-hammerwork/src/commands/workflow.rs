@@ -15,6 +15,7 @@ use crate::error::{CliError, CliResult, Kind};
 use crate::output::{
     jobs_table, maybe_time, print_json, print_table, table, time, workflow_status,
 };
+use crate::output::{out, outln};
 use crate::workflow_file;
 
 pub(super) async fn run(ctx: &Ctx, command: WorkflowCommand) -> CliResult {
@@ -57,7 +58,7 @@ async fn list(ctx: &Ctx, limit: u32, after: Option<WorkflowId>) -> CliResult {
         return print_json(&workflows.iter().map(Workflow::summary).collect::<Vec<_>>());
     }
     if workflows.is_empty() {
-        println!("No workflows.");
+        outln!("No workflows.");
         return Ok(());
     }
     let mut t = table(&["id", "name", "status", "done", "jobs", "created"]);
@@ -74,7 +75,7 @@ async fn list(ctx: &Ctx, limit: u32, after: Option<WorkflowId>) -> CliResult {
     print_table(&t);
     if workflows.len() == limit as usize {
         if let Some(last) = workflows.last() {
-            println!("(more may follow: --after {})", last.id);
+            outln!("(more may follow: --after {})", last.id);
         }
     }
     Ok(())
@@ -123,11 +124,11 @@ async fn show(ctx: &Ctx, id: WorkflowId, limit: u32) -> CliResult {
     ]);
     t.add_row(vec![Cell::new("jobs"), Cell::new(counts_line(&w))]);
     print_table(&t);
-    println!();
+    outln!();
     print_table(&jobs_table(&jobs));
     let total = w.stats.total_jobs;
     if let Some(last) = jobs.last().filter(|_| (jobs.len() as u64) < total) {
-        println!(
+        outln!(
             "({} of {total} jobs shown: job list --workflow {id} --after {} for more)",
             jobs.len(),
             last.id
@@ -159,7 +160,7 @@ async fn create(ctx: &Ctx, file: &std::path::Path) -> CliResult {
             .collect();
         print_json(&json!({ "id": id, "jobs": names }))
     } else {
-        println!("{id}");
+        outln!("{id}");
         Ok(())
     }
 }
@@ -171,7 +172,7 @@ async fn dependencies(ctx: &Ctx, id: JobId) -> CliResult {
         return print_json(&parents);
     }
     if parents.is_empty() {
-        println!("Job {id} depends on no job.");
+        outln!("Job {id} depends on no job.");
     } else {
         print_table(&jobs_table(&parents));
     }
@@ -184,8 +185,8 @@ async fn graph(ctx: &Ctx, id: WorkflowId, format: GraphFormat) -> CliResult {
     // --json asks for JSON whatever the format says.
     match format {
         _ if ctx.json => print_json(&to_json(&jobs))?,
-        GraphFormat::Dot => print!("{}", to_dot(&jobs)),
-        GraphFormat::Mermaid => print!("{}", to_mermaid(&jobs)),
+        GraphFormat::Dot => out!("{}", to_dot(&jobs)),
+        GraphFormat::Mermaid => out!("{}", to_mermaid(&jobs)),
         GraphFormat::Json => print_json(&to_json(&jobs))?,
     }
     Ok(())
@@ -196,14 +197,14 @@ async fn status(ctx: &Ctx, id: WorkflowId) -> CliResult {
     if ctx.json {
         return print_json(&w.summary());
     }
-    println!(
+    outln!(
         "{} ({}): {}, {:.0}% done",
         w.name,
         w.id,
         w.status().as_str(),
         w.stats.completion_percentage()
     );
-    println!("{}", counts_line(&w));
+    outln!("{}", counts_line(&w));
     Ok(())
 }
 
@@ -247,9 +248,9 @@ async fn watch_status(ctx: &Ctx, id: WorkflowId, interval: Duration) -> CliResul
                 let now = w.summary();
                 if last.as_ref() != Some(&now) {
                     if ctx.json {
-                        println!("{now}");
+                        outln!("{now}");
                     } else {
-                        println!("{}: {}", w.status().as_str(), counts_line(&w));
+                        outln!("{}: {}", w.status().as_str(), counts_line(&w));
                     }
                     last = Some(now);
                 }
@@ -258,12 +259,12 @@ async fn watch_status(ctx: &Ctx, id: WorkflowId, interval: Duration) -> CliResul
         if finished(w.status()) {
             if let Some(bar) = &bar {
                 bar.finish();
-                println!("{}", counts_line(&w));
+                outln!("{}", counts_line(&w));
             }
             let status = w.status();
             if status == WorkflowStatus::Completed {
                 if !ctx.json {
-                    println!("workflow {id} completed");
+                    outln!("workflow {id} completed");
                 }
                 return Ok(());
             }
@@ -295,9 +296,9 @@ async fn cancel(ctx: &Ctx, id: WorkflowId) -> CliResult {
         return print_json(&json!({ "id": id, "cancelled": cancelled }));
     }
     if cancelled {
-        println!("cancelled workflow {id}");
+        outln!("cancelled workflow {id}");
     } else {
-        println!("workflow {id} had already finished; nothing to cancel");
+        outln!("workflow {id} had already finished; nothing to cancel");
     }
     Ok(())
 }
@@ -307,6 +308,6 @@ async fn retry(ctx: &Ctx, id: WorkflowId) -> CliResult {
     if ctx.json {
         return print_json(&json!({ "id": id, "reset_jobs": reset }));
     }
-    println!("workflow {id}: {reset} jobs back to pending");
+    outln!("workflow {id}: {reset} jobs back to pending");
     Ok(())
 }
