@@ -82,7 +82,6 @@ impl EventHub {
     ) -> (broadcast::Receiver<Message>, Option<Message>) {
         let mut state = self.lock();
         let rx = self.tx.subscribe();
-        overview.keep_sampling(&storage);
         if !state.polling {
             state.polling = true;
             state.queues = None;

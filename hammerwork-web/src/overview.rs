@@ -2,7 +2,7 @@
 //! answers and the events poll sends, read at a bounded rate.
 //!
 //! Counting reads every job of a queue, finished ones included: on a table
-//! of a million jobs one count takes about 100 ms of database time, where
+//! of a million jobs one count takes a few hundred ms of database time, where
 //! every other read of the API is an index lookup. So the overview is one
 //! snapshot shared by every caller. It is read again when older than
 //! [`WebConfig::queues_max_age`](crate::WebConfig::queues_max_age), but never
@@ -108,8 +108,8 @@ impl Overview {
     /// Starts the sampler unless it runs: every [`SAMPLE_EVERY`] it asks for
     /// the counts (read again only if the snapshot is stale), until the
     /// router is dropped.
-    pub(crate) fn keep_sampling(self: &Arc<Self>, storage: &Arc<dyn Storage>) {
-        if self.sampling.swap(true, Ordering::SeqCst) {
+    fn keep_sampling(self: &Arc<Self>, storage: &Arc<dyn Storage>) {
+        if self.sampling.load(Ordering::Relaxed) || self.sampling.swap(true, Ordering::SeqCst) {
             return;
         }
         let (this, storage): (Weak<Self>, _) = (Arc::downgrade(self), storage.clone());
@@ -217,6 +217,7 @@ impl Overview {
         self: &Arc<Self>,
         storage: &Arc<dyn Storage>,
     ) -> hammerwork::Result<Snapshot> {
+        self.keep_sampling(storage);
         if let Some(snapshot) = self.latest() {
             if !snapshot.fresh(self.max_age) {
                 if let Ok(guard) = self.reading.clone().try_lock_owned() {

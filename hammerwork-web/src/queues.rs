@@ -23,7 +23,6 @@ pub(crate) const AS_OF: &str = "hammerwork-counts-as-of";
 pub(crate) async fn list(
     State(state): State<AppState>,
 ) -> ApiResult<([(&'static str, String); 1], Json<Value>)> {
-    state.overview.keep_sampling(&state.storage);
     let snapshot = state.overview.get(&state.storage).await?;
     Ok((
         [(AS_OF, snapshot.as_of.to_rfc3339())],
@@ -49,10 +48,8 @@ pub(crate) struct Throughput {
 #[utoipa::path(get, path = "/queues/throughput", tag = "queues",
     responses((status = 200, description = "completed and failed per minute, oldest first", body = Throughput)))]
 pub(crate) async fn throughput(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    state.overview.keep_sampling(&state.storage);
-    if state.overview.throughput().0.is_none() {
-        state.overview.get(&state.storage).await?;
-    }
+    // The counts, read if there are none yet: the first sample.
+    state.overview.get(&state.storage).await?;
     let (since, minutes) = state.overview.throughput();
     Ok(Json(json!({ "since": since, "minutes": minutes })))
 }

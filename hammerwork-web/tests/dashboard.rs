@@ -250,6 +250,28 @@ async fn until_status(storage: &dyn Storage, id: JobId, status: JobStatus) {
     }
 }
 
+async fn is_paused(storage: &dyn Storage, queue: &str) -> bool {
+    storage
+        .paused_queues()
+        .await
+        .unwrap()
+        .iter()
+        .any(|q| q == queue)
+}
+
+/// Polls the database until `queue` is paused (or, with `false`, resumed).
+async fn until_paused(storage: &dyn Storage, queue: &str, paused: bool) {
+    let deadline = Instant::now() + WITHIN;
+    while is_paused(storage, queue).await != paused {
+        assert!(
+            Instant::now() < deadline,
+            "{queue} never became {}",
+            if paused { "paused" } else { "resumed" }
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The node statuses of the drawn workflow graph, by job id.
 const NODE_STATUSES: &str = "const out = {}; \
     for (const n of document.querySelectorAll('svg.graph .node[data-id]')) out[n.dataset.id] = n.dataset.status; \
@@ -335,16 +357,7 @@ async fn dashboard_follows_the_database(kind: DatabaseKind, backend: &'static st
 
     // Pause and resume from the page.
     click(&client, "tr[data-queue=mail] button[data-action=pause]").await;
-    let deadline = Instant::now() + WITHIN;
-    while !storage
-        .paused_queues()
-        .await
-        .unwrap()
-        .contains(&"mail".to_string())
-    {
-        assert!(Instant::now() < deadline, "mail was never paused");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_paused(storage.as_ref(), "mail", true).await;
     until(
         &client,
         "mail marked paused",
@@ -353,16 +366,7 @@ async fn dashboard_follows_the_database(kind: DatabaseKind, backend: &'static st
     )
     .await;
     click(&client, "tr[data-queue=mail] button[data-action=resume]").await;
-    let deadline = Instant::now() + WITHIN;
-    while storage
-        .paused_queues()
-        .await
-        .unwrap()
-        .contains(&"mail".to_string())
-    {
-        assert!(Instant::now() < deadline, "mail was never resumed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_paused(storage.as_ref(), "mail", false).await;
 
     // A workflow's nodes change colour as its jobs complete, without a reload.
     let root = Job::new("flow_root", json!({ "step": "extract" }));
@@ -619,13 +623,6 @@ async fn sign_in_once_per_tab(kind: DatabaseKind, backend: &'static str) {
     let storage = site.storage();
     storage.enqueue(Job::new("mail", json!({}))).await.unwrap();
     let driver = Driver::start().await;
-    let paused = || async {
-        storage
-            .paused_queues()
-            .await
-            .unwrap()
-            .contains(&"mail".to_string())
-    };
 
     // Read-only: asked once, the counts show, an action is refused.
     let reader = driver.browser(false, 1280).await;
@@ -643,7 +640,10 @@ async fn sign_in_once_per_tab(kind: DatabaseKind, backend: &'static str) {
         v.as_str().is_some_and(|s| s.contains("may only read"))
     })
     .await;
-    assert!(!paused().await, "a read-only token paused the queue");
+    assert!(
+        !is_paused(storage.as_ref(), "mail").await,
+        "a read-only token paused the queue"
+    );
     // Kept for the tab: a reload goes straight to the overview.
     open(&reader, &site, "/", "overview").await;
     reader.close().await.unwrap();
@@ -653,11 +653,7 @@ async fn sign_in_once_per_tab(kind: DatabaseKind, backend: &'static str) {
     open(&admin, &site, "/", "sign-in").await;
     sign_in(&admin, ADMIN_TOKEN).await;
     click(&admin, "tr[data-queue=mail] button[data-action=pause]").await;
-    let deadline = Instant::now() + WITHIN;
-    while !paused().await {
-        assert!(Instant::now() < deadline, "the admin's pause never landed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_paused(storage.as_ref(), "mail", true).await;
     admin.close().await.unwrap();
     site.finish().await;
 }
