@@ -442,10 +442,7 @@ async fn mysql(url: &str) -> Result<MySqlStorage, Box<dyn std::error::Error>> {
     .await?;
     admin.close().await;
     let options = MySqlConnectOptions::from_str(url)?.database(BENCH_SCHEMA);
-    let pool = MySqlPoolOptions::new()
-        .max_connections(20)
-        .connect_with(options)
-        .await?;
+    let pool = MySqlStorage::pool_options().connect_with(options).await?;
     let storage = MySqlStorage::from_pool(pool).await?;
     storage.migrate().await?;
     Ok(storage)
@@ -473,8 +470,7 @@ async fn postgres(url: &str) -> Result<PostgresStorage, Box<dyn std::error::Erro
     .await?;
     admin.close().await;
     let options: PgConnectOptions = url.parse()?;
-    let pool = PgPoolOptions::new()
-        .max_connections(20)
+    let pool = PostgresStorage::pool_options()
         .connect_with(options.options([("search_path", BENCH_SCHEMA)]))
         .await?;
     let storage = PostgresStorage::from_pool(pool).await?;

@@ -120,12 +120,29 @@ impl MySqlStorage {
             .close()
             .await
             .map_err(map_err)?;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(DEFAULT_MAX_CONNECTIONS)
-            .connect(url)
-            .await
-            .map_err(map_err)?;
+        let pool = Self::pool_options().connect(url).await.map_err(map_err)?;
         Self::from_pool(pool).await
+    }
+
+    /// The pool settings [`connect`](Self::connect) uses, to build a pool of
+    /// your own with them (`connect_with` for options beyond the URL):
+    /// 20 connections, and a connection is pinged before it is handed
+    /// out only when it sat idle for a second or more. sqlx's default pings
+    /// every time, a round trip per transaction; a connection in steady use
+    /// has just answered, and one that broke since fails its statement, which
+    /// the caller sees as any other database error.
+    pub fn pool_options() -> MySqlPoolOptions {
+        MySqlPoolOptions::new()
+            .max_connections(DEFAULT_MAX_CONNECTIONS)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= std::time::Duration::from_secs(1) {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
     }
 
     /// Uses an existing pool; its default database holds the tables.
