@@ -159,9 +159,24 @@ impl Job {
     /// Timestamps are kept to the microsecond, the precision databases store,
     /// so a job read back compares equal to the one written.
     pub fn new(queue_name: impl Into<String>, payload: Value) -> Self {
-        let now = Utc::now().trunc_subsecs(6);
+        Self::with_id_at(
+            JobId::new(),
+            queue_name,
+            payload,
+            Utc::now().trunc_subsecs(6),
+        )
+    }
+
+    /// [`new`](Self::new) with its id and clock given: a job read back from a
+    /// row takes its id from the row, and needs no fresh UUID or clock read.
+    pub(crate) fn with_id_at(
+        id: JobId,
+        queue_name: impl Into<String>,
+        payload: Value,
+        now: DateTime<Utc>,
+    ) -> Self {
         Job {
-            id: JobId::new(),
+            id,
             queue_name: queue_name.into(),
             payload,
             status: JobStatus::Pending,
@@ -358,10 +373,35 @@ impl Job {
     /// When the next attempt should run if attempt `self.attempts` just failed,
     /// or `None` when no attempt is left. `random` feeds jitter (`0.0..1.0`).
     pub fn next_retry_at(&self, now: DateTime<Utc>, random: f64) -> Option<DateTime<Utc>> {
+        self.retry_state().next_retry_at(now, random)
+    }
+
+    /// What [`next_retry_at`](Self::next_retry_at) reads of the job, to keep
+    /// while the job itself is handed to its handler.
+    pub fn retry_state(&self) -> RetryState {
+        RetryState {
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            policy: self.retry_policy.clone(),
+        }
+    }
+}
+
+/// A job's attempts and retry policy ([`Job::retry_state`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryState {
+    attempts: i32,
+    max_attempts: i32,
+    policy: Option<RetryPolicy>,
+}
+
+impl RetryState {
+    /// As [`Job::next_retry_at`].
+    pub fn next_retry_at(&self, now: DateTime<Utc>, random: f64) -> Option<DateTime<Utc>> {
         if self.attempts >= self.max_attempts {
             return None;
         }
-        let policy = self.retry_policy.clone().unwrap_or_default();
+        let policy = self.policy.clone().unwrap_or_default();
         let delay = policy.delay_for(self.attempts.max(1) as u32, random);
         Some(later(now, delay))
     }

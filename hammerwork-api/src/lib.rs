@@ -23,7 +23,7 @@ pub mod validate;
 pub mod workflow;
 
 pub use error::{BoxError, Error, Result};
-pub use job::{later, latest_time, Job, JobId, DEFAULT_MAX_ATTEMPTS};
+pub use job::{later, latest_time, Job, JobId, RetryState, DEFAULT_MAX_ATTEMPTS};
 pub use limits::{Limits, Oversized};
 pub use params::{
     Capabilities, ClaimParams, EnqueueBatch, Lease, ListJobsParams, ListWorkflowsParams, Outcome,

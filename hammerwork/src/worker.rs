@@ -506,62 +506,64 @@ impl<S: Storage + Clone> Worker<S> {
             .payload
             .get(SPAWN_CONFIG_KEY)
             .is_some()
-            .then(|| (job.clone(), self.spawner.clone()));
+            .then(|| (Box::new(job.clone()), self.spawner.clone()));
         let storage = self.context_storage.clone();
         let attempts_left = job.attempts < job.max_attempts;
         let ctx = JobContext::new(job, storage.clone());
         let clock = self.clock.clone();
-        let handle: AbortHandle = tasks.spawn(
-            async move {
-                let attempt = async {
-                    let mut outcome = run_attempt(handler.as_ref(), ctx, &clock, &metrics).await;
-                    if let (Outcome::Completed { result }, Some((parent, spawner))) =
-                        (&outcome, spawning)
-                    {
-                        let spawned = spawn_children(
-                            &parent,
-                            spawner,
-                            storage,
-                            lease,
-                            result.clone(),
-                            &clock,
-                            &metrics,
-                        )
-                        .await;
-                        match spawned {
-                            // Written (or already settled by someone else).
-                            Ok(true) => return None,
-                            Ok(false) => {}
-                            Err(failure) => outcome = failure,
-                        }
-                    }
-                    Some(outcome)
-                };
-                // The handler runs under its own guard; this one covers the
-                // rest of the attempt (backoff, spawning), so that no panic
-                // leaves the job running while its lease is renewed.
-                let outcome = AssertUnwindSafe(attempt)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| {
-                        let detail = panic_detail(panic.as_ref());
-                        let error = format!("{detail} (after the handler returned)");
-                        tracing::error!(error = %error, "job attempt panicked outside its handler");
-                        let retry_at = attempts_left.then(|| later(clock.now(), PANIC_RETRY_DELAY));
-                        Some(Outcome::Failed { error, retry_at })
-                    });
-                drop(permit);
-                match outcome {
-                    Some(outcome) => {
-                        let _ = settle_tx.send(Settlement::new(lease, outcome));
-                    }
-                    None => {
-                        release(&leases, lease);
+        let fut = async move {
+            let attempt = async {
+                let mut outcome =
+                    Box::pin(run_attempt(handler.as_ref(), ctx, &clock, &metrics)).await;
+                if let (Outcome::Completed { result }, Some((parent, spawner))) =
+                    (&outcome, spawning)
+                {
+                    // Boxed: the spawn path's state would otherwise make
+                    // every job's task larger, and moved on each poll setup.
+                    let spawned = Box::pin(spawn_children(
+                        &parent,
+                        spawner,
+                        storage,
+                        lease,
+                        result.clone(),
+                        &clock,
+                        &metrics,
+                    ))
+                    .await;
+                    match spawned {
+                        // Written (or already settled by someone else).
+                        Ok(true) => return None,
+                        Ok(false) => {}
+                        Err(failure) => outcome = failure,
                     }
                 }
+                Some(outcome)
+            };
+            // The handler runs under its own guard; this one covers the
+            // rest of the attempt (backoff, spawning), so that no panic
+            // leaves the job running while its lease is renewed.
+            let outcome = AssertUnwindSafe(attempt)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    let detail = panic_detail(panic.as_ref());
+                    let error = format!("{detail} (after the handler returned)");
+                    tracing::error!(error = %error, "job attempt panicked outside its handler");
+                    let retry_at = attempts_left.then(|| later(clock.now(), PANIC_RETRY_DELAY));
+                    Some(Outcome::Failed { error, retry_at })
+                });
+            drop(permit);
+            match outcome {
+                Some(outcome) => {
+                    let _ = settle_tx.send(Settlement::new(lease, outcome));
+                }
+                None => {
+                    release(&leases, lease);
+                }
             }
-            .instrument(span),
-        );
+        }
+        .instrument(span);
+        let handle: AbortHandle = tasks.spawn(fut);
         running.insert(handle.id(), lease);
     }
 }
@@ -590,7 +592,7 @@ async fn run_attempt(
     metrics: &QueueMetrics,
 ) -> Outcome {
     let timeout = ctx.job.timeout;
-    let retry_source = ctx.job.clone();
+    let retry = ctx.job.retry_state();
     let started = std::time::Instant::now();
     let attempt = AssertUnwindSafe(handler.handle(ctx)).catch_unwind();
     let result = match timeout {
@@ -609,7 +611,7 @@ async fn run_attempt(
         Ok(Err(err)) => err.to_string(),
         Err(panic) => panic_message(panic.as_ref()),
     };
-    let retry_at = retry_source.next_retry_at(clock.now(), rand::random::<f64>());
+    let retry_at = retry.next_retry_at(clock.now(), rand::random::<f64>());
     tracing::warn!(error = %error, retry = retry_at.is_some(), "job attempt failed");
     Outcome::Failed { error, retry_at }
 }

@@ -122,8 +122,8 @@ fn decode_job(row: &dyn StoredRow, soft: &mut impl Unreadable) -> Result<Job> {
     let payload = row.json("payload").and_then(|p| required(p, "payload"));
     let payload = soft.or(payload, Value::Null)?;
     let queue = soft.or(text(row, "queue_name"), String::new())?;
-    let mut job = Job::new(queue, payload);
-    job.id = id;
+    // Columns that do not read (lenient decoding) fall back to the epoch.
+    let mut job = Job::with_id_at(id, queue, payload, DateTime::<Utc>::UNIX_EPOCH);
     job.attempts = attempts;
     job.claims = int(row, "claims")?;
     job.status = soft.or(
