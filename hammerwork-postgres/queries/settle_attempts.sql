@@ -7,6 +7,9 @@
 -- Parallel arrays through UNNEST, not a JSON document: the planner then
 -- updates by primary key (a JSON record set is estimated at 100 rows and
 -- hash-joined against every running job).
+-- Ends with its WHERE clause: SETTLE_ATTEMPTS (tx.rs) returns the
+-- transitions, SETTLE_INDEPENDENT (driver.rs) narrows it to jobs that need
+-- nothing else done.
 UPDATE hammerwork_jobs AS j
 SET status = CASE t.kind
         WHEN 'failed' THEN
@@ -38,4 +41,3 @@ SET status = CASE t.kind
 FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::bool[])
     AS t(id, claim, kind, result, message, retry_at, started)
 WHERE j.id = t.id AND j.claims = t.claim AND j.status = 'running'
-RETURNING j.id, j.status, j.workflow_id

@@ -1,5 +1,5 @@
 //! [`Driver`] on PostgreSQL: claims, heartbeats, reads, LISTEN, and the
-//! one-statement enqueue of independent jobs.
+//! one-statement enqueue and settle of independent jobs.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -14,8 +14,8 @@ use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::workflow::{PlannedJob, Workflow};
 use hammerwork_api::{
     Capabilities, ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, Lease,
-    ListJobsParams, ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope,
-    WorkflowId,
+    ListJobsParams, ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener,
+    WakeupScope, WorkflowId,
 };
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
@@ -26,13 +26,21 @@ use crate::listen::Listen;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
 use crate::row::{all, bind_jobs, uuids, ENQUEUE_CHUNK};
-use crate::tx::PgTx;
+use crate::tx::{PgTx, SettleColumns};
 
 /// insert_jobs.sql, waking the queues it filled in the same statement.
 const ENQUEUE_INDEPENDENT: &str = concat!(
     "WITH inserted AS (\n",
     include_str!("../queries/insert_jobs.sql"),
-    ")\nSELECT pg_notify($24, queue_name) FROM (SELECT DISTINCT queue_name FROM inserted) AS q"
+    ")\nSELECT pg_notify($25, queue_name) FROM (SELECT DISTINCT queue_name FROM inserted) AS q"
+);
+
+/// settle_attempts.sql for the jobs that need nothing else done: outside any
+/// workflow and with no dependents (has_dependents is set, under the job's
+/// row lock, by whatever adds an edge from it; see migration 13).
+const SETTLE_INDEPENDENT: &str = concat!(
+    include_str!("../queries/settle_attempts.sql"),
+    "  AND NOT j.has_dependents AND j.workflow_id IS NULL\n"
 );
 
 /// The PostgreSQL driver: a pool and the NOTIFY channel of its schema.
@@ -128,6 +136,16 @@ impl Driver for PgDriver {
             Ok(_) => Ok(true),
             Err(err) => Err(explain_insert_error(&self.pool, jobs, err).await),
         }
+    }
+
+    async fn settle_independent(
+        &self,
+        settlements: &[Settlement],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let query = SettleColumns::of(settlements).bind(sqlx::query(SETTLE_INDEPENDENT), now);
+        let done = query.execute(&self.pool).await.map_err(map_err)?;
+        Ok(done.rows_affected())
     }
 
     async fn database_time(&self) -> Result<DateTime<Utc>> {

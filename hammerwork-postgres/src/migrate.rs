@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     10 => "0010_retention",
     11 => "0011_workflow_retention",
     12 => "0012_queues",
+    13 => "0013_has_dependents",
 ];
 
 /// Serialises concurrent migrators (any process, any schema) on one key.

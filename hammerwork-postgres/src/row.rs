@@ -67,7 +67,7 @@ pub(crate) fn uuids(ids: &[JobId]) -> Vec<Uuid> {
     ids.iter().map(|id| id.0).collect()
 }
 
-/// The columns of insert_jobs.sql ($1-$11, $13-$23) for `jobs` as `plans`
+/// The columns of insert_jobs.sql ($1-$11, $13-$24) for `jobs` as `plans`
 /// plan them, bound to `query` ($12, the clock, is the caller's).
 pub(crate) fn bind_jobs<'q>(
     query: Query<'q, Postgres, PgArguments>,
@@ -101,6 +101,7 @@ pub(crate) fn bind_jobs<'q>(
         .bind(rows.col(|j, _| j.parent_job_id.map(|p| p.0)))
         .bind(rows.col(|j, _| j.spawn_operation_id.as_deref()))
         .bind(rows.col(|j, _| j.spawn_depth.min(i32::MAX as u32) as i32))
+        .bind(rows.col(|_, p| p.has_dependents))
 }
 
 /// The jobs of a batch with their plans, read column by column.

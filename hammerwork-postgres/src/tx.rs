@@ -115,7 +115,10 @@ impl Transaction for PgTx<'_> {
 
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
         let query = sql!("lock_stored_parents", uuids(ids));
-        self.fetch(query, stored_parent_from_row).await
+        let parents = self.fetch(query, stored_parent_from_row).await?;
+        self.execute(sql!("lock_stored_parents_mark", uuids(ids)))
+            .await?;
+        Ok(parents)
     }
 
     async fn insert_workflow(&mut self, w: &Workflow, total_jobs: i64) -> Result<()> {
@@ -161,37 +164,9 @@ impl Transaction for PgTx<'_> {
         settlements: &[Settlement],
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>> {
-        let mut c = SettleColumns::default();
-        for s in settlements {
-            let (kind, result, message, retry_at, started) = match &s.outcome {
-                Outcome::Completed { result } => ("completed", result.as_ref(), None, None, None),
-                Outcome::Failed { error, retry_at } => {
-                    ("failed", None, Some(error), *retry_at, None)
-                }
-                Outcome::Cancelled { reason } => ("cancelled", None, Some(reason), None, None),
-                Outcome::GiveBack { started } => ("given_back", None, None, None, Some(*started)),
-                _ => unreachable!("every Outcome variant is handled"),
-            };
-            c.ids.push(s.lease.id.0);
-            c.claims.push(s.lease.claim);
-            c.kinds.push(kind);
-            c.results.push(result);
-            c.messages.push(message);
-            c.retry_at.push(retry_at);
-            c.started.push(started);
-        }
-        let query = sql!(
-            "settle_attempts",
-            c.ids,
-            c.claims,
-            c.kinds,
-            c.results,
-            c.messages
-        )
-        .bind(c.retry_at)
-        .bind(c.started)
-        .bind(now);
-        self.fetch(query, transition).await
+        let c = SettleColumns::of(settlements);
+        self.fetch(c.bind(sqlx::query(SETTLE_ATTEMPTS), now), transition)
+            .await
     }
 
     async fn rescue_expired_jobs(
@@ -458,9 +433,15 @@ impl Transaction for PgTx<'_> {
     }
 }
 
+/// settle_attempts.sql, returning what it changed.
+const SETTLE_ATTEMPTS: &str = concat!(
+    include_str!("../queries/settle_attempts.sql"),
+    "RETURNING j.id, j.status, j.workflow_id\n"
+);
+
 /// Settlements as the column arrays of settle_attempts.sql.
 #[derive(Default)]
-struct SettleColumns<'a> {
+pub(crate) struct SettleColumns<'a> {
     ids: Vec<Uuid>,
     claims: Vec<i64>,
     kinds: Vec<&'static str>,
@@ -468,4 +449,48 @@ struct SettleColumns<'a> {
     messages: Vec<Option<&'a String>>,
     retry_at: Vec<Option<DateTime<Utc>>>,
     started: Vec<Option<bool>>,
+}
+
+impl<'a> SettleColumns<'a> {
+    pub(crate) fn of(settlements: &'a [Settlement]) -> Self {
+        let mut c = SettleColumns::default();
+        for s in settlements {
+            let (kind, result, message, retry_at, started) = match &s.outcome {
+                Outcome::Completed { result } => ("completed", result.as_ref(), None, None, None),
+                Outcome::Failed { error, retry_at } => {
+                    ("failed", None, Some(error), *retry_at, None)
+                }
+                Outcome::Cancelled { reason } => ("cancelled", None, Some(reason), None, None),
+                Outcome::GiveBack { started } => ("given_back", None, None, None, Some(*started)),
+                _ => unreachable!("every Outcome variant is handled"),
+            };
+            c.ids.push(s.lease.id.0);
+            c.claims.push(s.lease.claim);
+            c.kinds.push(kind);
+            c.results.push(result);
+            c.messages.push(message);
+            c.retry_at.push(retry_at);
+            c.started.push(started);
+        }
+        c
+    }
+
+    /// `query` (settle_attempts.sql and its variants) with these columns and
+    /// the clock bound.
+    pub(crate) fn bind(
+        self,
+        query: Query<'a, Postgres, PgArguments>,
+        now: DateTime<Utc>,
+    ) -> Query<'a, Postgres, PgArguments> {
+        let c = self;
+        query
+            .bind(c.ids)
+            .bind(c.claims)
+            .bind(c.kinds)
+            .bind(c.results)
+            .bind(c.messages)
+            .bind(c.retry_at)
+            .bind(c.started)
+            .bind(now)
+    }
 }

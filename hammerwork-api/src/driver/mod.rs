@@ -395,7 +395,9 @@ pub trait Transaction: Send {
 
     /// Reads the stored jobs `ids` (sorted) that a batch depends on, locking
     /// each so that none can finish until this transaction ends (a parent
-    /// settled later sees the new edges). Returns those that exist.
+    /// settled later sees the new edges). Returns those that exist. A driver
+    /// that overrides [`Driver::settle_independent`] also flags them here as
+    /// having dependents, under the same lock.
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>>;
 
     /// Inserts the workflow row, `Running`, with `total_jobs` jobs and every
