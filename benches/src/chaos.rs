@@ -202,11 +202,11 @@ pub(crate) async fn worker(url: &str) -> Result<(), BoxError> {
     }
 }
 
-/// A pool of `size` connections (made when first needed) to this run's
-/// schema, named so that cutting connections finds them.
+/// A pool of `size` connections (made when first needed, pinged as
+/// [`PostgresStorage::pool_options`] does) to this run's schema, named so that cutting connections finds them.
 fn pg_pool(url: &str, size: u32) -> Result<PgPool, BoxError> {
     let options: PgConnectOptions = url.parse()?;
-    Ok(PgPoolOptions::new()
+    Ok(PostgresStorage::pool_options()
         .max_connections(size)
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(
@@ -220,7 +220,7 @@ fn pg_pool(url: &str, size: u32) -> Result<PgPool, BoxError> {
 /// database.
 fn mysql_pool(url: &str, size: u32) -> Result<MySqlPool, BoxError> {
     let options = MySqlConnectOptions::from_str(url)?.database(schema());
-    Ok(MySqlPoolOptions::new()
+    Ok(MySqlStorage::pool_options()
         .max_connections(size)
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(options))
