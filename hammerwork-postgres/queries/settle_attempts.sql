@@ -6,10 +6,15 @@
 -- attempt ends dead, as a lease rescue would make it). $8 is the clock.
 -- Parallel arrays through UNNEST, not a JSON document: the planner then
 -- updates by primary key (a JSON record set is estimated at 100 rows and
--- hash-joined against every running job).
--- Ends with its WHERE clause: SETTLE_ATTEMPTS (tx.rs) returns the
--- transitions, SETTLE_INDEPENDENT (driver.rs) narrows it to jobs that need
--- nothing else done.
+-- hash-joined against every running job). The attempt's checks are one CASE,
+-- which the planner neither estimates from statistics nor reads through an
+-- index: statistics taken while no job ran once made `status = 'running'`
+-- look like one row, and the plan scanned the table and joined every running
+-- job against every outcome (900 outcomes took 0.4 s, the next larger
+-- batches seconds).
+-- Ends inside that CASE: SETTLE_ATTEMPTS (tx.rs) closes it and returns the
+-- transitions, SETTLE_INDEPENDENT (driver.rs) adds that the job needs
+-- nothing else done, then closes it.
 UPDATE hammerwork_jobs AS j
 SET status = CASE t.kind
         WHEN 'failed' THEN
@@ -40,4 +45,5 @@ SET status = CASE t.kind
     lease_expires_at = NULL
 FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::bool[])
     AS t(id, claim, kind, result, message, retry_at, started)
-WHERE j.id = t.id AND j.claims = t.claim AND j.status = 'running'
+WHERE j.id = t.id
+  AND CASE WHEN j.claims = t.claim AND j.status = 'running'

@@ -40,7 +40,7 @@ const ENQUEUE_INDEPENDENT: &str = concat!(
 /// row lock, by whatever adds an edge from it; see migration 13).
 const SETTLE_INDEPENDENT: &str = concat!(
     include_str!("../queries/settle_attempts.sql"),
-    "  AND NOT j.has_dependents AND j.workflow_id IS NULL\n"
+    "    AND NOT j.has_dependents AND j.workflow_id IS NULL THEN true ELSE false END\n"
 );
 
 /// The PostgreSQL driver: a pool and the NOTIFY channel of its schema.

@@ -436,6 +436,7 @@ impl Transaction for PgTx<'_> {
 /// settle_attempts.sql, returning what it changed.
 const SETTLE_ATTEMPTS: &str = concat!(
     include_str!("../queries/settle_attempts.sql"),
+    " THEN true ELSE false END\n",
     "RETURNING j.id, j.status, j.workflow_id\n"
 );
 
