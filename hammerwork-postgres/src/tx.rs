@@ -114,10 +114,25 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
-        let query = sql!("lock_stored_parents", uuids(ids));
+        // Parents already flagged as having dependents are share-locked, so
+        // enqueues depending on one job run side by side. A parent to be
+        // flagged is locked exclusively from the start (all of the batch's,
+        // in id order): two transactions that share-locked it and then both
+        // flagged it would deadlock.
+        let unflagged = sql!("unflagged_parents", uuids(ids));
+        let unflagged = self.fetch(unflagged, |row| row.int("exists")).await?;
+        let unflagged = unflagged.first() == Some(&Some(1));
+        let lock = if unflagged {
+            LOCK_PARENTS_EXCLUSIVE
+        } else {
+            LOCK_PARENTS_SHARED
+        };
+        let query = sqlx::query(lock).bind(uuids(ids));
         let parents = self.fetch(query, stored_parent_from_row).await?;
-        self.execute(sql!("lock_stored_parents_mark", uuids(ids)))
-            .await?;
+        if unflagged {
+            self.execute(sql!("lock_stored_parents_mark", uuids(ids)))
+                .await?;
+        }
         Ok(parents)
     }
 
@@ -432,6 +447,18 @@ impl Transaction for PgTx<'_> {
         Ok(self.execute(query).await? > 0)
     }
 }
+
+/// lock_stored_parents.sql, shared.
+const LOCK_PARENTS_SHARED: &str = concat!(
+    include_str!("../queries/lock_stored_parents.sql"),
+    "FOR SHARE\n"
+);
+
+/// lock_stored_parents.sql, exclusive (not against foreign keys).
+const LOCK_PARENTS_EXCLUSIVE: &str = concat!(
+    include_str!("../queries/lock_stored_parents.sql"),
+    "FOR NO KEY UPDATE\n"
+);
 
 /// settle_attempts.sql, returning what it changed.
 const SETTLE_ATTEMPTS: &str = concat!(

@@ -84,6 +84,7 @@ macro_rules! conformance_tests {
             dependency_fan_out_fan_in,
             dependency_on_stored_jobs,
             dependency_shared_child_released_once_by_concurrent_parents,
+            dependency_on_a_parent_settling_concurrently,
             dependency_priority_never_overrides_dependencies,
             dependency_conditions_run_skip_and_propagate,
             dependency_bad_condition_is_rejected,

@@ -203,6 +203,51 @@ pub async fn dependency_shared_child_released_once_by_concurrent_parents<S: Stor
     assert!(claim_all(&storage, "shared_child").await.is_empty());
 }
 
+/// A running job outside any workflow completes while another call enqueues
+/// a job depending on it, 4 rounds of 40 such pairs started together: each
+/// dependent is written satisfied (its parent finished first) or is released
+/// by the completion (its edge landed first). None waits forever on a parent
+/// settled by a shortcut that did not see the new edge.
+pub async fn dependency_on_a_parent_settling_concurrently<S: Storage + Clone>(storage: S) {
+    for round in 0..4 {
+        let parents: Vec<Job> = (0..40)
+            .map(|i| Job::new("racing_parent", json!([round, i])))
+            .collect();
+        storage.enqueue_many(parents).await.unwrap();
+        let claimed = claim_all(&storage, "racing_parent").await;
+        assert_eq!(claimed.len(), 40);
+        let barrier = Arc::new(tokio::sync::Barrier::new(2 * claimed.len()));
+        let mut tasks = Vec::new();
+        let mut children = Vec::new();
+        for parent in claimed {
+            let child = Job::new("racing_child", json!([round])).depends_on(&parent.id);
+            children.push(child.id);
+            let (store, gate) = (storage.clone(), barrier.clone());
+            tasks.push(tokio::spawn(async move {
+                gate.wait().await;
+                store.enqueue(child).await.unwrap();
+            }));
+            let (store, gate) = (storage.clone(), barrier.clone());
+            tasks.push(tokio::spawn(async move {
+                gate.wait().await;
+                complete(&store, &parent, None).await;
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        for id in &children {
+            let child = storage.get_job(*id).await.unwrap().expect("child stored");
+            assert_eq!(
+                (child.dependency_status, child.pending_dependencies),
+                (DependencyStatus::Satisfied, 0),
+                "round {round}: child {id} of a completed parent"
+            );
+        }
+        assert_eq!(claim_all(&storage, "racing_child").await.len(), 40);
+    }
+}
+
 /// Priority orders ready jobs only: a critical job waiting on a background
 /// one is not claimed before it.
 pub async fn dependency_priority_never_overrides_dependencies<S: Storage>(storage: S) {
