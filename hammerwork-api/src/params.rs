@@ -164,12 +164,26 @@ pub struct Settlement {
     pub lease: Lease,
     /// How it ended.
     pub outcome: Outcome,
+    /// The job belongs to a workflow (a hint: `false` when unknown). Outcomes
+    /// all so marked skip the one-statement settle of jobs nothing depends
+    /// on, which would apply none of them.
+    pub in_workflow: bool,
 }
 
 impl Settlement {
     /// Settles `lease` with `outcome`.
     pub fn new(lease: Lease, outcome: Outcome) -> Self {
-        Settlement { lease, outcome }
+        Settlement {
+            lease,
+            outcome,
+            in_workflow: false,
+        }
+    }
+
+    /// Marks the outcome as one of a workflow's job ([`in_workflow`](Self::in_workflow)).
+    pub fn in_workflow(mut self, in_workflow: bool) -> Self {
+        self.in_workflow = in_workflow;
+        self
     }
 }
 

@@ -112,9 +112,9 @@ fn within_limits<'a>(settlements: &'a [Settlement], limits: &Limits) -> Cow<'a, 
     let mut owned: Option<Vec<Settlement>> = None;
     for (i, settlement) in settlements.iter().enumerate() {
         match (fitted(settlement), &mut owned) {
-            (Some(outcome), owned) => owned
-                .get_or_insert_with(|| settlements[..i].to_vec())
-                .push(Settlement::new(settlement.lease, outcome)),
+            (Some(outcome), owned) => owned.get_or_insert_with(|| settlements[..i].to_vec()).push(
+                Settlement::new(settlement.lease, outcome).in_workflow(settlement.in_workflow),
+            ),
             (None, Some(owned)) => owned.push(settlement.clone()),
             (None, None) => {}
         }
@@ -503,11 +503,27 @@ impl<D: Driver> Storage for Engine<D> {
         let settlements = within_limits(settlements, &self.limits);
         let settlements = one_per_attempt(&settlements);
         // Outcomes the shortcut applied are no longer the running claim, so
-        // the transaction after it changes nothing for them.
-        let fast = retry("settle", || {
-            self.driver.settle_independent(&settlements, now)
-        })
-        .await?;
+        // the transaction after it changes nothing for them. Those of
+        // workflows' jobs are not offered to it: it would apply none.
+        let candidates: Cow<[Settlement]> = if settlements.iter().any(|s| s.in_workflow) {
+            Cow::Owned(
+                settlements
+                    .iter()
+                    .filter(|s| !s.in_workflow)
+                    .cloned()
+                    .collect(),
+            )
+        } else {
+            Cow::Borrowed(&settlements)
+        };
+        let fast = if candidates.is_empty() {
+            0
+        } else {
+            retry("settle", || {
+                self.driver.settle_independent(&candidates, now)
+            })
+            .await?
+        };
         if fast == settlements.len() as u64 {
             return Ok(fast);
         }

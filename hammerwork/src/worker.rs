@@ -509,6 +509,7 @@ impl<S: Storage + Clone> Worker<S> {
             .then(|| (Box::new(job.clone()), self.spawner.clone()));
         let storage = self.context_storage.clone();
         let attempts_left = job.attempts < job.max_attempts;
+        let in_workflow = job.workflow_id.is_some();
         let ctx = JobContext::new(job, storage.clone());
         let clock = self.clock.clone();
         let fut = async move {
@@ -555,7 +556,8 @@ impl<S: Storage + Clone> Worker<S> {
             drop(permit);
             match outcome {
                 Some(outcome) => {
-                    let _ = settle_tx.send(Settlement::new(lease, outcome));
+                    let settled = Settlement::new(lease, outcome).in_workflow(in_workflow);
+                    let _ = settle_tx.send(settled);
                 }
                 None => {
                     release(&leases, lease);
@@ -790,7 +792,7 @@ async fn settle_one_by_one<S: Storage>(
                 error: format!("the job's result could not be stored: {why}"),
                 retry_at: None,
             };
-            written = Settlement::new(settlement.lease, failed);
+            written = Settlement::new(settlement.lease, failed).in_workflow(settlement.in_workflow);
             result = storage
                 .settle_jobs(std::slice::from_ref(&written), clock.now())
                 .await;
