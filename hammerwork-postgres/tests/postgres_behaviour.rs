@@ -587,20 +587,6 @@ async fn delete_jobs_keeps_a_job_that_gained_a_dependent() {
     drop_schema(pool, &schema).await;
 }
 
-/// What a test's thread logged, to count the engine's conflict retries.
-#[derive(Clone, Default)]
-struct Logged(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logged {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The first jobs to depend on a stored job, enqueued at once by 8 callers
 /// (10 rounds, a fresh parent each): flagging the parent as having
 /// dependents deadlocks none of them (two transactions that share-locked it
@@ -609,13 +595,8 @@ impl std::io::Write for Logged {
 /// dependent waits on it. One thread, so the log is this test's own.
 #[tokio::test]
 async fn first_dependents_of_a_stored_job_arriving_at_once_do_not_deadlock() {
-    let logged = Logged::default();
-    let writer = logged.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing_subscriber::util::SubscriberInitExt::set_default(subscriber);
+    let logged = hammerwork_testkit::logged::Logged::default();
+    let _guard = logged.install();
     let (storage, pool, schema) =
         schema_with("first_dependents", PostgresStorage::pool_options()).await;
     for round in 0..10 {
@@ -633,8 +614,12 @@ async fn first_dependents_of_a_stored_job_arriving_at_once_do_not_deadlock() {
             assert_eq!(stored.pending_dependencies, 1, "round {round}");
         }
     }
-    let log = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
-    let retries = log.matches("conflicted").count();
-    assert_eq!(retries, 0, "conflict retries were logged:\n{log}");
+    let retries = logged.conflict_retries();
+    assert_eq!(
+        retries,
+        0,
+        "conflict retries were logged:\n{}",
+        logged.text()
+    );
     drop_schema(pool, &schema).await;
 }

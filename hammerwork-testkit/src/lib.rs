@@ -27,6 +27,7 @@
 
 pub mod cases;
 pub mod drive;
+pub mod logged;
 pub mod model;
 pub mod provision;
 pub mod stored;
