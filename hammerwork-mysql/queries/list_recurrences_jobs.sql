@@ -1,8 +1,9 @@
 -- Finished recurring jobs whose series advance_recurrence has not moved on,
 -- after an id (NULL: from the start), in id order: cron_live is 1 only on each
--- series' newest occurrence, so hammerwork_jobs_cron_live (cron_live, status)
--- reads the due series and nothing else, and the sort is over them. The index
--- is forced: with ORDER BY id the optimizer may walk the primary key instead.
+-- series' newest occurrence, so hammerwork_jobs_cron_live (cron_live, and the
+-- primary key after it) reads each series once, already in id order. The
+-- index is forced: with ORDER BY id the optimizer may walk the primary key
+-- instead.
 -- Params: after, after, limit.
 SELECT *
 FROM hammerwork_jobs FORCE INDEX (hammerwork_jobs_cron_live)

@@ -10,13 +10,15 @@
 -- only parents are share-locked (a dependent share-locked here and then
 -- updated would deadlock with a parent's settle releasing it).
 -- Params: workflow id, reset spawned jobs (JSON array of hex ids).
+-- Through hammerwork_jobs_workflow_status, forced: with ORDER BY id the
+-- optimizer may walk the primary key instead, reading (and locking) every job.
 SELECT d.job_id, CAST(SUM(p.status <> 'completed') AS SIGNED) AS open_parents,
        MIN(child.workflow_id) AS workflow_id, MIN(child.queue_name) AS queue_name,
        MIN(child.`condition`) AS `condition`
 FROM (
     SELECT id, workflow_id, queue_name, `condition`
-    FROM hammerwork_jobs
-    WHERE workflow_id = ? AND status IN ('pending', 'retrying')
+    FROM hammerwork_jobs FORCE INDEX (hammerwork_jobs_workflow_status)
+    WHERE workflow_id = ? AND workflow_status IN ('pending', 'retrying')
     UNION
     SELECT j.id, j.workflow_id, j.queue_name, j.`condition`
     FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     12 => "0012_retention",
     13 => "0013_workflow_retention",
     14 => "0014_queues",
+    15 => "0015_stable_indexes",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

@@ -87,7 +87,10 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert_eq!(
+        versions,
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    );
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
@@ -389,6 +392,65 @@ async fn workflow_migrations_rerun() {
         (stats.total_jobs, stats.completed_jobs, stats.pending_jobs),
         (1, 1, 0)
     );
+    db.finish().await;
+}
+
+/// The look-ups of a workflow's jobs by status read the (workflow_id,
+/// workflow_status) index, whose entries for jobs outside workflows never
+/// move (migration 15): the running count of get_workflow and
+/// list_workflows, the recount and reset of a retry, and cancel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflow_lookups_read_the_workflow_status_index() {
+    let db = Db::migrated("workflow_plan").await;
+    let jobs: Vec<Job> = (0..200).map(|i| Job::new("plan", json!(i))).collect();
+    db.storage.enqueue_many(jobs).await.unwrap();
+    let group = JobGroup::new("plan")
+        .add_parallel_jobs((0..20).map(|i| Job::new("plan", json!(i))).collect());
+    let id = db.storage.enqueue_workflow(group).await.unwrap().0;
+    let ids = format!("[\"{}\"]", id.simple());
+    let none: Option<uuid::Uuid> = None;
+    let plans = [
+        sqlx::query(concat!(
+            "EXPLAIN ",
+            include_str!("../queries/get_workflow.sql")
+        ))
+        .bind(id),
+        sqlx::query(concat!(
+            "EXPLAIN ",
+            include_str!("../queries/list_workflows.sql")
+        ))
+        .bind(none)
+        .bind(none)
+        .bind(10_u32),
+        sqlx::query(concat!(
+            "EXPLAIN ",
+            include_str!("../queries/recount_dependencies.sql")
+        ))
+        .bind(id)
+        .bind("[]"),
+        sqlx::query(concat!(
+            "EXPLAIN ",
+            include_str!("../queries/reset_workflow_jobs.sql")
+        ))
+        .bind(id),
+        sqlx::query(concat!(
+            "EXPLAIN ",
+            include_str!("../queries/cancel_workflow_jobs.sql")
+        ))
+        .bind(ids),
+    ];
+    for (n, plan) in plans.into_iter().enumerate() {
+        let rows = plan.fetch_all(db.storage.pool()).await.unwrap();
+        let keys: Vec<Option<String>> = rows
+            .iter()
+            .map(|row| row.try_get_unchecked("key").unwrap())
+            .collect();
+        assert!(
+            keys.iter()
+                .any(|k| k.as_deref() == Some("hammerwork_jobs_workflow_status")),
+            "query {n}: keys {keys:?}"
+        );
+    }
     db.finish().await;
 }
 
@@ -1106,20 +1168,6 @@ async fn failing_series_backs_off() {
     db.finish().await;
 }
 
-/// What a test's thread logged, to count the engine's conflict retries.
-#[derive(Clone, Default)]
-struct Logged(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logged {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Heartbeats and settles of the same running jobs, sent concurrently with
 /// their leases in opposite orders, never deadlock each other: the engine
 /// locks rows in id order whatever order the caller gives (MySQL's JSON_TABLE
@@ -1127,13 +1175,8 @@ impl std::io::Write for Logged {
 /// retry may be logged). One thread, so the log is this test's own.
 #[tokio::test]
 async fn heartbeat_and_settle_in_opposite_orders_do_not_deadlock() {
-    let logged = Logged::default();
-    let writer = logged.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing_subscriber::util::SubscriberInitExt::set_default(subscriber);
+    let logged = hammerwork_testkit::logged::Logged::default();
+    let _guard = logged.install();
     let db = Db::migrated("lock_order").await;
     let storage = &db.storage;
     for round in 0..20 {
@@ -1164,9 +1207,13 @@ async fn heartbeat_and_settle_in_opposite_orders_do_not_deadlock() {
         beat.unwrap();
         assert_eq!(settled.unwrap(), 400);
     }
-    let log = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
-    let retries = log.matches("conflicted").count();
-    assert_eq!(retries, 0, "conflict retries were logged:\n{log}");
+    let retries = logged.conflict_retries();
+    assert_eq!(
+        retries,
+        0,
+        "conflict retries were logged:\n{}",
+        logged.text()
+    );
     db.finish().await;
 }
 
