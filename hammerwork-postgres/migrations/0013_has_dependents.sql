@@ -3,8 +3,9 @@
 -- stored parent (lock_stored_parents_mark.sql). A job outside any workflow
 -- without it is settled by one statement and no transaction
 -- (PgDriver::settle_independent): nothing waits on it.
--- Stop workers of earlier versions before running this migration: they add
--- edges without setting the flag.
+-- Stop every process of an earlier version that enqueues (workers and
+-- producers) before running this migration: they add edges without setting
+-- the flag.
 ALTER TABLE hammerwork_jobs ADD COLUMN has_dependents BOOLEAN NOT NULL DEFAULT false;
 UPDATE hammerwork_jobs AS j
 SET has_dependents = true

@@ -1,6 +1,8 @@
--- Whether any of these stored jobs is not yet flagged as having dependents.
--- Read without a lock: a flag, once set, stays, so all flagged here means
--- all flagged under the lock that follows.
-SELECT EXISTS (
-    SELECT 1 FROM hammerwork_jobs WHERE id = ANY($1::uuid[]) AND NOT has_dependents
-)
+-- Whether any of these stored jobs (ids distinct) is not yet flagged as
+-- having dependents, or not visible yet: read without a lock, so only "all
+-- exist and are flagged" is trusted (a flag, once set, stays). A parent that
+-- commits between this read and the lock that follows is counted as
+-- unflagged here, and locked exclusively and flagged.
+SELECT count(*) FILTER (WHERE has_dependents) < cardinality($1::uuid[]) AS unflagged
+FROM hammerwork_jobs
+WHERE id = ANY($1::uuid[])

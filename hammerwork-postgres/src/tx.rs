@@ -120,7 +120,7 @@ impl Transaction for PgTx<'_> {
         // in id order): two transactions that share-locked it and then both
         // flagged it would deadlock.
         let unflagged = sql!("unflagged_parents", uuids(ids));
-        let unflagged = self.fetch(unflagged, |row| row.int("exists")).await?;
+        let unflagged = self.fetch(unflagged, |row| row.int("unflagged")).await?;
         let unflagged = unflagged.first() == Some(&Some(1));
         let lock = if unflagged {
             LOCK_PARENTS_EXCLUSIVE
