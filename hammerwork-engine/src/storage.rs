@@ -112,9 +112,13 @@ fn within_limits<'a>(settlements: &'a [Settlement], limits: &Limits) -> Cow<'a, 
     let mut owned: Option<Vec<Settlement>> = None;
     for (i, settlement) in settlements.iter().enumerate() {
         match (fitted(settlement), &mut owned) {
-            (Some(outcome), owned) => owned.get_or_insert_with(|| settlements[..i].to_vec()).push(
-                Settlement::new(settlement.lease, outcome).in_workflow(settlement.in_workflow),
-            ),
+            (Some(outcome), owned) => {
+                let mut fitted = settlement.clone();
+                fitted.outcome = outcome;
+                owned
+                    .get_or_insert_with(|| settlements[..i].to_vec())
+                    .push(fitted)
+            }
             (None, Some(owned)) => owned.push(settlement.clone()),
             (None, None) => {}
         }

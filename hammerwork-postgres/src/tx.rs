@@ -119,7 +119,8 @@ impl Transaction for PgTx<'_> {
         // flagged is locked exclusively from the start (all of the batch's,
         // in id order): two transactions that share-locked it and then both
         // flagged it would deadlock.
-        let unflagged = sql!("unflagged_parents", uuids(ids));
+        let ids = uuids(ids);
+        let unflagged = sql!("unflagged_parents", &ids);
         let unflagged = self.fetch(unflagged, |row| row.int("unflagged")).await?;
         let unflagged = unflagged.first() == Some(&Some(1));
         let lock = if unflagged {
@@ -127,11 +128,10 @@ impl Transaction for PgTx<'_> {
         } else {
             LOCK_PARENTS_SHARED
         };
-        let query = sqlx::query(lock).bind(uuids(ids));
-        let parents = self.fetch(query, stored_parent_from_row).await?;
+        let parents = self.fetch(sqlx::query(lock).bind(&ids), stored_parent_from_row);
+        let parents = parents.await?;
         if unflagged {
-            self.execute(sql!("lock_stored_parents_mark", uuids(ids)))
-                .await?;
+            self.execute(sql!("lock_stored_parents_mark", &ids)).await?;
         }
         Ok(parents)
     }
@@ -510,15 +510,14 @@ impl<'a> SettleColumns<'a> {
         query: Query<'a, Postgres, PgArguments>,
         now: DateTime<Utc>,
     ) -> Query<'a, Postgres, PgArguments> {
-        let c = self;
         query
-            .bind(c.ids)
-            .bind(c.claims)
-            .bind(c.kinds)
-            .bind(c.results)
-            .bind(c.messages)
-            .bind(c.retry_at)
-            .bind(c.started)
+            .bind(self.ids)
+            .bind(self.claims)
+            .bind(self.kinds)
+            .bind(self.results)
+            .bind(self.messages)
+            .bind(self.retry_at)
+            .bind(self.started)
             .bind(now)
     }
 }

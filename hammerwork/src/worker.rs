@@ -512,60 +512,62 @@ impl<S: Storage + Clone> Worker<S> {
         let in_workflow = job.workflow_id.is_some();
         let ctx = JobContext::new(job, storage.clone());
         let clock = self.clock.clone();
-        let fut = async move {
-            let attempt = async {
-                let mut outcome =
-                    Box::pin(run_attempt(handler.as_ref(), ctx, &clock, &metrics)).await;
-                if let (Outcome::Completed { result }, Some((parent, spawner))) =
-                    (&outcome, spawning)
-                {
-                    // Boxed: the spawn path's state would otherwise make
-                    // every job's task larger, and moved on each poll setup.
-                    let spawned = Box::pin(spawn_children(
-                        &parent,
-                        spawner,
-                        storage,
-                        lease,
-                        result.clone(),
-                        &clock,
-                        &metrics,
-                    ))
-                    .await;
-                    match spawned {
-                        // Written (or already settled by someone else).
-                        Ok(true) => return None,
-                        Ok(false) => {}
-                        Err(failure) => outcome = failure,
+        let handle: AbortHandle = tasks.spawn(
+            async move {
+                let attempt = async {
+                    let mut outcome =
+                        Box::pin(run_attempt(handler.as_ref(), ctx, &clock, &metrics)).await;
+                    if let (Outcome::Completed { result }, Some((parent, spawner))) =
+                        (&outcome, spawning)
+                    {
+                        // Boxed: the spawn path's state would otherwise make
+                        // every job's task larger, copied into and out of
+                        // tokio's task cell.
+                        let spawned = Box::pin(spawn_children(
+                            &parent,
+                            spawner,
+                            storage,
+                            lease,
+                            result.clone(),
+                            &clock,
+                            &metrics,
+                        ))
+                        .await;
+                        match spawned {
+                            // Written (or already settled by someone else).
+                            Ok(true) => return None,
+                            Ok(false) => {}
+                            Err(failure) => outcome = failure,
+                        }
+                    }
+                    Some(outcome)
+                };
+                // The handler runs under its own guard; this one covers the
+                // rest of the attempt (backoff, spawning), so that no panic
+                // leaves the job running while its lease is renewed.
+                let outcome = AssertUnwindSafe(attempt)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        let detail = panic_detail(panic.as_ref());
+                        let error = format!("{detail} (after the handler returned)");
+                        tracing::error!(error = %error, "job attempt panicked outside its handler");
+                        let retry_at = attempts_left.then(|| later(clock.now(), PANIC_RETRY_DELAY));
+                        Some(Outcome::Failed { error, retry_at })
+                    });
+                drop(permit);
+                match outcome {
+                    Some(outcome) => {
+                        let settled = Settlement::new(lease, outcome).in_workflow(in_workflow);
+                        let _ = settle_tx.send(settled);
+                    }
+                    None => {
+                        release(&leases, lease);
                     }
                 }
-                Some(outcome)
-            };
-            // The handler runs under its own guard; this one covers the
-            // rest of the attempt (backoff, spawning), so that no panic
-            // leaves the job running while its lease is renewed.
-            let outcome = AssertUnwindSafe(attempt)
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    let detail = panic_detail(panic.as_ref());
-                    let error = format!("{detail} (after the handler returned)");
-                    tracing::error!(error = %error, "job attempt panicked outside its handler");
-                    let retry_at = attempts_left.then(|| later(clock.now(), PANIC_RETRY_DELAY));
-                    Some(Outcome::Failed { error, retry_at })
-                });
-            drop(permit);
-            match outcome {
-                Some(outcome) => {
-                    let settled = Settlement::new(lease, outcome).in_workflow(in_workflow);
-                    let _ = settle_tx.send(settled);
-                }
-                None => {
-                    release(&leases, lease);
-                }
             }
-        }
-        .instrument(span);
-        let handle: AbortHandle = tasks.spawn(fut);
+            .instrument(span),
+        );
         running.insert(handle.id(), lease);
     }
 }
@@ -792,7 +794,7 @@ async fn settle_one_by_one<S: Storage>(
                 error: format!("the job's result could not be stored: {why}"),
                 retry_at: None,
             };
-            written = Settlement::new(settlement.lease, failed).in_workflow(settlement.in_workflow);
+            written.outcome = failed;
             result = storage
                 .settle_jobs(std::slice::from_ref(&written), clock.now())
                 .await;
