@@ -31,6 +31,7 @@
 
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 mod any;
+mod claim_size;
 mod clock;
 mod handler;
 pub mod metrics;

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use futures::FutureExt;
 use hammerwork_api::retention::{RetentionPolicy, MAINTENANCE_ROLE, PRUNE_BATCH};
 use hammerwork_api::schedule::{SeriesBackoff, SCHEDULER_ROLE};
@@ -15,6 +16,7 @@ use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
 
+use crate::claim_size::{ClaimReturn, ClaimSize};
 use crate::clock::Clock;
 use crate::metrics::{self as recorded, QueueMetrics};
 use crate::spawn::{SpawnError, SpawnManager, SpawnPlan, Spawner, SPAWN_CONFIG_KEY};
@@ -32,6 +34,14 @@ struct Outbox {
     settle_tx: mpsc::UnboundedSender<Settlement>,
     leases: Leases,
     metrics: Arc<QueueMetrics>,
+}
+
+/// Records the leases of `jobs` for heartbeats.
+fn hold(leases: &Leases, jobs: &[Job]) {
+    let mut held = leases.lock().expect("lease map poisoned");
+    for job in jobs {
+        held.insert(job.id, job.claims);
+    }
 }
 
 /// How often a worker measures its offset to the database's clock.
@@ -105,7 +115,8 @@ pub struct Worker<S: Storage + Clone> {
 impl<S: Storage + Clone> Worker<S> {
     /// A worker for `queue` on `storage`, running `handler` for each job.
     ///
-    /// Defaults: 16 jobs at once, claims of up to 4x that, a 30 s lease
+    /// Defaults: 16 jobs at once, claims sized to keep those slots busy
+    /// (see [`with_batch_size`](Self::with_batch_size)), a 30 s lease
     /// renewed every 10 s, expired leases rescued every 15 s, recurring
     /// (cron) jobs and workflows continued every second, finished jobs
     /// pruned after 24 hours (completed, skipped) or 7 days (cancelled,
@@ -165,9 +176,17 @@ impl<S: Storage + Clone> Worker<S> {
         self
     }
 
-    /// Claims at most `n` jobs per round trip (default: 4 x concurrency, 10..=200).
-    /// Claimed jobs wait in a local buffer until a slot frees; on shutdown the
-    /// unstarted ones are given back.
+    /// Claims `n` jobs per round trip (at least 1), fixed.
+    ///
+    /// Claimed jobs wait in a local buffer until a slot frees, and the next
+    /// claim goes out when half the buffer is left, so its round trip overlaps
+    /// with running the other half; on shutdown the unstarted ones are given
+    /// back. By default the size adapts: it starts at 4 x concurrency
+    /// (10..=200), doubles (up to 1,000) while full claims come back to idle
+    /// slots (jobs finishing faster than a round trip), halves while a quarter
+    /// of it is still buffered when a claim returns, and goes back to the
+    /// start when the queue runs dry. Set it to hold fewer jobs per process
+    /// (fairer sharing of long jobs between processes) or more.
     pub fn with_batch_size(mut self, n: u32) -> Self {
         self.batch_size = Some(n.max(1));
         self
@@ -272,9 +291,11 @@ impl<S: Storage + Clone> Worker<S> {
             .start()
     }
 
-    fn batch_size(&self) -> u32 {
-        self.batch_size
-            .unwrap_or_else(|| (self.concurrency as u32).saturating_mul(4).clamp(10, 200))
+    fn claim_size(&self) -> ClaimSize {
+        match self.batch_size {
+            Some(n) => ClaimSize::fixed(n),
+            None => ClaimSize::adaptive(self.concurrency),
+        }
     }
 
     fn poll_interval(&self) -> Duration {
@@ -351,11 +372,14 @@ impl<S: Storage + Clone> Worker<S> {
             metrics: metrics.clone(),
         };
         let semaphore = Arc::new(Semaphore::new(self.concurrency));
-        let batch_size = self.batch_size();
+        let mut size = self.claim_size();
         let poll_interval = self.poll_interval();
         let mut buffer: VecDeque<Job> = VecDeque::new();
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, Lease> = HashMap::new();
+        // The claim on the wire, if any, and how many jobs it asked for. It
+        // runs while buffered jobs go on starting.
+        let mut claim: Option<BoxFuture<'_, (hammerwork_api::Result<Vec<Job>>, u32)>> = None;
         let mut drained = false;
         let mut idle_delay = MIN_IDLE_DELAY;
         let mut found_none = false;
@@ -364,34 +388,12 @@ impl<S: Storage + Clone> Worker<S> {
             while let Some(done) = tasks.try_join_next_with_id() {
                 running.remove(&task_id(&done));
             }
-            if !drained && buffer.len() < (batch_size as usize).div_ceil(2) {
-                let want = batch_size - buffer.len() as u32;
+            if claim.is_none() && !drained && buffer.len() < size.refill_below() {
+                let want = size.get() - buffer.len() as u32;
                 let now = self.clock.now();
-                let lease_until = now + self.lease_duration;
-                let params = ClaimParams::new(self.queue.clone(), want, now, lease_until);
-                match self.storage.claim_jobs(params).await {
-                    Ok(jobs) => {
-                        metrics.claimed(jobs.len());
-                        drained = (jobs.len() as u32) < want;
-                        found_none = jobs.is_empty();
-                        if jobs.is_empty() {
-                            idle_delay = (idle_delay * 2).min(poll_interval);
-                        } else {
-                            idle_delay = MIN_IDLE_DELAY;
-                        }
-                        let mut held = leases.lock().expect("lease map poisoned");
-                        for job in &jobs {
-                            held.insert(job.id, job.claims);
-                        }
-                        drop(held);
-                        buffer.extend(jobs);
-                    }
-                    Err(err) => {
-                        tracing::warn!(queue = %self.queue, error = %err, "claim failed; backing off");
-                        drained = true;
-                        idle_delay = poll_interval;
-                    }
-                }
+                let params = ClaimParams::new(self.queue.clone(), want, now, now + self.lease_duration);
+                let storage = &self.storage;
+                claim = Some(Box::pin(async move { (storage.claim_jobs(params).await, want) }));
             }
             while !buffer.is_empty() {
                 let Ok(permit) = semaphore.clone().try_acquire_owned() else {
@@ -400,16 +402,8 @@ impl<S: Storage + Clone> Worker<S> {
                 let job = buffer.pop_front().expect("buffer is not empty");
                 self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
             }
-            if !buffer.is_empty() {
-                tokio::select! {
-                    permit = semaphore.clone().acquire_owned() => {
-                        let permit = permit.expect("semaphore is never closed");
-                        let job = buffer.pop_front().expect("buffer is not empty");
-                        self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
-                    }
-                    _ = shutdown.changed() => {}
-                }
-            } else if drained {
+            if claim.is_none() && buffer.is_empty() {
+                // Drained: nothing to start until the queue has work again.
                 let pause = if found_none {
                     self.until_due(idle_delay).await
                 } else {
@@ -421,9 +415,54 @@ impl<S: Storage + Clone> Worker<S> {
                     _ = shutdown.changed() => {}
                 }
                 drained = false;
+                continue;
+            }
+            tokio::select! {
+                (claimed, want) = async { claim.as_mut().expect("a claim is on the wire").await }, if claim.is_some() => {
+                    claim = None;
+                    match claimed {
+                        Ok(jobs) => {
+                            metrics.claimed(jobs.len());
+                            size.observe(ClaimReturn {
+                                wanted: want,
+                                got: jobs.len(),
+                                buffered: buffer.len(),
+                                slot_free: semaphore.available_permits() > 0,
+                            });
+                            drained = (jobs.len() as u32) < want;
+                            found_none = jobs.is_empty();
+                            idle_delay = if jobs.is_empty() {
+                                (idle_delay * 2).min(poll_interval)
+                            } else {
+                                MIN_IDLE_DELAY
+                            };
+                            hold(&leases, &jobs);
+                            buffer.extend(jobs);
+                        }
+                        Err(err) => {
+                            tracing::warn!(queue = %self.queue, error = %err, "claim failed; backing off");
+                            drained = true;
+                            idle_delay = poll_interval;
+                        }
+                    }
+                }
+                permit = semaphore.clone().acquire_owned(), if !buffer.is_empty() => {
+                    let permit = permit.expect("semaphore is never closed");
+                    let job = buffer.pop_front().expect("buffer is not empty");
+                    self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
+                }
+                _ = shutdown.changed() => {}
             }
         }
 
+        // A claim still on the wire may have leased jobs already: take them,
+        // to give them back with the rest of the buffer.
+        if let Some(claim) = claim.take() {
+            if let (Ok(jobs), _) = claim.await {
+                hold(&leases, &jobs);
+                buffer.extend(jobs);
+            }
+        }
         // Shutdown: give back what never started, then let running jobs finish.
         for job in buffer.drain(..) {
             let lease = Lease::of(&job);
