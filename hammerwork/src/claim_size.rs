@@ -115,7 +115,11 @@ mod tests {
     fn stays_when_every_slot_is_busy_or_a_little_is_left() {
         let mut size = ClaimSize::adaptive(16);
         size.observe(full(&size, 0, false));
-        assert_eq!(size.get(), 64, "slots busy with long jobs: no need to hoard more");
+        assert_eq!(
+            size.get(),
+            64,
+            "slots busy with long jobs: no need to hoard more"
+        );
         size.observe(full(&size, 15, true));
         assert_eq!(size.get(), 64, "less than a quarter left: about right");
     }

@@ -391,9 +391,12 @@ impl<S: Storage + Clone> Worker<S> {
             if claim.is_none() && !drained && buffer.len() < size.refill_below() {
                 let want = size.get() - buffer.len() as u32;
                 let now = self.clock.now();
-                let params = ClaimParams::new(self.queue.clone(), want, now, now + self.lease_duration);
+                let params =
+                    ClaimParams::new(self.queue.clone(), want, now, now + self.lease_duration);
                 let storage = &self.storage;
-                claim = Some(Box::pin(async move { (storage.claim_jobs(params).await, want) }));
+                claim = Some(Box::pin(
+                    async move { (storage.claim_jobs(params).await, want) },
+                ));
             }
             while !buffer.is_empty() {
                 let Ok(permit) = semaphore.clone().try_acquire_owned() else {
