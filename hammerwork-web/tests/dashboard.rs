@@ -80,6 +80,14 @@ impl Driver {
             "--no-sandbox".into(),
             "--disable-gpu".into(),
             "--disable-dev-shm-usage".into(),
+            // No connections of its own (updates, sync, field trials, QUIC
+            // probes): the tests need loopback only, and a closed network
+            // refuses those by the dozen.
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
             format!("--window-size={width},900"),
         ];
         if dark {
@@ -117,9 +125,9 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        if let Some(pid) = self.child.id() {
+        if let Some(pid) = self.child.id().filter(|&pid| pid > 1) {
             let _ = std::process::Command::new("kill")
-                .args(["-KILL", &format!("-{pid}")])
+                .args(["-s", "KILL", "--", &format!("-{pid}")])
                 .status();
         }
         let _ = self.child.start_kill();
