@@ -67,7 +67,8 @@ pub(crate) enum QueueCommand {
 pub(crate) enum JobCommand {
     /// Enqueues one job and prints its id.
     Enqueue(EnqueueArgs),
-    /// One job: its fields, and with --include-dependencies what it waits on.
+    /// One job: its fields, with --include-dependencies the jobs it waits
+    /// on, with --include-dependents the jobs that wait on it.
     Show {
         /// The job's id.
         #[arg(value_parser = parse_job_id)]
@@ -75,6 +76,9 @@ pub(crate) enum JobCommand {
         /// Also list the jobs it depends on.
         #[arg(long)]
         include_dependencies: bool,
+        /// Also list the jobs that depend on it.
+        #[arg(long)]
+        include_dependents: bool,
     },
     /// Jobs in id order, filtered.
     List(JobListArgs),

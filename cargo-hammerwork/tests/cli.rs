@@ -246,7 +246,8 @@ async fn workflow_file_runs_to_completion(db: &TestDb) {
 
 /// `job list --status waiting --dependency-status waiting` finds the jobs a
 /// parent holds; `job show --include-dependencies` and `workflow
-/// dependencies` say what they wait on; cancel and retry act.
+/// dependencies` say what they wait on, `job show --include-dependents` what
+/// waits on a job; cancel and retry act.
 async fn stuck_jobs_are_found_and_acted_on(db: &TestDb) {
     let file = db.write("workflow.json", SPEC_JSON);
     let created = db.json(&["workflow", "create", "--file", &file]);
@@ -275,6 +276,17 @@ async fn stuck_jobs_are_found_and_acted_on(db: &TestDb) {
     let shown = db.json(&["job", "show", &load, "--include-dependencies"]);
     assert_eq!(shown["dependency_status"], "waiting");
     assert_eq!(shown["dependencies"][0]["id"], transform.as_str());
+    let shown = db.json(&["job", "show", &transform, "--include-dependents"]);
+    assert_eq!(shown["dependents"][0]["id"], load.as_str());
+    assert_eq!(shown["dependents"].as_array().unwrap().len(), 1);
+    assert!(shown.get("dependencies").is_none(), "{shown}");
+    let text = db.text(&["job", "show", &load, "--include-dependents"]);
+    assert!(text.contains("No job depends on it."), "{text}");
+    let text = db.text(&["job", "show", &transform, "--include-dependents"]);
+    assert!(
+        text.contains("Jobs that depend on it:") && text.contains(&load),
+        "{text}"
+    );
     let parents = db.json(&["workflow", "dependencies", &transform]);
     assert_eq!(parents.as_array().unwrap().len(), 1);
     assert_eq!(parents[0]["id"], extract.as_str());

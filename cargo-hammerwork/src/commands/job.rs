@@ -16,7 +16,8 @@ pub(super) async fn run(ctx: &Ctx, command: JobCommand) -> CliResult {
         JobCommand::Show {
             id,
             include_dependencies,
-        } => show(ctx, id, include_dependencies).await,
+            include_dependents,
+        } => show(ctx, id, include_dependencies, include_dependents).await,
         JobCommand::List(args) => list(ctx, args).await,
         JobCommand::Cancel { id } => cancel(ctx, id).await,
         JobCommand::Retry { id } => {
@@ -58,10 +59,20 @@ pub(super) async fn get(ctx: &Ctx, id: JobId) -> CliResult<Job> {
         .ok_or_else(|| CliError::not_found(format!("no job {id}")))
 }
 
-async fn show(ctx: &Ctx, id: JobId, include_dependencies: bool) -> CliResult {
+async fn show(
+    ctx: &Ctx,
+    id: JobId,
+    include_dependencies: bool,
+    include_dependents: bool,
+) -> CliResult {
     let job = get(ctx, id).await?;
     let dependencies = if include_dependencies {
         Some(ctx.storage.get_dependencies(id).await?)
+    } else {
+        None
+    };
+    let dependents = if include_dependents {
+        Some(ctx.storage.get_dependents(id).await?)
     } else {
         None
     };
@@ -69,6 +80,9 @@ async fn show(ctx: &Ctx, id: JobId, include_dependencies: bool) -> CliResult {
         let mut value = serde_json::to_value(&job).unwrap_or(Value::Null);
         if let Some(dependencies) = &dependencies {
             value["dependencies"] = serde_json::to_value(dependencies).unwrap_or(Value::Null);
+        }
+        if let Some(dependents) = &dependents {
+            value["dependents"] = serde_json::to_value(dependents).unwrap_or(Value::Null);
         }
         return print_json(&value);
     }
@@ -125,6 +139,15 @@ async fn show(ctx: &Ctx, id: JobId, include_dependencies: bool) -> CliResult {
         } else {
             outln!("It depends on:");
             print_table(&jobs_table(&dependencies));
+        }
+    }
+    if let Some(dependents) = dependents {
+        outln!();
+        if dependents.is_empty() {
+            outln!("No job depends on it.");
+        } else {
+            outln!("Jobs that depend on it:");
+            print_table(&jobs_table(&dependents));
         }
     }
     Ok(())
