@@ -132,22 +132,22 @@ async fn show(
         row("error", error.clone());
     }
     print_table(&t);
-    if let Some(dependencies) = dependencies {
+    let related = [
+        (dependencies, "It depends on:", "It depends on no job."),
+        (
+            dependents,
+            "Jobs that depend on it:",
+            "No job depends on it.",
+        ),
+    ];
+    for (jobs, heading, none) in related {
+        let Some(jobs) = jobs else { continue };
         outln!();
-        if dependencies.is_empty() {
-            outln!("It depends on no job.");
+        if jobs.is_empty() {
+            outln!("{none}");
         } else {
-            outln!("It depends on:");
-            print_table(&jobs_table(&dependencies));
-        }
-    }
-    if let Some(dependents) = dependents {
-        outln!();
-        if dependents.is_empty() {
-            outln!("No job depends on it.");
-        } else {
-            outln!("Jobs that depend on it:");
-            print_table(&jobs_table(&dependents));
+            outln!("{heading}");
+            print_table(&jobs_table(&jobs));
         }
     }
     Ok(())
