@@ -2,16 +2,23 @@
 //!
 //! Enough jobs must be on hand to keep the worker's slots busy while its
 //! next claim is on the wire: about the rate jobs finish times a claim's
-//! round trip (Little's law). For jobs that take milliseconds or more that is
-//! a handful, and a large buffer would only hoard jobs other processes could
-//! run; for jobs that finish in microseconds it is hundreds, and a small one
-//! leaves the slots idle for most of every round trip. So the default size
-//! adapts between the two; a size set with `Worker::with_batch_size` is kept
-//! as set.
+//! round trip (Little's law). For jobs that take milliseconds or more, the
+//! starting size (4 per slot) covers that many times over, and more would
+//! only hoard jobs other processes could run; for jobs that finish in
+//! microseconds it is hundreds, and a small claim leaves the slots idle for
+//! most of every round trip. So the default size adapts between the two; a
+//! size set with `Worker::with_batch_size` is kept as set.
+
+use std::time::Duration;
 
 /// Most jobs an adaptive claim asks for: one claim statement, and one
 /// settle batch, of this many rows stay small for every backend.
 pub(crate) const MAX_ADAPTIVE_CLAIM: u32 = 1_000;
+
+/// How many round trips' worth of jobs [`ClaimSize::pace`] keeps: the claim
+/// goes out at half the buffer, round trips vary, and a larger claim costs
+/// the database less per job.
+const PACE_MARGIN: f64 = 8.0;
 
 /// The size of a worker's next claim, and its rule for changing it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +35,9 @@ pub(crate) struct ClaimReturn {
     pub(crate) wanted: u32,
     /// How many it got.
     pub(crate) got: usize,
-    /// Jobs still waiting in the buffer from earlier claims.
+    /// Whether the worker had jobs running or buffered when it was sent.
+    pub(crate) busy_at_send: bool,
+    /// Jobs still waiting in the buffer when it came back.
     pub(crate) buffered: usize,
     /// Whether a slot was free to run one.
     pub(crate) slot_free: bool,
@@ -46,7 +55,8 @@ impl ClaimSize {
     }
 
     /// Starts at 4 x `concurrency` (10..=200) and adapts from there up to
-    /// [`MAX_ADAPTIVE_CLAIM`] (see [`observe`](Self::observe)).
+    /// [`MAX_ADAPTIVE_CLAIM`] (see [`observe`](Self::observe) and
+    /// [`pace`](Self::pace)).
     pub(crate) fn adaptive(concurrency: usize) -> Self {
         let floor = u32::try_from(concurrency)
             .unwrap_or(u32::MAX)
@@ -59,7 +69,8 @@ impl ClaimSize {
         }
     }
 
-    /// The size of the next claim.
+    /// The size the buffer is topped up to: the next claim asks for this
+    /// less what is still buffered.
     pub(crate) fn get(&self) -> u32 {
         self.current
     }
@@ -70,20 +81,35 @@ impl ClaimSize {
         (self.current as usize).div_ceil(2)
     }
 
+    /// Before a claim: `started` jobs left the buffer in `elapsed` since the
+    /// last claim came back, and that claim's round trip took `round_trip`.
+    /// Shrinks to what that pace needs over [`PACE_MARGIN`] round trips,
+    /// never below the starting size: when jobs turn slow, the next claim
+    /// already asks for few, rather than topping a large buffer up once more.
+    pub(crate) fn pace(&mut self, started: usize, elapsed: Duration, round_trip: Duration) {
+        if elapsed.is_zero() {
+            return;
+        }
+        let per_round_trip = started as f64 * round_trip.as_secs_f64() / elapsed.as_secs_f64();
+        let needed = (PACE_MARGIN * per_round_trip)
+            .ceil()
+            .min(f64::from(u32::MAX)) as u32;
+        self.current = needed.clamp(self.floor, self.current.max(self.floor));
+    }
+
     /// Adapts to what a claim came back to:
     /// - the queue ran dry (fewer jobs than asked for): back to the starting
     ///   size, so a burst that grew it leaves nothing to hoard later;
-    /// - it was full, and the buffer had run empty with a slot free: the
-    ///   slots idled while it was on the wire, so the size doubles;
-    /// - a quarter of the size or more was still buffered: the buffer
-    ///   outlasts a round trip by far, so the size halves.
+    /// - it was full, it went out while jobs were running or buffered, and
+    ///   the buffer ran out with a slot free before it came back: the slots
+    ///   idled while it was on the wire, so the size doubles. (A claim sent
+    ///   by an idle worker, at start or after a quiet spell, says nothing of
+    ///   the jobs' pace.)
     pub(crate) fn observe(&mut self, seen: ClaimReturn) {
         if seen.got < seen.wanted as usize {
             self.current = self.floor;
-        } else if seen.buffered == 0 && seen.slot_free {
+        } else if seen.busy_at_send && seen.buffered == 0 && seen.slot_free {
             self.current = self.current.saturating_mul(2).min(self.ceiling);
-        } else if seen.buffered.saturating_mul(4) >= self.current as usize {
-            self.current = (self.current / 2).max(self.floor);
         }
     }
 }
@@ -92,13 +118,19 @@ impl ClaimSize {
 mod tests {
     use super::*;
 
-    fn full(size: &ClaimSize, buffered: usize, slot_free: bool) -> ClaimReturn {
+    /// A full claim sent by a worker `busy` or not, back to `buffered`.
+    fn full(size: &ClaimSize, busy: bool, buffered: usize, slot_free: bool) -> ClaimReturn {
         ClaimReturn {
             wanted: size.get(),
             got: size.get() as usize,
+            busy_at_send: busy,
             buffered,
             slot_free,
         }
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
     }
 
     #[test]
@@ -106,48 +138,61 @@ mod tests {
         let mut size = ClaimSize::adaptive(16);
         assert_eq!(size.get(), 64);
         for expected in [128, 256, 512, 1_000, 1_000] {
-            size.observe(full(&size, 0, true));
+            size.observe(full(&size, true, 0, true));
             assert_eq!(size.get(), expected);
         }
     }
 
     #[test]
-    fn stays_when_every_slot_is_busy_or_a_little_is_left() {
+    fn a_claim_sent_to_an_empty_buffer_does_not_grow_it() {
         let mut size = ClaimSize::adaptive(16);
-        size.observe(full(&size, 0, false));
+        size.observe(full(&size, false, 0, true));
+        assert_eq!(size.get(), 64, "a cold start says nothing of the pace");
+    }
+
+    #[test]
+    fn stays_when_every_slot_is_busy_or_some_is_left() {
+        let mut size = ClaimSize::adaptive(16);
+        size.observe(full(&size, true, 0, false));
         assert_eq!(
             size.get(),
             64,
             "slots busy with long jobs: no need to hoard more"
         );
-        size.observe(full(&size, 15, true));
-        assert_eq!(size.get(), 64, "less than a quarter left: about right");
+        size.observe(full(&size, true, 5, true));
+        assert_eq!(size.get(), 64, "jobs left when it came back: enough");
     }
 
     #[test]
-    fn shrinks_when_the_buffer_outlasts_a_round_trip() {
+    fn shrinks_to_the_pace_before_the_next_claim() {
         let mut size = ClaimSize::adaptive(16);
-        for _ in 0..3 {
-            size.observe(full(&size, 0, true));
+        for _ in 0..4 {
+            size.observe(full(&size, true, 0, true));
         }
-        assert_eq!(size.get(), 512);
-        size.observe(full(&size, 128, true));
-        assert_eq!(size.get(), 256);
-        for _ in 0..5 {
-            size.observe(full(&size, 200, false));
-        }
+        assert_eq!(size.get(), 1_000);
+        // 250 started in 10 ms, round trips of 2 ms: 50 per round trip.
+        size.pace(250, ms(10), ms(2));
+        assert_eq!(size.get(), 400);
+        // Jobs turned slow: 16 a second.
+        size.pace(16, ms(1_000), ms(2));
         assert_eq!(size.get(), 64, "never below the starting size");
+        // A fast pace never grows it: only idle slots do.
+        size.pace(10_000, ms(1), ms(2));
+        assert_eq!(size.get(), 64);
+        size.pace(0, Duration::ZERO, ms(2));
+        assert_eq!(size.get(), 64);
     }
 
     #[test]
     fn a_dry_queue_resets_to_the_starting_size() {
         let mut size = ClaimSize::adaptive(16);
-        size.observe(full(&size, 0, true));
-        size.observe(full(&size, 0, true));
+        size.observe(full(&size, true, 0, true));
+        size.observe(full(&size, true, 0, true));
         assert_eq!(size.get(), 256);
         size.observe(ClaimReturn {
             wanted: 256,
             got: 3,
+            busy_at_send: true,
             buffered: 0,
             slot_free: true,
         });
@@ -157,8 +202,9 @@ mod tests {
     #[test]
     fn a_fixed_size_never_changes() {
         let mut size = ClaimSize::fixed(50);
-        size.observe(full(&size, 0, true));
-        size.observe(full(&size, 49, false));
+        size.observe(full(&size, true, 0, true));
+        size.pace(1, ms(1_000), ms(2));
+        size.pace(10_000, ms(1), ms(2));
         assert_eq!(size.get(), 50);
         assert_eq!(ClaimSize::fixed(0).get(), 1);
         assert_eq!(ClaimSize::adaptive(1).get(), 10);

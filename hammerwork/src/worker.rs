@@ -1,7 +1,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -176,17 +176,22 @@ impl<S: Storage + Clone> Worker<S> {
         self
     }
 
-    /// Claims `n` jobs per round trip (at least 1), fixed.
+    /// Holds up to `n` claimed jobs (at least 1), fixed.
     ///
-    /// Claimed jobs wait in a local buffer until a slot frees, and the next
-    /// claim goes out when half the buffer is left, so its round trip overlaps
-    /// with running the other half; on shutdown the unstarted ones are given
-    /// back. By default the size adapts: it starts at 4 x concurrency
-    /// (10..=200), doubles (up to 1,000) while full claims come back to idle
-    /// slots (jobs finishing faster than a round trip), halves while a quarter
-    /// of it is still buffered when a claim returns, and goes back to the
-    /// start when the queue runs dry. Set it to hold fewer jobs per process
-    /// (fairer sharing of long jobs between processes) or more.
+    /// Claimed jobs wait in a local buffer until a slot frees. When fewer
+    /// than half of `n` are left, a claim goes out for the difference (it
+    /// tops the buffer up to `n`), and its round trip overlaps with starting
+    /// the rest; on shutdown the unstarted ones are given back.
+    ///
+    /// By default the size adapts to the jobs. It starts at 4 x concurrency
+    /// (10..=200); doubles, up to 1,000, when a full claim sent by a busy
+    /// worker comes back to an empty buffer and an idle slot (jobs that
+    /// finish faster than a round trip); before each claim, shrinks to about
+    /// eight round trips' worth of jobs at the pace they left the buffer,
+    /// never below the start; and goes back to the start when the queue runs
+    /// dry. Slow jobs thus keep the starting size, and no-op jobs reach
+    /// hundreds per claim. Set a size to hold fewer jobs per process (fairer
+    /// sharing of long jobs between processes) or more.
     pub fn with_batch_size(mut self, n: u32) -> Self {
         self.batch_size = Some(n.max(1));
         self
@@ -380,6 +385,11 @@ impl<S: Storage + Clone> Worker<S> {
         // The claim on the wire, if any, and how many jobs it asked for. It
         // runs while buffered jobs go on starting.
         let mut claim: Option<BoxFuture<'_, (hammerwork_api::Result<Vec<Job>>, u32)>> = None;
+        // When it went out, and whether jobs were running or buffered then.
+        let mut sent = (Instant::now(), false);
+        // The last claim that came back: when, the buffer's level after it,
+        // and its round trip.
+        let mut filled: Option<(Instant, usize, Duration)> = None;
         let mut drained = false;
         let mut idle_delay = MIN_IDLE_DELAY;
         let mut found_none = false;
@@ -388,8 +398,24 @@ impl<S: Storage + Clone> Worker<S> {
             while let Some(done) = tasks.try_join_next_with_id() {
                 running.remove(&task_id(&done));
             }
+            while !buffer.is_empty() {
+                let Ok(permit) = semaphore.clone().try_acquire_owned() else {
+                    break;
+                };
+                let job = buffer.pop_front().expect("buffer is not empty");
+                self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
+            }
+            if claim.is_none() && !drained && buffer.len() < size.refill_below() {
+                if let Some((at, level, round_trip)) = filled {
+                    let started = level.saturating_sub(buffer.len());
+                    size.pace(started, at.elapsed(), round_trip);
+                }
+            }
+            // (Paced down, the buffer may hold enough for now.)
             if claim.is_none() && !drained && buffer.len() < size.refill_below() {
                 let want = size.get() - buffer.len() as u32;
+                let busy = !buffer.is_empty() || semaphore.available_permits() < self.concurrency;
+                sent = (Instant::now(), busy);
                 let now = self.clock.now();
                 let params =
                     ClaimParams::new(self.queue.clone(), want, now, now + self.lease_duration);
@@ -398,15 +424,9 @@ impl<S: Storage + Clone> Worker<S> {
                     async move { (storage.claim_jobs(params).await, want) },
                 ));
             }
-            while !buffer.is_empty() {
-                let Ok(permit) = semaphore.clone().try_acquire_owned() else {
-                    break;
-                };
-                let job = buffer.pop_front().expect("buffer is not empty");
-                self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
-            }
             if claim.is_none() && buffer.is_empty() {
-                // Drained: nothing to start until the queue has work again.
+                // Drained (otherwise a claim went out just above): nothing to
+                // start until the queue has work again.
                 let pause = if found_none {
                     self.until_due(idle_delay).await
                 } else {
@@ -429,6 +449,7 @@ impl<S: Storage + Clone> Worker<S> {
                             size.observe(ClaimReturn {
                                 wanted: want,
                                 got: jobs.len(),
+                                busy_at_send: sent.1,
                                 buffered: buffer.len(),
                                 slot_free: semaphore.available_permits() > 0,
                             });
@@ -441,6 +462,7 @@ impl<S: Storage + Clone> Worker<S> {
                             };
                             hold(&leases, &jobs);
                             buffer.extend(jobs);
+                            filled = Some((Instant::now(), buffer.len(), sent.0.elapsed()));
                         }
                         Err(err) => {
                             tracing::warn!(queue = %self.queue, error = %err, "claim failed; backing off");

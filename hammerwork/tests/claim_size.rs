@@ -3,8 +3,9 @@
 //! than the starting 4 x concurrency (its own test binary: the metrics
 //! recorder that reads the claim sizes is the process's).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use hammerwork::metrics::CLAIM_BATCH_SIZE;
@@ -24,8 +25,27 @@ impl HistogramFn for Largest {
     }
 }
 
-/// Keeps the largest claim size; every other metric is dropped.
-struct ClaimSizes(Arc<Largest>);
+/// Keeps the largest claim size of each queue; every other metric is
+/// dropped.
+#[derive(Default)]
+struct ClaimSizes(Mutex<HashMap<String, Arc<Largest>>>);
+
+impl ClaimSizes {
+    /// The recorder of this process, installed on first use.
+    fn installed() -> &'static ClaimSizes {
+        static SIZES: OnceLock<&'static ClaimSizes> = OnceLock::new();
+        SIZES.get_or_init(|| {
+            let sizes: &'static ClaimSizes = Box::leak(Box::default());
+            metrics::set_global_recorder(sizes).unwrap();
+            sizes
+        })
+    }
+
+    fn of(&self, queue: &str) -> Arc<Largest> {
+        let mut queues = self.0.lock().unwrap();
+        queues.entry(queue.to_string()).or_default().clone()
+    }
+}
 
 impl Recorder for ClaimSizes {
     fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
@@ -41,44 +61,59 @@ impl Recorder for ClaimSizes {
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        if key.name() == CLAIM_BATCH_SIZE {
-            Histogram::from_arc(self.0.clone())
-        } else {
-            Histogram::noop()
+        let queue = key.labels().find(|l| l.key() == "queue");
+        match queue {
+            Some(queue) if key.name() == CLAIM_BATCH_SIZE => {
+                Histogram::from_arc(self.of(queue.value()))
+            }
+            _ => Histogram::noop(),
         }
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn claims_grow_for_jobs_that_finish_within_a_round_trip() {
-    const JOBS: usize = 5_000;
-    let largest = Arc::new(Largest::default());
-    metrics::set_global_recorder(ClaimSizes(largest.clone())).unwrap();
-
+/// The largest claim a worker at its defaults (16 at once: claims start at
+/// 64) made on a backlog of `jobs` jobs that each take `work`.
+async fn largest_claim(queue: &str, jobs: usize, work: Duration) -> u64 {
+    let largest = ClaimSizes::installed().of(queue);
     let storage = SqliteStorage::connect("sqlite::memory:").await.unwrap();
     storage.migrate().await.unwrap();
-    let jobs = (0..JOBS).map(|n| Job::new("fast", json!(n))).collect();
-    storage.enqueue_many(jobs).await.unwrap();
+    let backlog = (0..jobs).map(|n| Job::new(queue, json!(n))).collect();
+    storage.enqueue_many(backlog).await.unwrap();
 
-    // Defaults: 16 at once, so claims start at 64.
-    let running = Worker::new(storage.clone(), "fast", |_: JobContext| async {
+    let running = Worker::new(storage.clone(), queue, move |_: JobContext| async move {
+        if !work.is_zero() {
+            tokio::time::sleep(work).await;
+        }
         HandlerResult::Ok(None)
     })
     .start();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while storage.queue_counts("fast").await.unwrap().completed < JOBS as u64 {
+    while storage.queue_counts(queue).await.unwrap().completed < jobs as u64 {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the backlog did not drain"
+            "the backlog of {queue} did not drain"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     running.shutdown().await;
+    largest.0.load(Ordering::Relaxed)
+}
 
-    let largest = largest.0.load(Ordering::Relaxed);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_grow_for_jobs_that_finish_within_a_round_trip() {
+    let largest = largest_claim("fast", 5_000, Duration::ZERO).await;
     assert!(
-        largest > 64,
-        "no claim took more than the starting 64 jobs (largest {largest})"
+        largest > 128,
+        "claims did not grow past 2 x the starting 64 jobs (largest {largest})"
     );
     assert!(largest <= 1_000, "a claim of {largest} jobs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_stay_at_the_start_for_jobs_slower_than_a_round_trip() {
+    let largest = largest_claim("slow", 300, Duration::from_millis(20)).await;
+    assert_eq!(
+        largest, 64,
+        "a worker of slow jobs claimed more than it needs at once"
+    );
 }
