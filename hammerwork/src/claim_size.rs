@@ -35,8 +35,10 @@ pub(crate) struct ClaimReturn {
     pub(crate) wanted: u32,
     /// How many it got.
     pub(crate) got: usize,
-    /// Whether the worker had jobs running or buffered when it was sent.
-    pub(crate) busy_at_send: bool,
+    /// Whether the claim before it came back full: the queue had a backlog.
+    /// (A first claim, or one after a short or failed claim, as after a
+    /// quiet spell, says nothing of the jobs' pace.)
+    pub(crate) after_full_claim: bool,
     /// Jobs still waiting in the buffer when it came back.
     pub(crate) buffered: usize,
     /// Whether a slot was free to run one.
@@ -100,15 +102,13 @@ impl ClaimSize {
     /// Adapts to what a claim came back to:
     /// - the queue ran dry (fewer jobs than asked for): back to the starting
     ///   size, so a burst that grew it leaves nothing to hoard later;
-    /// - it was full, it went out while jobs were running or buffered, and
-    ///   the buffer ran out with a slot free before it came back: the slots
-    ///   idled while it was on the wire, so the size doubles. (A claim sent
-    ///   by an idle worker, at start or after a quiet spell, says nothing of
-    ///   the jobs' pace.)
+    /// - it and the claim before it were full, and the buffer ran out with a
+    ///   slot free before it came back: the slots idled while it was on the
+    ///   wire, so the size doubles.
     pub(crate) fn observe(&mut self, seen: ClaimReturn) {
         if seen.got < seen.wanted as usize {
             self.current = self.floor;
-        } else if seen.busy_at_send && seen.buffered == 0 && seen.slot_free {
+        } else if seen.after_full_claim && seen.buffered == 0 && seen.slot_free {
             self.current = self.current.saturating_mul(2).min(self.ceiling);
         }
     }
@@ -118,12 +118,12 @@ impl ClaimSize {
 mod tests {
     use super::*;
 
-    /// A full claim sent by a worker `busy` or not, back to `buffered`.
-    fn full(size: &ClaimSize, busy: bool, buffered: usize, slot_free: bool) -> ClaimReturn {
+    /// A full claim, `after_full` another or not, back to `buffered`.
+    fn full(size: &ClaimSize, after_full: bool, buffered: usize, slot_free: bool) -> ClaimReturn {
         ClaimReturn {
             wanted: size.get(),
             got: size.get() as usize,
-            busy_at_send: busy,
+            after_full_claim: after_full,
             buffered,
             slot_free,
         }
@@ -144,10 +144,14 @@ mod tests {
     }
 
     #[test]
-    fn a_claim_sent_to_an_empty_buffer_does_not_grow_it() {
+    fn a_first_claim_does_not_grow_it() {
         let mut size = ClaimSize::adaptive(16);
         size.observe(full(&size, false, 0, true));
-        assert_eq!(size.get(), 64, "a cold start says nothing of the pace");
+        assert_eq!(
+            size.get(),
+            64,
+            "a start or a wake-up says nothing of the pace"
+        );
     }
 
     #[test]
@@ -192,7 +196,7 @@ mod tests {
         size.observe(ClaimReturn {
             wanted: 256,
             got: 3,
-            busy_at_send: true,
+            after_full_claim: true,
             buffered: 0,
             slot_free: true,
         });

@@ -184,13 +184,13 @@ impl<S: Storage + Clone> Worker<S> {
     /// the rest; on shutdown the unstarted ones are given back.
     ///
     /// By default the size adapts to the jobs. It starts at 4 x concurrency
-    /// (10..=200); doubles, up to 1,000, when a full claim sent by a busy
-    /// worker comes back to an empty buffer and an idle slot (jobs that
-    /// finish faster than a round trip); before each claim, shrinks to about
-    /// eight round trips' worth of jobs at the pace they left the buffer,
-    /// never below the start; and goes back to the start when the queue runs
-    /// dry. Slow jobs thus keep the starting size, and no-op jobs reach
-    /// hundreds per claim. Set a size to hold fewer jobs per process (fairer
+    /// (10..=200); doubles, up to 1,000, when a full claim that followed
+    /// another full one comes back to an empty buffer and an idle slot (jobs
+    /// that finish faster than a round trip); before each claim, shrinks to
+    /// about eight round trips' worth of jobs at the pace they left the
+    /// buffer, never below the start; and goes back to the start when the
+    /// queue runs dry. Slow jobs thus keep the starting size, and no-op jobs
+    /// reach hundreds per claim. Set a size to hold fewer jobs per process (fairer
     /// sharing of long jobs between processes) or more.
     pub fn with_batch_size(mut self, n: u32) -> Self {
         self.batch_size = Some(n.max(1));
@@ -385,8 +385,9 @@ impl<S: Storage + Clone> Worker<S> {
         // The claim on the wire, if any, and how many jobs it asked for. It
         // runs while buffered jobs go on starting.
         let mut claim: Option<BoxFuture<'_, (hammerwork_api::Result<Vec<Job>>, u32)>> = None;
-        // When it went out, and whether jobs were running or buffered then.
+        // When it went out, and whether the claim before it came back full.
         let mut sent = (Instant::now(), false);
+        let mut last_full = false;
         // The last claim that came back: when, the buffer's level after it,
         // and its round trip.
         let mut filled: Option<(Instant, usize, Duration)> = None;
@@ -414,8 +415,7 @@ impl<S: Storage + Clone> Worker<S> {
             // (Paced down, the buffer may hold enough for now.)
             if claim.is_none() && !drained && buffer.len() < size.refill_below() {
                 let want = size.get() - buffer.len() as u32;
-                let busy = !buffer.is_empty() || semaphore.available_permits() < self.concurrency;
-                sent = (Instant::now(), busy);
+                sent = (Instant::now(), last_full);
                 let now = self.clock.now();
                 let params =
                     ClaimParams::new(self.queue.clone(), want, now, now + self.lease_duration);
@@ -449,11 +449,12 @@ impl<S: Storage + Clone> Worker<S> {
                             size.observe(ClaimReturn {
                                 wanted: want,
                                 got: jobs.len(),
-                                busy_at_send: sent.1,
+                                after_full_claim: sent.1,
                                 buffered: buffer.len(),
                                 slot_free: semaphore.available_permits() > 0,
                             });
                             drained = (jobs.len() as u32) < want;
+                            last_full = !drained;
                             found_none = jobs.is_empty();
                             idle_delay = if jobs.is_empty() {
                                 (idle_delay * 2).min(poll_interval)
@@ -467,6 +468,7 @@ impl<S: Storage + Clone> Worker<S> {
                         Err(err) => {
                             tracing::warn!(queue = %self.queue, error = %err, "claim failed; backing off");
                             drained = true;
+                            last_full = false;
                             idle_delay = poll_interval;
                         }
                     }
