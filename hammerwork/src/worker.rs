@@ -385,8 +385,10 @@ impl<S: Storage + Clone> Worker<S> {
         // The claim on the wire, if any, and how many jobs it asked for. It
         // runs while buffered jobs go on starting.
         let mut claim: Option<BoxFuture<'_, (hammerwork_api::Result<Vec<Job>>, u32)>> = None;
-        // When it went out, and whether the claim before it came back full.
-        let mut sent = (Instant::now(), false);
+        // When it went out.
+        let mut sent_at = Instant::now();
+        // Whether the last claim that came back was full (one claim is on
+        // the wire at a time, so while one is, this is of the one before).
         let mut last_full = false;
         // The last claim that came back: when, the buffer's level after it,
         // and its round trip.
@@ -411,18 +413,18 @@ impl<S: Storage + Clone> Worker<S> {
                     let started = level.saturating_sub(buffer.len());
                     size.pace(started, at.elapsed(), round_trip);
                 }
-            }
-            // (Paced down, the buffer may hold enough for now.)
-            if claim.is_none() && !drained && buffer.len() < size.refill_below() {
-                let want = size.get() - buffer.len() as u32;
-                sent = (Instant::now(), last_full);
-                let now = self.clock.now();
-                let params =
-                    ClaimParams::new(self.queue.clone(), want, now, now + self.lease_duration);
-                let storage = &self.storage;
-                claim = Some(Box::pin(
-                    async move { (storage.claim_jobs(params).await, want) },
-                ));
+                // Paced down, the buffer may hold enough for now.
+                if buffer.len() < size.refill_below() {
+                    let want = size.get() - buffer.len() as u32;
+                    sent_at = Instant::now();
+                    let now = self.clock.now();
+                    let params =
+                        ClaimParams::new(self.queue.clone(), want, now, now + self.lease_duration);
+                    let storage = &self.storage;
+                    claim = Some(Box::pin(
+                        async move { (storage.claim_jobs(params).await, want) },
+                    ));
+                }
             }
             if claim.is_none() && buffer.is_empty() {
                 // Drained (otherwise a claim went out just above): nothing to
@@ -449,7 +451,7 @@ impl<S: Storage + Clone> Worker<S> {
                             size.observe(ClaimReturn {
                                 wanted: want,
                                 got: jobs.len(),
-                                after_full_claim: sent.1,
+                                after_full_claim: last_full,
                                 buffered: buffer.len(),
                                 slot_free: semaphore.available_permits() > 0,
                             });
@@ -463,7 +465,7 @@ impl<S: Storage + Clone> Worker<S> {
                             };
                             hold(&leases, &jobs);
                             buffer.extend(jobs);
-                            filled = Some((Instant::now(), buffer.len(), sent.0.elapsed()));
+                            filled = Some((Instant::now(), buffer.len(), sent_at.elapsed()));
                         }
                         Err(err) => {
                             tracing::warn!(queue = %self.queue, error = %err, "claim failed; backing off");
