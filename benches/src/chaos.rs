@@ -386,8 +386,14 @@ pub(crate) async fn drive(url: &str, config: ChaosConfig) -> Result<bool, BoxErr
         children.0[victim] = spawn_worker()?;
     }
     cutter.abort();
+    // Stopped for sure: a cut still running could kill the connections below.
+    let _ = cutter.await;
     restarter.await?;
     producer.await??;
+    // The cuts may have killed pooled connections since their last use (the
+    // pool pings only connections idle a second or more): drain and check on
+    // a new pool.
+    let side = Side::connect(url)?;
 
     // Let everything finish.
     let drain_deadline = Instant::now() + Duration::from_secs(config.drain_seconds);
