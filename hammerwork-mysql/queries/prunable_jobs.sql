@@ -1,5 +1,6 @@
 -- Up to `limit` jobs of a queue in a final status that ended before a time,
--- oldest first: outside workflows (finished_queue is NULL for the others),
+-- oldest first: outside workflows (finished_queue and finished_status are
+-- NULL for the others),
 -- not the occurrence a recurring series continues from, not a parent of any
 -- stored job and not the spawner of any stored job. One range of
 -- hammerwork_jobs_finished. Locked, skipping locked rows; the edge test is
@@ -8,7 +9,7 @@
 SELECT j.id
 FROM hammerwork_jobs AS j FORCE INDEX (hammerwork_jobs_finished)
 WHERE j.finished_queue = ?
-  AND j.status = ?
+  AND j.finished_status = ?
   AND j.finished_at < ?
   AND j.cron_live IS NULL
   AND NOT EXISTS (SELECT 1 FROM hammerwork_job_dependencies AS d WHERE d.parent_id = j.id)

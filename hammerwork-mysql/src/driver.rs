@@ -13,7 +13,7 @@ use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::{PlannedJob, Workflow};
 use hammerwork_api::{
     Capabilities, ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, Lease,
-    ListJobsParams, ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener,
+    ListJobsParams, ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, WakeupListener,
     WakeupScope, WorkflowId,
 };
 use hammerwork_engine::LocalWakeups;
@@ -23,6 +23,7 @@ use sqlx::query::Query;
 use sqlx::{MySql, MySqlPool};
 
 use crate::insert;
+use crate::keyed::{self, Keyed};
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
 use crate::row::{all, at, hex, hex_ids};
@@ -48,6 +49,12 @@ const SETTLE_INDEPENDENT: &str = concat!(
     include_str!("../queries/settle_attempts.sql"),
     "  AND j.has_dependents = 0 AND j.workflow_id IS NULL\n"
 );
+
+/// settle_completed.sql, by key.
+static SETTLE_COMPLETED: Keyed = Keyed::new(include_str!("../queries/settle_completed.sql"));
+
+/// claim_jobs_apply.sql, by key.
+static CLAIM_JOBS_APPLY: Keyed = Keyed::new(include_str!("../queries/claim_jobs_apply.sql"));
 
 /// The MySQL / MariaDB driver: a pool and this process's wakeup channel.
 /// Cheap to clone; clones share both.
@@ -115,11 +122,44 @@ impl Driver for MySqlDriver {
         settlements: &[Settlement],
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let query = sqlx::query(SETTLE_INDEPENDENT)
-            .bind(SettleRecord::encode(settlements)?)
-            .bind(at(now));
-        let done = query.execute(&self.pool).await.map_err(map_err)?;
-        Ok(done.rows_affected())
+        // Completions without a result (the common outcome) by key; the
+        // others as records.
+        let (plain, others): (Vec<&Settlement>, Vec<&Settlement>) = settlements
+            .iter()
+            .partition(|s| matches!(s.outcome, Outcome::Completed { result: None }));
+        let others: Vec<Settlement> = others.into_iter().cloned().collect();
+        let records = (!others.is_empty())
+            .then(|| SettleRecord::encode(&others))
+            .transpose()?;
+        let mut statements = Vec::new();
+        for chunk in keyed::padded(&plain) {
+            let mut query = sqlx::query(SETTLE_COMPLETED.sql(chunk.len())).bind(at(now));
+            for s in &chunk {
+                query = query.bind(s.lease.id.0);
+            }
+            for s in &chunk {
+                query = query.bind(s.lease.id.0).bind(s.lease.claim);
+            }
+            statements.push(query);
+        }
+        if let Some(records) = &records {
+            statements.push(
+                sqlx::query(SETTLE_INDEPENDENT)
+                    .bind(records.as_str())
+                    .bind(at(now)),
+            );
+        }
+        let mut applied = 0;
+        for query in statements {
+            match query.execute(&self.pool).await {
+                Ok(done) => applied += done.rows_affected(),
+                // What was applied stays counted: the engine settles the
+                // rest in a transaction (and meets the error there).
+                Err(_) if applied > 0 => return Ok(applied),
+                Err(err) => return Err(map_err(err)),
+            }
+        }
+        Ok(applied)
     }
 
     async fn database_time(&self) -> Result<DateTime<Utc>> {
@@ -137,16 +177,24 @@ impl Driver for MySqlDriver {
         let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
         let mut jobs = all(&rows, claimed_job_from_row)?;
         if !jobs.is_empty() {
-            let ids = hex_ids(jobs.iter().map(|job| &job.id));
-            let query = sql!("claim_jobs_apply", ids, at(p.now), at(p.lease_until));
-            let marked = query.execute(&mut *tx).await.map_err(map_err)?;
-            if marked.rows_affected() != jobs.len() as u64 {
+            let mut marked = 0;
+            for chunk in keyed::padded(&jobs) {
+                let mut query = sqlx::query(CLAIM_JOBS_APPLY.sql(chunk.len()))
+                    .bind(at(p.now))
+                    .bind(at(p.lease_until));
+                for job in &chunk {
+                    query = query.bind(job.id.0);
+                }
+                let done = query.execute(&mut *tx).await.map_err(map_err)?;
+                marked += done.rows_affected();
+            }
+            if marked != jobs.len() as u64 {
                 // Cannot happen while the rows are locked; never hand out a
                 // job that is not marked running.
                 return Err(Error::backend(format!(
                     "claim locked {} jobs but marked {} running",
                     jobs.len(),
-                    marked.rows_affected()
+                    marked
                 )));
             }
         }

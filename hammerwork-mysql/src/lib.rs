@@ -2,9 +2,10 @@
 //!
 //! [`MySqlStorage`] implements [`hammerwork_api::Storage`] with sqlx: batch
 //! claims with `FOR UPDATE SKIP LOCKED` over an index kept in claim order,
-//! batched settlement and heartbeats (one statement per outcome kind, the
-//! batch passed as one JSON document read with `JSON_TABLE`), bulk enqueue
-//! with multi-row INSERTs, and in-process wakeups (MySQL has no LISTEN/NOTIFY;
+//! batched settlement and heartbeats (the common cases, a claim marked
+//! running and completions without a result, as `id IN (...)` lists of
+//! parameters; the others as one JSON document read with `JSON_TABLE`), bulk
+//! enqueue with multi-row INSERTs, and in-process wakeups (MySQL has no LISTEN/NOTIFY;
 //! other processes poll). Its migrations are embedded, run by
 //! [`MySqlStorage::migrate`], and tracked in their own `hammerwork_migrations`
 //! table, apart from your application's.
@@ -15,7 +16,7 @@
 //! `hammerwork_job_dependencies (parent_id, job_id)` finds a finished job's
 //! dependents in O(1) per edge and waiting jobs stay out of the claim index.
 //! Settling a job outside any workflow that nobody depends on (the common
-//! case) stays one statement.
+//! case) stays one statement per batch and outcome kind.
 //!
 //! Recurring (cron) jobs and workflows carry a `cron_live` flag, 1 on the
 //! newest occurrence of each series until the scheduler continues it, and
@@ -57,6 +58,7 @@ macro_rules! sql {
 
 mod driver;
 mod insert;
+mod keyed;
 mod map_err;
 mod migrate;
 mod row;

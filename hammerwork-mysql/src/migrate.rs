@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = migrations![
     13 => "0013_workflow_retention",
     14 => "0014_queues",
     15 => "0015_stable_indexes",
+    16 => "0016_lean_transitions",
 ];
 
 /// Longest wait for another process's migration to finish, in seconds.

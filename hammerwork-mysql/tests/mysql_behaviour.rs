@@ -87,10 +87,7 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(
-        versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
-    );
+    assert_eq!(versions, (1..=16).collect::<Vec<i64>>());
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
@@ -222,6 +219,98 @@ async fn claim_reads_the_ready_index_in_order() {
         !extra.unwrap_or_default().contains("filesort"),
         "the claim sorts instead of reading the index in order"
     );
+    db.finish().await;
+}
+
+/// The rescuer reads running jobs per queue from the queue_status index (the
+/// queues by a loose scan of it), not the finished ones, since no lease
+/// index moves at each claim, settle and heartbeat (migration 16); and it
+/// still finds an expired lease among finished jobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rescue_reads_running_jobs_per_queue() {
+    let db = Db::migrated("rescue_plan").await;
+    let jobs: Vec<Job> = (0..200).map(|i| Job::new("plan", json!(i))).collect();
+    db.storage.enqueue_many(jobs).await.unwrap();
+    for job in claim(&db.storage, "plan", 100).await {
+        settle_completed(&db.storage, &job).await;
+    }
+    sqlx::query("ANALYZE TABLE hammerwork_jobs")
+        .execute(db.storage.pool())
+        .await
+        .unwrap();
+    let rescue = include_str!("../queries/rescue_expired_jobs.sql");
+    let rows = sqlx::query(&format!("EXPLAIN {rescue}"))
+        .bind(chrono::Utc::now())
+        .bind(1000_u32)
+        .fetch_all(db.storage.pool())
+        .await
+        .unwrap();
+    let plan: Vec<(Option<String>, Option<String>, Option<String>)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.try_get_unchecked("table").unwrap(),
+                row.try_get_unchecked("key").unwrap(),
+                row.try_get_unchecked("Extra").unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        plan.iter()
+            .any(|(table, key, _)| table.as_deref() == Some("j")
+                && key.as_deref() == Some("hammerwork_jobs_queue_status")),
+        "{plan:?}"
+    );
+    assert!(
+        plan.iter()
+            .any(|(_, _, extra)| extra.as_deref().unwrap_or("").contains("for group-by")),
+        "the queues are not read by a loose index scan: {plan:?}"
+    );
+    let now = chrono::Utc::now();
+    let expired = db
+        .storage
+        .claim_jobs(ClaimParams::new("plan", 1, now, now))
+        .await
+        .unwrap();
+    let later = now + chrono::Duration::seconds(1);
+    assert_eq!(db.storage.rescue_expired_jobs(later).await.unwrap(), 1);
+    let rescued = db.storage.get_job(expired[0].id).await.unwrap().unwrap();
+    assert_eq!(rescued.status, JobStatus::Pending);
+    db.finish().await;
+}
+
+/// Completions without a result go by key, the list padded to a power of two
+/// by repeating its last job: three outcomes (one of a stale claim) count
+/// the two current ones, and the stale claim is left running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_by_key_count_each_job_once() {
+    let db = Db::migrated("settle_keys").await;
+    let jobs: Vec<Job> = (0..3).map(|i| Job::new("keys", json!(i))).collect();
+    db.storage.enqueue_many(jobs).await.unwrap();
+    let claimed = claim(&db.storage, "keys", 3).await;
+    let mut stale = Lease::of(&claimed[2]);
+    stale.claim -= 1;
+    let done = |lease| Settlement::new(lease, Outcome::Completed { result: None });
+    let mut batch = vec![
+        done(Lease::of(&claimed[0])),
+        done(Lease::of(&claimed[1])),
+        done(stale),
+    ];
+    batch.sort_by_key(|s| s.lease.id);
+    let changed = db
+        .storage
+        .settle_jobs(&batch, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(changed, 2);
+    for (job, status) in claimed.iter().zip([
+        JobStatus::Completed,
+        JobStatus::Completed,
+        JobStatus::Running,
+    ]) {
+        let stored = db.storage.get_job(job.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, status, "{}", job.id);
+    }
     db.finish().await;
 }
 
@@ -361,13 +450,14 @@ async fn dependent_enqueued_under_an_inner_job_during_cancel_is_cancelled() {
 }
 
 /// Migrations 3 (tables, and the trigger of old), 8 (which drops the trigger
-/// and the stored pending/running counters) and 9 (the claims column) run
+/// and the stored pending/running counters), 9 (the claims column), 15 and
+/// 16 (indexes replaced) run
 /// again harmlessly if their records were lost: MySQL commits DDL as it goes,
 /// so every migration must survive a crash before its record is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workflow_migrations_rerun() {
     let db = Db::migrated("migration_rerun").await;
-    sqlx::query("DELETE FROM hammerwork_migrations WHERE version IN (3, 8, 9)")
+    sqlx::query("DELETE FROM hammerwork_migrations WHERE version IN (3, 8, 9, 15, 16)")
         .execute(db.storage.pool())
         .await
         .unwrap();

@@ -279,10 +279,10 @@ pub trait Driver: Send + Sync + 'static {
         Ok(false)
     }
 
-    /// Applies, in one statement and without a transaction, the outcomes of
-    /// the `settlements` (sorted by id, one per attempt) whose jobs need
-    /// nothing else done: outside any workflow and known to have no
-    /// dependents. Returns how many it applied; the engine settles all of
+    /// Applies, without a transaction (in statements each atomic on its own,
+    /// usually one), the outcomes of the `settlements` (sorted by id, one per
+    /// attempt) whose jobs need nothing else done: outside any workflow and
+    /// known to have no dependents. Returns how many it applied; the engine settles all of
     /// them again in a transaction when that is fewer than all (an applied
     /// claim is no longer the running one, so it changes nothing the second
     /// time). The default applies none.

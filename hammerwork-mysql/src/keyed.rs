@@ -1,0 +1,89 @@
+//! Statements over jobs named by key (`id IN (?, ...)`), one placeholder per
+//! key. MariaDB reads `JSON_TABLE` rows, and updates through a join with
+//! them, several times slower than it binds parameters (see
+//! `queries/settle_completed.sql`). A list is padded to a power of two by
+//! repeating its last key, which changes nothing an `IN` matches, so a
+//! statement has at most 11 forms, each prepared once per connection.
+
+use std::sync::OnceLock;
+
+/// Keys in one statement, at most.
+pub(crate) const MAX_KEYS: usize = 1024;
+
+/// A statement whose `/* ids */` marker stands for a list of keys and whose
+/// `/* pairs */` marker, if any, for a list of `(key, value)` pairs of the
+/// same length.
+pub(crate) struct Keyed {
+    template: &'static str,
+    forms: OnceLock<Vec<String>>,
+}
+
+impl Keyed {
+    /// The statement `template`.
+    pub(crate) const fn new(template: &'static str) -> Self {
+        Keyed {
+            template,
+            forms: OnceLock::new(),
+        }
+    }
+
+    /// The form of the statement for `n` keys, as [`padded`] pads them.
+    pub(crate) fn sql(&self, n: usize) -> &str {
+        let forms = self.forms.get_or_init(|| {
+            (0..=MAX_KEYS.ilog2())
+                .map(|k| {
+                    let n = 1 << k;
+                    self.template
+                        .replace("/* ids */", &vec!["?"; n].join(", "))
+                        .replace("/* pairs */", &vec!["(?, ?)"; n].join(", "))
+                })
+                .collect()
+        });
+        &forms[padded_len(n).ilog2() as usize]
+    }
+}
+
+/// The length [`padded`] gives a chunk of `n` items.
+fn padded_len(n: usize) -> usize {
+    n.clamp(1, MAX_KEYS).next_power_of_two()
+}
+
+/// `items` in chunks of at most [`MAX_KEYS`], each padded to a power of two
+/// by repeating its last item.
+pub(crate) fn padded<T>(items: &[T]) -> Vec<Vec<&T>> {
+    items
+        .chunks(MAX_KEYS)
+        .map(|chunk| {
+            let last = &chunk[chunk.len() - 1];
+            let mut padded: Vec<&T> = chunk.iter().collect();
+            padded.resize(padded_len(chunk.len()), last);
+            padded
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_padded_to_a_power_of_two_with_their_last_key() {
+        let items: Vec<usize> = (0..1100).collect();
+        let chunks = padded(&items);
+        let lens: Vec<usize> = chunks.iter().map(Vec::len).collect();
+        assert_eq!(lens, [1024, 128]);
+        assert_eq!(*chunks[1][75], 1099);
+        assert_eq!(*chunks[1][127], 1099);
+        assert_eq!(padded(&[7]).concat(), [&7]);
+        assert_eq!(padded(&[1, 2, 3]).concat(), [&1, &2, &3, &3]);
+        assert!(padded::<u8>(&[]).is_empty());
+
+        let statement = Keyed::new("a IN (/* ids */) AND (a, b) IN (/* pairs */)");
+        assert_eq!(
+            statement.sql(3),
+            "a IN (?, ?, ?, ?) AND (a, b) IN ((?, ?), (?, ?), (?, ?), (?, ?))"
+        );
+        assert_eq!(statement.sql(1), "a IN (?) AND (a, b) IN ((?, ?))");
+        assert_eq!(statement.sql(1024).matches('?').count(), 3 * 1024);
+    }
+}
