@@ -1,3 +1,5 @@
+-- Cheaper claims and settles on InnoDB.
+--
 -- Fewer secondary-index writes per claim, settle and heartbeat. InnoDB moves
 -- a job's entry in a secondary index (delete-marks it, inserts another, and
 -- purges the old one later) whenever a column of that index changes, NULL
@@ -16,9 +18,20 @@
 -- a finished job outside workflows (where finished_queue is set) and NULL
 -- for the others, whose entries now stay put until the job ends.
 --
--- Virtual column added alone (MySQL adds a virtual column in place only when
--- it is the only change), then each index. Safe to re-run: each change runs
--- only when missing.
+-- Room for the claim's writes. A claim sets started_at and lease_expires_at,
+-- NULL until then (no bytes), so the row grew by 16 bytes; rows are
+-- inserted in id order into full pages, so each grown row split or
+-- reorganised its page (an UPDATE of the claim took twice as long as one
+-- that keeps the row's size, measured). A new row holds 24 bytes of room:
+-- the claim leaves 8 of them (claim_jobs_apply.sql), so the row keeps its
+-- size and fits where it was, and the settle empties it, so the completed
+-- row (status and completed_at a little longer, no lease) is smaller than
+-- the running one. Added as a column with a default: MySQL 8 and MariaDB
+-- add it without rebuilding the table, and every insert fills it.
+--
+-- Columns added alone (MySQL adds a virtual column in place only when it is
+-- the only change), then each index. Safe to re-run: each change runs only
+-- when missing.
 SET @hammerwork_ddl = IF(
     (SELECT COUNT(*) FROM information_schema.columns
      WHERE table_schema = DATABASE() AND table_name = 'hammerwork_jobs'
@@ -51,6 +64,16 @@ SET @hammerwork_ddl = IF(
      WHERE table_schema = DATABASE() AND table_name = 'hammerwork_jobs'
        AND index_name = 'hammerwork_jobs_lease') > 0,
     'ALTER TABLE hammerwork_jobs DROP INDEX hammerwork_jobs_lease',
+    'DO 0');
+PREPARE hammerwork_stmt FROM @hammerwork_ddl;
+EXECUTE hammerwork_stmt;
+DEALLOCATE PREPARE hammerwork_stmt;
+
+SET @hammerwork_ddl = IF(
+    (SELECT COUNT(*) FROM information_schema.columns
+     WHERE table_schema = DATABASE() AND table_name = 'hammerwork_jobs'
+       AND column_name = 'room') = 0,
+    'ALTER TABLE hammerwork_jobs ADD COLUMN room VARBINARY(24) NULL DEFAULT ''........................''',
     'DO 0');
 PREPARE hammerwork_stmt FROM @hammerwork_ddl;
 EXECUTE hammerwork_stmt;

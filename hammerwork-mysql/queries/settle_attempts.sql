@@ -47,5 +47,6 @@ SET j.status = CASE t.kind
     END,
     j.attempts = CASE WHEN t.kind = 'given_back' AND t.started = 'false'
         THEN j.attempts - 1 ELSE j.attempts END,
-    j.lease_expires_at = NULL
+    j.lease_expires_at = NULL,
+    j.room = NULL
 WHERE j.claims = t.claim AND j.status = 'running'

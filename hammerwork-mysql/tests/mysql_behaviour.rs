@@ -281,7 +281,8 @@ async fn rescue_reads_running_jobs_per_queue() {
 
 /// Completions without a result go by key, the list padded to a power of two
 /// by repeating its last job: three outcomes (one of a stale claim) count
-/// the two current ones, and the stale claim is left running.
+/// the two current ones, and the stale claim is left running. Rows keep
+/// their room for the claim's writes until settled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completions_by_key_count_each_job_once() {
     let db = Db::migrated("settle_keys").await;
@@ -311,6 +312,29 @@ async fn completions_by_key_count_each_job_once() {
         let stored = db.storage.get_job(job.id).await.unwrap().unwrap();
         assert_eq!(stored.status, status, "{}", job.id);
     }
+    // Each row keeps room for its claim's writes (migration 16): 24 bytes
+    // when new, 8 while running, none once settled.
+    db.storage
+        .enqueue(Job::new("keys", json!("new")))
+        .await
+        .unwrap();
+    let rooms: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT CAST(status AS CHAR), CAST(LENGTH(room) AS SIGNED) FROM hammerwork_jobs \
+         ORDER BY status",
+    )
+    .fetch_all(db.storage.pool())
+    .await
+    .unwrap();
+    let rooms: Vec<(&str, Option<i64>)> = rooms.iter().map(|(s, r)| (s.as_str(), *r)).collect();
+    assert_eq!(
+        rooms,
+        [
+            ("completed", None),
+            ("completed", None),
+            ("pending", Some(24)),
+            ("running", Some(8)),
+        ]
+    );
     db.finish().await;
 }
 
