@@ -2,6 +2,8 @@
 //! wakeups, and the two one-statement shortcuts (independent jobs enqueued,
 //! outcomes of jobs nothing depends on settled).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hammerwork_api::driver::{
@@ -131,16 +133,20 @@ impl Driver for MySqlDriver {
         let records = (!others.is_empty())
             .then(|| SettleRecord::encode(&others))
             .transpose()?;
+        // One statement per claim number (nearly always one: the first).
+        let mut by_claim: BTreeMap<i64, Vec<&Settlement>> = BTreeMap::new();
+        for s in plain {
+            by_claim.entry(s.lease.claim).or_default().push(s);
+        }
         let mut statements = Vec::new();
-        for chunk in keyed::padded(&plain) {
-            let mut query = sqlx::query(SETTLE_COMPLETED.sql(chunk.len())).bind(at(now));
-            for s in &chunk {
-                query = query.bind(s.lease.id.0);
+        for (claim, settlements) in &by_claim {
+            for chunk in keyed::padded(settlements) {
+                let mut query = sqlx::query(SETTLE_COMPLETED.sql(chunk.len())).bind(at(now));
+                for s in &chunk {
+                    query = query.bind(s.lease.id.0);
+                }
+                statements.push(query.bind(claim));
             }
-            for s in &chunk {
-                query = query.bind(s.lease.id.0).bind(s.lease.claim);
-            }
-            statements.push(query);
         }
         if let Some(records) = &records {
             statements.push(

@@ -10,9 +10,7 @@ use std::sync::OnceLock;
 /// Keys in one statement, at most.
 pub(crate) const MAX_KEYS: usize = 1024;
 
-/// A statement whose `/* ids */` marker stands for a list of keys and whose
-/// `/* pairs */` marker, if any, for a list of `(key, value)` pairs of the
-/// same length.
+/// A statement whose `/* ids */` marker stands for a list of keys.
 pub(crate) struct Keyed {
     template: &'static str,
     forms: OnceLock<Vec<String>>,
@@ -33,9 +31,7 @@ impl Keyed {
             (0..=MAX_KEYS.ilog2())
                 .map(|k| {
                     let n = 1 << k;
-                    self.template
-                        .replace("/* ids */", &vec!["?"; n].join(", "))
-                        .replace("/* pairs */", &vec!["(?, ?)"; n].join(", "))
+                    self.template.replace("/* ids */", &vec!["?"; n].join(", "))
                 })
                 .collect()
         });
@@ -78,12 +74,9 @@ mod tests {
         assert_eq!(padded(&[1, 2, 3]).concat(), [&1, &2, &3, &3]);
         assert!(padded::<u8>(&[]).is_empty());
 
-        let statement = Keyed::new("a IN (/* ids */) AND (a, b) IN (/* pairs */)");
-        assert_eq!(
-            statement.sql(3),
-            "a IN (?, ?, ?, ?) AND (a, b) IN ((?, ?), (?, ?), (?, ?), (?, ?))"
-        );
-        assert_eq!(statement.sql(1), "a IN (?) AND (a, b) IN ((?, ?))");
-        assert_eq!(statement.sql(1024).matches('?').count(), 3 * 1024);
+        let statement = Keyed::new("a IN (/* ids */) AND b = ?");
+        assert_eq!(statement.sql(3), "a IN (?, ?, ?, ?) AND b = ?");
+        assert_eq!(statement.sql(1), "a IN (?) AND b = ?");
+        assert_eq!(statement.sql(1024).matches('?').count(), 1024 + 1);
     }
 }

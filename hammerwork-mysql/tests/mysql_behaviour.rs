@@ -279,22 +279,24 @@ async fn rescue_reads_running_jobs_per_queue() {
     db.finish().await;
 }
 
-/// Completions without a result go by key, the list padded to a power of two
-/// by repeating its last job: three outcomes (one of a stale claim) count
-/// the two current ones, and the stale claim is left running. Rows keep
+/// Completions without a result go by key, one statement per claim number,
+/// the list padded to a power of two by repeating its last job: four
+/// outcomes (one of a stale claim) count the three current ones, and the
+/// stale claim is left running. Rows keep
 /// their room for the claim's writes until settled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completions_by_key_count_each_job_once() {
     let db = Db::migrated("settle_keys").await;
-    let jobs: Vec<Job> = (0..3).map(|i| Job::new("keys", json!(i))).collect();
+    let jobs: Vec<Job> = (0..4).map(|i| Job::new("keys", json!(i))).collect();
     db.storage.enqueue_many(jobs).await.unwrap();
-    let claimed = claim(&db.storage, "keys", 3).await;
-    let mut stale = Lease::of(&claimed[2]);
+    let claimed = claim(&db.storage, "keys", 4).await;
+    let mut stale = Lease::of(&claimed[3]);
     stale.claim -= 1;
     let done = |lease| Settlement::new(lease, Outcome::Completed { result: None });
     let mut batch = vec![
         done(Lease::of(&claimed[0])),
         done(Lease::of(&claimed[1])),
+        done(Lease::of(&claimed[2])),
         done(stale),
     ];
     batch.sort_by_key(|s| s.lease.id);
@@ -303,8 +305,9 @@ async fn completions_by_key_count_each_job_once() {
         .settle_jobs(&batch, chrono::Utc::now())
         .await
         .unwrap();
-    assert_eq!(changed, 2);
+    assert_eq!(changed, 3);
     for (job, status) in claimed.iter().zip([
+        JobStatus::Completed,
         JobStatus::Completed,
         JobStatus::Completed,
         JobStatus::Running,
@@ -329,6 +332,7 @@ async fn completions_by_key_count_each_job_once() {
     assert_eq!(
         rooms,
         [
+            ("completed", None),
             ("completed", None),
             ("completed", None),
             ("pending", Some(24)),
