@@ -8,26 +8,28 @@
 -- The rescuer's index (status, lease_expires_at) moved at every claim,
 -- settle and heartbeat. It goes: running jobs are few (those being worked on
 -- or held by a worker), and rescue_expired_jobs.sql reaches them through
--- hammerwork_jobs_queue_status, one range per queue. Processes of an
--- earlier version name the dropped index in their rescue query: until they
--- are replaced, their rescue passes fail (and log it) and the new processes'
--- rescuers alone requeue expired leases; nothing else of theirs changes.
+-- hammerwork_jobs_queue_status, one range per queue (rescue_candidates.sql).
+--
+-- Stop every process of an earlier version before running this migration:
+-- their rescue query names the dropped index (it fails), and their pruning
+-- query cannot use the re-keyed finished index (it reads and, on MariaDB,
+-- locks every finished job of a queue).
 --
 -- hammerwork_jobs_finished keyed every job by status, so every claim moved
 -- the entry of a job that had not finished. finished_status is the status of
 -- a finished job outside workflows (where finished_queue is set) and NULL
 -- for the others, whose entries now stay put until the job ends.
 --
--- Room for the claim's writes. A claim sets started_at and lease_expires_at,
--- NULL until then (no bytes), so the row grew by 16 bytes; rows are
--- inserted in id order into full pages, so each grown row split or
--- reorganised its page (an UPDATE of the claim took twice as long as one
--- that keeps the row's size, measured). A new row holds 24 bytes of room:
--- the claim leaves 8 of them (claim_jobs_apply.sql), so the row keeps its
--- size and fits where it was, and the settle empties it, so the completed
--- row (status and completed_at a little longer, no lease) is smaller than
--- the running one. Added as a column with a default: MySQL 8 and MariaDB
--- add it without rebuilding the table, and every insert fills it.
+-- Room for the claim's writes. A first claim sets started_at and
+-- lease_expires_at, NULL until then (no bytes), so the row grew by 16
+-- bytes; rows are inserted in id order into full pages, so each grown row
+-- split or reorganised its page (an UPDATE of the claim took twice as long
+-- as one that keeps the row's size, measured). A new row holds 24 bytes of
+-- room: a first claim leaves 8 of them, a later claim (which sets only the
+-- lease) the rest (claim_jobs_apply.sql), so the row keeps its size and
+-- fits where it was; a completion by key empties it (settle_completed.sql).
+-- Added as a column with a default: MySQL 8 and MariaDB add it without
+-- rebuilding the table, and every insert fills it.
 --
 -- Columns added alone (MySQL adds a virtual column in place only when it is
 -- the only change), then each index. Safe to re-run: each change runs only

@@ -47,6 +47,5 @@ SET j.status = CASE t.kind
     END,
     j.attempts = CASE WHEN t.kind = 'given_back' AND t.started = 'false'
         THEN j.attempts - 1 ELSE j.attempts END,
-    j.lease_expires_at = NULL,
-    j.room = NULL
+    j.lease_expires_at = NULL
 WHERE j.claims = t.claim AND j.status = 'running'

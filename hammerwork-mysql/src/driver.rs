@@ -161,7 +161,10 @@ impl Driver for MySqlDriver {
                 Ok(done) => applied += done.rows_affected(),
                 // What was applied stays counted: the engine settles the
                 // rest in a transaction (and meets the error there).
-                Err(_) if applied > 0 => return Ok(applied),
+                Err(err) if applied > 0 => {
+                    tracing::warn!(error = %err, applied, "settling by key stopped part way; the rest go through a transaction");
+                    return Ok(applied);
+                }
                 Err(err) => return Err(map_err(err)),
             }
         }

@@ -26,11 +26,15 @@ use sqlx::MySql;
 use hammerwork_engine::LocalWakeups;
 
 use crate::insert;
+use crate::keyed::{self, Keyed};
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
 use crate::row::{all, at, hex, hex_ids};
 
 /// Edges per INSERT into the edge table (about 70 bytes each).
 const EDGE_CHUNK: usize = 20_000;
+
+/// rescue_expired_jobs.sql, by key.
+static RESCUE_EXPIRED_JOBS: Keyed = Keyed::new(include_str!("../queries/rescue_expired_jobs.sql"));
 
 /// A transaction of [`MySqlDriver`] (READ COMMITTED), or a savepoint in the
 /// caller's own transaction. Wakeups go out after commit, to this process's
@@ -178,11 +182,19 @@ impl Transaction for MySqlTx<'_> {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Transition>> {
-        let expired = self
-            .fetch(sql!("rescue_expired_jobs", at(now), limit), |row| {
-                job_id_from_row(row, "id")
-            })
+        let candidates = sql!("rescue_candidates", at(now), limit);
+        let candidates = self
+            .fetch(candidates, |row| job_id_from_row(row, "id"))
             .await?;
+        let mut expired = Vec::new();
+        for chunk in keyed::padded(&candidates) {
+            let mut query = sqlx::query(RESCUE_EXPIRED_JOBS.sql(chunk.len()));
+            for id in &chunk {
+                query = query.bind(id.0);
+            }
+            let locked = self.fetch(query.bind(at(now)), |row| job_id_from_row(row, "id"));
+            expired.extend(locked.await?);
+        }
         if expired.is_empty() {
             return Ok(Vec::new());
         }

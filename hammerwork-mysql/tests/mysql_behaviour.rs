@@ -222,7 +222,7 @@ async fn claim_reads_the_ready_index_in_order() {
     db.finish().await;
 }
 
-/// The rescuer reads running jobs per queue from the queue_status index (the
+/// The rescuer finds running jobs per queue from the queue_status index (the
 /// queues by a loose scan of it), not the finished ones, since no lease
 /// index moves at each claim, settle and heartbeat (migration 16); and it
 /// still finds an expired lease among finished jobs.
@@ -238,7 +238,7 @@ async fn rescue_reads_running_jobs_per_queue() {
         .execute(db.storage.pool())
         .await
         .unwrap();
-    let rescue = include_str!("../queries/rescue_expired_jobs.sql");
+    let rescue = include_str!("../queries/rescue_candidates.sql");
     let rows = sqlx::query(&format!("EXPLAIN {rescue}"))
         .bind(chrono::Utc::now())
         .bind(1000_u32)
@@ -276,6 +276,95 @@ async fn rescue_reads_running_jobs_per_queue() {
     assert_eq!(db.storage.rescue_expired_jobs(later).await.unwrap(), 1);
     let rescued = db.storage.get_job(expired[0].id).await.unwrap().unwrap();
     assert_eq!(rescued.status, JobStatus::Pending);
+    // Claimed again, the job takes the rest of its room (the first claim
+    // took 16 of its 24 bytes): its row does not grow.
+    let room = || async {
+        sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT CAST(LENGTH(room) AS SIGNED) FROM hammerwork_jobs WHERE id = ?",
+        )
+        .bind(expired[0].id.0)
+        .fetch_one(db.storage.pool())
+        .await
+        .unwrap()
+    };
+    assert_eq!(room().await, Some(8));
+    let again = db
+        .storage
+        .claim_jobs(ClaimParams::new("plan", 200, later, later))
+        .await
+        .unwrap();
+    assert!(again.iter().any(|job| job.id == expired[0].id));
+    assert_eq!(room().await, None);
+    db.finish().await;
+}
+
+/// While a rescue holds the jobs it found, a heartbeat of a live job goes
+/// through: the rescue locks only the expired jobs, by key (on MariaDB a
+/// locking read through the queue_status index kept every running job it
+/// passed locked until the rescue committed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rescue_leaves_live_jobs_unlocked() {
+    let db = Db::migrated("rescue_locks").await;
+    let jobs: Vec<Job> = (0..6).map(|i| Job::new("locks", json!(i))).collect();
+    db.storage.enqueue_many(jobs).await.unwrap();
+    let now = chrono::Utc::now();
+    let lease = |until| ClaimParams::new("locks", 3, now, until);
+    let expired = db.storage.claim_jobs(lease(now)).await.unwrap();
+    let live = db
+        .storage
+        .claim_jobs(lease(now + chrono::Duration::seconds(60)))
+        .await
+        .unwrap();
+    assert_eq!((expired.len(), live.len()), (3, 3));
+    let later = now + chrono::Duration::seconds(1);
+
+    let pool = db.storage.pool();
+    let mut rescuer = pool.acquire().await.unwrap();
+    sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION")
+        .execute(&mut *rescuer)
+        .await
+        .unwrap();
+    let found: Vec<uuid::Uuid> =
+        sqlx::query_scalar(include_str!("../queries/rescue_candidates.sql"))
+            .bind(later.naive_utc())
+            .bind(1000_u32)
+            .fetch_all(&mut *rescuer)
+            .await
+            .unwrap();
+    let lock = include_str!("../queries/rescue_expired_jobs.sql")
+        .replace("/* ids */", &vec!["?"; found.len()].join(", "));
+    let mut lock = sqlx::query_scalar::<_, uuid::Uuid>(&lock);
+    for id in &found {
+        lock = lock.bind(id);
+    }
+    let locked = lock
+        .bind(later.naive_utc())
+        .fetch_all(&mut *rescuer)
+        .await
+        .unwrap();
+    assert_eq!(locked.len(), 3);
+
+    let mut heartbeat = pool.acquire().await.unwrap();
+    sqlx::query("SET SESSION innodb_lock_wait_timeout = 1")
+        .execute(&mut *heartbeat)
+        .await
+        .unwrap();
+    for job in &live {
+        let renewed = sqlx::query(
+            "UPDATE hammerwork_jobs SET lease_expires_at = ? WHERE id = ? AND status = 'running'",
+        )
+        .bind((later + chrono::Duration::seconds(60)).naive_utc())
+        .bind(job.id.0)
+        .execute(&mut *heartbeat)
+        .await
+        .expect("a live job's heartbeat waits for the rescue");
+        assert_eq!(renewed.rows_affected(), 1);
+    }
+    sqlx::query("ROLLBACK")
+        .execute(&mut *rescuer)
+        .await
+        .unwrap();
+    drop((rescuer, heartbeat));
     db.finish().await;
 }
 
