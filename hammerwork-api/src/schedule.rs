@@ -6,11 +6,12 @@
 //!
 //! A recurring job or workflow is one occurrence of a *series*. When an
 //! occurrence has finished, the scheduler enqueues the next one at the
-//! schedule's first time after now and links it from the finished one
-//! (`next_occurrence`), in one transaction with marking the finished one as
-//! continued, so a series neither forks nor stops when two schedulers race or
-//! one crashes. Occurrences that were missed while nothing ran are not
-//! caught up: the next one is always in the future. Cancelling an occurrence
+//! schedule's first time after it finished (or, when that time passed more
+//! than [`CONTINUE_GRACE`] before the scheduler looked, after now) and links
+//! it from the finished one (`next_occurrence`), in one transaction with
+//! marking the finished one as continued, so a series neither forks nor
+//! stops when two schedulers race or one crashes. Occurrences that were
+//! missed while nothing ran are not caught up. Cancelling an occurrence
 //! ends its series.
 
 use std::collections::HashMap;
@@ -290,6 +291,30 @@ fn stored_schedule(expression: &str) -> Option<CronSchedule> {
         .ok()
 }
 
+/// How long after a series' next time the scheduler may still enqueue the
+/// occurrence for that time (due at once) rather than for the first time
+/// after now: one tick of the scheduler at its default interval. The
+/// scheduler looks once a tick, at no particular point of a second; an
+/// every-second job that finished in the second before would otherwise be
+/// pushed a second further whenever the tick came just before it finished.
+pub const CONTINUE_GRACE: chrono::Duration = chrono::Duration::seconds(1);
+
+/// The time of the occurrence that follows one that finished at `finished`
+/// (if known), as planned at `now`: the schedule's first time after the
+/// finish, unless that passed more than [`CONTINUE_GRACE`] ago; then its
+/// first time after `now`.
+fn next_time(
+    schedule: &CronSchedule,
+    finished: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    finished
+        .filter(|finished| *finished <= now)
+        .and_then(|finished| schedule.next_after(finished))
+        .filter(|at| *at >= now - CONTINUE_GRACE)
+        .or_else(|| schedule.next_after(now))
+}
+
 /// What to do with a finished recurring job.
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)] // one at a time
@@ -304,7 +329,8 @@ pub enum JobRecurrencePlan {
     WaitForParent(JobId),
 }
 
-/// Plans the occurrence that follows the finished recurring `job` at `now`.
+/// Plans the occurrence that follows the finished recurring `job` at `now`
+/// (at the schedule's first time after it finished; see [`CONTINUE_GRACE`]).
 ///
 /// `parents` are the jobs `job` depended on, each resolved to the newest
 /// occurrence of its series (a parent that does not recur is passed as it
@@ -319,7 +345,7 @@ pub fn plan_job_recurrence(job: &Job, parents: &[Job], now: DateTime<Utc>) -> Jo
     if job.status == JobStatus::Cancelled {
         return JobRecurrencePlan::End;
     }
-    let Some(at) = schedule.next_after(now) else {
+    let Some(at) = next_time(&schedule, job.completed_at.or(job.failed_at), now) else {
         return JobRecurrencePlan::End;
     };
     let mut depends_on = Vec::new();
@@ -358,7 +384,11 @@ pub fn plan_workflow_recurrence(
         return None;
     }
     let schedule = stored_schedule(w.cron_schedule.as_deref()?)?;
-    let at = schedule.next_after(now)?;
+    let finished = jobs
+        .iter()
+        .filter_map(|j| j.completed_at.or(j.failed_at))
+        .max();
+    let at = next_time(&schedule, finished, now)?;
     let next_workflow = Workflow {
         id: WorkflowId::new(),
         state: WorkflowStatus::Running,
@@ -416,6 +446,37 @@ mod tests {
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 1, h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn the_next_time_follows_the_finish_within_the_grace() {
+        let every_second = CronSchedule::parse("* * * * * *").unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 5).unwrap();
+        let ms = chrono::Duration::milliseconds;
+        // Finished 20 ms into second 5, looked at 10 ms into second 6: the
+        // next occurrence is second 6, not 7.
+        let next = next_time(&every_second, Some(t + ms(20)), t + ms(1010));
+        assert_eq!(next, Some(t + ms(1000)));
+        // Looked at more than the grace after that time: the first time
+        // after now (missed occurrences are not caught up).
+        let next = next_time(&every_second, Some(t + ms(20)), t + ms(2500));
+        assert_eq!(next, Some(t + ms(3000)));
+        // No finish time known, or one after now (clocks apart): after now.
+        assert_eq!(
+            next_time(&every_second, None, t + ms(10)),
+            Some(t + ms(1000))
+        );
+        let next = next_time(&every_second, Some(t + ms(3000)), t + ms(10));
+        assert_eq!(next, Some(t + ms(1000)));
+        let daily = CronSchedule::parse("0 2 * * *").unwrap();
+        assert_eq!(
+            next_time(&daily, Some(at(1, 59)), at(2, 0) + ms(400)),
+            Some(at(2, 0))
+        );
+        assert_eq!(
+            next_time(&daily, Some(at(1, 0)), at(3, 0)),
+            Some(at(2, 0) + chrono::Duration::days(1))
+        );
     }
 
     #[test]

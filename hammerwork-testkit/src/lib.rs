@@ -106,6 +106,7 @@ macro_rules! conformance_tests {
             workflow_dead_at_enqueue_applies_policy,
             workflow_concurrent_settles_keep_counters_exact,
             cron_job_next_run_is_enqueued_once,
+            cron_successor_follows_the_finish,
             cron_bad_schedule_is_rejected_writing_nothing,
             cron_cancelled_occurrence_ends_series,
             cron_dependent_waits_for_each_round,

@@ -95,6 +95,41 @@ pub async fn cron_job_next_run_is_enqueued_once<S: Storage>(storage: S) {
     assert_eq!(all.len(), 3, "exactly one occurrence per finished one");
 }
 
+/// The next occurrence is the schedule's first time after the finished one
+/// ended, even when the scheduler looks a little after that time (it looks
+/// once a tick, at no particular point of a second): an every-second job
+/// that finished early in a second is followed in the next second, due at
+/// once, not a second later. Looked at more than the grace later, it is
+/// the first time after then (missed occurrences are not caught up).
+pub async fn cron_successor_follows_the_finish<S: Storage>(storage: S) {
+    let every_second = "* * * * * *";
+    let ms = chrono::Duration::milliseconds;
+    for (series, look_after, follows_finish) in
+        [("finish", ms(10), true), ("missed", ms(2500), false)]
+    {
+        let job = Job::new(series, json!({})).with_cron_schedule(every_second);
+        storage.enqueue(job.clone()).await.unwrap();
+        let first = get(&storage, job.id).await;
+        let running = claim_at(&storage, series, first.scheduled_at).await;
+        complete(&storage, &running[0], None).await;
+        let finished = get(&storage, job.id).await.completed_at.unwrap();
+        let due = next_after(every_second, finished);
+        let look = due + look_after;
+        assert_eq!(storage.advance_recurrences(look).await.unwrap(), 1);
+        let next_id = get(&storage, job.id).await.next_occurrence.unwrap();
+        let next = get(&storage, next_id).await;
+        let expected = if follows_finish {
+            due
+        } else {
+            next_after(every_second, look)
+        };
+        assert_eq!(
+            next.scheduled_at, expected,
+            "{series}: finished at {finished}"
+        );
+    }
+}
+
 /// Bad schedules are typed errors naming the expression, and nothing is
 /// written: on a job, on a group, and a job of a group with its own schedule.
 pub async fn cron_bad_schedule_is_rejected_writing_nothing<S: Storage>(storage: S) {
