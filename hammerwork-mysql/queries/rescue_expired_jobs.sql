@@ -1,10 +1,10 @@
 -- Locks, by primary key, those of the jobs rescue_candidates.sql found that
 -- are still running with an ended lease, skipping rows a worker is settling
 -- or heartbeating right now.
--- Params: ids (the list as keyed.rs expands its marker), now.
+-- Params: now, then the ids (the list as keyed.rs expands its marker).
 SELECT id
 FROM hammerwork_jobs
-WHERE id IN (/* ids */)
-  AND status = 'running'
+WHERE status = 'running'
   AND lease_expires_at < ?
+  AND id IN (/* ids */)
 FOR UPDATE SKIP LOCKED

@@ -7,15 +7,16 @@
 -- each row with a list of (id, claim) pairs, one by one, took MariaDB a
 -- third of the update's time). MariaDB reads JSON_TABLE rows and updates
 -- through a join far slower than this.
--- Params: now, the ids (the list as keyed.rs expands its marker), claim.
+-- Params: now, claim, then the ids (the list as keyed.rs expands its
+-- marker).
 UPDATE hammerwork_jobs
 SET status = 'completed',
     result = NULL,
     completed_at = ?,
     lease_expires_at = NULL,
     room = NULL
-WHERE id IN (/* ids */)
-  AND claims = ?
+WHERE claims = ?
   AND status = 'running'
   AND has_dependents = 0
   AND workflow_id IS NULL
+  AND id IN (/* ids */)

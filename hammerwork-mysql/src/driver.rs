@@ -25,7 +25,7 @@ use sqlx::query::Query;
 use sqlx::{MySql, MySqlPool};
 
 use crate::insert;
-use crate::keyed::{self, Keyed};
+use crate::keyed::Keyed;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
 use crate::row::{all, at, hex, hex_ids};
@@ -129,24 +129,17 @@ impl Driver for MySqlDriver {
         let (plain, others): (Vec<&Settlement>, Vec<&Settlement>) = settlements
             .iter()
             .partition(|s| matches!(s.outcome, Outcome::Completed { result: None }));
-        let others: Vec<Settlement> = others.into_iter().cloned().collect();
         let records = (!others.is_empty())
-            .then(|| SettleRecord::encode(&others))
+            .then(|| SettleRecord::encode(others))
             .transpose()?;
         // One statement per claim number (nearly always one: the first).
-        let mut by_claim: BTreeMap<i64, Vec<&Settlement>> = BTreeMap::new();
+        let mut by_claim: BTreeMap<i64, Vec<JobId>> = BTreeMap::new();
         for s in plain {
-            by_claim.entry(s.lease.claim).or_default().push(s);
+            by_claim.entry(s.lease.claim).or_default().push(s.lease.id);
         }
         let mut statements = Vec::new();
-        for (claim, settlements) in &by_claim {
-            for chunk in keyed::padded(settlements) {
-                let mut query = sqlx::query(SETTLE_COMPLETED.sql(chunk.len())).bind(at(now));
-                for s in &chunk {
-                    query = query.bind(s.lease.id.0);
-                }
-                statements.push(query.bind(claim));
-            }
+        for (claim, ids) in &by_claim {
+            statements.extend(SETTLE_COMPLETED.over(ids, |q| q.bind(at(now)).bind(claim)));
         }
         if let Some(records) = &records {
             statements.push(
@@ -186,16 +179,15 @@ impl Driver for MySqlDriver {
         let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
         let mut jobs = all(&rows, claimed_job_from_row)?;
         if !jobs.is_empty() {
+            let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();
             let mut marked = 0;
-            for chunk in keyed::padded(&jobs) {
-                let mut query = sqlx::query(CLAIM_JOBS_APPLY.sql(chunk.len()))
-                    .bind(at(p.now))
-                    .bind(at(p.lease_until));
-                for job in &chunk {
-                    query = query.bind(job.id.0);
-                }
-                let done = query.execute(&mut *tx).await.map_err(map_err)?;
-                marked += done.rows_affected();
+            for query in CLAIM_JOBS_APPLY.over(&ids, |q| q.bind(at(p.now)).bind(at(p.lease_until)))
+            {
+                marked += query
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?
+                    .rows_affected();
             }
             if marked != jobs.len() as u64 {
                 // Cannot happen while the rows are locked; never hand out a

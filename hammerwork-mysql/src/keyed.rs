@@ -4,13 +4,20 @@
 //! `queries/settle_completed.sql`). A list is padded to a power of two by
 //! repeating its last key, which changes nothing an `IN` matches, so a
 //! statement has at most 11 forms, each prepared once per connection.
+//! The list is the statement's last parameter.
 
 use std::sync::OnceLock;
+
+use hammerwork_api::JobId;
+use sqlx::mysql::MySqlArguments;
+use sqlx::query::Query;
+use sqlx::MySql;
 
 /// Keys in one statement, at most.
 pub(crate) const MAX_KEYS: usize = 1024;
 
-/// A statement whose `/* ids */` marker stands for a list of keys.
+/// A statement whose `/* ids */` marker, after every other parameter,
+/// stands for a list of keys.
 pub(crate) struct Keyed {
     template: &'static str,
     forms: OnceLock<Vec<String>>,
@@ -26,7 +33,7 @@ impl Keyed {
     }
 
     /// The form of the statement for `n` keys, as [`padded`] pads them.
-    pub(crate) fn sql(&self, n: usize) -> &str {
+    fn sql(&self, n: usize) -> &str {
         let forms = self.forms.get_or_init(|| {
             (0..=MAX_KEYS.ilog2())
                 .map(|k| {
@@ -37,6 +44,22 @@ impl Keyed {
         });
         &forms[padded_len(n).ilog2() as usize]
     }
+
+    /// The statements over `ids`, one per chunk as [`padded`] cuts them,
+    /// each with `head` binding the parameters before the list.
+    pub(crate) fn over<'q>(
+        &'q self,
+        ids: &[JobId],
+        head: impl Fn(Query<'q, MySql, MySqlArguments>) -> Query<'q, MySql, MySqlArguments>,
+    ) -> Vec<Query<'q, MySql, MySqlArguments>> {
+        padded(ids)
+            .into_iter()
+            .map(|chunk| {
+                let query = head(sqlx::query(self.sql(chunk.len())));
+                chunk.into_iter().fold(query, |query, id| query.bind(id.0))
+            })
+            .collect()
+    }
 }
 
 /// The length [`padded`] gives a chunk of `n` items.
@@ -46,7 +69,7 @@ fn padded_len(n: usize) -> usize {
 
 /// `items` in chunks of at most [`MAX_KEYS`], each padded to a power of two
 /// by repeating its last item.
-pub(crate) fn padded<T>(items: &[T]) -> Vec<Vec<&T>> {
+fn padded<T>(items: &[T]) -> Vec<Vec<&T>> {
     items
         .chunks(MAX_KEYS)
         .map(|chunk| {
@@ -74,9 +97,9 @@ mod tests {
         assert_eq!(padded(&[1, 2, 3]).concat(), [&1, &2, &3, &3]);
         assert!(padded::<u8>(&[]).is_empty());
 
-        let statement = Keyed::new("a IN (/* ids */) AND b = ?");
-        assert_eq!(statement.sql(3), "a IN (?, ?, ?, ?) AND b = ?");
-        assert_eq!(statement.sql(1), "a IN (?) AND b = ?");
+        let statement = Keyed::new("b = ? AND a IN (/* ids */)");
+        assert_eq!(statement.sql(3), "b = ? AND a IN (?, ?, ?, ?)");
+        assert_eq!(statement.sql(1), "b = ? AND a IN (?)");
         assert_eq!(statement.sql(1024).matches('?').count(), 1024 + 1);
     }
 }

@@ -26,7 +26,7 @@ use sqlx::MySql;
 use hammerwork_engine::LocalWakeups;
 
 use crate::insert;
-use crate::keyed::{self, Keyed};
+use crate::keyed::Keyed;
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
 use crate::row::{all, at, hex, hex_ids};
 
@@ -187,13 +187,8 @@ impl Transaction for MySqlTx<'_> {
             .fetch(candidates, |row| job_id_from_row(row, "id"))
             .await?;
         let mut expired = Vec::new();
-        for chunk in keyed::padded(&candidates) {
-            let mut query = sqlx::query(RESCUE_EXPIRED_JOBS.sql(chunk.len()));
-            for id in &chunk {
-                query = query.bind(id.0);
-            }
-            let locked = self.fetch(query.bind(at(now)), |row| job_id_from_row(row, "id"));
-            expired.extend(locked.await?);
+        for query in RESCUE_EXPIRED_JOBS.over(&candidates, |q| q.bind(at(now))) {
+            expired.extend(self.fetch(query, |row| job_id_from_row(row, "id")).await?);
         }
         if expired.is_empty() {
             return Ok(Vec::new());

@@ -333,15 +333,11 @@ async fn rescue_leaves_live_jobs_unlocked() {
             .unwrap();
     let lock = include_str!("../queries/rescue_expired_jobs.sql")
         .replace("/* ids */", &vec!["?"; found.len()].join(", "));
-    let mut lock = sqlx::query_scalar::<_, uuid::Uuid>(&lock);
+    let mut lock = sqlx::query_scalar::<_, uuid::Uuid>(&lock).bind(later.naive_utc());
     for id in &found {
         lock = lock.bind(id);
     }
-    let locked = lock
-        .bind(later.naive_utc())
-        .fetch_all(&mut *rescuer)
-        .await
-        .unwrap();
+    let locked = lock.fetch_all(&mut *rescuer).await.unwrap();
     assert_eq!(locked.len(), 3);
 
     let mut heartbeat = pool.acquire().await.unwrap();

@@ -194,9 +194,9 @@ impl<'a> SettleRecord<'a> {
     }
 
     /// The JSON array of `settlements`, flattened.
-    pub fn encode(settlements: &[Settlement]) -> Result<String> {
+    pub fn encode<'s>(settlements: impl IntoIterator<Item = &'s Settlement>) -> Result<String> {
         let records = settlements
-            .iter()
+            .into_iter()
             .map(SettleRecord::new)
             .collect::<Result<Vec<_>>>()?;
         json_array(&records)
