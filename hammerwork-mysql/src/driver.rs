@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hammerwork_api::driver::{
     claimed_job_from_row, job_from_row, queue_count_from_row, spawn_operation_from_row,
-    spawn_stats_from_row, workflow_from_row, Driver, SettleRecord, StoredRow,
+    spawn_stats_from_row, workflow_from_row, Driver, FromRow, Param, SettleRecord, StoredRow,
 };
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::validate::distinct_queues;
@@ -28,7 +28,7 @@ use crate::insert;
 use crate::keyed::Keyed;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::{all, at, hex, hex_ids};
+use crate::row::{all, at, bound, hex};
 use crate::tx::MySqlTx;
 
 /// Deepest spawn tree level `get_descendants` reads: each level is one
@@ -91,6 +91,20 @@ impl Driver for MySqlDriver {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::new(WakeupScope::Process)
+    }
+
+    async fn rows<T: Send + 'static>(
+        &self,
+        name: &'static str,
+        params: &[Param<'_>],
+        from_row: FromRow<T>,
+    ) -> Result<Vec<T>> {
+        self.fetch(bound(name, params)?, from_row).await
+    }
+
+    async fn run(&self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
+        let done = bound(name, params)?.execute(&self.pool).await;
+        Ok(done.map_err(map_err)?.rows_affected())
     }
 
     async fn begin(&self) -> Result<MySqlTx<'static>> {
@@ -255,14 +269,6 @@ impl Driver for MySqlDriver {
         Ok(Some(self.wakeups.listen()))
     }
 
-    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        self.fetch(sql!("get_jobs", hex_ids(&ids)), job_from_row)
-            .await
-    }
-
     async fn list_jobs(&self, p: &ListJobsParams) -> Result<Vec<Job>> {
         let queue = p.queue.as_deref().map(str::as_bytes);
         let status = p.status.map(JobStatus::as_str);
@@ -290,25 +296,10 @@ impl Driver for MySqlDriver {
         Ok(counts.await?.into_iter().collect())
     }
 
-    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
-        let found = self.fetch(sql!("get_workflow", id.0), workflow_from_row);
-        Ok(found.await?.pop())
-    }
-
     async fn list_workflows(&self, p: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
         let after = p.after.map(|w| w.0);
         let query = sql!("list_workflows", after, after, p.limit.unwrap_or(100));
         self.fetch(query, workflow_from_row).await
-    }
-
-    async fn list_queues(&self) -> Result<Vec<String>> {
-        let queues = self.fetch(sql!("list_queues"), |row| row.text("queue_name"));
-        Ok(queues.await?.into_iter().flatten().collect())
-    }
-
-    async fn paused_queues(&self) -> Result<Vec<String>> {
-        let queues = self.fetch(sql!("paused_queues"), |row| row.text("name"));
-        Ok(queues.await?.into_iter().flatten().collect())
     }
 
     async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
@@ -369,14 +360,5 @@ impl Driver for MySqlDriver {
         let depth = max_depth.min(MAX_SPAWN_TREE_LEVELS);
         let query = sql!("get_descendants", id.0, depth, depth);
         self.fetch(query, job_from_row).await
-    }
-
-    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
-        self.fetch(sql!("get_ancestors", id.0), job_from_row).await
-    }
-
-    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
-        self.fetch(sql!("get_dependencies", id.0), job_from_row)
-            .await
     }
 }

@@ -3,11 +3,14 @@
 //! `JSON_TABLE`.
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::StoredRow;
+use hammerwork_api::driver::{Param, StoredRow};
 use hammerwork_api::{Error, JobId, Result};
 use serde_json::json;
 use serde_json::Value;
+use sqlx::mysql::MySqlArguments;
 use sqlx::mysql::MySqlRow;
+use sqlx::query::Query;
+use sqlx::MySql;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -58,7 +61,12 @@ pub(crate) fn text(row: &MySqlRow, column: &str) -> Result<Option<String>> {
 
 /// `["<32 hex digits>", ...]`, for `JSON_TABLE(? ... COLUMNS (id CHAR(32) PATH '$'))`.
 pub(crate) fn hex_ids<'a>(ids: impl IntoIterator<Item = &'a JobId>) -> String {
-    json!(ids.into_iter().map(|id| hex(id.0)).collect::<Vec<_>>()).to_string()
+    hex_list(ids.into_iter().map(|id| id.0))
+}
+
+/// `["<32 hex digits>", ...]` of any ids.
+pub(crate) fn hex_list(ids: impl IntoIterator<Item = Uuid>) -> String {
+    json!(ids.into_iter().map(hex).collect::<Vec<_>>()).to_string()
 }
 
 /// An id as 32 hex digits, as the queries' JSON_TABLE columns read it.
@@ -71,4 +79,43 @@ pub(crate) fn hex(id: uuid::Uuid) -> String {
 /// `TIMESTAMP`, which ends in 2038: a later time would be stored as NULL.
 pub(crate) fn at(time: DateTime<Utc>) -> chrono::NaiveDateTime {
     time.naive_utc()
+}
+
+hammerwork_api::statements! {
+    "awaited_children", "dependents", "ended_parents", "get_ancestors", "get_dependencies",
+    "get_jobs", "get_workflow", "list_queues", "lock_running_attempt", "mark_finished_workflows",
+    "parent_results", "paused_queues", "prunable_jobs", "prunable_workflows", "set_workflow_state",
+    "workflow_policies",
+}
+
+/// The statement `name` with `params` bound as MySQL takes them (ids as
+/// `BINARY(16)`, lists as JSON arrays of hex ids, sorted and distinct).
+pub(crate) fn bound<'q>(
+    name: &str,
+    params: &[Param<'q>],
+) -> Result<Query<'q, MySql, MySqlArguments>> {
+    let mut query = sqlx::query(statement(name)?);
+    for param in params {
+        query = match *param {
+            Param::Text(v) => query.bind(v),
+            Param::Int(v) => query.bind(v),
+            Param::Bool(v) => query.bind(v),
+            Param::Time(v) => query.bind(v.map(at)),
+            Param::Json(v) => query.bind(v.map(Value::to_string)),
+            Param::Job(v) => query.bind(v.map(|id| id.0)),
+            Param::Workflow(v) => query.bind(v.map(|id| id.0)),
+            Param::Jobs(ids) => query.bind(hex_list(distinct(ids).iter().map(|id| id.0))),
+            Param::Workflows(ids) => query.bind(hex_list(distinct(ids).iter().map(|id| id.0))),
+            Param::Ints(v) => query.bind(json!(v).to_string()),
+        };
+    }
+    Ok(query)
+}
+
+/// `ids` sorted, each once.
+fn distinct<T: Ord + Copy>(ids: &[T]) -> Vec<T> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }

@@ -3,21 +3,19 @@
 //! first (`queries/<primitive>.sql`, in id order), then changes exactly those
 //! by id (`<primitive>_apply.sql`), or reads them back after (transitions.sql).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, job_id_pair_from_row, json_array, parent_result_from_row, policy_from_row,
-    reset_job_from_row, stored_parent_from_row, transition_from_row, workflow_id_from_row,
-    Released, ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
+    job_id_from_row, json_array, reset_job_from_row, stored_parent_from_row, transition_from_row,
+    workflow_id_from_row, FromRow, Param, Released, ResetJob, SettleRecord, StoredRow, Transaction,
+    Transition, WorkflowCounts,
 };
 use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
-use hammerwork_api::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow};
-use hammerwork_api::{
-    Job, JobId, JobStatus, Lease, Result, Settlement, WorkflowId, WorkflowStatus,
-};
+use hammerwork_api::workflow::{PlannedJob, StoredParent, Workflow};
+use hammerwork_api::{Job, JobId, JobStatus, Result, Settlement, WorkflowId, WorkflowStatus};
 use serde_json::{json, Value};
 use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
@@ -28,7 +26,7 @@ use hammerwork_engine::LocalWakeups;
 use crate::insert;
 use crate::keyed::Keyed;
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
-use crate::row::{all, at, hex, hex_ids};
+use crate::row::{all, at, bound, hex, hex_ids, hex_list};
 
 /// Edges per INSERT into the edge table (about 70 bytes each).
 const EDGE_CHUNK: usize = 20_000;
@@ -51,7 +49,7 @@ fn transition(row: &dyn StoredRow) -> Result<Transition> {
 }
 
 fn workflow_hex(ids: &[WorkflowId]) -> String {
-    json!(ids.iter().map(|id| hex(id.0)).collect::<Vec<_>>()).to_string()
+    hex_list(ids.iter().map(|id| id.0))
 }
 
 impl<'c> MySqlTx<'c> {
@@ -100,6 +98,19 @@ impl Transaction for MySqlTx<'_> {
 
     async fn rollback(self) -> Result<()> {
         self.tx.rollback().await.map_err(map_err)
+    }
+
+    async fn rows<T: Send + 'static>(
+        &mut self,
+        name: &'static str,
+        params: &[Param<'_>],
+        from_row: FromRow<T>,
+    ) -> Result<Vec<T>> {
+        self.fetch(bound(name, params)?, from_row).await
+    }
+
+    async fn run(&mut self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
+        self.execute(bound(name, params)?).await
     }
 
     async fn wake(&mut self, queues: &[String]) -> Result<()> {
@@ -228,11 +239,6 @@ impl Transaction for MySqlTx<'_> {
         Ok(released)
     }
 
-    async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>> {
-        let query = sql!("parent_results", hex_ids(jobs));
-        self.fetch(query, parent_result_from_row).await
-    }
-
     async fn resolve_conditions(
         &mut self,
         decisions: &[(JobId, bool)],
@@ -276,27 +282,6 @@ impl Transaction for MySqlTx<'_> {
             self.execute(query).await?;
         }
         Ok(ending)
-    }
-
-    async fn workflow_policies(
-        &mut self,
-        ids: &[WorkflowId],
-    ) -> Result<HashMap<WorkflowId, FailurePolicy>> {
-        let query = sql!("workflow_policies", workflow_hex(ids));
-        Ok(self
-            .fetch(query, policy_from_row)
-            .await?
-            .into_iter()
-            .collect())
-    }
-
-    async fn set_workflow_state(
-        &mut self,
-        ids: &[WorkflowId],
-        state: WorkflowStatus,
-    ) -> Result<()> {
-        let query = sql!("set_workflow_state", workflow_hex(ids), state.as_str());
-        self.execute(query).await.map(drop)
     }
 
     async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
@@ -368,23 +353,6 @@ impl Transaction for MySqlTx<'_> {
         Ok(found)
     }
 
-    async fn prunable_jobs(
-        &mut self,
-        queue: &str,
-        status: JobStatus,
-        ended_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<JobId>> {
-        let query = sql!(
-            "prunable_jobs",
-            queue,
-            status.as_str(),
-            at(ended_before),
-            limit
-        );
-        self.fetch(query, |row| job_id_from_row(row, "id")).await
-    }
-
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
         let kept = self.fetch(sql!("delete_jobs_kept", hex_ids(ids)), |row| {
             job_id_from_row(row, "id")
@@ -403,24 +371,6 @@ impl Transaction for MySqlTx<'_> {
             workflows: 0,
             spawn_operations,
         })
-    }
-
-    async fn mark_finished_workflows(
-        &mut self,
-        ids: &[WorkflowId],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let query = sql!("mark_finished_workflows", workflow_hex(ids), at(now));
-        self.execute(query).await.map(drop)
-    }
-
-    async fn prunable_workflows(
-        &mut self,
-        ended_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<WorkflowId>> {
-        let query = sql!("prunable_workflows", at(ended_before), limit);
-        self.fetch(query, workflow_id_from_row).await
     }
 
     async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<Pruned> {
@@ -516,33 +466,6 @@ impl Transaction for MySqlTx<'_> {
             self.execute(query).await?;
         }
         Ok(recounted)
-    }
-
-    async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
-        let query = sql!("dependents", hex_ids(parents));
-        self.fetch(query, |row| {
-            job_id_pair_from_row(row, "parent_id", "job_id")
-        })
-        .await
-    }
-
-    async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
-        let query = sql!("awaited_children", hex_ids(parents));
-        self.fetch(query, |row| {
-            job_id_pair_from_row(row, "parent_job_id", "id")
-        })
-        .await
-    }
-
-    async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
-        let query = sql!("ended_parents", hex_ids(jobs));
-        self.fetch(query, |row| transition_from_row(row, false))
-            .await
-    }
-
-    async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {
-        let query = sql!("lock_running_attempt", lease.id.0, lease.claim);
-        Ok(!self.fetch(query, |_| Ok(())).await?.is_empty())
     }
 
     async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>> {

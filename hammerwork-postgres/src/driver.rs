@@ -6,26 +6,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{
-    claimed_job_from_row, job_from_row, queue_count_from_row, sort_claimed,
-    spawn_operation_from_row, spawn_stats_from_row, workflow_from_row, Driver, StoredRow,
-};
-use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
-use hammerwork_api::workflow::{PlannedJob, Workflow};
-use hammerwork_api::{
-    Capabilities, ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, Lease,
-    ListJobsParams, ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener,
-    WakeupScope, WorkflowId,
-};
-use sqlx::postgres::PgArguments;
-use sqlx::query::Query;
-use sqlx::{PgPool, Postgres};
-use uuid::Uuid;
+use hammerwork_api::driver::{Driver, FromRow, Param};
+use hammerwork_api::workflow::PlannedJob;
+use hammerwork_api::{Capabilities, Error, Job, Result, Settlement, WakeupListener, WakeupScope};
+use sqlx::PgPool;
 
 use crate::listen::Listen;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::{all, bind_jobs, uuids, ENQUEUE_CHUNK};
+use crate::row::{bind_jobs, bound, fetch, ENQUEUE_CHUNK};
 use crate::tx::{PgTx, SettleColumns};
 
 /// insert_jobs.sql, waking the queues it filled in the same statement.
@@ -88,7 +77,7 @@ struct VacuumStats {
 impl PgDriver {
     /// The jobs table's vacuum statistics (`None` before it has any).
     async fn vacuum_stats(&self) -> Result<Option<VacuumStats>> {
-        let rows = self.fetch(sql!("reclaim_space"), |row| {
+        let rows = fetch(&self.pool, sql!("reclaim_space"), |row| {
             let int = |column| -> Result<i64> { Ok(row.int(column)?.unwrap_or(0)) };
             Ok(VacuumStats {
                 dead: int("dead")?,
@@ -100,18 +89,6 @@ impl PgDriver {
         });
         Ok(rows.await?.pop())
     }
-
-    /// Every row of `query` on the pool, mapped with `from_row`.
-    async fn fetch<T>(
-        &self,
-        query: Query<'_, Postgres, PgArguments>,
-        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        all(
-            &query.fetch_all(&self.pool).await.map_err(map_err)?,
-            from_row,
-        )
-    }
 }
 
 #[async_trait]
@@ -120,6 +97,20 @@ impl Driver for PgDriver {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::new(WakeupScope::Cluster)
+    }
+
+    async fn rows<T: Send + 'static>(
+        &self,
+        name: &'static str,
+        params: &[Param<'_>],
+        from_row: FromRow<T>,
+    ) -> Result<Vec<T>> {
+        fetch(&self.pool, bound(name, params)?, from_row).await
+    }
+
+    async fn run(&self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
+        let done = bound(name, params)?.execute(&self.pool).await;
+        Ok(done.map_err(map_err)?.rows_affected())
     }
 
     async fn begin(&self) -> Result<PgTx<'static>> {
@@ -151,29 +142,6 @@ impl Driver for PgDriver {
     async fn database_time(&self) -> Result<DateTime<Utc>> {
         let query = sqlx::query_scalar("SELECT clock_timestamp()");
         query.fetch_one(&self.pool).await.map_err(map_err)
-    }
-
-    async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
-        let limit = i64::from(p.limit);
-        let query = sql!("claim_jobs", &p.queue, p.now, limit, p.lease_until);
-        let mut jobs = self.fetch(query, claimed_job_from_row).await?;
-        sort_claimed(&mut jobs);
-        Ok(jobs)
-    }
-
-    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
-        let ids: Vec<Uuid> = leases.iter().map(|l| l.id.0).collect();
-        let claims: Vec<i64> = leases.iter().map(|l| l.claim).collect();
-        let query = sql!("heartbeat_jobs", ids, claims, lease_until);
-        let done = query.execute(&self.pool).await.map_err(map_err)?;
-        Ok(done.rows_affected())
-    }
-
-    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
-        let priorities: Vec<i16> = JobPriority::ALL.iter().map(|p| p.as_i16()).collect();
-        let query = sql!("next_due", queue, after, priorities);
-        let due = self.fetch(query, |row| row.time("due")).await?;
-        Ok(due.into_iter().next().flatten())
     }
 
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
@@ -214,111 +182,6 @@ impl Driver for PgDriver {
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         self.listen.subscribe().await.map(Some)
-    }
-
-    async fn list_queues(&self) -> Result<Vec<String>> {
-        let queues = self.fetch(sql!("list_queues"), |row| row.text("queue_name"));
-        Ok(queues.await?.into_iter().flatten().collect())
-    }
-
-    async fn paused_queues(&self) -> Result<Vec<String>> {
-        let queues = self.fetch(sql!("paused_queues"), |row| row.text("name"));
-        Ok(queues.await?.into_iter().flatten().collect())
-    }
-
-    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
-        self.fetch(sql!("get_jobs", uuids(ids)), job_from_row).await
-    }
-
-    async fn list_jobs(&self, p: &ListJobsParams) -> Result<Vec<Job>> {
-        let (status, limit) = (p.status.map(JobStatus::as_str), p.limit.unwrap_or(100));
-        let (after, workflow) = (p.after.map(|id| id.0), p.workflow.map(|w| w.0));
-        let query = sql!(
-            "list_jobs",
-            p.queue.as_deref(),
-            status,
-            after,
-            i64::from(limit),
-            workflow
-        )
-        .bind(p.dependency_status.map(DependencyStatus::as_str));
-        self.fetch(query, job_from_row).await
-    }
-
-    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
-        let counts = self.fetch(sql!("queue_counts", queue), queue_count_from_row);
-        Ok(counts.await?.into_iter().collect())
-    }
-
-    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
-        let found = self.fetch(sql!("get_workflow", id.0), workflow_from_row);
-        Ok(found.await?.pop())
-    }
-
-    async fn list_workflows(&self, p: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
-        let limit = i64::from(p.limit.unwrap_or(100));
-        let query = sql!("list_workflows", p.after.map(|w| w.0), limit);
-        self.fetch(query, workflow_from_row).await
-    }
-
-    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
-        let query = sql!(
-            "list_recurrences_jobs",
-            i64::from(limit),
-            after.map(|id| id.0)
-        );
-        self.fetch(query, job_from_row).await
-    }
-
-    async fn list_recurring_workflows(
-        &self,
-        after: Option<WorkflowId>,
-        limit: u32,
-    ) -> Result<Vec<Workflow>> {
-        let after = after.map(|id| id.0);
-        let query = sql!("list_recurrences_workflows", i64::from(limit), after);
-        self.fetch(query, workflow_from_row).await
-    }
-
-    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
-        let found = self.fetch(sql!("get_spawn_operation", id), spawn_operation_from_row);
-        Ok(found.await?.pop())
-    }
-
-    async fn list_spawn_operations(&self, q: &SpawnQuery) -> Result<Vec<SpawnOperation>> {
-        let limit = i64::from(q.limit.unwrap_or(100));
-        let query = sql!(
-            "list_spawn_operations",
-            q.queue.as_deref(),
-            q.since,
-            q.until,
-            limit
-        );
-        self.fetch(query, spawn_operation_from_row).await
-    }
-
-    async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
-        let query = sql!("spawn_stats", q.queue.as_deref(), q.since, q.until);
-        Ok(self
-            .fetch(query, spawn_stats_from_row)
-            .await?
-            .pop()
-            .unwrap_or_default())
-    }
-
-    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
-        let depth = max_depth.min(i32::MAX as u32) as i32;
-        self.fetch(sql!("get_descendants", id.0, depth), job_from_row)
-            .await
-    }
-
-    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
-        self.fetch(sql!("get_ancestors", id.0), job_from_row).await
-    }
-
-    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
-        self.fetch(sql!("get_dependencies", id.0), job_from_row)
-            .await
     }
 }
 

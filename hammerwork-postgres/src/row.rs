@@ -3,7 +3,7 @@
 //! column arrays.
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::StoredRow;
+use hammerwork_api::driver::{Param, StoredRow};
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Error, Job, JobId, Result};
 use serde_json::Value;
@@ -11,6 +11,8 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 use sqlx::{Column, Postgres, Row, TypeInfo};
 use uuid::Uuid;
+
+use crate::map_err::map_err;
 
 /// A PostgreSQL row, read as [`StoredRow`].
 pub(crate) struct Stored<'r>(pub(crate) &'r PgRow);
@@ -51,11 +53,14 @@ impl StoredRow for Stored<'_> {
     }
 }
 
-/// Maps every row with `from_row`.
-pub(crate) fn all<T>(
-    rows: &[PgRow],
+/// Every row of `query` on `executor` (the pool or a transaction), mapped
+/// with `from_row`.
+pub(crate) async fn fetch<'q, T>(
+    executor: impl sqlx::PgExecutor<'q>,
+    query: Query<'q, Postgres, PgArguments>,
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {
+    let rows = query.fetch_all(executor).await.map_err(map_err)?;
     rows.iter().map(|row| from_row(&Stored(row))).collect()
 }
 
@@ -111,4 +116,42 @@ impl<'q> Rows<'q> {
     fn col<T>(&self, f: impl Fn(&'q Job, &'q PlannedJob) -> T) -> Vec<T> {
         self.0.iter().zip(self.1).map(|(j, p)| f(j, p)).collect()
     }
+}
+
+hammerwork_api::statements! {
+    "awaited_children", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
+    "delete_jobs", "delete_workflows", "dependents", "end_dependents", "ended_parents",
+    "fail_expired_workflows", "get_ancestors", "get_dependencies", "get_descendants", "get_jobs",
+    "get_spawn_operation", "get_workflow", "graft_children", "heartbeat_jobs", "next_due", "insert_spawn_operation",
+    "insert_workflow", "list_jobs", "list_queues", "list_recurrences_jobs",
+    "list_recurrences_workflows", "list_spawn_operations", "list_workflows",
+    "lock_running_attempt", "mark_finished_workflows", "mark_job_recurrence",
+    "mark_workflow_recurrence", "parent_results", "pause_queue", "paused_queues", "prunable_jobs",
+    "prunable_workflows", "queue_counts", "recount_dependencies", "reopen_workflow",
+    "rescue_expired_jobs", "reset_job", "reset_workflow_jobs", "resume_queue",
+    "set_workflow_state", "spawn_stats", "workflow_policies",
+}
+
+/// The statement `name` with `params` bound as PostgreSQL takes them (ids as
+/// `uuid`, lists as arrays).
+pub(crate) fn bound<'q>(
+    name: &str,
+    params: &[Param<'q>],
+) -> Result<Query<'q, Postgres, PgArguments>> {
+    let mut query = sqlx::query(statement(name)?);
+    for param in params {
+        query = match *param {
+            Param::Text(v) => query.bind(v),
+            Param::Int(v) => query.bind(v),
+            Param::Bool(v) => query.bind(v),
+            Param::Time(v) => query.bind(v),
+            Param::Json(v) => query.bind(v),
+            Param::Job(v) => query.bind(v.map(|id| id.0)),
+            Param::Workflow(v) => query.bind(v.map(|id| id.0)),
+            Param::Jobs(ids) => query.bind(uuids(ids)),
+            Param::Workflows(ids) => query.bind(ids.iter().map(|id| id.0).collect::<Vec<_>>()),
+            Param::Ints(v) => query.bind(v),
+        };
+    }
+    Ok(query)
 }

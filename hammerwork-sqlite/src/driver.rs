@@ -3,19 +3,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{
-    claimed_job_from_row, job_from_row, json_array, micros, queue_count_from_row, sort_claimed,
-    spawn_operation_from_row, spawn_stats_from_row, workflow_from_row, Driver, JobRecord,
-    StoredRow,
-};
-use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
+use hammerwork_api::driver::{json_array, micros, Driver, FromRow, JobRecord, Param, StoredRow};
 use hammerwork_api::validate::distinct_queues;
-use hammerwork_api::workflow::{PlannedJob, Workflow};
-use hammerwork_api::{
-    Capabilities, ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, Lease,
-    ListJobsParams, ListWorkflowsParams, QueueCounts, Result, WakeupListener, WakeupScope,
-    WorkflowId,
-};
+use hammerwork_api::workflow::PlannedJob;
+use hammerwork_api::{Capabilities, Job, Lease, Result, WakeupListener, WakeupScope};
 use hammerwork_engine::LocalWakeups;
 use serde_json::json;
 use sqlx::query::Query;
@@ -24,7 +15,7 @@ use sqlx::{Sqlite, SqlitePool};
 
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::{all, id_list, ENQUEUE_CHUNK};
+use crate::row::{all, bound, ENQUEUE_CHUNK};
 use crate::tx::SqliteTx;
 
 /// `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the busy
@@ -68,6 +59,20 @@ impl Driver for SqliteDriver {
         Capabilities::new(WakeupScope::Process)
     }
 
+    async fn rows<T: Send + 'static>(
+        &self,
+        name: &'static str,
+        params: &[Param<'_>],
+        from_row: FromRow<T>,
+    ) -> Result<Vec<T>> {
+        self.fetch(bound(name, params)?, from_row).await
+    }
+
+    async fn run(&self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
+        let done = bound(name, params)?.execute(&self.pool).await;
+        Ok(done.map_err(map_err)?.rows_affected())
+    }
+
     async fn begin(&self) -> Result<SqliteTx<'static>> {
         let tx = self
             .pool
@@ -95,14 +100,6 @@ impl Driver for SqliteDriver {
         Ok(true)
     }
 
-    async fn claim_jobs(&self, p: &ClaimParams) -> Result<Vec<Job>> {
-        let (now, until) = (micros(p.now), micros(p.lease_until));
-        let query = sql!("claim_jobs", &p.queue, now, i64::from(p.limit), until);
-        let mut jobs = self.fetch(query, claimed_job_from_row).await?;
-        sort_claimed(&mut jobs);
-        Ok(jobs)
-    }
-
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
         let leases: Vec<_> = leases
             .iter()
@@ -111,14 +108,6 @@ impl Driver for SqliteDriver {
         let query = sql!("heartbeat_jobs", json_array(&leases)?, micros(lease_until));
         let done = query.execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected())
-    }
-
-    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
-        let priorities: Vec<i16> = JobPriority::ALL.iter().map(|p| p.as_i16()).collect();
-        let priorities = serde_json::to_string(&priorities).map_err(Error::backend)?;
-        let query = sql!("next_due", queue, micros(after), priorities);
-        let due = self.fetch(query, |row| row.time("due")).await?;
-        Ok(due.into_iter().next().flatten())
     }
 
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
@@ -137,111 +126,5 @@ impl Driver for SqliteDriver {
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         Ok(Some(self.wakeups.listen()))
-    }
-
-    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
-        self.fetch(sql!("get_jobs", id_list(ids)), job_from_row)
-            .await
-    }
-
-    async fn list_jobs(&self, p: &ListJobsParams) -> Result<Vec<Job>> {
-        let (status, limit) = (p.status.map(JobStatus::as_str), p.limit.unwrap_or(100));
-        let after = p.after.map(|id| id.to_string());
-        let workflow = p.workflow.map(|w| w.to_string());
-        let query = sql!(
-            "list_jobs",
-            p.queue.as_deref(),
-            status,
-            after,
-            i64::from(limit),
-            workflow
-        )
-        .bind(p.dependency_status.map(DependencyStatus::as_str));
-        self.fetch(query, job_from_row).await
-    }
-
-    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
-        let counts = self.fetch(sql!("queue_counts", queue), queue_count_from_row);
-        Ok(counts.await?.into_iter().collect())
-    }
-
-    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
-        let found = self.fetch(sql!("get_workflow", id.to_string()), workflow_from_row);
-        Ok(found.await?.pop())
-    }
-
-    async fn list_workflows(&self, p: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
-        let limit = i64::from(p.limit.unwrap_or(100));
-        let query = sql!("list_workflows", p.after.map(|w| w.to_string()), limit);
-        self.fetch(query, workflow_from_row).await
-    }
-
-    async fn list_queues(&self) -> Result<Vec<String>> {
-        let queues = self.fetch(sql!("list_queues"), |row| row.text("queue_name"));
-        Ok(queues.await?.into_iter().flatten().collect())
-    }
-
-    async fn paused_queues(&self) -> Result<Vec<String>> {
-        let queues = self.fetch(sql!("paused_queues"), |row| row.text("name"));
-        Ok(queues.await?.into_iter().flatten().collect())
-    }
-
-    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
-        let after = after.map(|id| id.to_string());
-        let query = sql!("list_recurrences_jobs", i64::from(limit), after);
-        self.fetch(query, job_from_row).await
-    }
-
-    async fn list_recurring_workflows(
-        &self,
-        after: Option<WorkflowId>,
-        limit: u32,
-    ) -> Result<Vec<Workflow>> {
-        let after = after.map(|id| id.to_string());
-        let query = sql!("list_recurrences_workflows", i64::from(limit), after);
-        self.fetch(query, workflow_from_row).await
-    }
-
-    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
-        let found = self.fetch(sql!("get_spawn_operation", id), spawn_operation_from_row);
-        Ok(found.await?.pop())
-    }
-
-    async fn list_spawn_operations(&self, q: &SpawnQuery) -> Result<Vec<SpawnOperation>> {
-        let (since, until) = (q.since.map(micros), q.until.map(micros));
-        let limit = i64::from(q.limit.unwrap_or(100));
-        let query = sql!(
-            "list_spawn_operations",
-            q.queue.as_deref(),
-            since,
-            until,
-            limit
-        );
-        self.fetch(query, spawn_operation_from_row).await
-    }
-
-    async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
-        let (since, until) = (q.since.map(micros), q.until.map(micros));
-        let query = sql!("spawn_stats", q.queue.as_deref(), since, until);
-        Ok(self
-            .fetch(query, spawn_stats_from_row)
-            .await?
-            .pop()
-            .unwrap_or_default())
-    }
-
-    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
-        let query = sql!("get_descendants", id.to_string(), i64::from(max_depth));
-        self.fetch(query, job_from_row).await
-    }
-
-    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
-        self.fetch(sql!("get_ancestors", id.to_string()), job_from_row)
-            .await
-    }
-
-    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
-        self.fetch(sql!("get_dependencies", id.to_string()), job_from_row)
-            .await
     }
 }

@@ -3,11 +3,14 @@
 //! `hammerwork_api::driver::*_from_row`), and how a batch is passed.
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::StoredRow;
+use hammerwork_api::driver::{micros, Param, StoredRow};
 use hammerwork_api::{Error, Result};
 use serde_json::{json, Value};
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
+use sqlx::Sqlite;
 use uuid::Uuid;
 
 /// A SQLite row, read as [`StoredRow`].
@@ -69,4 +72,41 @@ pub(crate) const ENQUEUE_CHUNK: usize = 5_000;
 /// A list of ids as the JSON array parameter of a `json_each(?)`.
 pub(crate) fn id_list<T: ToString>(ids: &[T]) -> String {
     json!(ids.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
+}
+
+hammerwork_api::statements! {
+    "awaited_children", "next_due", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
+    "dependents", "end_dependents", "ended_parents", "fail_expired_workflows", "get_ancestors",
+    "get_dependencies", "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow",
+    "insert_spawn_operation", "insert_workflow", "list_jobs", "list_queues",
+    "list_recurrences_jobs", "list_recurrences_workflows", "list_spawn_operations",
+    "list_workflows", "lock_running_attempt", "lock_stored_parents", "mark_finished_workflows",
+    "mark_job_recurrence", "mark_workflow_recurrence", "parent_results", "pause_queue",
+    "paused_queues", "prunable_jobs", "prunable_workflows", "queue_counts", "recount_dependencies",
+    "release_dependents", "reopen_workflow", "rescue_expired_jobs", "resume_queue",
+    "set_workflow_state", "spawn_stats", "workflow_policies",
+}
+
+/// The statement `name` with `params` bound as SQLite stores them (ids and
+/// JSON as text, lists as JSON arrays, times as microseconds).
+pub(crate) fn bound<'q>(
+    name: &str,
+    params: &[Param<'q>],
+) -> Result<Query<'q, Sqlite, SqliteArguments<'q>>> {
+    let mut query = sqlx::query(statement(name)?);
+    for param in params {
+        query = match *param {
+            Param::Text(v) => query.bind(v),
+            Param::Int(v) => query.bind(v),
+            Param::Bool(v) => query.bind(v),
+            Param::Time(v) => query.bind(v.map(micros)),
+            Param::Json(v) => query.bind(v.map(Value::to_string)),
+            Param::Job(v) => query.bind(v.map(|id| id.to_string())),
+            Param::Workflow(v) => query.bind(v.map(|id| id.to_string())),
+            Param::Jobs(ids) => query.bind(id_list(ids)),
+            Param::Workflows(ids) => query.bind(id_list(ids)),
+            Param::Ints(v) => query.bind(json!(v).to_string()),
+        };
+    }
+    Ok(query)
 }

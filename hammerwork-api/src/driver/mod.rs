@@ -11,8 +11,21 @@
 //!
 //! To add a database, implement [`Driver`] and [`Transaction`], wrap the
 //! driver in `hammerwork_engine::Engine`, and run `hammerwork-testkit`'s
-//! conformance suite against it. `hammerwork-memory` is a complete driver to
-//! read first.
+//! conformance suite against it.
+//!
+//! # Statements
+//! Most primitives have a default that runs the statement of the
+//! primitive's name through [`Driver::rows`] / [`Driver::run`] (on the pool)
+//! or [`Transaction::rows`] / [`Transaction::run`] (in the transaction), with
+//! the primitive's arguments as [`Param`]s in the order of its signature
+//! (where a default binds anything else, its rustdoc says so under
+//! "Statement"). A SQL backend implements those four methods (look the
+//! statement up with [`statements!`](crate::statements), bind each `Param`
+//! in its own encoding), writes `queries/<name>.sql` for each default it
+//! keeps, and overrides the primitives its database does differently (a
+//! shortcut, a lock order, no `RETURNING`). The PostgreSQL backend is the
+//! smallest example; `hammerwork-memory`, which has no statements, implements
+//! every primitive itself.
 //!
 //! # Conventions
 //! - Ids given to a primitive that locks rows are sorted by the engine; a
@@ -29,6 +42,7 @@
 
 mod record;
 mod row;
+mod statement;
 
 use std::collections::HashMap;
 
@@ -39,8 +53,8 @@ use serde_json::Value;
 use crate::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use crate::workflow::{FailurePolicy, PlannedJob, StoredParent, Workflow, WorkflowId};
 use crate::{
-    Capabilities, ClaimParams, Job, JobId, JobStatus, Lease, ListJobsParams, ListWorkflowsParams,
-    QueueCounts, Result, Settlement, WakeupListener, WorkflowStatus,
+    Capabilities, ClaimParams, Job, JobId, JobPriority, JobStatus, Lease, ListJobsParams,
+    ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener, WorkflowStatus,
 };
 
 pub use record::{json_array, micros, JobRecord, SettleRecord};
@@ -51,6 +65,24 @@ pub use row::{
     stored_parent_from_row, transition_from_row, workflow_from_row, workflow_id_from_row,
     StoredRow,
 };
+pub use statement::{no_statement, FromRow, Param};
+
+use statement::params;
+
+/// Decodes a transition from a statement that does not return
+/// `has_dependents`.
+fn transition(row: &dyn StoredRow) -> Result<Transition> {
+    transition_from_row(row, false)
+}
+
+/// Whether the statement `name` returned a row.
+async fn exists<T: Transaction + ?Sized>(
+    tx: &mut T,
+    name: &'static str,
+    params: &[Param<'_>],
+) -> Result<bool> {
+    Ok(!tx.rows(name, params, |_| Ok(())).await?.is_empty())
+}
 
 /// Puts claimed jobs in claim order (priority, then `scheduled_at`, then id),
 /// for a database whose `UPDATE ... RETURNING` does not keep the order it
@@ -223,6 +255,28 @@ pub trait Driver: Send + Sync + 'static {
     /// What this database can do (push wakeups or not).
     fn capabilities(&self) -> Capabilities;
 
+    /// Runs the statement `name` with `params` on the pool and maps each row
+    /// it returns with `from_row` (see [`Param`]); every read below with a
+    /// default runs the statement of its name through it. By default
+    /// [`no_statement`]: a driver without statements (hammerwork-memory)
+    /// implements those reads itself.
+    async fn rows<T: Send + 'static>(
+        &self,
+        name: &'static str,
+        params: &[Param<'_>],
+        from_row: FromRow<T>,
+    ) -> Result<Vec<T>> {
+        let _ = (params, from_row);
+        Err(no_statement(name))
+    }
+
+    /// Runs the statement `name` with `params` on the pool; returns how many
+    /// rows it changed. By default [`no_statement`].
+    async fn run(&self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
+        let _ = params;
+        Err(no_statement(name))
+    }
+
     /// The database server's clock (by default the local one, right for an
     /// embedded database): see [`Storage::database_time`](crate::Storage::database_time).
     async fn database_time(&self) -> Result<DateTime<Utc>> {
@@ -243,10 +297,16 @@ pub trait Driver: Send + Sync + 'static {
     /// The distinct queue names of the stored jobs, sorted: a walk of the
     /// queue index that visits each queue once (PostgreSQL and SQLite: a
     /// recursive `min(queue_name) > previous`; MySQL: a loose index scan).
-    async fn list_queues(&self) -> Result<Vec<String>>;
+    async fn list_queues(&self) -> Result<Vec<String>> {
+        let queues = self.rows("list_queues", &[], |row| row.text("queue_name"));
+        Ok(queues.await?.into_iter().flatten().collect())
+    }
 
     /// The names of the paused queues, sorted (a read of the queues table).
-    async fn paused_queues(&self) -> Result<Vec<String>>;
+    async fn paused_queues(&self) -> Result<Vec<String>> {
+        let queues = self.rows("paused_queues", &[], |row| row.text("name"));
+        Ok(queues.await?.into_iter().flatten().collect())
+    }
 
     /// Gives the database back the space of rows that finished or were
     /// deleted, when enough has piled up for claims to notice (see
@@ -300,17 +360,41 @@ pub trait Driver: Send + Sync + 'static {
     /// statement (or one short transaction), `SKIP LOCKED`, claim order.
     /// Claims nothing from a paused queue (the pause is read in the same
     /// statement, without locking the queue's row).
-    async fn claim_jobs(&self, params: &ClaimParams) -> Result<Vec<Job>>;
+    ///
+    /// Statement `claim_jobs`: queue, now, limit, lease_until; returns the claimed rows.
+    async fn claim_jobs(&self, params: &ClaimParams) -> Result<Vec<Job>> {
+        let p = params;
+        let params = params![p.queue.as_str(), p.now, i64::from(p.limit), p.lease_until];
+        let mut jobs = self
+            .rows("claim_jobs", params, claimed_job_from_row)
+            .await?;
+        sort_claimed(&mut jobs);
+        Ok(jobs)
+    }
 
     /// Extends the leases of these running attempts (sorted by id) to
     /// `lease_until`; returns how many were still current.
-    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64>;
+    ///
+    /// Statement `heartbeat_jobs`: the ids, the claims, lease_until.
+    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
+        let ids: Vec<JobId> = leases.iter().map(|l| l.id).collect();
+        let claims: Vec<i64> = leases.iter().map(|l| l.claim).collect();
+        let params = params![&ids[..], &claims[..], lease_until];
+        self.run("heartbeat_jobs", params).await
+    }
 
     /// The earliest `scheduled_at` later than `after` among the jobs of
     /// `queue` that are pending or retrying and not held by a dependency:
     /// one seek of the claim index per priority in
     /// [`JobPriority::ALL`](crate::JobPriority::ALL). Locks nothing.
-    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>>;
+    ///
+    /// Statement `next_due`: queue, after, the priorities; returns `due`.
+    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let priorities: Vec<i64> = JobPriority::ALL.iter().map(|p| p.as_i16().into()).collect();
+        let params = params![queue, after, &priorities[..]];
+        let due = self.rows("next_due", params, |row| row.time("due"));
+        Ok(due.await?.into_iter().next().flatten())
+    }
 
     /// Subscribes to wakeups, when [`capabilities`](Self::capabilities)
     /// says there are any.
@@ -324,54 +408,121 @@ pub trait Driver: Send + Sync + 'static {
     }
 
     /// The jobs with these ids that exist, ordered by id.
-    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>>;
+    async fn get_jobs(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        self.rows("get_jobs", params![ids], job_from_row).await
+    }
 
     /// Jobs matching `params`, ordered by id.
-    async fn list_jobs(&self, params: &ListJobsParams) -> Result<Vec<Job>>;
+    ///
+    /// Statement `list_jobs`: queue, status, after, limit (100 if none), workflow, dependency
+    /// status, each NULL when not given.
+    async fn list_jobs(&self, params: &ListJobsParams) -> Result<Vec<Job>> {
+        let p = params;
+        let params = params![
+            p.queue.as_deref(),
+            p.status.map(JobStatus::as_str),
+            p.after,
+            i64::from(p.limit.unwrap_or(100)),
+            p.workflow,
+            p.dependency_status.map(crate::DependencyStatus::as_str),
+        ];
+        self.rows("list_jobs", params, job_from_row).await
+    }
 
     /// How many jobs of `queue` are in each status.
-    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts>;
+    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
+        let params = params![queue];
+        let counts = self.rows("queue_counts", params, queue_count_from_row);
+        Ok(counts.await?.into_iter().collect())
+    }
 
     /// The workflow with its counters: the stored ones, `running_jobs`
     /// counted from its running jobs (an index range over those only),
     /// `pending_jobs` the rest.
-    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>>;
+    async fn get_workflow(&self, id: WorkflowId) -> Result<Option<Workflow>> {
+        let params = params![id];
+        let found = self.rows("get_workflow", params, workflow_from_row);
+        Ok(found.await?.pop())
+    }
 
     /// Workflows in id order, counted as [`get_workflow`](Self::get_workflow).
-    async fn list_workflows(&self, params: &ListWorkflowsParams) -> Result<Vec<Workflow>>;
+    ///
+    /// Statement `list_workflows`: after, limit (100 if none).
+    async fn list_workflows(&self, params: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
+        let limit = i64::from(params.limit.unwrap_or(100));
+        let params = params![params.after, limit];
+        self.rows("list_workflows", params, workflow_from_row).await
+    }
 
     /// Up to `limit` finished occurrences of recurring jobs whose series has
     /// not been continued (`cron_live` set, status terminal), with ids after
     /// `after`, in id order, read through an index of live occurrences only.
-    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>>;
+    ///
+    /// Statement `list_recurrences_jobs`: limit, after.
+    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
+        let params = params![i64::from(limit), after];
+        self.rows("list_recurrences_jobs", params, job_from_row)
+            .await
+    }
 
     /// Up to `limit` recurring workflows whose run has finished (no job left
     /// to run, or cancelled) and whose series has not been continued, with
     /// ids after `after`, in id order.
+    ///
+    /// Statement `list_recurrences_workflows`: limit, after.
     async fn list_recurring_workflows(
         &self,
         after: Option<WorkflowId>,
         limit: u32,
-    ) -> Result<Vec<Workflow>>;
+    ) -> Result<Vec<Workflow>> {
+        let params = params![i64::from(limit), after];
+        self.rows("list_recurrences_workflows", params, workflow_from_row)
+            .await
+    }
 
     /// The spawn operation with this id.
-    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>>;
+    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
+        let params = params![id];
+        let found = self.rows("get_spawn_operation", params, spawn_operation_from_row);
+        Ok(found.await?.pop())
+    }
 
     /// Spawn operations matching `query`, newest first.
-    async fn list_spawn_operations(&self, query: &SpawnQuery) -> Result<Vec<SpawnOperation>>;
+    ///
+    /// Statement `list_spawn_operations`: queue, since, until, limit (100 if none).
+    async fn list_spawn_operations(&self, query: &SpawnQuery) -> Result<Vec<SpawnOperation>> {
+        let limit = i64::from(query.limit.unwrap_or(100));
+        let params = params![query.queue.as_deref(), query.since, query.until, limit];
+        self.rows("list_spawn_operations", params, spawn_operation_from_row)
+            .await
+    }
 
     /// Figures over the operations matching `query`.
-    async fn spawn_stats(&self, query: &SpawnQuery) -> Result<SpawnStats>;
+    ///
+    /// Statement `spawn_stats`: queue, since, until.
+    async fn spawn_stats(&self, query: &SpawnQuery) -> Result<SpawnStats> {
+        let params = params![query.queue.as_deref(), query.since, query.until];
+        let stats = self.rows("spawn_stats", params, spawn_stats_from_row);
+        Ok(stats.await?.pop().unwrap_or_default())
+    }
 
     /// Everything spawned under `id`, to `max_depth` levels, level by level.
-    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>>;
+    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
+        let params = params![id, i64::from(max_depth)];
+        self.rows("get_descendants", params, job_from_row).await
+    }
 
     /// The jobs that spawned `id`, its parent first.
-    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>>;
+    async fn get_ancestors(&self, id: JobId) -> Result<Vec<Job>> {
+        self.rows("get_ancestors", params![id], job_from_row).await
+    }
 
     /// The jobs `id` depends on, read through the edge table (declared and
     /// grafted parents), ordered by id.
-    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>>;
+    async fn get_dependencies(&self, id: JobId) -> Result<Vec<Job>> {
+        self.rows("get_dependencies", params![id], job_from_row)
+            .await
+    }
 }
 
 /// A transaction of a [`Driver`]: the primitives the engine composes.
@@ -393,16 +544,59 @@ pub trait Transaction: Send {
     /// commits.
     async fn wake(&mut self, queues: &[String]) -> Result<()>;
 
+    /// Runs the statement `name` with `params` in this transaction and maps
+    /// each row it returns with `from_row` (see [`Param`]). By default
+    /// [`no_statement`], as [`Driver::rows`].
+    async fn rows<T: Send + 'static>(
+        &mut self,
+        name: &'static str,
+        params: &[Param<'_>],
+        from_row: FromRow<T>,
+    ) -> Result<Vec<T>> {
+        let _ = (params, from_row);
+        Err(no_statement(name))
+    }
+
+    /// Runs the statement `name` with `params` in this transaction; returns
+    /// how many rows it changed. By default [`no_statement`].
+    async fn run(&mut self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
+        let _ = params;
+        Err(no_statement(name))
+    }
+
     /// Reads the stored jobs `ids` (sorted) that a batch depends on, locking
     /// each so that none can finish until this transaction ends (a parent
     /// settled later sees the new edges). Returns those that exist. A driver
     /// that overrides [`Driver::settle_independent`] also flags them here as
     /// having dependents, under the same lock.
-    async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>>;
+    async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
+        self.rows("lock_stored_parents", params![ids], stored_parent_from_row)
+            .await
+    }
 
     /// Inserts the workflow row, `Running`, with `total_jobs` jobs and every
     /// counter at zero (the engine adds the jobs that end at once).
-    async fn insert_workflow(&mut self, workflow: &Workflow, total_jobs: i64) -> Result<()>;
+    ///
+    /// Statement `insert_workflow`: id, name, description, failure policy, created_at, deadline_at,
+    /// total_jobs, cron schedule, timeout in milliseconds.
+    async fn insert_workflow(&mut self, workflow: &Workflow, total_jobs: i64) -> Result<()> {
+        let w = workflow;
+        let timeout = w
+            .timeout
+            .map(|t| t.as_millis().min(i64::MAX as u128) as i64);
+        let params = params![
+            w.id,
+            w.name.as_str(),
+            w.description.as_deref(),
+            w.failure_policy.as_str(),
+            w.created_at,
+            w.deadline_at,
+            total_jobs,
+            w.cron_schedule.as_deref(),
+            timeout,
+        ];
+        self.run("insert_workflow", params).await.map(drop)
+    }
 
     /// Inserts `jobs` in the states `plans` give them (a job already ended is
     /// stamped `now`; a recurring job becomes its series' live occurrence).
@@ -437,7 +631,10 @@ pub trait Transaction: Send {
         &mut self,
         now: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Transition>>;
+    ) -> Result<Vec<Transition>> {
+        let params = params![now, i64::from(limit)];
+        self.rows("rescue_expired_jobs", params, transition).await
+    }
 
     /// Counts the completed `parents` (sorted) off each dependent still
     /// waiting, locking those dependents in id order (the lock serialises
@@ -445,11 +642,17 @@ pub trait Transaction: Send {
     /// dependent at zero without a condition becomes claimable; one with a
     /// condition stays waiting for [`resolve_conditions`](Self::resolve_conditions).
     /// Returns every dependent counted, with its count left.
-    async fn release_dependents(&mut self, parents: &[JobId]) -> Result<Vec<Released>>;
+    async fn release_dependents(&mut self, parents: &[JobId]) -> Result<Vec<Released>> {
+        self.rows("release_dependents", params![parents], released_from_row)
+            .await
+    }
 
     /// The results of the parents of each of `jobs`, per job in parent-id
     /// order (a parent with no result is left out).
-    async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>>;
+    async fn parent_results(&mut self, jobs: &[JobId]) -> Result<Vec<(JobId, Value)>> {
+        self.rows("parent_results", params![jobs], parent_result_from_row)
+            .await
+    }
 
     /// For dependents [`release_dependents`](Self::release_dependents) left
     /// waiting at zero (still locked): `true` makes one claimable, `false`
@@ -472,18 +675,31 @@ pub trait Transaction: Send {
         status: JobStatus,
         why: &str,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Transition>>;
+    ) -> Result<Vec<Transition>> {
+        let params = params![parents, status.as_str(), why, now];
+        self.rows("end_dependents", params, transition).await
+    }
 
     /// The failure policies of these workflows (those that exist).
     async fn workflow_policies(
         &mut self,
         ids: &[WorkflowId],
-    ) -> Result<HashMap<WorkflowId, FailurePolicy>>;
+    ) -> Result<HashMap<WorkflowId, FailurePolicy>> {
+        let params = params![ids];
+        let policies = self.rows("workflow_policies", params, policy_from_row);
+        Ok(policies.await?.into_iter().collect())
+    }
 
     /// Sets `state` on those of the workflows `ids` (sorted) that are still
     /// open (`Running` or `Paused`), locking them in id order.
-    async fn set_workflow_state(&mut self, ids: &[WorkflowId], state: WorkflowStatus)
-        -> Result<()>;
+    async fn set_workflow_state(
+        &mut self,
+        ids: &[WorkflowId],
+        state: WorkflowStatus,
+    ) -> Result<()> {
+        let params = params![ids, state.as_str()];
+        self.run("set_workflow_state", params).await.map(drop)
+    }
 
     /// Adds `counts` (sorted by workflow id) to the workflow rows' counters,
     /// locking them in that order.
@@ -514,26 +730,41 @@ pub trait Transaction: Send {
 
     /// Cancels job `id` at `now` if it has not finished (its lease ends, so a
     /// running attempt's outcome is then ignored). Returns its transition.
-    async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>>;
+    async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>> {
+        Ok(self
+            .rows("cancel_job", params![id, now], transition)
+            .await?
+            .pop())
+    }
 
     /// Marks workflow `id` `Cancelled` if it is open and has jobs left to
     /// run, locking its row. Returns whether it did.
-    async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool>;
+    async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool> {
+        exists(self, "cancel_workflow", params![id]).await
+    }
 
     /// Puts job `id` back to `Pending` at `now` (attempts 0, error, failure
     /// and completion times and lease cleared) if it is `Dead` or
     /// `Cancelled`, belongs to no workflow and its dependencies are none or
     /// all completed, locking its row. Returns it when it did.
-    async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>>;
+    async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
+        let params = params![id, now];
+        let reset = self.rows("reset_job", params, reset_job_from_row);
+        Ok(reset.await?.pop())
+    }
 
     /// Marks `queue` paused since `now` (adding its row to the queues table
     /// if it has none) unless it is paused already, locking the row.
     /// Returns whether it changed.
-    async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool>;
+    async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
+        exists(self, "pause_queue", params![queue, now]).await
+    }
 
     /// Clears the pause of `queue`, locking its row. Returns whether it was
     /// paused.
-    async fn resume_queue(&mut self, queue: &str) -> Result<bool>;
+    async fn resume_queue(&mut self, queue: &str) -> Result<bool> {
+        exists(self, "resume_queue", params![queue]).await
+    }
 
     /// Cancels, at `now` with `why`, every unfinished job of the workflows
     /// `ids` (sorted) and every unfinished spawned job outside them that one
@@ -547,7 +778,10 @@ pub trait Transaction: Send {
         ids: &[WorkflowId],
         why: &str,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Transition>>;
+    ) -> Result<Vec<Transition>> {
+        let params = params![ids, why, now];
+        self.rows("cancel_workflow_jobs", params, transition).await
+    }
 
     /// Up to `limit` jobs of `queue` in the final `status` that ended
     /// (`completed_at`, else `failed_at`) before `ended_before`, oldest
@@ -563,7 +797,11 @@ pub trait Transaction: Send {
         status: JobStatus,
         ended_before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<JobId>>;
+    ) -> Result<Vec<JobId>> {
+        let params = params![queue, status.as_str(), ended_before, i64::from(limit)];
+        self.rows("prunable_jobs", params, |row| job_id_from_row(row, "id"))
+            .await
+    }
 
     /// Deletes those of jobs `ids` (locked by
     /// [`prunable_jobs`](Self::prunable_jobs)) that no stored job depends on,
@@ -571,51 +809,64 @@ pub trait Transaction: Send {
     /// committed before, since it locks its stored parents first), with
     /// their edges as dependents and the spawn operation records they made;
     /// returns how many jobs and records it deleted.
-    async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<crate::retention::Pruned>;
+    async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<crate::retention::Pruned> {
+        let params = params![ids];
+        let pruned = self.rows("delete_jobs", params, pruned_from_row);
+        Ok(pruned.await?.pop().unwrap_or_default())
+    }
 
     /// Stamps `now` as the time those of workflows `ids` (sorted, locked by
     /// [`add_workflow_counts`](Self::add_workflow_counts) in this
     /// transaction) finished, when every one of their jobs is now in a final
     /// status and they were not stamped yet; called by the default
-    /// [`finish`](Self::finish). By default nothing: such a driver's
-    /// workflows are never pruned.
+    /// [`finish`](Self::finish).
     async fn mark_finished_workflows(
         &mut self,
         ids: &[WorkflowId],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let _ = (ids, now);
-        Ok(())
+        let params = params![ids, now];
+        self.run("mark_finished_workflows", params).await.map(drop)
     }
 
     /// Up to `limit` workflows that finished before `ended_before`, oldest
     /// first: not a recurring workflow's live run, and none of whose jobs a
     /// job outside it depends on or was spawned by. Locks them, skipping
-    /// locked rows. By default none.
+    /// locked rows.
     async fn prunable_workflows(
         &mut self,
         ended_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<WorkflowId>> {
-        let _ = (ended_before, limit);
-        Ok(Vec::new())
+        let params = params![ended_before, i64::from(limit)];
+        self.rows("prunable_workflows", params, workflow_id_from_row)
+            .await
     }
 
     /// Deletes workflows `ids` (locked) whole: their jobs, the jobs' edges
-    /// and spawn operation records, and the workflow rows. By default
-    /// nothing.
+    /// and spawn operation records, and the workflow rows; returns how many
+    /// of each it deleted.
     async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<crate::retention::Pruned> {
-        let _ = ids;
-        Ok(crate::retention::Pruned::default())
+        let params = params![ids];
+        let pruned = self.rows("delete_workflows", params, pruned_from_row);
+        Ok(pruned.await?.pop().unwrap_or_default())
     }
 
     /// Marks `Failed` the open workflows whose deadline is before `now` and
     /// that have jobs left to run, locking them in id order; returns them.
-    async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>>;
+    async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
+        let params = params![now];
+        let expired = self.rows("fail_expired_workflows", params, workflow_id_from_row);
+        let mut expired = expired.await?;
+        expired.sort_unstable();
+        Ok(expired)
+    }
 
     /// Marks workflow `id` `Running` whatever its state, locking its row;
     /// `false` when there is no such workflow.
-    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<bool>;
+    async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<bool> {
+        exists(self, "reopen_workflow", params![id]).await
+    }
 
     /// Puts workflow `id`'s `Dead` and `Cancelled` jobs, and the `Dead` and
     /// `Cancelled` spawned jobs outside it that one of its jobs awaits, back
@@ -624,7 +875,11 @@ pub trait Transaction: Send {
         &mut self,
         id: WorkflowId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<ResetJob>>;
+    ) -> Result<Vec<ResetJob>> {
+        let params = params![id, now];
+        self.rows("reset_workflow_jobs", params, reset_job_from_row)
+            .await
+    }
 
     /// Recounts the parents not completed of workflow `id`'s pending jobs and
     /// of the jobs `also`, storing each count (waiting above zero, satisfied
@@ -634,38 +889,78 @@ pub trait Transaction: Send {
         &mut self,
         id: WorkflowId,
         also: &[JobId],
-    ) -> Result<Vec<Released>>;
+    ) -> Result<Vec<Released>> {
+        let params = params![id, also];
+        self.rows("recount_dependencies", params, released_from_row)
+            .await
+    }
 
     /// The edges out of `parents`, as `(parent, dependent)`, in parent
     /// order; reads only (the edge table by its primary key's prefix).
-    async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>>;
+    async fn dependents(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let pair = |row: &dyn StoredRow| job_id_pair_from_row(row, "parent_id", "job_id");
+        self.rows("dependents", params![parents], pair).await
+    }
 
     /// The children of `parents` whose spawn their dependents await
     /// ([`SpawnOperation::await_children`](crate::spawn::SpawnOperation)),
     /// as `(parent, child)`; reads only.
-    async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>>;
+    async fn awaited_children(&mut self, parents: &[JobId]) -> Result<Vec<(JobId, JobId)>> {
+        let pair = |row: &dyn StoredRow| job_id_pair_from_row(row, "parent_job_id", "id");
+        self.rows("awaited_children", params![parents], pair).await
+    }
 
     /// The parents of `jobs` that ended without completing (skipped, dead,
     /// cancelled), each once, with their status; reads only.
-    async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>>;
+    async fn ended_parents(&mut self, jobs: &[JobId]) -> Result<Vec<Transition>> {
+        self.rows("ended_parents", params![jobs], transition).await
+    }
 
     /// Whether `lease` is still job's current running attempt, locking the
     /// job if so.
-    async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool>;
+    ///
+    /// Statement `lock_running_attempt`: the job id, the claim.
+    async fn lock_running_attempt(&mut self, lease: Lease) -> Result<bool> {
+        exists(self, "lock_running_attempt", params![lease.id, lease.claim]).await
+    }
 
     /// Makes each of `children` (ids not written yet) one more dependency of
     /// every dependent of `parent` still waiting, locking those dependents in
     /// id order: edge rows and pending counts (a dependent's `depends_on`
     /// keeps what was declared). Returns the dependents held.
-    async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>>;
+    async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>> {
+        let params = params![parent, children];
+        self.rows("graft_children", params, |row| job_id_from_row(row, "id"))
+            .await
+    }
 
     /// Inserts the spawn operation row; `false`, writing nothing, when its id
     /// is taken.
-    async fn insert_spawn_operation(&mut self, operation: &SpawnOperation) -> Result<bool>;
+    ///
+    /// Statement `insert_spawn_operation`: id, parent job, queue, handler, child count, batch
+    /// count, metadata, created_at, await_children; it changes no row when the id is taken.
+    async fn insert_spawn_operation(&mut self, operation: &SpawnOperation) -> Result<bool> {
+        let op = operation;
+        let count = |n: u64| n.min(i64::MAX as u64) as i64;
+        let params = params![
+            op.id.as_str(),
+            op.parent_job_id,
+            op.queue_name.as_str(),
+            op.handler.as_str(),
+            count(op.child_count),
+            count(op.batch_count),
+            op.metadata.as_ref(),
+            op.created_at,
+            op.await_children,
+        ];
+        Ok(self.run("insert_spawn_operation", params).await? > 0)
+    }
 
     /// Marks recurring job `id` continued by `next` (ended when `None`) if it
     /// is still its series' live occurrence, locking it. Returns whether it was.
-    async fn mark_job_recurrence(&mut self, id: JobId, next: Option<JobId>) -> Result<bool>;
+    async fn mark_job_recurrence(&mut self, id: JobId, next: Option<JobId>) -> Result<bool> {
+        Ok(self.run("mark_job_recurrence", params![id, next]).await? > 0)
+    }
 
     /// Marks recurring workflow `id` continued by `next` (ended when `None`)
     /// if it is still its series' live occurrence, locking it. Returns
@@ -674,5 +969,10 @@ pub trait Transaction: Send {
         &mut self,
         id: WorkflowId,
         next: Option<WorkflowId>,
-    ) -> Result<bool>;
+    ) -> Result<bool> {
+        Ok(self
+            .run("mark_workflow_recurrence", params![id, next])
+            .await?
+            > 0)
+    }
 }

@@ -1,0 +1,212 @@
+//! Statements by name: how the default primitives of [`Driver`](super::Driver)
+//! and [`Transaction`](super::Transaction) reach a SQL backend's
+//! `queries/<name>.sql`.
+//!
+//! A SQL backend implements `rows` (and, on its transaction, `run`): it looks
+//! the statement up (the [`statements!`](crate::statements) macro writes that
+//! lookup), binds each [`Param`] in its own column encoding and maps the rows
+//! with the given decoder. Every primitive it does not override then runs the
+//! statement of the primitive's name with the parameters its rustdoc lists,
+//! in that order.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::StoredRow;
+use crate::{Error, JobId, Result, WorkflowId};
+
+/// A parameter of a statement, as the default primitives pass them. Each
+/// backend binds a variant in its own encoding: ids as `uuid`, hex or text,
+/// lists of ids as an array or a JSON array, times as `timestamptz`,
+/// `DATETIME(6)` or microseconds since the Unix epoch.
+#[derive(Clone, Copy, Debug)]
+pub enum Param<'a> {
+    /// Text, or NULL.
+    Text(Option<&'a str>),
+    /// An integer, or NULL.
+    Int(Option<i64>),
+    /// A boolean.
+    Bool(bool),
+    /// A timestamp, or NULL.
+    Time(Option<DateTime<Utc>>),
+    /// A JSON document, or NULL.
+    Json(Option<&'a Value>),
+    /// A job id, or NULL.
+    Job(Option<JobId>),
+    /// A workflow id, or NULL.
+    Workflow(Option<WorkflowId>),
+    /// A list of job ids, in the given order.
+    Jobs(&'a [JobId]),
+    /// A list of workflow ids, in the given order.
+    Workflows(&'a [WorkflowId]),
+    /// A list of integers, in the given order.
+    Ints(&'a [i64]),
+}
+
+/// How a default primitive decodes each row of its statement.
+pub type FromRow<T> = fn(&dyn StoredRow) -> Result<T>;
+
+macro_rules! param_from {
+    ($($t:ty => $e:expr),* $(,)?) => {
+        $(impl<'a> From<$t> for Param<'a> {
+            fn from(value: $t) -> Self {
+                ($e)(value)
+            }
+        })*
+    };
+}
+
+param_from! {
+    &'a str => |v| Param::Text(Some(v)),
+    Option<&'a str> => Param::Text,
+    i64 => |v| Param::Int(Some(v)),
+    Option<i64> => Param::Int,
+    bool => Param::Bool,
+    DateTime<Utc> => |v| Param::Time(Some(v)),
+    Option<DateTime<Utc>> => Param::Time,
+    Option<&'a Value> => Param::Json,
+    JobId => |v| Param::Job(Some(v)),
+    Option<JobId> => Param::Job,
+    WorkflowId => |v| Param::Workflow(Some(v)),
+    Option<WorkflowId> => Param::Workflow,
+    &'a [JobId] => Param::Jobs,
+    &'a [WorkflowId] => Param::Workflows,
+    &'a [i64] => Param::Ints,
+}
+
+/// The error of a default primitive on a driver that has no statement of
+/// that name: such a driver implements the primitive itself.
+pub fn no_statement(name: &str) -> Error {
+    Error::backend(format!(
+        "this driver has no statement `{name}`: it must implement the primitive `{name}` itself"
+    ))
+}
+
+/// Writes `fn statement(name: &str) -> hammerwork_api::Result<&'static str>`
+/// for a SQL backend: the text of `queries/<name>.sql` (in the calling
+/// crate's directory) for each name listed, and
+/// [`no_statement`](crate::driver::no_statement) for any other.
+///
+/// ```text
+/// hammerwork_api::statements! { "get_jobs", "list_jobs", "cancel_job" }
+/// ```
+#[macro_export]
+macro_rules! statements {
+    ($($name:literal),* $(,)?) => {
+        /// The SQL of the statement `name`: `queries/<name>.sql`.
+        fn statement(name: &str) -> $crate::Result<&'static str> {
+            match name {
+                $($name => Ok(include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"), "/queries/", $name, ".sql"
+                ))),)*
+                _ => Err($crate::driver::no_statement(name)),
+            }
+        }
+    };
+}
+
+/// The parameters of a statement, each converted with [`Param::from`].
+macro_rules! params {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::driver::Param::from($value)),*]
+    };
+}
+pub(crate) use params;
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+
+    use crate::driver::{Driver, Transaction, Transition, WorkflowCounts};
+    use crate::workflow::PlannedJob;
+    use crate::{Capabilities, Error, Job, JobId, Result, Settlement, WakeupScope};
+
+    /// A driver with no statements that implements no primitive with a
+    /// default.
+    struct Bare;
+
+    #[async_trait]
+    impl Driver for Bare {
+        type Tx = Bare;
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new(WakeupScope::Process)
+        }
+
+        async fn begin(&self) -> Result<Bare> {
+            Ok(Bare)
+        }
+    }
+
+    #[async_trait]
+    impl Transaction for Bare {
+        async fn commit(self) -> Result<()> {
+            Ok(())
+        }
+
+        async fn rollback(self) -> Result<()> {
+            Ok(())
+        }
+
+        async fn wake(&mut self, _: &[String]) -> Result<()> {
+            Ok(())
+        }
+
+        async fn insert_jobs(
+            &mut self,
+            _: &[Job],
+            _: &[PlannedJob],
+            _: DateTime<Utc>,
+        ) -> Result<()> {
+            Ok(())
+        }
+
+        async fn insert_dependencies(&mut self, _: &[(JobId, JobId)]) -> Result<()> {
+            Ok(())
+        }
+
+        async fn settle_attempts(
+            &mut self,
+            _: &[Settlement],
+            _: DateTime<Utc>,
+        ) -> Result<Vec<Transition>> {
+            Ok(Vec::new())
+        }
+
+        async fn resolve_conditions(
+            &mut self,
+            _: &[(JobId, bool)],
+            _: DateTime<Utc>,
+        ) -> Result<()> {
+            Ok(())
+        }
+
+        async fn add_workflow_counts(&mut self, _: &[WorkflowCounts]) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn assert_names(result: Result<impl std::fmt::Debug>, statement: &str) {
+        match result {
+            Err(Error::Backend(e)) => assert!(
+                e.to_string().contains(&format!("`{statement}`")),
+                "{e} should name {statement}"
+            ),
+            other => panic!("expected an error naming {statement}, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_default_primitive_without_its_statement_names_it() {
+        let id = JobId::new();
+        assert_names(Bare.get_jobs(&[id]).await, "get_jobs");
+        assert_names(Bare.heartbeat_jobs(&[], Utc::now()).await, "heartbeat_jobs");
+        let mut tx = Bare.begin().await.unwrap();
+        assert_names(tx.cancel_job(id, Utc::now()).await, "cancel_job");
+        assert_names(
+            tx.mark_job_recurrence(id, None).await,
+            "mark_job_recurrence",
+        );
+    }
+}
