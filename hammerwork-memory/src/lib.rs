@@ -25,9 +25,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! It is also the worked example of a driver: `driver.rs` (claims and reads)
-//! and `tx.rs` (the transaction primitives) are all a backend writes; the
-//! engine does the rest.
+//! It is also the worked example of a driver without statements: `driver.rs`
+//! (claims and reads) and `tx.rs` (the transaction primitives) implement
+//! every primitive, where a SQL backend inherits most of them as statements
+//! (see `hammerwork_api::driver`); the engine does the rest.
 
 mod driver;
 mod state;

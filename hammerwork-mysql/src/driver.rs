@@ -304,7 +304,7 @@ impl Driver for MySqlDriver {
 
     async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
         let after = after.map(|id| id.0);
-        let query = sql!("list_recurrences_jobs", after, after, limit);
+        let query = sql!("list_recurring_jobs", after, after, limit);
         self.fetch(query, job_from_row).await
     }
 
@@ -314,7 +314,7 @@ impl Driver for MySqlDriver {
         limit: u32,
     ) -> Result<Vec<Workflow>> {
         let after = after.map(|id| id.0);
-        let query = sql!("list_recurrences_workflows", after, after, limit);
+        let query = sql!("list_recurring_workflows", after, after, limit);
         self.fetch(query, workflow_from_row).await
     }
 

@@ -666,11 +666,11 @@ async fn recurrence_listing_reads_the_cron_indexes() {
     db.storage.enqueue_many(jobs).await.unwrap();
     for (query, index) in [
         (
-            include_str!("../queries/list_recurrences_jobs.sql"),
+            include_str!("../queries/list_recurring_jobs.sql"),
             "hammerwork_jobs_cron_live",
         ),
         (
-            include_str!("../queries/list_recurrences_workflows.sql"),
+            include_str!("../queries/list_recurring_workflows.sql"),
             "hammerwork_workflows_cron_live",
         ),
     ] {

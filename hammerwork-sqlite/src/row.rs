@@ -79,7 +79,7 @@ hammerwork_api::statements! {
     "dependents", "end_dependents", "ended_parents", "fail_expired_workflows", "get_ancestors",
     "get_dependencies", "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow",
     "insert_spawn_operation", "insert_workflow", "list_jobs", "list_queues",
-    "list_recurrences_jobs", "list_recurrences_workflows", "list_spawn_operations",
+    "list_recurring_jobs", "list_recurring_workflows", "list_spawn_operations",
     "list_workflows", "lock_running_attempt", "lock_stored_parents", "mark_finished_workflows",
     "mark_job_recurrence", "mark_workflow_recurrence", "parent_results", "pause_queue",
     "paused_queues", "prunable_jobs", "prunable_workflows", "queue_counts", "recount_dependencies",

@@ -19,14 +19,18 @@
 //! or [`Transaction::rows`] / [`Transaction::run`] (in the transaction), with
 //! the primitive's arguments as [`Param`]s in the order of its signature
 //! (where a default binds anything else, its rustdoc says so under
-//! "Statement"). A SQL backend implements those four methods (look the
-//! statement up with [`statements!`](crate::statements), bind each `Param`
-//! in its own encoding), writes `queries/<name>.sql` for each default it
-//! keeps, and overrides the primitives its database does differently (a
-//! shortcut, a lock order, no `RETURNING`). The PostgreSQL backend is the
-//! smallest example; `hammerwork-memory`, which has no statements, implements
-//! every primitive itself.
-//!
+//! "Statement"), and reads the rows with the `*_from_row` function it names,
+//! which reads the columns of Hammerwork's tables by name (the PostgreSQL
+//! backend's `queries/` are the reference). A SQL backend implements those
+//! four methods (look the statement up with [`statements!`](crate::statements),
+//! bind each `Param` in its own encoding), writes `queries/<name>.sql` for
+//! each default it keeps, and overrides the primitives its database does
+//! differently (a shortcut, a lock order, no `RETURNING`, a parameter bound
+//! twice). A default whose statement the driver lacks fails at run time with
+//! an error naming it, so run the conformance suite, which calls every
+//! primitive. `hammerwork-memory`, which has no statements, implements every
+//! primitive itself.
+
 //! # Conventions
 //! - Ids given to a primitive that locks rows are sorted by the engine; a
 //!   driver locks in that order (or says where its database cannot).
@@ -457,26 +461,21 @@ pub trait Driver: Send + Sync + 'static {
     /// Up to `limit` finished occurrences of recurring jobs whose series has
     /// not been continued (`cron_live` set, status terminal), with ids after
     /// `after`, in id order, read through an index of live occurrences only.
-    ///
-    /// Statement `list_recurrences_jobs`: limit, after.
     async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
-        let params = params![i64::from(limit), after];
-        self.rows("list_recurrences_jobs", params, job_from_row)
-            .await
+        let params = params![after, i64::from(limit)];
+        self.rows("list_recurring_jobs", params, job_from_row).await
     }
 
     /// Up to `limit` recurring workflows whose run has finished (no job left
     /// to run, or cancelled) and whose series has not been continued, with
     /// ids after `after`, in id order.
-    ///
-    /// Statement `list_recurrences_workflows`: limit, after.
     async fn list_recurring_workflows(
         &self,
         after: Option<WorkflowId>,
         limit: u32,
     ) -> Result<Vec<Workflow>> {
-        let params = params![i64::from(limit), after];
-        self.rows("list_recurrences_workflows", params, workflow_from_row)
+        let params = params![after, i64::from(limit)];
+        self.rows("list_recurring_workflows", params, workflow_from_row)
             .await
     }
 

@@ -2,8 +2,8 @@
 //! and [`Transaction`](super::Transaction) reach a SQL backend's
 //! `queries/<name>.sql`.
 //!
-//! A SQL backend implements `rows` (and, on its transaction, `run`): it looks
-//! the statement up (the [`statements!`](crate::statements) macro writes that
+//! A SQL backend implements `rows` and `run`, on its driver and on its
+//! transaction: each looks the statement up (the [`statements!`](crate::statements) macro writes that
 //! lookup), binds each [`Param`] in its own column encoding and maps the rows
 //! with the given decoder. Every primitive it does not override then runs the
 //! statement of the primitive's name with the parameters its rustdoc lists,
@@ -35,9 +35,10 @@ pub enum Param<'a> {
     Job(Option<JobId>),
     /// A workflow id, or NULL.
     Workflow(Option<WorkflowId>),
-    /// A list of job ids, in the given order.
+    /// A list of job ids, each once (as the engine passes them). A backend
+    /// may bind them in another order: a statement orders its rows itself.
     Jobs(&'a [JobId]),
-    /// A list of workflow ids, in the given order.
+    /// A list of workflow ids, as [`Param::Jobs`].
     Workflows(&'a [WorkflowId]),
     /// A list of integers, in the given order.
     Ints(&'a [i64]),
