@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hammerwork_api::driver::{
     claimed_job_from_row, job_from_row, queue_count_from_row, spawn_operation_from_row,
-    spawn_stats_from_row, workflow_from_row, Driver, FromRow, Param, SettleRecord, StoredRow,
+    spawn_stats_from_row, workflow_from_row, Driver, FromRow, Param, SettleRecord,
 };
 use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
 use hammerwork_api::validate::distinct_queues;
@@ -20,15 +20,13 @@ use hammerwork_api::{
 };
 use hammerwork_engine::LocalWakeups;
 use serde_json::json;
-use sqlx::mysql::MySqlArguments;
-use sqlx::query::Query;
-use sqlx::{MySql, MySqlPool};
+use sqlx::MySqlPool;
 
 use crate::insert;
 use crate::keyed::Keyed;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::{all, at, bound, hex};
+use crate::row::{at, bound, fetch, hex};
 use crate::tx::MySqlTx;
 
 /// Deepest spawn tree level `get_descendants` reads: each level is one
@@ -71,18 +69,6 @@ impl MySqlDriver {
         let wakeups = LocalWakeups::default();
         MySqlDriver { pool, wakeups }
     }
-
-    /// Every row of `query` on the pool, mapped with `from_row`.
-    async fn fetch<'q, T>(
-        &self,
-        query: Query<'q, MySql, MySqlArguments>,
-        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        all(
-            &query.fetch_all(&self.pool).await.map_err(map_err)?,
-            from_row,
-        )
-    }
 }
 
 #[async_trait]
@@ -99,7 +85,7 @@ impl Driver for MySqlDriver {
         params: &[Param<'_>],
         from_row: FromRow<T>,
     ) -> Result<Vec<T>> {
-        self.fetch(bound(name, params)?, from_row).await
+        fetch(&self.pool, bound(name, params)?, from_row).await
     }
 
     async fn run(&self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
@@ -190,8 +176,7 @@ impl Driver for MySqlDriver {
         let mut tx = begin.await.map_err(map_err)?;
         let queue = p.queue.as_bytes();
         let query = sql!("claim_jobs", queue, at(p.now), queue, p.limit);
-        let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
-        let mut jobs = all(&rows, claimed_job_from_row)?;
+        let mut jobs = fetch(&mut *tx, query, claimed_job_from_row).await?;
         if !jobs.is_empty() {
             let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();
             let mut marked = 0;
@@ -240,7 +225,7 @@ impl Driver for MySqlDriver {
         let priorities: Vec<i16> = JobPriority::ALL.iter().map(|p| -p.as_i16()).collect();
         let priorities = serde_json::to_string(&priorities).map_err(Error::backend)?;
         let query = sql!("next_due", queue.as_bytes(), at(after), priorities);
-        let due = self.fetch(query, |row| row.time("due")).await?;
+        let due = fetch(&self.pool, query, |row| row.time("due")).await?;
         Ok(due.into_iter().next().flatten())
     }
 
@@ -288,24 +273,28 @@ impl Driver for MySqlDriver {
         .bind(dependency_status)
         .bind(dependency_status)
         .bind(p.limit.unwrap_or(100));
-        self.fetch(query, job_from_row).await
+        fetch(&self.pool, query, job_from_row).await
     }
 
     async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
-        let counts = self.fetch(sql!("queue_counts", queue.as_bytes()), queue_count_from_row);
+        let counts = fetch(
+            &self.pool,
+            sql!("queue_counts", queue.as_bytes()),
+            queue_count_from_row,
+        );
         Ok(counts.await?.into_iter().collect())
     }
 
     async fn list_workflows(&self, p: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
         let after = p.after.map(|w| w.0);
         let query = sql!("list_workflows", after, after, p.limit.unwrap_or(100));
-        self.fetch(query, workflow_from_row).await
+        fetch(&self.pool, query, workflow_from_row).await
     }
 
     async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
         let after = after.map(|id| id.0);
         let query = sql!("list_recurring_jobs", after, after, limit);
-        self.fetch(query, job_from_row).await
+        fetch(&self.pool, query, job_from_row).await
     }
 
     async fn list_recurring_workflows(
@@ -315,12 +304,14 @@ impl Driver for MySqlDriver {
     ) -> Result<Vec<Workflow>> {
         let after = after.map(|id| id.0);
         let query = sql!("list_recurring_workflows", after, after, limit);
-        self.fetch(query, workflow_from_row).await
+        fetch(&self.pool, query, workflow_from_row).await
     }
 
     async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
         let query = sql!("get_spawn_operation", id.as_bytes());
-        Ok(self.fetch(query, spawn_operation_from_row).await?.pop())
+        Ok(fetch(&self.pool, query, spawn_operation_from_row)
+            .await?
+            .pop())
     }
 
     async fn list_spawn_operations(&self, q: &SpawnQuery) -> Result<Vec<SpawnOperation>> {
@@ -335,7 +326,7 @@ impl Driver for MySqlDriver {
         )
         .bind(q.until.map(at))
         .bind(q.limit.unwrap_or(100));
-        self.fetch(query, spawn_operation_from_row).await
+        fetch(&self.pool, query, spawn_operation_from_row).await
     }
 
     async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
@@ -349,8 +340,7 @@ impl Driver for MySqlDriver {
             q.until.map(at),
             q.until.map(at)
         );
-        Ok(self
-            .fetch(query, spawn_stats_from_row)
+        Ok(fetch(&self.pool, query, spawn_stats_from_row)
             .await?
             .pop()
             .unwrap_or_default())
@@ -359,6 +349,6 @@ impl Driver for MySqlDriver {
     async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
         let depth = max_depth.min(MAX_SPAWN_TREE_LEVELS);
         let query = sql!("get_descendants", id.0, depth, depth);
-        self.fetch(query, job_from_row).await
+        fetch(&self.pool, query, job_from_row).await
     }
 }

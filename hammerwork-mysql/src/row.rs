@@ -14,6 +14,8 @@ use sqlx::MySql;
 use sqlx::Row;
 use uuid::Uuid;
 
+use crate::map_err::map_err;
+
 /// A MySQL row, read as [`StoredRow`].
 pub(crate) struct Stored<'r>(pub(crate) &'r MySqlRow);
 
@@ -46,11 +48,14 @@ impl StoredRow for Stored<'_> {
     }
 }
 
-/// Maps every row with `from_row`.
-pub(crate) fn all<T>(
-    rows: &[MySqlRow],
+/// Every row of `query` on `executor` (the pool or a transaction), mapped
+/// with `from_row`.
+pub(crate) async fn fetch<'e, 'c: 'e, 'q: 'e, T>(
+    executor: impl sqlx::MySqlExecutor<'c> + 'e,
+    query: Query<'q, MySql, MySqlArguments>,
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {
+    let rows = query.fetch_all(executor).await.map_err(map_err)?;
     rows.iter().map(|row| from_row(&Stored(row))).collect()
 }
 

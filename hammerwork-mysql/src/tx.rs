@@ -26,7 +26,7 @@ use hammerwork_engine::LocalWakeups;
 use crate::insert;
 use crate::keyed::Keyed;
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
-use crate::row::{all, at, bound, hex, hex_ids, hex_list};
+use crate::row::{at, bound, fetch, hex, hex_ids, hex_list};
 
 /// Edges per INSERT into the edge table (about 70 bytes each).
 const EDGE_CHUNK: usize = 20_000;
@@ -58,18 +58,6 @@ impl<'c> MySqlTx<'c> {
         MySqlTx { tx, wakeups, wake }
     }
 
-    /// Every row of `query`, mapped with `from_row`.
-    async fn fetch<'q, T>(
-        &mut self,
-        query: Query<'q, MySql, MySqlArguments>,
-        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        all(
-            &query.fetch_all(&mut *self.tx).await.map_err(map_err)?,
-            from_row,
-        )
-    }
-
     /// Runs `query`; how many rows it changed.
     async fn execute<'q>(&mut self, query: Query<'q, MySql, MySqlArguments>) -> Result<u64> {
         let done = query.execute(&mut *self.tx).await.map_err(map_err)?;
@@ -81,8 +69,7 @@ impl<'c> MySqlTx<'c> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        self.fetch(sql!("transitions", hex_ids(ids)), transition)
-            .await
+        fetch(&mut *self.tx, sql!("transitions", hex_ids(ids)), transition).await
     }
 }
 
@@ -106,7 +93,7 @@ impl Transaction for MySqlTx<'_> {
         params: &[Param<'_>],
         from_row: FromRow<T>,
     ) -> Result<Vec<T>> {
-        self.fetch(bound(name, params)?, from_row).await
+        fetch(&mut *self.tx, bound(name, params)?, from_row).await
     }
 
     async fn run(&mut self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
@@ -120,7 +107,7 @@ impl Transaction for MySqlTx<'_> {
 
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
         let query = sql!("lock_stored_parents", hex_ids(ids));
-        let parents = self.fetch(query, stored_parent_from_row).await?;
+        let parents = fetch(&mut *self.tx, query, stored_parent_from_row).await?;
         // Settling them follows the edge table from now on.
         self.execute(sql!("lock_stored_parents_mark", hex_ids(ids)))
             .await?;
@@ -175,11 +162,12 @@ impl Transaction for MySqlTx<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>> {
         let outcomes = SettleRecord::encode(settlements)?;
-        let current = self
-            .fetch(sql!("settle_attempts_lock", &outcomes), |row| {
-                job_id_from_row(row, "id")
-            })
-            .await?;
+        let current = fetch(
+            &mut *self.tx,
+            sql!("settle_attempts_lock", &outcomes),
+            |row| job_id_from_row(row, "id"),
+        )
+        .await?;
         if current.is_empty() {
             return Ok(Vec::new());
         }
@@ -194,12 +182,10 @@ impl Transaction for MySqlTx<'_> {
         limit: u32,
     ) -> Result<Vec<Transition>> {
         let candidates = sql!("rescue_candidates", at(now), limit);
-        let candidates = self
-            .fetch(candidates, |row| job_id_from_row(row, "id"))
-            .await?;
+        let candidates = fetch(&mut *self.tx, candidates, |row| job_id_from_row(row, "id")).await?;
         let mut expired = Vec::new();
         for query in RESCUE_EXPIRED_JOBS.over(&candidates, |q| q.bind(at(now))) {
-            expired.extend(self.fetch(query, |row| job_id_from_row(row, "id")).await?);
+            expired.extend(fetch(&mut *self.tx, query, |row| job_id_from_row(row, "id")).await?);
         }
         if expired.is_empty() {
             return Ok(Vec::new());
@@ -215,8 +201,10 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn release_dependents(&mut self, parents: &[JobId]) -> Result<Vec<Released>> {
-        let released = self
-            .fetch(sql!("release_dependents", hex_ids(parents)), |row| {
+        let released = fetch(
+            &mut *self.tx,
+            sql!("release_dependents", hex_ids(parents)),
+            |row| {
                 let pending = row.int("pending_dependencies")?.unwrap_or(0);
                 let left = (pending - row.int("n")?.unwrap_or(0)).max(0) as i32;
                 Ok(Released::new(
@@ -226,8 +214,9 @@ impl Transaction for MySqlTx<'_> {
                     left,
                     row.text("condition")?,
                 ))
-            })
-            .await?;
+            },
+        )
+        .await?;
         if !released.is_empty() {
             let counts: Vec<_> = released
                 .iter()
@@ -262,20 +251,23 @@ impl Transaction for MySqlTx<'_> {
         // Walk the edges without waiting for locks, then lock what is still
         // unstarted (in id order) and end exactly that.
         let walk = sql!("end_dependents_walk", hex_ids(parents));
-        let down = self.fetch(walk, |row| job_id_from_row(row, "id")).await?;
+        let down = fetch(&mut *self.tx, walk, |row| job_id_from_row(row, "id")).await?;
         if down.is_empty() {
             return Ok(Vec::new());
         }
-        let ending = self
-            .fetch(sql!("end_dependents_lock", hex_ids(&down)), |row| {
+        let ending = fetch(
+            &mut *self.tx,
+            sql!("end_dependents_lock", hex_ids(&down)),
+            |row| {
                 let id = job_id_from_row(row, "id")?;
                 Ok(Transition::new(
                     id,
                     row.uuid("workflow_id")?.map(WorkflowId),
                     status,
                 ))
-            })
-            .await?;
+            },
+        )
+        .await?;
         if !ending.is_empty() {
             let ids = hex_ids(ending.iter().map(|t| &t.id));
             let query = sql!("end_dependents", ids, status.as_str(), why, at(now));
@@ -301,7 +293,7 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
-        let found = self.fetch(sql!("reset_job", id.0), reset_job_from_row);
+        let found = fetch(&mut *self.tx, sql!("reset_job", id.0), reset_job_from_row);
         let Some(job) = found.await?.pop() else {
             return Ok(None);
         };
@@ -335,12 +327,14 @@ impl Transaction for MySqlTx<'_> {
         // The workflows' jobs first; then, in a new statement that sees a
         // graft onto one of them committed meanwhile, the children they await.
         let ids = workflow_hex(ids);
-        let mut found = self
-            .fetch(sql!("cancel_workflow_jobs", &ids), cancelled)
-            .await?;
+        let mut found = fetch(&mut *self.tx, sql!("cancel_workflow_jobs", &ids), cancelled).await?;
         found.extend(
-            self.fetch(sql!("cancel_workflow_jobs_awaited", &ids), cancelled)
-                .await?,
+            fetch(
+                &mut *self.tx,
+                sql!("cancel_workflow_jobs_awaited", &ids),
+                cancelled,
+            )
+            .await?,
         );
         if !found.is_empty() {
             // Disjoint sets (awaited jobs belong to no workflow): sorting
@@ -354,9 +348,11 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
-        let kept = self.fetch(sql!("delete_jobs_kept", hex_ids(ids)), |row| {
-            job_id_from_row(row, "id")
-        });
+        let kept = fetch(
+            &mut *self.tx,
+            sql!("delete_jobs_kept", hex_ids(ids)),
+            |row| job_id_from_row(row, "id"),
+        );
         let kept: HashSet<JobId> = kept.await?.into_iter().collect();
         let doomed: Vec<&JobId> = ids.iter().filter(|id| !kept.contains(id)).collect();
         if doomed.is_empty() {
@@ -375,9 +371,11 @@ impl Transaction for MySqlTx<'_> {
 
     async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<Pruned> {
         let workflows = workflow_hex(ids);
-        let jobs = self.fetch(sql!("delete_workflows_jobs", &workflows), |row| {
-            job_id_from_row(row, "id")
-        });
+        let jobs = fetch(
+            &mut *self.tx,
+            sql!("delete_workflows_jobs", &workflows),
+            |row| job_id_from_row(row, "id"),
+        );
         let jobs = hex_ids(&jobs.await?);
         self.execute(sql!("delete_jobs_edges", &jobs)).await?;
         self.execute(sql!("delete_jobs_parent_edges", &jobs))
@@ -393,12 +391,12 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
-        let expired = self
-            .fetch(
-                sql!("fail_expired_workflows", at(now)),
-                workflow_id_from_row,
-            )
-            .await?;
+        let expired = fetch(
+            &mut *self.tx,
+            sql!("fail_expired_workflows", at(now)),
+            workflow_id_from_row,
+        )
+        .await?;
         if !expired.is_empty() {
             self.set_workflow_state(&expired, WorkflowStatus::Failed)
                 .await?;
@@ -407,8 +405,7 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<bool> {
-        if self
-            .fetch(sql!("reopen_workflow", id.0), |_| Ok(()))
+        if fetch(&mut *self.tx, sql!("reopen_workflow", id.0), |_| Ok(()))
             .await?
             .is_empty()
         {
@@ -424,11 +421,11 @@ impl Transaction for MySqlTx<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<ResetJob>> {
         let query = sql!("reset_workflow_jobs", id.0);
-        let mut found = self.fetch(query, reset_job_from_row).await?;
+        let mut found = fetch(&mut *self.tx, query, reset_job_from_row).await?;
         // The spawned jobs a held stage awaits start over too (they belong to
         // no workflow, so the two sets are disjoint).
         let awaited = sql!("reset_workflow_jobs_awaited", id.0);
-        found.extend(self.fetch(awaited, reset_job_from_row).await?);
+        found.extend(fetch(&mut *self.tx, awaited, reset_job_from_row).await?);
         found.sort_unstable_by_key(|job| job.id);
         if !found.is_empty() {
             let ids = hex_ids(found.iter().map(|job| &job.id));
@@ -443,8 +440,10 @@ impl Transaction for MySqlTx<'_> {
         id: WorkflowId,
         also: &[JobId],
     ) -> Result<Vec<Released>> {
-        let recounted = self
-            .fetch(sql!("recount_dependencies", id.0, hex_ids(also)), |row| {
+        let recounted = fetch(
+            &mut *self.tx,
+            sql!("recount_dependencies", id.0, hex_ids(also)),
+            |row| {
                 Ok(Released::new(
                     job_id_from_row(row, "job_id")?,
                     row.uuid("workflow_id")?.map(WorkflowId),
@@ -452,8 +451,9 @@ impl Transaction for MySqlTx<'_> {
                     row.int("open_parents")?.unwrap_or(0) as i32,
                     row.text("condition")?,
                 ))
-            })
-            .await?;
+            },
+        )
+        .await?;
         if !recounted.is_empty() {
             let counts: Vec<_> = recounted
                 .iter()
@@ -470,9 +470,7 @@ impl Transaction for MySqlTx<'_> {
 
     async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>> {
         let held_rows = sql!("graft_children_held", parent.0);
-        let held = self
-            .fetch(held_rows, |row| job_id_from_row(row, "id"))
-            .await?;
+        let held = fetch(&mut *self.tx, held_rows, |row| job_id_from_row(row, "id")).await?;
         if held.is_empty() {
             return Ok(held);
         }

@@ -55,8 +55,8 @@ impl StoredRow for Stored<'_> {
 
 /// Every row of `query` on `executor` (the pool or a transaction), mapped
 /// with `from_row`.
-pub(crate) async fn fetch<'q, T>(
-    executor: impl sqlx::PgExecutor<'q>,
+pub(crate) async fn fetch<'e, 'c: 'e, 'q: 'e, T>(
+    executor: impl sqlx::PgExecutor<'c> + 'e,
     query: Query<'q, Postgres, PgArguments>,
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {

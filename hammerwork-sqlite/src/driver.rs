@@ -3,19 +3,17 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{json_array, micros, Driver, FromRow, JobRecord, Param, StoredRow};
+use hammerwork_api::driver::{json_array, micros, Driver, FromRow, JobRecord, Param};
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Capabilities, Job, Lease, Result, WakeupListener, WakeupScope};
 use hammerwork_engine::LocalWakeups;
 use serde_json::json;
-use sqlx::query::Query;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::SqlitePool;
 
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::{all, bound, ENQUEUE_CHUNK};
+use crate::row::{bound, fetch, ENQUEUE_CHUNK};
 use crate::tx::SqliteTx;
 
 /// `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the busy
@@ -37,18 +35,6 @@ impl SqliteDriver {
         let wakeups = LocalWakeups::default();
         SqliteDriver { pool, wakeups }
     }
-
-    /// Every row of `query` on the pool, mapped with `from_row`.
-    async fn fetch<'q, T>(
-        &self,
-        query: Query<'q, Sqlite, SqliteArguments<'q>>,
-        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        all(
-            &query.fetch_all(&self.pool).await.map_err(map_err)?,
-            from_row,
-        )
-    }
 }
 
 #[async_trait]
@@ -65,7 +51,7 @@ impl Driver for SqliteDriver {
         params: &[Param<'_>],
         from_row: FromRow<T>,
     ) -> Result<Vec<T>> {
-        self.fetch(bound(name, params)?, from_row).await
+        fetch(&self.pool, bound(name, params)?, from_row).await
     }
 
     async fn run(&self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {

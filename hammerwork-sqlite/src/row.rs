@@ -13,6 +13,8 @@ use sqlx::Row;
 use sqlx::Sqlite;
 use uuid::Uuid;
 
+use crate::map_err::map_err;
+
 /// A SQLite row, read as [`StoredRow`].
 pub(crate) struct Stored<'r>(pub(crate) &'r SqliteRow);
 
@@ -57,11 +59,14 @@ impl StoredRow for Stored<'_> {
     }
 }
 
-/// Maps every row with `from_row`.
-pub(crate) fn all<T>(
-    rows: &[SqliteRow],
+/// Every row of `query` on `executor` (the pool or a transaction), mapped
+/// with `from_row`.
+pub(crate) async fn fetch<'e, 'c: 'e, 'q: 'e, T>(
+    executor: impl sqlx::SqliteExecutor<'c> + 'e,
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {
+    let rows = query.fetch_all(executor).await.map_err(map_err)?;
     rows.iter().map(|row| from_row(&Stored(row))).collect()
 }
 

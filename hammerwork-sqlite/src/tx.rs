@@ -19,7 +19,7 @@ use sqlx::Sqlite;
 use hammerwork_engine::LocalWakeups;
 
 use crate::map_err::{explain_insert_error, map_err};
-use crate::row::{all, bound, id_list, ENQUEUE_CHUNK};
+use crate::row::{bound, fetch, id_list, ENQUEUE_CHUNK};
 
 /// A transaction of [`SqliteDriver`], or a savepoint in the caller's own
 /// transaction. Wakeups go out after commit, to this process's listeners.
@@ -38,18 +38,6 @@ impl<'c> SqliteTx<'c> {
     pub(crate) fn new(tx: sqlx::Transaction<'c, Sqlite>, wakeups: Option<LocalWakeups>) -> Self {
         let wake = Vec::new();
         SqliteTx { tx, wakeups, wake }
-    }
-
-    /// Every row of `query`, mapped with `from_row`.
-    async fn fetch<'q, T>(
-        &mut self,
-        query: Query<'q, Sqlite, SqliteArguments<'q>>,
-        from_row: impl Fn(&dyn StoredRow) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        all(
-            &query.fetch_all(&mut *self.tx).await.map_err(map_err)?,
-            from_row,
-        )
     }
 
     /// Runs `query`; how many rows it changed.
@@ -79,7 +67,7 @@ impl Transaction for SqliteTx<'_> {
         params: &[Param<'_>],
         from_row: FromRow<T>,
     ) -> Result<Vec<T>> {
-        self.fetch(bound(name, params)?, from_row).await
+        fetch(&mut *self.tx, bound(name, params)?, from_row).await
     }
 
     async fn run(&mut self, name: &'static str, params: &[Param<'_>]) -> Result<u64> {
@@ -130,7 +118,7 @@ impl Transaction for SqliteTx<'_> {
         } else {
             sql!("settle_attempts", outcomes, micros(now))
         };
-        self.fetch(query, transition).await
+        fetch(&mut *self.tx, query, transition).await
     }
 
     async fn resolve_conditions(
@@ -148,7 +136,11 @@ impl Transaction for SqliteTx<'_> {
     }
 
     async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
-        let found = self.fetch(sql!("reset_job", id.to_string()), reset_job_from_row);
+        let found = fetch(
+            &mut *self.tx,
+            sql!("reset_job", id.to_string()),
+            reset_job_from_row,
+        );
         let Some(job) = found.await?.pop() else {
             return Ok(None);
         };
@@ -172,9 +164,11 @@ impl Transaction for SqliteTx<'_> {
 
     async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<Pruned> {
         let workflows = id_list(ids);
-        let jobs = self.fetch(sql!("delete_workflows_jobs", &workflows), |row| {
-            job_id_from_row(row, "id")
-        });
+        let jobs = fetch(
+            &mut *self.tx,
+            sql!("delete_workflows_jobs", &workflows),
+            |row| job_id_from_row(row, "id"),
+        );
         let jobs = id_list(&jobs.await?);
         // Their edges first, either way: then no stored job depends on them
         // and the statements of delete_jobs take them all.
@@ -195,7 +189,7 @@ impl Transaction for SqliteTx<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<ResetJob>> {
         let targets = sql!("reset_workflow_jobs_targets", id.to_string());
-        let reset = self.fetch(targets, reset_job_from_row).await?;
+        let reset = fetch(&mut *self.tx, targets, reset_job_from_row).await?;
         let ids: Vec<JobId> = reset.iter().map(|job| job.id).collect();
         self.execute(sql!("reset_workflow_jobs", id_list(&ids), micros(now)))
             .await?;
@@ -207,7 +201,7 @@ impl Transaction for SqliteTx<'_> {
         self.execute(sql!("graft_children_edges", &parent, &children))
             .await?;
         let query = sql!("graft_children", &parent, &children);
-        let mut held = self.fetch(query, |row| job_id_from_row(row, "id")).await?;
+        let mut held = fetch(&mut *self.tx, query, |row| job_id_from_row(row, "id")).await?;
         held.sort_unstable();
         Ok(held)
     }
