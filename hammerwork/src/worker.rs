@@ -1,4 +1,4 @@
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +27,10 @@ use crate::pool::{WorkerPool, WorkerPoolHandle};
 /// Leases held by this worker (claimed and not yet settled), for heartbeats.
 type Leases = Arc<Mutex<HashMap<JobId, i64>>>;
 
+/// The recurring jobs this worker has started and not yet settled: when one
+/// settles, the scheduler looks at once (see [`complete_loop`]).
+type Recurring = Arc<Mutex<HashSet<JobId>>>;
+
 /// Where a running attempt hands its outcome: the settle queue, the leases
 /// to stop heartbeating, the worker's metrics.
 #[derive(Clone)]
@@ -34,6 +38,7 @@ struct Outbox {
     settle_tx: mpsc::UnboundedSender<Settlement>,
     leases: Leases,
     metrics: Arc<QueueMetrics>,
+    recurring: Recurring,
 }
 
 /// Records the leases of `jobs` for heartbeats.
@@ -230,7 +235,10 @@ impl<S: Storage + Clone> Worker<S> {
     /// [`SCHEDULER_ROLE`](hammerwork_api::schedule::SCHEDULER_ROLE), renewed
     /// every tick; another takes over when it stops, or ten ticks (at least
     /// 5 s) after it crashed). A series that fails to move is tried again
-    /// after 1 s, then twice as long each time, at most 10 minutes.
+    /// after 1 s, then twice as long each time, at most 10 minutes. The
+    /// scheduler also looks as soon as a recurring job this worker ran has
+    /// settled, so its successor is enqueued before its time whatever the
+    /// interval (a job run by another worker waits for the next tick).
     pub fn with_scheduler_interval(mut self, interval: Duration) -> Self {
         self.scheduler_interval = interval.max(Duration::from_millis(10));
         self
@@ -319,6 +327,9 @@ impl<S: Storage + Clone> Worker<S> {
         let metrics = Arc::new(QueueMetrics::new(&self.queue));
         let (settle_tx, settle_rx) = mpsc::unbounded_channel::<Settlement>();
         let wake = Arc::new(Notify::new());
+        let recurring: Recurring = Arc::default();
+        // Wakes the scheduler when a recurring job of this worker settled.
+        let scheduler_nudge = Arc::new(Notify::new());
         let (stop_aux_tx, stop_aux) = watch::channel(false);
 
         if let Err(err) = self.clock.sync(&self.storage).await {
@@ -334,7 +345,11 @@ impl<S: Storage + Clone> Worker<S> {
             settle_rx,
             leases.clone(),
             self.clock.clone(),
-            wake.clone(),
+            Nudges {
+                claim: wake.clone(),
+                scheduler: scheduler_nudge.clone(),
+                recurring: recurring.clone(),
+            },
             metrics.clone(),
         ));
         let heartbeat = tokio::spawn(heartbeat_loop(
@@ -354,6 +369,7 @@ impl<S: Storage + Clone> Worker<S> {
             self.storage.clone(),
             self.scheduler_interval,
             self.clock.clone(),
+            scheduler_nudge,
             stop_aux.clone(),
         ));
         let maintainer = tokio::spawn(maintenance_loop(
@@ -375,6 +391,7 @@ impl<S: Storage + Clone> Worker<S> {
             settle_tx,
             leases: leases.clone(),
             metrics: metrics.clone(),
+            recurring,
         };
         let semaphore = Arc::new(Semaphore::new(self.concurrency));
         let mut size = self.claim_size();
@@ -556,10 +573,15 @@ impl<S: Storage + Clone> Worker<S> {
         outbox: &Outbox,
     ) {
         let lease = Lease::of(&job);
+        if job.cron_schedule.is_some() {
+            let mut recurring = outbox.recurring.lock().expect("recurring set poisoned");
+            recurring.insert(job.id);
+        }
         let Outbox {
             settle_tx,
             leases,
             metrics,
+            ..
         } = outbox.clone();
         let span = tracing::info_span!(
             "hammerwork.job",
@@ -780,6 +802,17 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     format!("handler {}", panic_detail(panic))
 }
 
+/// Whom [`complete_loop`] wakes once a batch is written.
+struct Nudges {
+    /// The claim loop, when a retry waits for its backoff.
+    claim: Arc<Notify>,
+    /// The scheduler, when a recurring job settled: its successor is
+    /// enqueued now, not at the scheduler's next tick, which may come after
+    /// the successor's time (an every-second job would then start late).
+    scheduler: Arc<Notify>,
+    recurring: Recurring,
+}
+
 /// Writes outcomes in batches: whatever has arrived while the previous batch
 /// was being written goes in the next one. A failed write is retried, never
 /// dropped (until the leases expire, the jobs are ours).
@@ -788,7 +821,7 @@ async fn complete_loop<S: Storage>(
     mut rx: mpsc::UnboundedReceiver<Settlement>,
     leases: Leases,
     clock: Clock,
-    wake: Arc<Notify>,
+    nudges: Nudges,
     metrics: Arc<QueueMetrics>,
 ) {
     let mut batch = Vec::with_capacity(MAX_SETTLE_BATCH);
@@ -834,11 +867,23 @@ async fn complete_loop<S: Storage>(
                 }
             )
         });
+        let recurring_settled = {
+            let mut recurring = nudges.recurring.lock().expect("recurring set poisoned");
+            !recurring.is_empty()
+                && batch
+                    .iter()
+                    .filter(|s| recurring.remove(&s.lease.id))
+                    .count()
+                    > 0
+        };
         for settlement in batch.drain(..) {
             release(&leases, settlement.lease);
         }
         if retrying {
-            wake.notify_one();
+            nudges.claim.notify_one();
+        }
+        if recurring_settled {
+            nudges.scheduler.notify_one();
         }
     }
 }
@@ -910,10 +955,11 @@ async fn heartbeat_loop<S: Storage>(
     }
 }
 
-/// Runs `task` at each tick of `tick` until `stop` changes (missed ticks are
-/// delayed, not bunched).
+/// Runs `task` at each tick of `tick`, and whenever `nudge` is notified,
+/// until `stop` changes (missed ticks are delayed, not bunched).
 async fn every<F, Fut>(
     mut tick: tokio::time::Interval,
+    nudge: Option<&Notify>,
     mut stop: watch::Receiver<bool>,
     mut task: F,
 ) where
@@ -921,9 +967,16 @@ async fn every<F, Fut>(
     Fut: std::future::Future<Output = ()>,
 {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let nudged = || async {
+        match nudge {
+            Some(nudge) => nudge.notified().await,
+            None => std::future::pending().await,
+        }
+    };
     loop {
         tokio::select! {
             _ = tick.tick() => {}
+            _ = nudged() => {}
             _ = stop.changed() => return,
         }
         task().await;
@@ -938,7 +991,7 @@ async fn rescue_loop<S: Storage>(
     clock: Clock,
     stop: watch::Receiver<bool>,
 ) {
-    every(tokio::time::interval(interval), stop, || async {
+    every(tokio::time::interval(interval), None, stop, || async {
         match storage.rescue_expired_jobs(clock.now()).await {
             Ok(0) => {}
             Ok(n) => {
@@ -964,6 +1017,7 @@ async fn lead_loop<S, F, Fut>(
     storage: &S,
     role: &'static str,
     interval: Duration,
+    nudge: Option<&Notify>,
     stop: watch::Receiver<bool>,
     work: F,
 ) where
@@ -974,13 +1028,18 @@ async fn lead_loop<S, F, Fut>(
     let holder = format!("worker-{}-{}", std::process::id(), JobId::new());
     let ttl = (interval * 10).max(LEAD_TTL_MIN);
     let (work, holder) = (&work, &holder);
-    every(tokio::time::interval(interval), stop, || async move {
-        match storage.try_lead(role, holder, ttl).await {
-            Ok(true) => work().await,
-            Ok(false) => {}
-            Err(err) => tracing::warn!(error = %err, role, "could not take the lead"),
-        }
-    })
+    every(
+        tokio::time::interval(interval),
+        nudge,
+        stop,
+        || async move {
+            match storage.try_lead(role, holder, ttl).await {
+                Ok(true) => work().await,
+                Ok(false) => {}
+                Err(err) => tracing::warn!(error = %err, role, "could not take the lead"),
+            }
+        },
+    )
     .await;
     if let Err(err) = storage.resign(role, holder).await {
         tracing::warn!(error = %err, role, "could not give up the lead");
@@ -988,30 +1047,40 @@ async fn lead_loop<S, F, Fut>(
 }
 
 /// Continues the series of finished recurring jobs and workflows while this
-/// worker leads the scheduler role, backing off series that fail.
+/// worker leads the scheduler role, backing off series that fail: at each
+/// tick, and at once when `nudge` says one of this worker's recurring jobs
+/// settled.
 async fn scheduler_loop<S: Storage>(
     storage: S,
     interval: Duration,
     clock: Clock,
+    nudge: Arc<Notify>,
     stop: watch::Receiver<bool>,
 ) {
     let backoff = tokio::sync::Mutex::new(SeriesBackoff::new());
-    lead_loop(&storage, SCHEDULER_ROLE, interval, stop, || {
-        let (storage, clock, backoff) = (&storage, &clock, &backoff);
-        async move {
-            let mut backoff = backoff.lock().await;
-            match storage
-                .advance_recurrences_with(clock.now(), &mut backoff)
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::debug!(advanced = n, "enqueued next occurrences of recurring work")
+    lead_loop(
+        &storage,
+        SCHEDULER_ROLE,
+        interval,
+        Some(&nudge),
+        stop,
+        || {
+            let (storage, clock, backoff) = (&storage, &clock, &backoff);
+            async move {
+                let mut backoff = backoff.lock().await;
+                match storage
+                    .advance_recurrences_with(clock.now(), &mut backoff)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::debug!(advanced = n, "enqueued next occurrences of recurring work")
+                    }
+                    Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
                 }
-                Err(err) => tracing::warn!(error = %err, "scheduling recurring work failed"),
             }
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -1028,36 +1097,43 @@ async fn maintenance_loop<S: Storage>(
 ) {
     let stopping = stop.clone();
     let (storage, retention, clock, stopping) = (&storage, &retention, &clock, &stopping);
-    lead_loop(storage, MAINTENANCE_ROLE, interval, stop, || async move {
-        // A stopping worker ends its tick at the next transaction boundary.
-        let stopped = || *stopping.borrow();
-        for _ in 0..PRUNE_BATCHES_PER_TICK {
-            if stopped() {
-                return;
-            }
-            match storage.prune_at(retention, clock.now(), PRUNE_BATCH).await {
-                Ok(pruned) if pruned.jobs == 0 => break,
-                Ok(pruned) => {
-                    tracing::debug!(jobs = pruned.jobs, "pruned finished jobs");
-                    if pruned.jobs < u64::from(PRUNE_BATCH) {
+    lead_loop(
+        storage,
+        MAINTENANCE_ROLE,
+        interval,
+        None,
+        stop,
+        || async move {
+            // A stopping worker ends its tick at the next transaction boundary.
+            let stopped = || *stopping.borrow();
+            for _ in 0..PRUNE_BATCHES_PER_TICK {
+                if stopped() {
+                    return;
+                }
+                match storage.prune_at(retention, clock.now(), PRUNE_BATCH).await {
+                    Ok(pruned) if pruned.jobs == 0 => break,
+                    Ok(pruned) => {
+                        tracing::debug!(jobs = pruned.jobs, "pruned finished jobs");
+                        if pruned.jobs < u64::from(PRUNE_BATCH) {
+                            break;
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "pruning failed");
                         break;
                     }
                 }
-                Err(err) => {
-                    tracing::warn!(error = %err, "pruning failed");
-                    break;
-                }
             }
-        }
-        if stopped() {
-            return;
-        }
-        match storage.reclaim_space().await {
-            Ok(false) => {}
-            Ok(true) => tracing::debug!("reclaimed the space of finished jobs"),
-            Err(err) => tracing::warn!(error = %err, "reclaiming space failed"),
-        }
-    })
+            if stopped() {
+                return;
+            }
+            match storage.reclaim_space().await {
+                Ok(false) => {}
+                Ok(true) => tracing::debug!("reclaimed the space of finished jobs"),
+                Err(err) => tracing::warn!(error = %err, "reclaiming space failed"),
+            }
+        },
+    )
     .await
 }
 
@@ -1066,7 +1142,7 @@ async fn maintenance_loop<S: Storage>(
 async fn clock_loop<S: Storage>(storage: S, clock: Clock, stop: watch::Receiver<bool>) {
     let first = tokio::time::Instant::now() + CLOCK_SYNC_INTERVAL;
     let tick = tokio::time::interval_at(first, CLOCK_SYNC_INTERVAL);
-    every(tick, stop, || async {
+    every(tick, None, stop, || async {
         if let Err(err) = clock.sync(&storage).await {
             tracing::warn!(error = %err, "could not read the database's clock");
         }

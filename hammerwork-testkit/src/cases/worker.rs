@@ -487,6 +487,25 @@ pub async fn worker_runs_every_second_cron_every_second<S: Storage + Clone>(stor
     );
 }
 
+/// A recurring job's successor is enqueued as soon as the job settles, not
+/// at the scheduler's next tick: with ticks an hour apart (the first comes
+/// at start, before the first occurrence ends), an every-second job still
+/// runs three times in a row.
+pub async fn worker_schedules_successor_when_recurring_job_settles<S: Storage + Clone>(storage: S) {
+    let job = Job::new("nudged", json!({})).with_cron_schedule("* * * * * *");
+    storage.enqueue(job).await.unwrap();
+    let running = Worker::new(storage.clone(), "nudged", |_: JobContext| async {
+        HandlerResult::Ok(None)
+    })
+    .with_scheduler_interval(Duration::from_secs(3600))
+    .start();
+    wait_for("three occurrences to complete", || async {
+        (storage.queue_counts("nudged").await.unwrap().completed >= 3).then_some(())
+    })
+    .await;
+    running.shutdown().await;
+}
+
 /// Of two workers, one leads the scheduler role while they run (a third
 /// holder is refused it) and the series still moves once per occurrence;
 /// stopping gives the role up at once.
