@@ -11,6 +11,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
+use hammerwork_api::driver::millis;
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Error, Job, JobStatus, Result};
 use sqlx::mysql::MySqlArguments;
@@ -143,9 +144,7 @@ pub(crate) fn query<'q>(
     let mut query = sqlx::query(insert_sql(chunk.len(), plain));
     for r in chunk {
         let (job, plan) = (r.job, r.plan);
-        let timeout = job
-            .timeout
-            .map(|t| t.as_millis().min(i64::MAX as u128) as i64);
+        let timeout = job.timeout.map(millis);
         if plain {
             query = query
                 .bind(job.id.0)
@@ -162,9 +161,6 @@ pub(crate) fn query<'q>(
             continue;
         }
         let ended = (plan.status != JobStatus::Pending).then_some(at(now));
-        let timeout = job
-            .timeout
-            .map(|t| t.as_millis().min(i64::MAX as u128) as i64);
         query = query
             .bind(job.id.0)
             .bind(job.queue_name.as_bytes())

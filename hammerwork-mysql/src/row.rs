@@ -109,7 +109,7 @@ pub(crate) fn bound<'q>(
             Param::Json(v) => query.bind(v.map(Value::to_string)),
             Param::Job(v) => query.bind(v.map(|id| id.0)),
             Param::Workflow(v) => query.bind(v.map(|id| id.0)),
-            Param::Jobs(ids) => query.bind(hex_list(distinct(ids).iter().map(|id| id.0))),
+            Param::Jobs(ids) => query.bind(hex_ids(&distinct(ids))),
             Param::Workflows(ids) => query.bind(hex_list(distinct(ids).iter().map(|id| id.0))),
             Param::Ints(v) => query.bind(json!(v).to_string()),
         };

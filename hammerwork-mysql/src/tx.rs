@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, json_array, reset_job_from_row, stored_parent_from_row, transition_from_row,
-    workflow_id_from_row, FromRow, Param, Released, ResetJob, SettleRecord, StoredRow, Transaction,
-    Transition, WorkflowCounts,
+    job_id_from_row, json_array, millis, reset_job_from_row, stored_parent_from_row,
+    transition_from_row, workflow_id_from_row, FromRow, Param, Released, ResetJob, SettleRecord,
+    StoredRow, Transaction, Transition, WorkflowCounts,
 };
 use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
@@ -115,9 +115,7 @@ impl Transaction for MySqlTx<'_> {
     }
 
     async fn insert_workflow(&mut self, w: &Workflow, total_jobs: i64) -> Result<()> {
-        let timeout = w
-            .timeout
-            .map(|t| t.as_millis().min(i64::MAX as u128) as i64);
+        let timeout = w.timeout.map(millis);
         let live = w.cron_schedule.is_some().then_some(1_i8);
         let query = sql!("insert_workflow", w.id.0, &w.name, &w.description)
             .bind(w.failure_policy.as_str())

@@ -3,7 +3,7 @@
 //! column arrays.
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{Param, StoredRow};
+use hammerwork_api::driver::{millis, Param, StoredRow};
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Error, Job, JobId, Result};
 use serde_json::Value;
@@ -81,7 +81,6 @@ pub(crate) fn bind_jobs<'q>(
     now: DateTime<Utc>,
 ) -> Query<'q, Postgres, PgArguments> {
     let rows = Rows(jobs, plans);
-    let ms = |d: std::time::Duration| d.as_millis().min(i64::MAX as u128) as i64;
     query
         .bind(rows.col(|j, _| j.id.0))
         .bind(rows.col(|j, _| j.queue_name.as_str()))
@@ -90,7 +89,7 @@ pub(crate) fn bind_jobs<'q>(
         .bind(rows.col(|j, _| j.max_attempts))
         .bind(rows.col(|j, _| j.created_at))
         .bind(rows.col(|j, _| j.scheduled_at))
-        .bind(rows.col(|j, _| j.timeout.map(ms)))
+        .bind(rows.col(|j, _| j.timeout.map(millis)))
         .bind(rows.col(|j, _| j.retry_policy.as_ref().map(|p| serde_json::json!(p))))
         .bind(rows.col(|j, _| j.trace_id.as_deref()))
         .bind(rows.col(|j, _| j.correlation_id.as_deref()))
@@ -122,14 +121,14 @@ hammerwork_api::statements! {
     "awaited_children", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
     "delete_jobs", "delete_workflows", "dependents", "end_dependents", "ended_parents",
     "fail_expired_workflows", "get_ancestors", "get_dependencies", "get_descendants", "get_jobs",
-    "get_spawn_operation", "get_workflow", "graft_children", "heartbeat_jobs", "next_due", "insert_spawn_operation",
-    "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
-    "list_recurring_workflows", "list_spawn_operations", "list_workflows",
-    "lock_running_attempt", "mark_finished_workflows", "mark_job_recurrence",
-    "mark_workflow_recurrence", "parent_results", "pause_queue", "paused_queues", "prunable_jobs",
-    "prunable_workflows", "queue_counts", "recount_dependencies", "reopen_workflow",
-    "rescue_expired_jobs", "reset_job", "reset_workflow_jobs", "resume_queue",
-    "set_workflow_state", "spawn_stats", "workflow_policies",
+    "get_spawn_operation", "get_workflow", "graft_children", "heartbeat_jobs",
+    "insert_spawn_operation", "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
+    "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
+    "mark_finished_workflows", "mark_job_recurrence", "mark_workflow_recurrence", "next_due",
+    "parent_results", "pause_queue", "paused_queues", "prunable_jobs", "prunable_workflows",
+    "queue_counts", "recount_dependencies", "reopen_workflow", "rescue_expired_jobs", "reset_job",
+    "reset_workflow_jobs", "resume_queue", "set_workflow_state", "spawn_stats",
+    "workflow_policies",
 }
 
 /// The statement `name` with `params` bound as PostgreSQL takes them (ids as

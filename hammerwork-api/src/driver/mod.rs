@@ -61,7 +61,7 @@ use crate::{
     ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener, WorkflowStatus,
 };
 
-pub use record::{json_array, micros, JobRecord, SettleRecord};
+pub use record::{json_array, micros, millis, JobRecord, SettleRecord};
 pub use row::{
     claimed_job_from_row, job_from_row, job_id_from_row, job_id_pair_from_row,
     parent_result_from_row, policy_from_row, pruned_from_row, queue_count_from_row,
@@ -580,9 +580,6 @@ pub trait Transaction: Send {
     /// total_jobs, cron schedule, timeout in milliseconds.
     async fn insert_workflow(&mut self, workflow: &Workflow, total_jobs: i64) -> Result<()> {
         let w = workflow;
-        let timeout = w
-            .timeout
-            .map(|t| t.as_millis().min(i64::MAX as u128) as i64);
         let params = params![
             w.id,
             w.name.as_str(),
@@ -592,7 +589,7 @@ pub trait Transaction: Send {
             w.deadline_at,
             total_jobs,
             w.cron_schedule.as_deref(),
-            timeout,
+            w.timeout.map(millis),
         ];
         self.run("insert_workflow", params).await.map(drop)
     }

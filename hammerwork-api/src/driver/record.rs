@@ -17,6 +17,12 @@ pub fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
+/// A duration (a timeout) as the whole milliseconds a column stores, at
+/// most `i64::MAX`.
+pub fn millis(duration: std::time::Duration) -> i64 {
+    duration.as_millis().min(i64::MAX as u128) as i64
+}
+
 /// The JSON text of a value that serialises (payloads, results, ids).
 fn json_text<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::InvalidPayload(e.to_string()))
@@ -101,9 +107,7 @@ impl<'a> JobRecord<'a> {
             max_attempts: job.max_attempts,
             created_at: micros(job.created_at),
             scheduled_at: micros(job.scheduled_at),
-            timeout_ms: job
-                .timeout
-                .map(|t| t.as_millis().min(i64::MAX as u128) as i64),
+            timeout_ms: job.timeout.map(millis),
             retry_policy: job.retry_policy.as_ref().map(json_text).transpose()?,
             trace_id: job.trace_id.as_deref(),
             correlation_id: job.correlation_id.as_deref(),
