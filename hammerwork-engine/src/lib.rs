@@ -31,6 +31,7 @@
 mod coalesce;
 mod enqueue;
 mod follow;
+mod migrate;
 mod retry;
 mod storage;
 mod wakeups;

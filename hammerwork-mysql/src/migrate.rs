@@ -5,13 +5,6 @@ use sqlx::{Executor, MySqlConnection, MySqlPool};
 use crate::map_err::map_err;
 use crate::row::text;
 
-/// `(version, file name, SQL)` of each `migrations/<file>.sql`.
-macro_rules! migrations {
-    ($($version:literal => $file:literal),* $(,)?) => {
-        &[$(($version, $file, include_str!(concat!("../migrations/", $file, ".sql")))),*]
-    };
-}
-
 /// Embedded migrations: (version, name, SQL). Append only; never edit one
 /// that has shipped.
 ///
@@ -20,7 +13,7 @@ macro_rules! migrations {
 /// `hammerwork_migrations` would run it again. Every migration must therefore
 /// be safe to re-run (`CREATE TABLE IF NOT EXISTS`, and on MySQL 8, which has
 /// no `ADD COLUMN IF NOT EXISTS`, one change per migration).
-const MIGRATIONS: &[(i64, &str, &str)] = migrations![
+const MIGRATIONS: &[(i64, &str, &str)] = hammerwork_api::migrations![
     1 => "0001_jobs",
     2 => "0002_job_dependencies",
     3 => "0003_workflows",
@@ -124,15 +117,7 @@ async fn apply(conn: &mut MySqlConnection) -> Result<()> {
 /// The `GET_LOCK` name for migrating `database`. MySQL caps lock names at 64
 /// characters: a long database name is replaced by a stable hash of it.
 fn lock_name(database: &str) -> String {
-    let name = format!("hammerwork.migrate.{database}");
-    if name.len() <= 64 {
-        return name;
-    }
-    // FNV-1a: stable across processes and releases, unlike std's hasher.
-    let hash = database.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("hammerwork.migrate.{hash:016x}")
+    hammerwork_api::driver::short_name("hammerwork.migrate.", database, 64)
 }
 
 #[cfg(test)]

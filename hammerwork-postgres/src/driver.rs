@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{Driver, FromRow, Param};
+use hammerwork_api::driver::{short_name, Driver, FromRow, Migrations, Param};
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Capabilities, Error, Job, Result, Settlement, WakeupListener, WakeupScope};
 use sqlx::PgPool;
@@ -99,6 +99,10 @@ impl Driver for PgDriver {
         Capabilities::new(WakeupScope::Cluster)
     }
 
+    fn migrations(&self) -> Migrations {
+        crate::migrate::MIGRATIONS
+    }
+
     async fn rows<T: Send + 'static>(
         &self,
         name: &'static str,
@@ -188,15 +192,7 @@ impl Driver for PgDriver {
 /// The NOTIFY channel of a schema. Channel names are identifiers (at most 63
 /// bytes): a long schema name is replaced by a stable hash of it.
 fn channel_for(schema: &str) -> String {
-    let channel = format!("hammerwork.{schema}");
-    if channel.len() <= 63 {
-        return channel;
-    }
-    // FNV-1a: stable across processes and releases, unlike std's hasher.
-    let hash = schema.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("hammerwork.{hash:016x}")
+    short_name("hammerwork.", schema, 63)
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ impl<'q> Rows<'q> {
 }
 
 hammerwork_api::statements! {
-    "awaited_children", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
+    "applied_migrations", "awaited_children", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
     "delete_jobs", "delete_workflows", "dependents", "end_dependents", "ended_parents",
     "fail_expired_workflows", "get_ancestors", "get_dependencies", "get_descendants", "get_jobs",
     "get_spawn_operation", "get_workflow", "graft_children", "heartbeat_jobs",
@@ -126,7 +126,7 @@ hammerwork_api::statements! {
     "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
     "mark_finished_workflows", "mark_job_recurrence", "mark_workflow_recurrence", "next_due",
     "parent_results", "pause_queue", "paused_queues", "prunable_jobs", "prunable_workflows",
-    "queue_counts", "recount_dependencies", "reopen_workflow", "rescue_expired_jobs", "reset_job",
+    "queue_counts", "record_migration", "recount_dependencies", "reopen_workflow", "rescue_expired_jobs", "reset_job",
     "reset_workflow_jobs", "resume_queue", "set_workflow_state", "spawn_stats",
     "workflow_policies",
 }

@@ -98,6 +98,14 @@ impl Transaction for PgTx<'_> {
         self.write_finish(&[], queues, None).await
     }
 
+    async fn run_script(&mut self, sql: &str) -> Result<()> {
+        // Without parameters sqlx sends the simple protocol, which runs a
+        // script of several statements.
+        let conn: &mut sqlx::PgConnection = &mut self.tx;
+        sqlx::Executor::execute(conn, sql).await.map_err(map_err)?;
+        Ok(())
+    }
+
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
         // Parents already flagged as having dependents are share-locked, so
         // enqueues depending on one job run side by side. A parent to be

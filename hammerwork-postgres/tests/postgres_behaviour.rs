@@ -145,6 +145,40 @@ async fn schema_with(test: &str, pool: PgPoolOptions) -> (PostgresStorage, sqlx:
     (storage, pool, schema)
 }
 
+/// Migrators racing on a fresh schema take turns (the setup script's
+/// advisory lock), record each migration once, and running again changes
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_concurrently_and_idempotently() {
+    let (storage, pool, schema) = schema("migrate_race").await;
+    sqlx::raw_sql(&format!(
+        "DROP SCHEMA {schema} CASCADE; CREATE SCHEMA {schema}"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let storage = storage.clone();
+            tokio::spawn(async move { storage.migrate().await })
+        })
+        .collect();
+    for racer in racers {
+        racer.await.unwrap().expect("concurrent migrate");
+    }
+    storage.migrate().await.expect("migrate again");
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM hammerwork_migrations ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(versions, (1..=13).collect::<Vec<i64>>());
+    storage
+        .enqueue(Job::new("after_race", json!({})))
+        .await
+        .expect("the raced schema works");
+}
+
 /// A workflow retry recounts each pending job's unfinished parents while a
 /// parent completes concurrently: the recount waits for that parent's
 /// transaction and counts it as done, so the dependent is not left waiting

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{json_array, micros, Driver, FromRow, JobRecord, Param};
+use hammerwork_api::driver::{json_array, micros, Driver, FromRow, JobRecord, Migrations, Param};
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Capabilities, Job, Lease, Result, WakeupListener, WakeupScope};
@@ -43,6 +43,10 @@ impl Driver for SqliteDriver {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::new(WakeupScope::Process)
+    }
+
+    fn migrations(&self) -> Migrations {
+        crate::migrate::MIGRATIONS
     }
 
     async fn rows<T: Send + 'static>(

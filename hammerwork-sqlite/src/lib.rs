@@ -187,7 +187,7 @@ impl SqliteStorage {
     /// several processes at once; recorded in `hammerwork_migrations`, never in
     /// your application's `_sqlx_migrations`.
     pub async fn migrate(&self) -> Result<()> {
-        migrate::migrate(self.pool()).await
+        self.engine.migrate().await
     }
 
     /// Enqueues `jobs` on the caller's connection, typically inside the

@@ -80,14 +80,14 @@ pub(crate) fn id_list<T: ToString>(ids: &[T]) -> String {
 }
 
 hammerwork_api::statements! {
-    "awaited_children", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
+    "applied_migrations", "awaited_children", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
     "dependents", "end_dependents", "ended_parents", "fail_expired_workflows", "get_ancestors",
     "get_dependencies", "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow",
     "insert_spawn_operation", "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
     "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
     "lock_stored_parents", "mark_finished_workflows", "mark_job_recurrence",
     "mark_workflow_recurrence", "next_due", "parent_results", "pause_queue", "paused_queues",
-    "prunable_jobs", "prunable_workflows", "queue_counts", "recount_dependencies",
+    "prunable_jobs", "prunable_workflows", "queue_counts", "record_migration", "recount_dependencies",
     "release_dependents", "reopen_workflow", "rescue_expired_jobs", "resume_queue",
     "set_workflow_state", "spawn_stats", "workflow_policies",
 }

@@ -79,6 +79,12 @@ impl Transaction for SqliteTx<'_> {
         Ok(())
     }
 
+    async fn run_script(&mut self, sql: &str) -> Result<()> {
+        let conn: &mut sqlx::SqliteConnection = &mut self.tx;
+        sqlx::Executor::execute(conn, sql).await.map_err(map_err)?;
+        Ok(())
+    }
+
     async fn insert_jobs(
         &mut self,
         jobs: &[Job],

@@ -61,7 +61,7 @@ use crate::{
     ListWorkflowsParams, QueueCounts, Result, Settlement, WakeupListener, WorkflowStatus,
 };
 
-pub use record::{json_array, micros, millis, JobRecord, SettleRecord};
+pub use record::{json_array, micros, millis, short_name, JobRecord, SettleRecord};
 pub use row::{
     claimed_job_from_row, job_from_row, job_id_from_row, job_id_pair_from_row,
     parent_result_from_row, policy_from_row, pruned_from_row, queue_count_from_row,
@@ -69,7 +69,7 @@ pub use row::{
     stored_parent_from_row, transition_from_row, workflow_from_row, workflow_id_from_row,
     StoredRow,
 };
-pub use statement::{no_statement, FromRow, Param};
+pub use statement::{no_statement, FromRow, Migrations, Param};
 
 use statement::params;
 
@@ -258,6 +258,13 @@ pub trait Driver: Send + Sync + 'static {
 
     /// What this database can do (push wakeups or not).
     fn capabilities(&self) -> Capabilities;
+
+    /// The schema this driver's database needs, as
+    /// `hammerwork_engine::Engine::migrate`
+    /// applies it. By default none: a driver without a schema (hammerwork-memory).
+    fn migrations(&self) -> Migrations {
+        Migrations::NONE
+    }
 
     /// Runs the statement `name` with `params` on the pool and maps each row
     /// it returns with `from_row` (see [`Param`]); every read below with a
@@ -542,6 +549,14 @@ pub trait Transaction: Send {
     /// Asks that listeners of these queues be woken once this transaction
     /// commits.
     async fn wake(&mut self, queues: &[String]) -> Result<()>;
+
+    /// Runs `sql`, a script of several statements and no parameters: a
+    /// schema migration, or [`Migrations::setup`]. By default
+    /// [`no_statement`]: a driver without a schema runs none.
+    async fn run_script(&mut self, sql: &str) -> Result<()> {
+        let _ = sql;
+        Err(no_statement("run_script"))
+    }
 
     /// Runs the statement `name` with `params` in this transaction and maps
     /// each row it returns with `from_row` (see [`Param`]). By default

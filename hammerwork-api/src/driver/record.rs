@@ -17,6 +17,21 @@ pub fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
+/// `prefix` followed by `name`, or when that is longer than `max` bytes by
+/// a hash of `name` (16 hex digits, FNV-1a: stable across processes and
+/// releases, unlike std's hasher): for names a database caps, such as a
+/// PostgreSQL NOTIFY channel or a MySQL `GET_LOCK` name.
+pub fn short_name(prefix: &str, name: &str, max: usize) -> String {
+    let full = format!("{prefix}{name}");
+    if full.len() <= max {
+        return full;
+    }
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{prefix}{hash:016x}")
+}
+
 /// A duration (a timeout) as the whole milliseconds a column stores, at
 /// most `i64::MAX`.
 pub fn millis(duration: std::time::Duration) -> i64 {

@@ -106,6 +106,47 @@ macro_rules! statements {
     };
 }
 
+/// A SQL backend's schema, which
+/// `hammerwork_engine::Engine::migrate`
+/// applies in one transaction of the driver: [`setup`](Self::setup), then
+/// each step not yet recorded in `hammerwork_migrations` (statement
+/// `applied_migrations` reads the recorded versions as column `version`;
+/// `record_migration` records one: version, name, applied_at).
+#[derive(Clone, Copy, Debug)]
+pub struct Migrations {
+    /// A script run first: waits for any other migrator (with a lock held
+    /// until commit, unless the transaction's own begin took one) and
+    /// creates `hammerwork_migrations` if it is missing.
+    pub setup: &'static str,
+    /// `(version, name, SQL)` of each migration, oldest first, as the
+    /// [`migrations!`](crate::migrations) macro lists them. Append only: a
+    /// migration that has shipped is never edited.
+    pub steps: &'static [(i64, &'static str, &'static str)],
+}
+
+impl Migrations {
+    /// No schema.
+    pub const NONE: Migrations = Migrations {
+        setup: "",
+        steps: &[],
+    };
+}
+
+/// `&[(version, name, SQL)]` of each `migrations/<name>.sql` listed (in the
+/// calling crate's directory), for [`Migrations::steps`].
+///
+/// ```text
+/// const STEPS: &[(i64, &str, &str)] = hammerwork_api::migrations![1 => "0001_jobs"];
+/// ```
+#[macro_export]
+macro_rules! migrations {
+    ($($version:literal => $name:literal),* $(,)?) => {
+        &[$(($version, $name, include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"), "/migrations/", $name, ".sql"
+        )))),*]
+    };
+}
+
 /// The parameters of a statement, each converted with [`Param::from`].
 macro_rules! params {
     ($($value:expr),* $(,)?) => {
