@@ -87,9 +87,10 @@ pub(crate) fn at(time: DateTime<Utc>) -> chrono::NaiveDateTime {
 }
 
 hammerwork_api::statements! {
-    "awaited_children", "dependents", "ended_parents", "get_ancestors", "get_dependencies",
-    "get_jobs", "get_workflow", "list_queues", "lock_running_attempt", "mark_finished_workflows",
-    "parent_results", "paused_queues", "prunable_jobs", "prunable_workflows", "set_workflow_state",
+    "add_workflow_counts", "awaited_children", "dependents", "ended_parents", "get_ancestors",
+    "get_dependencies", "get_jobs", "get_workflow", "insert_dependencies", "list_queues",
+    "lock_running_attempt", "mark_finished_workflows", "parent_results", "paused_queues",
+    "prunable_jobs", "prunable_workflows", "resolve_conditions", "set_workflow_state",
     "workflow_policies",
 }
 
@@ -112,6 +113,17 @@ pub(crate) fn bound<'q>(
             Param::Jobs(ids) => query.bind(hex_ids(&distinct(ids))),
             Param::Workflows(ids) => query.bind(hex_list(distinct(ids).iter().map(|id| id.0))),
             Param::Ints(v) => query.bind(json!(v).to_string()),
+            Param::Edges(edges) => {
+                let edges: Vec<_> = edges.iter().map(|(p, d)| [hex(p.0), hex(d.0)]).collect();
+                query.bind(json!(edges).to_string())
+            }
+            Param::Decisions(pairs) => {
+                let pairs: Vec<_> = pairs
+                    .iter()
+                    .map(|(id, runs)| json!({"id": hex(id.0), "runs": i32::from(*runs)}))
+                    .collect();
+                query.bind(json!(pairs).to_string())
+            }
         };
     }
     Ok(query)

@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, json_array, millis, reset_job_from_row, stored_parent_from_row,
-    transition_from_row, workflow_id_from_row, FromRow, Param, Released, ResetJob, SettleRecord,
-    StoredRow, Transaction, Transition, WorkflowCounts,
+    job_id_from_row, millis, reset_job_from_row, stored_parent_from_row, transition_from_row,
+    workflow_id_from_row, FromRow, Param, Released, ResetJob, SettleRecord, StoredRow, Transaction,
+    Transition,
 };
 use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
@@ -145,15 +145,6 @@ impl Transaction for MySqlTx<'_> {
         Ok(())
     }
 
-    async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()> {
-        for chunk in edges.chunks(EDGE_CHUNK) {
-            let edges: Vec<_> = chunk.iter().map(|(p, d)| [hex(p.0), hex(d.0)]).collect();
-            self.execute(sql!("insert_dependencies", json!(edges).to_string()))
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn settle_attempts(
         &mut self,
         settlements: &[Settlement],
@@ -226,19 +217,6 @@ impl Transaction for MySqlTx<'_> {
         Ok(released)
     }
 
-    async fn resolve_conditions(
-        &mut self,
-        decisions: &[(JobId, bool)],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let decisions: Vec<_> = decisions
-            .iter()
-            .map(|(id, runs)| json!({"id": hex(id.0), "runs": i32::from(*runs)}))
-            .collect();
-        let query = sql!("resolve_conditions", json!(decisions).to_string(), at(now));
-        self.execute(query).await.map(drop)
-    }
-
     async fn end_dependents(
         &mut self,
         parents: &[JobId],
@@ -272,11 +250,6 @@ impl Transaction for MySqlTx<'_> {
             self.execute(query).await?;
         }
         Ok(ending)
-    }
-
-    async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
-        let query = sql!("add_workflow_counts", json_array(counts)?);
-        self.execute(query).await.map(drop)
     }
 
     async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>> {

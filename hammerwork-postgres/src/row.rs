@@ -118,17 +118,18 @@ impl<'q> Rows<'q> {
 }
 
 hammerwork_api::statements! {
-    "applied_migrations", "awaited_children", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
-    "delete_jobs", "delete_workflows", "dependents", "end_dependents", "ended_parents",
-    "fail_expired_workflows", "get_ancestors", "get_dependencies", "get_descendants", "get_jobs",
-    "get_spawn_operation", "get_workflow", "graft_children", "heartbeat_jobs",
-    "insert_spawn_operation", "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
+    "applied_migrations", "awaited_children", "cancel_job", "cancel_workflow",
+    "cancel_workflow_jobs", "claim_jobs", "delete_jobs", "delete_workflows", "dependents",
+    "end_dependents", "ended_parents", "fail_expired_workflows", "get_ancestors",
+    "get_dependencies", "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow",
+    "graft_children", "heartbeat_jobs", "insert_dependencies", "insert_spawn_operation",
+    "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
     "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
     "mark_finished_workflows", "mark_job_recurrence", "mark_workflow_recurrence", "next_due",
     "parent_results", "pause_queue", "paused_queues", "prunable_jobs", "prunable_workflows",
-    "queue_counts", "record_migration", "recount_dependencies", "reopen_workflow", "rescue_expired_jobs", "reset_job",
-    "reset_workflow_jobs", "resume_queue", "set_workflow_state", "spawn_stats",
-    "workflow_policies",
+    "queue_counts", "record_migration", "recount_dependencies", "reopen_workflow",
+    "rescue_expired_jobs", "reset_job", "reset_workflow_jobs", "resolve_conditions", "resume_queue",
+    "set_workflow_state", "spawn_stats", "workflow_policies",
 }
 
 /// The statement `name` with `params` bound as PostgreSQL takes them (ids as
@@ -150,6 +151,16 @@ pub(crate) fn bound<'q>(
             Param::Jobs(ids) => query.bind(uuids(ids)),
             Param::Workflows(ids) => query.bind(ids.iter().map(|id| id.0).collect::<Vec<_>>()),
             Param::Ints(v) => query.bind(v),
+            Param::Edges(edges) => {
+                let (parents, dependents): (Vec<Uuid>, Vec<Uuid>) =
+                    edges.iter().map(|(p, d)| (p.0, d.0)).unzip();
+                query.bind(parents).bind(dependents)
+            }
+            Param::Decisions(pairs) => {
+                let (ids, flags): (Vec<Uuid>, Vec<bool>) =
+                    pairs.iter().map(|(id, f)| (id.0, *f)).unzip();
+                query.bind(ids).bind(flags)
+            }
         };
     }
     Ok(query)

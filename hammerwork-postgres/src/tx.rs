@@ -148,16 +148,6 @@ impl Transaction for PgTx<'_> {
         Ok(())
     }
 
-    async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()> {
-        for chunk in edges.chunks(ENQUEUE_CHUNK * 4) {
-            let (parents, dependents): (Vec<Uuid>, Vec<Uuid>) =
-                chunk.iter().map(|(p, d)| (p.0, d.0)).unzip();
-            self.execute(sql!("insert_dependencies", parents, dependents))
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn settle_attempts(
         &mut self,
         settlements: &[Settlement],
@@ -189,18 +179,6 @@ impl Transaction for PgTx<'_> {
         let (dependents, counts): (Vec<Uuid>, Vec<i32>) = edges.into_iter().unzip();
         let query = sql!("release_dependents", dependents, counts);
         fetch(&mut *self.tx, query, released_from_row).await
-    }
-
-    async fn resolve_conditions(
-        &mut self,
-        decisions: &[(JobId, bool)],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let (ids, runs): (Vec<Uuid>, Vec<bool>) =
-            decisions.iter().map(|(id, r)| (id.0, *r)).unzip();
-        self.execute(sql!("resolve_conditions", ids, runs, now))
-            .await
-            .map(drop)
     }
 
     async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {

@@ -80,16 +80,17 @@ pub(crate) fn id_list<T: ToString>(ids: &[T]) -> String {
 }
 
 hammerwork_api::statements! {
-    "applied_migrations", "awaited_children", "cancel_job", "cancel_workflow", "cancel_workflow_jobs", "claim_jobs",
-    "dependents", "end_dependents", "ended_parents", "fail_expired_workflows", "get_ancestors",
-    "get_dependencies", "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow",
+    "add_workflow_counts", "applied_migrations", "awaited_children", "cancel_job",
+    "cancel_workflow", "cancel_workflow_jobs", "claim_jobs", "dependents", "end_dependents",
+    "ended_parents", "fail_expired_workflows", "get_ancestors", "get_dependencies",
+    "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow", "insert_dependencies",
     "insert_spawn_operation", "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
     "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
     "lock_stored_parents", "mark_finished_workflows", "mark_job_recurrence",
     "mark_workflow_recurrence", "next_due", "parent_results", "pause_queue", "paused_queues",
-    "prunable_jobs", "prunable_workflows", "queue_counts", "record_migration", "recount_dependencies",
-    "release_dependents", "reopen_workflow", "rescue_expired_jobs", "resume_queue",
-    "set_workflow_state", "spawn_stats", "workflow_policies",
+    "prunable_jobs", "prunable_workflows", "queue_counts", "record_migration",
+    "recount_dependencies", "release_dependents", "reopen_workflow", "rescue_expired_jobs",
+    "resolve_conditions", "resume_queue", "set_workflow_state", "spawn_stats", "workflow_policies",
 }
 
 /// The statement `name` with `params` bound as SQLite stores them (ids and
@@ -111,6 +112,8 @@ pub(crate) fn bound<'q>(
             Param::Jobs(ids) => query.bind(id_list(ids)),
             Param::Workflows(ids) => query.bind(id_list(ids)),
             Param::Ints(v) => query.bind(json!(v).to_string()),
+            Param::Edges(edges) => query.bind(json!(edges).to_string()),
+            Param::Decisions(pairs) => query.bind(json!(pairs).to_string()),
         };
     }
     Ok(query)

@@ -6,8 +6,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, json_array, micros, reset_job_from_row, transition_from_row, FromRow,
-    JobRecord, Param, ResetJob, SettleRecord, StoredRow, Transaction, Transition, WorkflowCounts,
+    job_id_from_row, micros, reset_job_from_row, transition_from_row, FromRow, JobRecord, Param,
+    ResetJob, SettleRecord, StoredRow, Transaction, Transition,
 };
 use hammerwork_api::retention::Pruned;
 use hammerwork_api::workflow::PlannedJob;
@@ -104,14 +104,6 @@ impl Transaction for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()> {
-        for chunk in edges.chunks(ENQUEUE_CHUNK * 4) {
-            self.execute(sql!("insert_dependencies", json_array(chunk)?))
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn settle_attempts(
         &mut self,
         settlements: &[Settlement],
@@ -125,20 +117,6 @@ impl Transaction for SqliteTx<'_> {
             sql!("settle_attempts", outcomes, micros(now))
         };
         fetch(&mut *self.tx, query, transition).await
-    }
-
-    async fn resolve_conditions(
-        &mut self,
-        decisions: &[(JobId, bool)],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let query = sql!("resolve_conditions", json_array(decisions)?, micros(now));
-        self.execute(query).await.map(drop)
-    }
-
-    async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
-        let query = sql!("add_workflow_counts", json_array(counts)?);
-        self.execute(query).await.map(drop)
     }
 
     async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {

@@ -621,7 +621,15 @@ pub trait Transaction: Send {
     ) -> Result<()>;
 
     /// Inserts one edge row per `(parent, dependent)` (a repeated edge once).
-    async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()>;
+    ///
+    /// Statement `insert_dependencies`: the edges ([`Param::Edges`]), at most
+    /// 20,000 per statement.
+    async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()> {
+        for chunk in edges.chunks(20_000) {
+            self.run("insert_dependencies", params![chunk]).await?;
+        }
+        Ok(())
+    }
 
     /// Applies each settlement (sorted by id) whose attempt is still the
     /// job's current running one, locking those jobs in id order: completed
@@ -668,11 +676,17 @@ pub trait Transaction: Send {
     /// For dependents [`release_dependents`](Self::release_dependents) left
     /// waiting at zero (still locked): `true` makes one claimable, `false`
     /// `Skipped` at `now` ("condition is false").
+    ///
+    /// Statement `resolve_conditions`: the decisions ([`Param::Decisions`]),
+    /// now.
     async fn resolve_conditions(
         &mut self,
         decisions: &[(JobId, bool)],
         now: DateTime<Utc>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        let params = params![decisions, now];
+        self.run("resolve_conditions", params).await.map(drop)
+    }
 
     /// Ends every transitive dependent of `parents` that has not started
     /// (`Pending` or `Retrying`) as `status` (`Dead`, `Skipped` or
@@ -714,7 +728,14 @@ pub trait Transaction: Send {
 
     /// Adds `counts` (sorted by workflow id) to the workflow rows' counters,
     /// locking them in that order.
-    async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()>;
+    ///
+    /// Statement `add_workflow_counts`: the counts as one JSON array of
+    /// [`WorkflowCounts`] (text).
+    async fn add_workflow_counts(&mut self, counts: &[WorkflowCounts]) -> Result<()> {
+        let counts = json_array(counts)?;
+        let params = params![counts.as_str()];
+        self.run("add_workflow_counts", params).await.map(drop)
+    }
 
     /// The last writes of a transaction before its commit:
     /// [`add_workflow_counts`](Self::add_workflow_counts),

@@ -42,6 +42,13 @@ pub enum Param<'a> {
     Workflows(&'a [WorkflowId]),
     /// A list of integers, in the given order.
     Ints(&'a [i64]),
+    /// Edges, `(parent, dependent)` pairs, in the given order. A backend may
+    /// bind them as one value (a JSON array of pairs) or as two (PostgreSQL:
+    /// an array of parents, then one of dependents).
+    Edges(&'a [(JobId, JobId)]),
+    /// `(job, decision)` pairs, in the given order, bound as one or two
+    /// values as [`Param::Edges`] are.
+    Decisions(&'a [(JobId, bool)]),
 }
 
 /// How a default primitive decodes each row of its statement.
@@ -73,6 +80,8 @@ param_from! {
     &'a [JobId] => Param::Jobs,
     &'a [WorkflowId] => Param::Workflows,
     &'a [i64] => Param::Ints,
+    &'a [(JobId, JobId)] => Param::Edges,
+    &'a [(JobId, bool)] => Param::Decisions,
 }
 
 /// The error of a default primitive on a driver that has no statement of
