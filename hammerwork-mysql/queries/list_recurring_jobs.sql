@@ -4,11 +4,11 @@
 -- primary key after it) reads each series once, already in id order. The
 -- index is forced: with ORDER BY id the optimizer may walk the primary key
 -- instead.
--- Params: after, after, limit.
+-- Params: after, limit.
 SELECT *
 FROM hammerwork_jobs FORCE INDEX (hammerwork_jobs_cron_live)
 WHERE cron_live = 1
   AND status IN ('completed', 'dead', 'cancelled', 'skipped')
-  AND (? IS NULL OR id > ?)
+  AND (?1 IS NULL OR id > ?1)
 ORDER BY id
-LIMIT ?
+LIMIT ?2

@@ -1,9 +1,9 @@
 -- Newest first.
--- Params: queue, queue, since, since, until, until, limit.
+-- Params: queue, since, until, limit.
 SELECT *
 FROM hammerwork_spawn_operations
-WHERE (? IS NULL OR queue_name = ?)
-  AND (? IS NULL OR created_at >= ?)
-  AND (? IS NULL OR created_at < ?)
+WHERE (?1 IS NULL OR queue_name = ?1)
+  AND (?2 IS NULL OR created_at >= ?2)
+  AND (?3 IS NULL OR created_at < ?3)
 ORDER BY created_at DESC, id DESC
-LIMIT ?
+LIMIT ?4

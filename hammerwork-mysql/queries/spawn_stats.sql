@@ -1,13 +1,13 @@
 -- Operations in the window, their children, and how many of those are dead
 -- (found through hammerwork_jobs.spawn_operation_id, indexed). SUM of a
 -- BIGINT is a DECIMAL: cast back to BIGINT.
--- Params: queue, queue, since, since, until, until.
+-- Params: queue, since, until.
 WITH ops AS (
     SELECT id, child_count
     FROM hammerwork_spawn_operations
-    WHERE (? IS NULL OR queue_name = ?)
-      AND (? IS NULL OR created_at >= ?)
-      AND (? IS NULL OR created_at < ?)
+    WHERE (?1 IS NULL OR queue_name = ?1)
+      AND (?2 IS NULL OR created_at >= ?2)
+      AND (?3 IS NULL OR created_at < ?3)
 )
 SELECT
     (SELECT COUNT(*) FROM ops) AS operations,

@@ -6,17 +6,12 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use hammerwork_api::driver::{
-    claimed_job_from_row, job_from_row, queue_count_from_row, spawn_operation_from_row,
-    spawn_stats_from_row, workflow_from_row, Driver, FromRow, Param, SettleRecord,
-};
-use hammerwork_api::spawn::{SpawnOperation, SpawnQuery, SpawnStats};
+use hammerwork_api::driver::{claimed_job_from_row, Driver, FromRow, Param, SettleRecord};
 use hammerwork_api::validate::distinct_queues;
-use hammerwork_api::workflow::{PlannedJob, Workflow};
+use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{
-    Capabilities, ClaimParams, DependencyStatus, Error, Job, JobId, JobPriority, JobStatus, Lease,
-    ListJobsParams, ListWorkflowsParams, Outcome, QueueCounts, Result, Settlement, WakeupListener,
-    WakeupScope, WorkflowId,
+    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, Outcome, Result, Settlement,
+    WakeupListener, WakeupScope,
 };
 use hammerwork_engine::LocalWakeups;
 use serde_json::json;
@@ -28,11 +23,6 @@ use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
 use crate::row::{at, bound, fetch, hex};
 use crate::tx::MySqlTx;
-
-/// Deepest spawn tree level `get_descendants` reads: each level is one
-/// iteration of a recursive query, and MySQL stops those at
-/// `cte_max_recursion_depth` (1000 by default).
-const MAX_SPAWN_TREE_LEVELS: u32 = 1000;
 
 /// Begins a transaction that locks only the rows it reads: claims and rescues
 /// walk a secondary index with `FOR UPDATE SKIP LOCKED`, and under the default
@@ -221,18 +211,10 @@ impl Driver for MySqlDriver {
         Ok(done.rows_affected())
     }
 
-    async fn next_due(&self, queue: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
-        let priorities: Vec<i16> = JobPriority::ALL.iter().map(|p| -p.as_i16()).collect();
-        let priorities = serde_json::to_string(&priorities).map_err(Error::backend)?;
-        let query = sql!("next_due", queue.as_bytes(), at(after), priorities);
-        let due = fetch(&self.pool, query, |row| row.time("due")).await?;
-        Ok(due.into_iter().next().flatten())
-    }
-
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {
         let micros = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let upsert = sql!("try_lead", role, holder, micros, holder, holder, holder, micros);
+        let upsert = bound("try_lead", &[role.into(), holder.into(), micros.into()])?;
         upsert.execute(&mut *tx).await.map_err(map_err)?;
         let leader: String =
             sqlx::query_scalar("SELECT holder FROM hammerwork_leaders WHERE role = ?")
@@ -252,103 +234,5 @@ impl Driver for MySqlDriver {
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {
         Ok(Some(self.wakeups.listen()))
-    }
-
-    async fn list_jobs(&self, p: &ListJobsParams) -> Result<Vec<Job>> {
-        let queue = p.queue.as_deref().map(str::as_bytes);
-        let status = p.status.map(JobStatus::as_str);
-        let dependency_status = p.dependency_status.map(DependencyStatus::as_str);
-        let (after, workflow) = (p.after.map(|id| id.0), p.workflow.map(|w| w.0));
-        let query = sql!(
-            "list_jobs",
-            queue,
-            queue,
-            status,
-            status,
-            after,
-            after,
-            workflow
-        )
-        .bind(workflow)
-        .bind(dependency_status)
-        .bind(dependency_status)
-        .bind(p.limit.unwrap_or(100));
-        fetch(&self.pool, query, job_from_row).await
-    }
-
-    async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
-        let counts = fetch(
-            &self.pool,
-            sql!("queue_counts", queue.as_bytes()),
-            queue_count_from_row,
-        );
-        Ok(counts.await?.into_iter().collect())
-    }
-
-    async fn list_workflows(&self, p: &ListWorkflowsParams) -> Result<Vec<Workflow>> {
-        let after = p.after.map(|w| w.0);
-        let query = sql!("list_workflows", after, after, p.limit.unwrap_or(100));
-        fetch(&self.pool, query, workflow_from_row).await
-    }
-
-    async fn list_recurring_jobs(&self, after: Option<JobId>, limit: u32) -> Result<Vec<Job>> {
-        let after = after.map(|id| id.0);
-        let query = sql!("list_recurring_jobs", after, after, limit);
-        fetch(&self.pool, query, job_from_row).await
-    }
-
-    async fn list_recurring_workflows(
-        &self,
-        after: Option<WorkflowId>,
-        limit: u32,
-    ) -> Result<Vec<Workflow>> {
-        let after = after.map(|id| id.0);
-        let query = sql!("list_recurring_workflows", after, after, limit);
-        fetch(&self.pool, query, workflow_from_row).await
-    }
-
-    async fn get_spawn_operation(&self, id: &str) -> Result<Option<SpawnOperation>> {
-        let query = sql!("get_spawn_operation", id.as_bytes());
-        Ok(fetch(&self.pool, query, spawn_operation_from_row)
-            .await?
-            .pop())
-    }
-
-    async fn list_spawn_operations(&self, q: &SpawnQuery) -> Result<Vec<SpawnOperation>> {
-        let queue = q.queue.as_deref().map(str::as_bytes);
-        let query = sql!(
-            "list_spawn_operations",
-            queue,
-            queue,
-            q.since.map(at),
-            q.since.map(at),
-            q.until.map(at)
-        )
-        .bind(q.until.map(at))
-        .bind(q.limit.unwrap_or(100));
-        fetch(&self.pool, query, spawn_operation_from_row).await
-    }
-
-    async fn spawn_stats(&self, q: &SpawnQuery) -> Result<SpawnStats> {
-        let queue = q.queue.as_deref().map(str::as_bytes);
-        let query = sql!(
-            "spawn_stats",
-            queue,
-            queue,
-            q.since.map(at),
-            q.since.map(at),
-            q.until.map(at),
-            q.until.map(at)
-        );
-        Ok(fetch(&self.pool, query, spawn_stats_from_row)
-            .await?
-            .pop()
-            .unwrap_or_default())
-    }
-
-    async fn get_descendants(&self, id: JobId, max_depth: u32) -> Result<Vec<Job>> {
-        let depth = max_depth.min(MAX_SPAWN_TREE_LEVELS);
-        let query = sql!("get_descendants", id.0, depth, depth);
-        fetch(&self.pool, query, job_from_row).await
     }
 }

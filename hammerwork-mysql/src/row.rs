@@ -2,6 +2,9 @@
 //! types is `hammerwork_api::driver::*_from_row`), and how ids are passed to
 //! `JSON_TABLE`.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{Param, StoredRow};
 use hammerwork_api::{Error, JobId, Result};
@@ -88,20 +91,32 @@ pub(crate) fn at(time: DateTime<Utc>) -> chrono::NaiveDateTime {
 
 hammerwork_api::statements! {
     "add_workflow_counts", "awaited_children", "dependents", "ended_parents", "get_ancestors",
-    "get_dependencies", "get_jobs", "get_workflow", "insert_dependencies", "list_queues",
-    "lock_running_attempt", "mark_finished_workflows", "parent_results", "paused_queues",
-    "prunable_jobs", "prunable_workflows", "resolve_conditions", "set_workflow_state",
-    "workflow_policies",
+    "get_dependencies", "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow",
+    "insert_dependencies", "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
+    "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
+    "mark_finished_workflows", "mark_job_recurrence", "mark_workflow_recurrence", "next_due",
+    "parent_results", "paused_queues", "prunable_jobs", "prunable_workflows", "queue_counts",
+    "resolve_conditions", "set_workflow_state", "spawn_stats", "try_lead", "workflow_policies",
 }
 
 /// The statement `name` with `params` bound as MySQL takes them (ids as
 /// `BINARY(16)`, lists as JSON arrays of hex ids, sorted and distinct).
+/// A statement names its parameters `?1`, `?2`, ... as on SQLite, so it may
+/// use one twice (see [`numbered`]), or takes them in order with plain `?`.
 pub(crate) fn bound<'q>(
-    name: &str,
+    name: &'static str,
     params: &[Param<'q>],
 ) -> Result<Query<'q, MySql, MySqlArguments>> {
-    let mut query = sqlx::query(statement(name)?);
-    for param in params {
+    let (sql, order) = numbered(name)?;
+    let mut query = sqlx::query(sql);
+    for &n in order {
+        let param = params.get(n).ok_or_else(|| {
+            Error::backend(format!(
+                "statement `{name}` takes parameter {}, given {}",
+                n + 1,
+                params.len()
+            ))
+        })?;
         query = match *param {
             Param::Text(v) => query.bind(v),
             Param::Int(v) => query.bind(v),
@@ -129,10 +144,78 @@ pub(crate) fn bound<'q>(
     Ok(query)
 }
 
+/// The statement `name` as MySQL takes it (each `?N` made a plain `?`), and
+/// which parameter (from 0) each `?` binds, in order; worked out once per
+/// statement.
+fn numbered(name: &'static str) -> Result<(&'static str, &'static [usize])> {
+    type Forms = Mutex<HashMap<&'static str, (&'static str, &'static [usize])>>;
+    static FORMS: OnceLock<Forms> = OnceLock::new();
+    let forms = FORMS.get_or_init(Forms::default);
+    if let Some(form) = forms.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        return Ok(*form);
+    }
+    let (sql, order) = renumber(statement(name)?);
+    let form: (&'static str, &'static [usize]) = (sql.leak(), order.leak());
+    let mut forms = forms.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(*forms.entry(name).or_insert(form))
+}
+
+/// `sql` with each `?N` (outside comments and quotes) made a plain `?`, and
+/// the parameter each `?` binds: N - 1, or for a plain `?` the next in order.
+fn renumber(sql: &str) -> (String, Vec<usize>) {
+    let bytes = sql.as_bytes();
+    let (mut text, mut order) = (String::with_capacity(sql.len()), Vec::new());
+    let (mut i, mut copied) = (0, 0);
+    while i < bytes.len() {
+        let skip_to = |from: usize, pat: char, past: usize| {
+            sql[from..]
+                .find(pat)
+                .map_or(bytes.len(), |n| from + n + past)
+        };
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => i = skip_to(i, '\n', 0),
+            b'\'' => i = skip_to(i + 1, '\'', 1),
+            b'?' => {
+                let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit());
+                let end = i + 1 + digits.count();
+                text.push_str(&sql[copied..=i]);
+                order.push(match sql[i + 1..end].parse::<usize>() {
+                    Ok(n) => n.saturating_sub(1),
+                    Err(_) => order.len(),
+                });
+                (i, copied) = (end, end);
+            }
+            _ => i += 1,
+        }
+    }
+    text.push_str(&sql[copied..]);
+    (text, order)
+}
+
 /// `ids` sorted, each once.
 fn distinct<T: Ord + Copy>(ids: &[T]) -> Vec<T> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+
+    #[test]
+    fn numbered_parameters_become_plain_ones_in_use_order() {
+        let (sql, order) = renumber(
+            "-- ?9 in a comment\nSELECT '?3', x FROM t WHERE (?1 IS NULL OR a = ?1) AND b = ?12 LIMIT ?2",
+        );
+        assert_eq!(
+            sql,
+            "-- ?9 in a comment\nSELECT '?3', x FROM t WHERE (? IS NULL OR a = ?) AND b = ? LIMIT ?"
+        );
+        assert_eq!(order, [0, 0, 11, 1]);
+        let (sql, order) = renumber("UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'");
+        assert_eq!(sql, "UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'");
+        assert_eq!(order, [0, 1]);
+    }
 }

@@ -8,13 +8,13 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
-    job_id_from_row, millis, reset_job_from_row, stored_parent_from_row, transition_from_row,
+    job_id_from_row, reset_job_from_row, stored_parent_from_row, transition_from_row,
     workflow_id_from_row, FromRow, Param, Released, ResetJob, SettleRecord, StoredRow, Transaction,
     Transition,
 };
 use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
-use hammerwork_api::workflow::{PlannedJob, StoredParent, Workflow};
+use hammerwork_api::workflow::{PlannedJob, StoredParent};
 use hammerwork_api::{Job, JobId, JobStatus, Result, Settlement, WorkflowId, WorkflowStatus};
 use serde_json::{json, Value};
 use sqlx::mysql::MySqlArguments;
@@ -112,20 +112,6 @@ impl Transaction for MySqlTx<'_> {
         self.execute(sql!("lock_stored_parents_mark", hex_ids(ids)))
             .await?;
         Ok(parents)
-    }
-
-    async fn insert_workflow(&mut self, w: &Workflow, total_jobs: i64) -> Result<()> {
-        let timeout = w.timeout.map(millis);
-        let live = w.cron_schedule.is_some().then_some(1_i8);
-        let query = sql!("insert_workflow", w.id.0, &w.name, &w.description)
-            .bind(w.failure_policy.as_str())
-            .bind(at(w.created_at))
-            .bind(w.deadline_at.map(at))
-            .bind(total_jobs)
-            .bind(&w.cron_schedule)
-            .bind(timeout)
-            .bind(live);
-        self.execute(query).await.map(drop)
     }
 
     async fn insert_jobs(
@@ -475,19 +461,5 @@ impl Transaction for MySqlTx<'_> {
             Err(err) if error_number(&err) == Some(ER_DUP_ENTRY) => Ok(false),
             Err(err) => Err(map_err(err)),
         }
-    }
-
-    async fn mark_job_recurrence(&mut self, id: JobId, next: Option<JobId>) -> Result<bool> {
-        let query = sql!("mark_job_recurrence", next.map(|n| n.0), id.0);
-        Ok(self.execute(query).await? > 0)
-    }
-
-    async fn mark_workflow_recurrence(
-        &mut self,
-        id: WorkflowId,
-        next: Option<WorkflowId>,
-    ) -> Result<bool> {
-        let query = sql!("mark_workflow_recurrence", next.map(|n| n.0), id.0);
-        Ok(self.execute(query).await? > 0)
     }
 }

@@ -25,8 +25,7 @@
 //! four methods (look the statement up with [`statements!`](crate::statements),
 //! bind each `Param` in its own encoding), writes `queries/<name>.sql` for
 //! each default it keeps, and overrides the primitives its database does
-//! differently (a shortcut, a lock order, no `RETURNING`, a parameter bound
-//! twice). A default whose statement the driver lacks fails at run time with
+//! differently (a shortcut, a lock order, no `RETURNING`). A default whose statement the driver lacks fails at run time with
 //! an error naming it, so run the conformance suite, which calls every
 //! primitive. `hammerwork-memory`, which has no statements, implements every
 //! primitive itself.
