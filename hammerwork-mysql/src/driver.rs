@@ -10,18 +10,17 @@ use hammerwork_api::driver::{claimed_job_from_row, Driver, FromRow, Param, Settl
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{
-    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Lease, Outcome, Result, Settlement,
+    Capabilities, ClaimParams, Error, Job, JobId, JobStatus, Outcome, Result, Settlement,
     WakeupListener, WakeupScope,
 };
 use hammerwork_engine::LocalWakeups;
-use serde_json::json;
 use sqlx::MySqlPool;
 
 use crate::insert;
 use crate::keyed::Keyed;
 use crate::map_err::explain_insert_error;
 use crate::map_err::map_err;
-use crate::row::{at, bound, fetch, hex};
+use crate::row::{at, bound, fetch};
 use crate::tx::MySqlTx;
 
 /// Begins a transaction that locks only the rows it reads: claims and rescues
@@ -199,16 +198,6 @@ impl Driver for MySqlDriver {
             job.lease_expires_at = Some(p.lease_until.trunc_subsecs(6));
         }
         Ok(jobs)
-    }
-
-    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
-        let leases: Vec<_> = leases
-            .iter()
-            .map(|l| json!({"id": hex(l.id.0), "claim": l.claim}))
-            .collect();
-        let query = sql!("heartbeat_jobs", json!(leases).to_string(), at(lease_until));
-        let done = query.execute(&self.pool).await.map_err(map_err)?;
-        Ok(done.rows_affected())
     }
 
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {

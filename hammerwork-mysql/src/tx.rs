@@ -245,10 +245,6 @@ impl Transaction for MySqlTx<'_> {
         Ok(self.transitions(&[id]).await?.pop())
     }
 
-    async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool> {
-        Ok(self.execute(sql!("cancel_workflow", id.0)).await? > 0)
-    }
-
     async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
         let found = fetch(&mut *self.tx, sql!("reset_job", id.0), reset_job_from_row);
         let Some(job) = found.await?.pop() else {
@@ -264,10 +260,6 @@ impl Transaction for MySqlTx<'_> {
         let name = queue.as_bytes();
         self.execute(sql!("pause_queue_row", name)).await?;
         Ok(self.execute(sql!("pause_queue", at(now), name)).await? > 0)
-    }
-
-    async fn resume_queue(&mut self, queue: &str) -> Result<bool> {
-        Ok(self.execute(sql!("resume_queue", queue.as_bytes())).await? > 0)
     }
 
     async fn cancel_workflow_jobs(

@@ -2,4 +2,3 @@
 UPDATE hammerwork_queues
 SET paused_at = NULL
 WHERE name = $1 AND paused_at IS NOT NULL
-RETURNING name

@@ -156,6 +156,11 @@ pub(crate) fn bound<'q>(
                     edges.iter().map(|(p, d)| (p.0, d.0)).unzip();
                 query.bind(parents).bind(dependents)
             }
+            Param::Leases(leases) => {
+                let (ids, claims): (Vec<Uuid>, Vec<i64>) =
+                    leases.iter().map(|l| (l.id.0, l.claim)).unzip();
+                query.bind(ids).bind(claims)
+            }
             Param::Decisions(pairs) => {
                 let (ids, flags): (Vec<Uuid>, Vec<bool>) =
                     pairs.iter().map(|(id, f)| (id.0, *f)).unzip();

@@ -2,13 +2,12 @@
 //! the one-statement enqueue of independent jobs.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{json_array, micros, Driver, FromRow, JobRecord, Migrations, Param};
+use chrono::Utc;
+use hammerwork_api::driver::{micros, Driver, FromRow, JobRecord, Migrations, Param};
 use hammerwork_api::validate::distinct_queues;
 use hammerwork_api::workflow::PlannedJob;
-use hammerwork_api::{Capabilities, Job, Lease, Result, WakeupListener, WakeupScope};
+use hammerwork_api::{Capabilities, Job, Result, WakeupListener, WakeupScope};
 use hammerwork_engine::LocalWakeups;
-use serde_json::json;
 use sqlx::SqlitePool;
 
 use crate::map_err::explain_insert_error;
@@ -88,16 +87,6 @@ impl Driver for SqliteDriver {
         }
         self.wakeups.wake(distinct_queues(jobs));
         Ok(true)
-    }
-
-    async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
-        let leases: Vec<_> = leases
-            .iter()
-            .map(|l| json!({"id": l.id, "claim": l.claim}))
-            .collect();
-        let query = sql!("heartbeat_jobs", json_array(&leases)?, micros(lease_until));
-        let done = query.execute(&self.pool).await.map_err(map_err)?;
-        Ok(done.rows_affected())
     }
 
     async fn try_lead(&self, role: &str, holder: &str, ttl: std::time::Duration) -> Result<bool> {

@@ -83,10 +83,10 @@ hammerwork_api::statements! {
     "add_workflow_counts", "applied_migrations", "awaited_children", "cancel_job",
     "cancel_workflow", "cancel_workflow_jobs", "claim_jobs", "dependents", "end_dependents",
     "ended_parents", "fail_expired_workflows", "get_ancestors", "get_dependencies",
-    "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow", "insert_dependencies",
-    "insert_spawn_operation", "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
-    "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
-    "lock_stored_parents", "mark_finished_workflows", "mark_job_recurrence",
+    "get_descendants", "get_jobs", "get_spawn_operation", "get_workflow", "heartbeat_jobs",
+    "insert_dependencies", "insert_spawn_operation", "insert_workflow", "list_jobs", "list_queues",
+    "list_recurring_jobs", "list_recurring_workflows", "list_spawn_operations", "list_workflows",
+    "lock_running_attempt", "lock_stored_parents", "mark_finished_workflows", "mark_job_recurrence",
     "mark_workflow_recurrence", "next_due", "parent_results", "pause_queue", "paused_queues",
     "prunable_jobs", "prunable_workflows", "queue_counts", "record_migration",
     "recount_dependencies", "release_dependents", "reopen_workflow", "rescue_expired_jobs",
@@ -114,6 +114,13 @@ pub(crate) fn bound<'q>(
             Param::Ints(v) => query.bind(json!(v).to_string()),
             Param::Edges(edges) => query.bind(json!(edges).to_string()),
             Param::Decisions(pairs) => query.bind(json!(pairs).to_string()),
+            Param::Leases(leases) => {
+                let leases: Vec<_> = leases
+                    .iter()
+                    .map(|l| json!({"id": l.id, "claim": l.claim}))
+                    .collect();
+                query.bind(json!(leases).to_string())
+            }
         };
     }
     Ok(query)

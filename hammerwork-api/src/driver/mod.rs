@@ -387,10 +387,8 @@ pub trait Driver: Send + Sync + 'static {
     ///
     /// Statement `heartbeat_jobs`: the ids, the claims, lease_until.
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
-        let ids: Vec<JobId> = leases.iter().map(|l| l.id).collect();
-        let claims: Vec<i64> = leases.iter().map(|l| l.claim).collect();
-        let params = params![&ids[..], &claims[..], lease_until];
-        self.run("heartbeat_jobs", params).await
+        self.run("heartbeat_jobs", params![leases, lease_until])
+            .await
     }
 
     /// The earliest `scheduled_at` later than `after` among the jobs of
@@ -771,7 +769,7 @@ pub trait Transaction: Send {
     /// Marks workflow `id` `Cancelled` if it is open and has jobs left to
     /// run, locking its row. Returns whether it did.
     async fn cancel_workflow(&mut self, id: WorkflowId) -> Result<bool> {
-        exists(self, "cancel_workflow", params![id]).await
+        Ok(self.run("cancel_workflow", params![id]).await? > 0)
     }
 
     /// Puts job `id` back to `Pending` at `now` (attempts 0, error, failure
@@ -794,7 +792,7 @@ pub trait Transaction: Send {
     /// Clears the pause of `queue`, locking its row. Returns whether it was
     /// paused.
     async fn resume_queue(&mut self, queue: &str) -> Result<bool> {
-        exists(self, "resume_queue", params![queue]).await
+        Ok(self.run("resume_queue", params![queue]).await? > 0)
     }
 
     /// Cancels, at `now` with `why`, every unfinished job of the workflows

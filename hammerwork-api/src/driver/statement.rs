@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::StoredRow;
-use crate::{Error, JobId, Result, WorkflowId};
+use crate::{Error, JobId, Lease, Result, WorkflowId};
 
 /// A parameter of a statement, as the default primitives pass them. Each
 /// backend binds a variant in its own encoding: ids as `uuid`, hex or text,
@@ -49,6 +49,9 @@ pub enum Param<'a> {
     /// `(job, decision)` pairs, in the given order, bound as one or two
     /// values as [`Param::Edges`] are.
     Decisions(&'a [(JobId, bool)]),
+    /// Leases (job id and claim number), in the given order, bound as one or
+    /// two values as [`Param::Edges`] are.
+    Leases(&'a [Lease]),
 }
 
 /// How a default primitive decodes each row of its statement.
@@ -82,6 +85,7 @@ param_from! {
     &'a [i64] => Param::Ints,
     &'a [(JobId, JobId)] => Param::Edges,
     &'a [(JobId, bool)] => Param::Decisions,
+    &'a [Lease] => Param::Leases,
 }
 
 /// The error of a default primitive on a driver that has no statement of
