@@ -170,6 +170,10 @@ impl MySqlStorage {
     /// several processes at once (they take turns on a `GET_LOCK` named after
     /// the database); recorded in `hammerwork_migrations`, never in your
     /// application's `_sqlx_migrations`.
+    ///
+    /// MySQL runs its own migrations, not the engine's runner
+    /// (`Engine::migrate` does nothing for its driver): DDL commits as it goes
+    /// and the migration lock (`GET_LOCK`) belongs to a session.
     pub async fn migrate(&self) -> Result<()> {
         migrate::migrate(self.pool()).await
     }

@@ -162,17 +162,20 @@ fn numbered(name: &'static str) -> Result<(&'static str, &'static [usize])> {
     if let Some(form) = forms.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
         return Ok(*form);
     }
-    let (sql, order) = renumber(statement(name)?);
+    let (sql, order) = renumber(statement(name)?)
+        .map_err(|why| Error::backend(format!("statement `{name}`: {why}")))?;
     let form: (&'static str, &'static [usize]) = (sql.leak(), order.leak());
     let mut forms = forms.lock().unwrap_or_else(|e| e.into_inner());
     Ok(*forms.entry(name).or_insert(form))
 }
 
-/// `sql` with each `?N` (outside comments and quotes) made a plain `?`, and
-/// the parameter each `?` binds: N - 1, or for a plain `?` the next in order.
-fn renumber(sql: &str) -> (String, Vec<usize>) {
+/// `sql` with each `?N` (outside `--` comments and `'` quotes) made a plain
+/// `?`, and the parameter each `?` binds: N - 1, or for a plain `?` the next
+/// in order. A statement uses one kind or the other, and numbers from 1.
+fn renumber(sql: &str) -> std::result::Result<(String, Vec<usize>), String> {
     let bytes = sql.as_bytes();
     let (mut text, mut order) = (String::with_capacity(sql.len()), Vec::new());
+    let mut numbered = Vec::new();
     let (mut i, mut copied) = (0, 0);
     while i < bytes.len() {
         let skip_to = |from: usize, pat: char, past: usize| {
@@ -188,16 +191,21 @@ fn renumber(sql: &str) -> (String, Vec<usize>) {
                 let end = i + 1 + digits.count();
                 text.push_str(&sql[copied..=i]);
                 order.push(match sql[i + 1..end].parse::<usize>() {
-                    Ok(n) => n.saturating_sub(1),
+                    Ok(0) => return Err("parameters are numbered from ?1".into()),
+                    Ok(n) => n - 1,
                     Err(_) => order.len(),
                 });
+                numbered.push(end > i + 1);
                 (i, copied) = (end, end);
             }
             _ => i += 1,
         }
     }
+    if numbered.contains(&true) && numbered.contains(&false) {
+        return Err("mixes numbered (?1) and plain (?) parameters".into());
+    }
     text.push_str(&sql[copied..]);
-    (text, order)
+    Ok((text, order))
 }
 
 /// `ids` sorted, each once.
@@ -210,19 +218,29 @@ fn distinct<T: Ord + Copy>(ids: &[T]) -> Vec<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::renumber;
+    use super::{numbered, renumber, STATEMENTS};
+
+    #[test]
+    fn every_statement_takes_its_parameters_in_one_way() {
+        for name in STATEMENTS {
+            numbered(name).unwrap();
+        }
+        assert!(renumber("a = ?1 AND b = ?").is_err());
+        assert!(renumber("a = ?0").is_err());
+    }
 
     #[test]
     fn numbered_parameters_become_plain_ones_in_use_order() {
         let (sql, order) = renumber(
             "-- ?9 in a comment\nSELECT '?3', x FROM t WHERE (?1 IS NULL OR a = ?1) AND b = ?12 LIMIT ?2",
-        );
+        )
+        .unwrap();
         assert_eq!(
             sql,
             "-- ?9 in a comment\nSELECT '?3', x FROM t WHERE (? IS NULL OR a = ?) AND b = ? LIMIT ?"
         );
         assert_eq!(order, [0, 0, 11, 1]);
-        let (sql, order) = renumber("UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'");
+        let (sql, order) = renumber("UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'").unwrap();
         assert_eq!(sql, "UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'");
         assert_eq!(order, [0, 1]);
     }

@@ -28,7 +28,8 @@ use crate::keyed::Keyed;
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
 use crate::row::{at, bound, fetch, hex, hex_ids, hex_list};
 
-/// Edges per INSERT into the edge table (about 70 bytes each).
+/// Edges per INSERT of a graft into the edge table (about 70 bytes each),
+/// as many as the engine's `insert_dependencies` default writes at once.
 const EDGE_CHUNK: usize = 20_000;
 
 /// rescue_expired_jobs.sql, by key.

@@ -99,10 +99,10 @@ impl Transaction for PgTx<'_> {
     }
 
     async fn run_script(&mut self, sql: &str) -> Result<()> {
-        // Without parameters sqlx sends the simple protocol, which runs a
-        // script of several statements.
         let conn: &mut sqlx::PgConnection = &mut self.tx;
-        sqlx::Executor::execute(conn, sql).await.map_err(map_err)?;
+        sqlx::Executor::execute(conn, sqlx::raw_sql(sql))
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 

@@ -81,7 +81,9 @@ impl Transaction for SqliteTx<'_> {
 
     async fn run_script(&mut self, sql: &str) -> Result<()> {
         let conn: &mut sqlx::SqliteConnection = &mut self.tx;
-        sqlx::Executor::execute(conn, sql).await.map_err(map_err)?;
+        sqlx::Executor::execute(conn, sqlx::raw_sql(sql))
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 

@@ -385,7 +385,7 @@ pub trait Driver: Send + Sync + 'static {
     /// Extends the leases of these running attempts (sorted by id) to
     /// `lease_until`; returns how many were still current.
     ///
-    /// Statement `heartbeat_jobs`: the ids, the claims, lease_until.
+    /// Statement `heartbeat_jobs`: the leases ([`Param::Leases`]), lease_until.
     async fn heartbeat_jobs(&self, leases: &[Lease], lease_until: DateTime<Utc>) -> Result<u64> {
         self.run("heartbeat_jobs", params![leases, lease_until])
             .await

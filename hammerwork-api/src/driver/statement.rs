@@ -99,7 +99,8 @@ pub fn no_statement(name: &str) -> Error {
 /// Writes `fn statement(name: &str) -> hammerwork_api::Result<&'static str>`
 /// for a SQL backend: the text of `queries/<name>.sql` (in the calling
 /// crate's directory) for each name listed, and
-/// [`no_statement`](crate::driver::no_statement) for any other.
+/// [`no_statement`](crate::driver::no_statement) for any other; and
+/// `const STATEMENTS: &[&str]`, the names listed, for the backend's tests.
 ///
 /// ```text
 /// hammerwork_api::statements! { "get_jobs", "list_jobs", "cancel_job" }
@@ -107,6 +108,10 @@ pub fn no_statement(name: &str) -> Error {
 #[macro_export]
 macro_rules! statements {
     ($($name:literal),* $(,)?) => {
+        /// The names of the statements [`statement`] knows.
+        #[allow(dead_code)]
+        const STATEMENTS: &[&str] = &[$($name),*];
+
         /// The SQL of the statement `name`: `queries/<name>.sql`.
         fn statement(name: &str) -> $crate::Result<&'static str> {
             match name {
@@ -173,7 +178,7 @@ mod tests {
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
 
-    use crate::driver::{Driver, Transaction, Transition, WorkflowCounts};
+    use crate::driver::{Driver, Transaction, Transition};
     use crate::workflow::PlannedJob;
     use crate::{Capabilities, Error, Job, JobId, Result, Settlement, WakeupScope};
 
@@ -217,28 +222,12 @@ mod tests {
             Ok(())
         }
 
-        async fn insert_dependencies(&mut self, _: &[(JobId, JobId)]) -> Result<()> {
-            Ok(())
-        }
-
         async fn settle_attempts(
             &mut self,
             _: &[Settlement],
             _: DateTime<Utc>,
         ) -> Result<Vec<Transition>> {
             Ok(Vec::new())
-        }
-
-        async fn resolve_conditions(
-            &mut self,
-            _: &[(JobId, bool)],
-            _: DateTime<Utc>,
-        ) -> Result<()> {
-            Ok(())
-        }
-
-        async fn add_workflow_counts(&mut self, _: &[WorkflowCounts]) -> Result<()> {
-            Ok(())
         }
     }
 
@@ -263,5 +252,14 @@ mod tests {
             tx.mark_job_recurrence(id, None).await,
             "mark_job_recurrence",
         );
+        let edges = [(id, JobId::new())];
+        assert_names(tx.insert_dependencies(&edges).await, "insert_dependencies");
+        let decisions = [(id, true)];
+        assert_names(
+            tx.resolve_conditions(&decisions, Utc::now()).await,
+            "resolve_conditions",
+        );
+        assert_names(tx.add_workflow_counts(&[]).await, "add_workflow_counts");
+        assert_names(tx.run_script("SELECT 1").await, "run_script");
     }
 }
