@@ -43,6 +43,7 @@ use coalesce::Coalescer;
 use hammerwork_api::driver::{Driver, Transaction};
 use hammerwork_api::{EnqueueBatch, JobId, Limits, Result};
 
+pub use migrate::apply_migrations;
 pub use wakeups::LocalWakeups;
 
 #[doc(hidden)]

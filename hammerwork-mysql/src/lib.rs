@@ -171,9 +171,10 @@ impl MySqlStorage {
     /// the database); recorded in `hammerwork_migrations`, never in your
     /// application's `_sqlx_migrations`.
     ///
-    /// MySQL runs its own migrations, not the engine's runner
-    /// (`Engine::migrate` does nothing for its driver): DDL commits as it goes
-    /// and the migration lock (`GET_LOCK`) belongs to a session.
+    /// Not through `Engine::migrate` (which does nothing for this driver):
+    /// DDL commits as it goes and the migration lock (`GET_LOCK`) belongs to
+    /// a session, so the engine's `apply_migrations` runs on a connection
+    /// holding that lock.
     pub async fn migrate(&self) -> Result<()> {
         migrate::migrate(self.pool()).await
     }

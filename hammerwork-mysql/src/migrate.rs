@@ -1,36 +1,40 @@
-use chrono::Utc;
+use hammerwork_api::driver::{Migrations, Transaction};
 use hammerwork_api::{Error, Result};
-use sqlx::{Executor, MySqlConnection, MySqlPool};
+use sqlx::{Connection, MySqlConnection, MySqlPool};
 
 use crate::map_err::map_err;
 use crate::row::text;
+use crate::tx::MySqlTx;
 
-/// Embedded migrations: (version, name, SQL). Append only; never edit one
-/// that has shipped.
+/// The schema: the setup script, then the migrations (version, name, SQL).
+/// Append only; never edit one that has shipped.
 ///
 /// MySQL commits each DDL statement as it runs, so a migration cannot be
 /// rolled back: a crash between its statements and its record in
 /// `hammerwork_migrations` would run it again. Every migration must therefore
 /// be safe to re-run (`CREATE TABLE IF NOT EXISTS`, and on MySQL 8, which has
 /// no `ADD COLUMN IF NOT EXISTS`, one change per migration).
-const MIGRATIONS: &[(i64, &str, &str)] = hammerwork_api::migrations![
-    1 => "0001_jobs",
-    2 => "0002_job_dependencies",
-    3 => "0003_workflows",
-    4 => "0004_job_recurrence",
-    5 => "0005_workflow_recurrence",
-    6 => "0006_job_spawn",
-    7 => "0007_spawn_operations",
-    8 => "0008_engine_counters",
-    9 => "0009_lease_claims",
-    10 => "0010_leaders",
-    11 => "0011_spawn_await",
-    12 => "0012_retention",
-    13 => "0013_workflow_retention",
-    14 => "0014_queues",
-    15 => "0015_stable_indexes",
-    16 => "0016_lean_transitions",
-];
+const MIGRATIONS: Migrations = Migrations {
+    setup: include_str!("../queries/setup_migrations.sql"),
+    steps: hammerwork_api::migrations![
+        1 => "0001_jobs",
+        2 => "0002_job_dependencies",
+        3 => "0003_workflows",
+        4 => "0004_job_recurrence",
+        5 => "0005_workflow_recurrence",
+        6 => "0006_job_spawn",
+        7 => "0007_spawn_operations",
+        8 => "0008_engine_counters",
+        9 => "0009_lease_claims",
+        10 => "0010_leaders",
+        11 => "0011_spawn_await",
+        12 => "0012_retention",
+        13 => "0013_workflow_retention",
+        14 => "0014_queues",
+        15 => "0015_stable_indexes",
+        16 => "0016_lean_transitions",
+    ],
+};
 
 /// Longest wait for another process's migration to finish, in seconds.
 const LOCK_TIMEOUT_SECS: i64 = 300;
@@ -76,42 +80,13 @@ pub(crate) async fn migrate(pool: &MySqlPool) -> Result<()> {
     applied.and(released.map(drop))
 }
 
+/// The migrations, in a transaction of `conn` (which commits at each DDL
+/// statement: MySQL's DDL is not transactional).
 async fn apply(conn: &mut MySqlConnection) -> Result<()> {
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS hammerwork_migrations (
-            version    BIGINT       NOT NULL PRIMARY KEY,
-            name       VARCHAR(255) NOT NULL,
-            applied_at DATETIME(6)  NOT NULL
-        ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4",
-    )
-    .await
-    .map_err(map_err)?;
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM hammerwork_migrations")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    for &(version, name, sql) in MIGRATIONS {
-        if applied.contains(&version) {
-            continue;
-        }
-        tracing::info!(version, name, "applying hammerwork migration");
-        // Without bind parameters sqlx uses the text protocol, which runs a
-        // file of several statements.
-        conn.execute(sql).await.map_err(|e| Error::Migration {
-            version,
-            source: Box::new(e),
-        })?;
-        sqlx::query(
-            "INSERT INTO hammerwork_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-        )
-        .bind(version)
-        .bind(name)
-        .bind(Utc::now())
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    }
-    Ok(())
+    let tx = conn.begin().await.map_err(map_err)?;
+    let mut tx = MySqlTx::new(tx, None);
+    hammerwork_engine::apply_migrations(&mut tx, MIGRATIONS).await?;
+    tx.commit().await
 }
 
 /// The `GET_LOCK` name for migrating `database`. MySQL caps lock names at 64

@@ -90,14 +90,15 @@ pub(crate) fn at(time: DateTime<Utc>) -> chrono::NaiveDateTime {
 }
 
 hammerwork_api::statements! {
-    "add_workflow_counts", "awaited_children", "cancel_workflow", "dependents", "ended_parents",
-    "get_ancestors", "get_dependencies", "get_descendants", "get_jobs", "get_spawn_operation",
-    "get_workflow", "heartbeat_jobs", "insert_dependencies", "insert_workflow", "list_jobs",
-    "list_queues", "list_recurring_jobs", "list_recurring_workflows", "list_spawn_operations",
-    "list_workflows", "lock_running_attempt", "mark_finished_workflows", "mark_job_recurrence",
-    "mark_workflow_recurrence", "next_due", "parent_results", "paused_queues", "prunable_jobs",
-    "prunable_workflows", "queue_counts", "resolve_conditions", "resume_queue",
-    "set_workflow_state", "spawn_stats", "try_lead", "workflow_policies",
+    "add_workflow_counts", "applied_migrations", "awaited_children", "cancel_workflow",
+    "dependents", "ended_parents", "get_ancestors", "get_dependencies", "get_descendants",
+    "get_jobs", "get_spawn_operation", "get_workflow", "heartbeat_jobs", "insert_dependencies",
+    "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
+    "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
+    "mark_finished_workflows", "mark_job_recurrence", "mark_workflow_recurrence", "next_due",
+    "parent_results", "paused_queues", "prunable_jobs", "prunable_workflows", "queue_counts",
+    "record_migration", "resolve_conditions", "resume_queue", "set_workflow_state", "spawn_stats",
+    "try_lead", "workflow_policies",
 }
 
 /// The statement `name` with `params` bound as MySQL takes them (ids as

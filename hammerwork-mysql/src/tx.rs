@@ -106,6 +106,14 @@ impl Transaction for MySqlTx<'_> {
         Ok(())
     }
 
+    async fn run_script(&mut self, sql: &str) -> Result<()> {
+        let conn: &mut sqlx::MySqlConnection = &mut self.tx;
+        sqlx::Executor::execute(conn, sqlx::raw_sql(sql))
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
         let query = sql!("lock_stored_parents", hex_ids(ids));
         let parents = fetch(&mut *self.tx, query, stored_parent_from_row).await?;

@@ -1,0 +1,3 @@
+-- Records a migration as applied.
+-- Params: version, name, applied_at.
+INSERT INTO hammerwork_migrations (version, name, applied_at) VALUES (?, ?, ?)
