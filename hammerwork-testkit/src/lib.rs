@@ -117,6 +117,7 @@ macro_rules! conformance_tests {
             worker_runs_recurring_job,
             worker_runs_every_second_cron_every_second,
             worker_schedules_successor_when_recurring_job_settles,
+            worker_gives_back_surplus_when_jobs_turn_slow,
             worker_prunes_finished_jobs_past_their_retention,
             worker_one_scheduler_leads_and_resigns,
             spawn_handler_children_run,

@@ -41,6 +41,22 @@ struct Outbox {
     recurring: Recurring,
 }
 
+/// Gives back `jobs`, claimed and never started: they go back to their
+/// queue, the attempt not counted.
+fn give_back(outbox: &Outbox, jobs: impl IntoIterator<Item = Job>) {
+    for job in jobs {
+        let settlement = Settlement::new(Lease::of(&job), Outcome::GiveBack { started: false });
+        let _ = outbox.settle_tx.send(settlement);
+    }
+}
+
+/// How long jobs beyond the starting claim size may wait in a worker's
+/// buffer after its last claim came back: a buffer grown while jobs were
+/// fast drains in a few round trips, so one that has not when this has
+/// passed holds jobs that turned slow, and gives back what it cannot start
+/// soon for other workers to take.
+const SURPLUS_WAIT: Duration = Duration::from_secs(1);
+
 /// Records the leases of `jobs` for heartbeats.
 fn hold(leases: &Leases, jobs: &[Job]) {
     let mut held = leases.lock().expect("lease map poisoned");
@@ -189,13 +205,15 @@ impl<S: Storage + Clone> Worker<S> {
     /// the rest; on shutdown the unstarted ones are given back.
     ///
     /// By default the size adapts to the jobs. It starts at 4 x concurrency
-    /// (10..=200); doubles, up to 1,000, when a full claim that followed
+    /// (10..=200); doubles, up to 10,000, when a full claim that followed
     /// another full one comes back to an empty buffer and an idle slot (jobs
     /// that finish faster than a round trip); before each claim, shrinks to
     /// about eight round trips' worth of jobs at the pace they left the
     /// buffer, never below the start; and goes back to the start when the
-    /// queue runs dry. Slow jobs thus keep the starting size, and no-op jobs
-    /// reach hundreds per claim. Set a size to hold fewer jobs per process (fairer
+    /// queue runs dry. Jobs beyond the starting size still waiting a second
+    /// after the last claim came back (jobs turned slow) go back to the
+    /// queue for other workers. Slow jobs thus keep the starting size, and
+    /// no-op jobs reach thousands per claim. Set a size to hold fewer jobs per process (fairer
     /// sharing of long jobs between processes) or more.
     pub fn with_batch_size(mut self, n: u32) -> Self {
         self.batch_size = Some(n.max(1));
@@ -443,6 +461,12 @@ impl<S: Storage + Clone> Worker<S> {
                     ));
                 }
             }
+            // Jobs beyond the starting size, still waiting a while after the
+            // last claim came back: when they are to go back.
+            let floor = size.floor() as usize;
+            let surplus_at = filled
+                .filter(|_| buffer.len() > floor)
+                .map(|(at, ..)| tokio::time::Instant::from_std(at + SURPLUS_WAIT));
             if claim.is_none() && buffer.is_empty() {
                 // Drained (otherwise a claim went out just above): nothing to
                 // start until the queue has work again.
@@ -497,6 +521,13 @@ impl<S: Storage + Clone> Worker<S> {
                     let job = buffer.pop_front().expect("buffer is not empty");
                     self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
                 }
+                () = async { tokio::time::sleep_until(surplus_at.expect("a surplus")).await }, if surplus_at.is_some() => {
+                    // The last ones in claim order go back.
+                    tracing::debug!(queue = %self.queue, jobs = buffer.len() - floor, "jobs turned slow; giving back the buffer's surplus");
+                    give_back(&outbox, buffer.drain(floor..));
+                    size.shrink();
+                    filled = filled.map(|(_, _, round_trip)| (Instant::now(), buffer.len(), round_trip));
+                }
                 _ = shutdown.changed() => {}
             }
         }
@@ -510,12 +541,7 @@ impl<S: Storage + Clone> Worker<S> {
             }
         }
         // Shutdown: give back what never started, then let running jobs finish.
-        for job in buffer.drain(..) {
-            let lease = Lease::of(&job);
-            let _ = outbox
-                .settle_tx
-                .send(Settlement::new(lease, Outcome::GiveBack { started: false }));
-        }
+        give_back(&outbox, buffer.drain(..));
         let drain = async {
             while let Some(done) = tasks.join_next_with_id().await {
                 running.remove(&task_id(&done));

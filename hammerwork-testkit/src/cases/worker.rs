@@ -506,6 +506,50 @@ pub async fn worker_schedules_successor_when_recurring_job_settles<S: Storage + 
     running.shutdown().await;
 }
 
+/// A worker whose jobs turn slow gives back what it claimed while they were
+/// fast and cannot start soon, so other workers can take it: with its one
+/// slot held, the jobs it has leased (running in the store) come down to the
+/// one running and the starting claim size (10) within a bounded wait. Each
+/// job still runs once.
+pub async fn worker_gives_back_surplus_when_jobs_turn_slow<S: Storage + Clone>(storage: S) {
+    const TOTAL: usize = 3_000;
+    const FAST: usize = 2_000;
+    let jobs: Vec<Job> = (0..TOTAL)
+        .map(|i| Job::new("turns_slow", json!(i)))
+        .collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    let started = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let running = Worker::new(storage.clone(), "turns_slow", {
+        let (started, gate) = (started.clone(), gate.clone());
+        move |_: JobContext| {
+            let (started, gate) = (started.clone(), gate.clone());
+            async move {
+                if started.fetch_add(1, Ordering::SeqCst) >= FAST {
+                    // Slow from here on: wait to be let through.
+                    gate.acquire().await.expect("gate open").forget();
+                }
+                HandlerResult::Ok(None)
+            }
+        }
+    })
+    .with_concurrency(1)
+    .start();
+    wait_for("the buffer's surplus to go back to the queue", || async {
+        let counts = storage.queue_counts("turns_slow").await.unwrap();
+        (started.load(Ordering::SeqCst) > FAST && counts.running <= 1 + 10).then_some(())
+    })
+    .await;
+    gate.add_permits(TOTAL);
+    wait_for("every job to complete", || async {
+        let counts = storage.queue_counts("turns_slow").await.unwrap();
+        (counts.completed == TOTAL as u64).then_some(())
+    })
+    .await;
+    running.shutdown().await;
+    assert_eq!(started.load(Ordering::SeqCst), TOTAL, "a job ran twice");
+}
+
 /// Of two workers, one leads the scheduler role while they run (a third
 /// holder is refused it) and the series still moves once per occurrence;
 /// stopping gives the role up at once.
