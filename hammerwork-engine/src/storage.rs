@@ -53,7 +53,8 @@ fn ended_before(now: DateTime<Utc>, keep: Option<std::time::Duration>) -> Option
     now.checked_sub_signed(keep)
 }
 
-/// Running jobs whose lease expired that one rescue transaction takes.
+/// Running jobs whose lease expired that one rescue transaction takes
+/// (`rescue_expired_jobs` runs as many as it needs).
 const RESCUE_LIMIT: u32 = 1_000;
 
 /// `items` sorted by `key`, borrowed when they already are (the common case).
@@ -547,7 +548,17 @@ impl<D: Driver> Storage for Engine<D> {
     }
 
     async fn rescue_expired_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
-        retry("rescue", || self.rescue_once(now)).await
+        // A transaction per batch, until one comes back short: every lease
+        // that ended before `now` (a crashed worker's claim may hold
+        // thousands), never more than that, so this ends.
+        let mut rescued = 0;
+        loop {
+            let batch = retry("rescue", || self.rescue_once(now)).await?;
+            rescued += batch;
+            if batch < u64::from(RESCUE_LIMIT) {
+                return Ok(rescued);
+            }
+        }
     }
 
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {

@@ -64,6 +64,7 @@ macro_rules! conformance_tests {
             settle_two_outcomes_for_one_attempt_apply_once,
             settle_over_size_limits_fail_or_cut,
             lease_expired_job_is_rescued,
+            lease_rescue_takes_every_expired_lease,
             lease_heartbeat_extends_lease,
             lease_rescue_on_last_attempt_is_dead,
             lease_fence_outlives_reused_attempt_numbers,

@@ -5,7 +5,7 @@
 //! round trip (Little's law). For jobs that take milliseconds or more, the
 //! starting size (4 per slot) covers that many times over, and more would
 //! only hoard jobs other processes could run; for jobs that finish in
-//! microseconds it is hundreds, and a small claim leaves the slots idle for
+//! microseconds it is thousands, and a small claim leaves the slots idle for
 //! most of every round trip. So the default size adapts between the two; a
 //! size set with `Worker::with_batch_size` is kept as set.
 
@@ -23,7 +23,7 @@ pub(crate) const MAX_ADAPTIVE_CLAIM: u32 = 10_000;
 /// How many round trips' worth of jobs [`ClaimSize::pace`] keeps: the claim
 /// goes out at half the buffer, round trips vary, and a larger claim costs
 /// the database less per job.
-const PACE_MARGIN: f64 = 8.0;
+pub(crate) const PACE_MARGIN: f64 = 8.0;
 
 /// The size of a worker's next claim, and its rule for changing it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
 
-use crate::claim_size::{ClaimReturn, ClaimSize};
+use crate::claim_size::{ClaimReturn, ClaimSize, PACE_MARGIN};
 use crate::clock::Clock;
 use crate::metrics::{self as recorded, QueueMetrics};
 use crate::spawn::{SpawnError, SpawnManager, SpawnPlan, Spawner, SPAWN_CONFIG_KEY};
@@ -51,10 +51,10 @@ fn give_back(outbox: &Outbox, jobs: impl IntoIterator<Item = Job>) {
 }
 
 /// How long jobs beyond the starting claim size may wait in a worker's
-/// buffer after its last claim came back: a buffer grown while jobs were
-/// fast drains in a few round trips, so one that has not when this has
-/// passed holds jobs that turned slow, and gives back what it cannot start
-/// soon for other workers to take.
+/// buffer after its last claim came back (or [`PACE_MARGIN`] round trips,
+/// if longer): a buffer grown while jobs were fast drains in a few round
+/// trips, so one that has not by then holds jobs that turned slow, and
+/// gives back what it cannot start soon for other workers to take.
 const SURPLUS_WAIT: Duration = Duration::from_secs(1);
 
 /// Records the leases of `jobs` for heartbeats.
@@ -429,6 +429,9 @@ impl<S: Storage + Clone> Worker<S> {
         // and its round trip.
         let mut filled: Option<(Instant, usize, Duration)> = None;
         let mut drained = false;
+        // Whether the buffer's surplus went back while a claim was on the
+        // wire: what that claim brings beyond the starting size goes too.
+        let mut shrunk_in_flight = false;
         let mut idle_delay = MIN_IDLE_DELAY;
         let mut found_none = false;
 
@@ -464,9 +467,10 @@ impl<S: Storage + Clone> Worker<S> {
             // Jobs beyond the starting size, still waiting a while after the
             // last claim came back: when they are to go back.
             let floor = size.floor() as usize;
-            let surplus_at = filled
-                .filter(|_| buffer.len() > floor)
-                .map(|(at, ..)| tokio::time::Instant::from_std(at + SURPLUS_WAIT));
+            let surplus_at = filled.filter(|_| buffer.len() > floor).map(|(at, _, rt)| {
+                let wait = SURPLUS_WAIT.max(rt.mul_f64(PACE_MARGIN));
+                tokio::time::Instant::from_std(at + wait)
+            });
             if claim.is_none() && buffer.is_empty() {
                 // Drained (otherwise a claim went out just above): nothing to
                 // start until the queue has work again.
@@ -486,6 +490,7 @@ impl<S: Storage + Clone> Worker<S> {
             tokio::select! {
                 (claimed, want) = async { claim.as_mut().expect("a claim is on the wire").await }, if claim.is_some() => {
                     claim = None;
+                    let shrunk = std::mem::take(&mut shrunk_in_flight);
                     match claimed {
                         Ok(jobs) => {
                             metrics.claimed(jobs.len());
@@ -506,6 +511,9 @@ impl<S: Storage + Clone> Worker<S> {
                             };
                             hold(&leases, &jobs);
                             buffer.extend(jobs);
+                            if shrunk && buffer.len() > size.floor() as usize {
+                                give_back(&outbox, buffer.drain(size.floor() as usize..));
+                            }
                             filled = Some((Instant::now(), buffer.len(), sent_at.elapsed()));
                         }
                         Err(err) => {
@@ -522,10 +530,11 @@ impl<S: Storage + Clone> Worker<S> {
                     self.spawn_job(&mut tasks, &mut running, job, permit, &outbox);
                 }
                 () = async { tokio::time::sleep_until(surplus_at.expect("a surplus")).await }, if surplus_at.is_some() => {
-                    // The last ones in claim order go back.
+                    // The last to arrive go back.
                     tracing::debug!(queue = %self.queue, jobs = buffer.len() - floor, "jobs turned slow; giving back the buffer's surplus");
                     give_back(&outbox, buffer.drain(floor..));
                     size.shrink();
+                    shrunk_in_flight = claim.is_some();
                     filled = filled.map(|(_, _, round_trip)| (Instant::now(), buffer.len(), round_trip));
                 }
                 _ = shutdown.changed() => {}

@@ -46,6 +46,28 @@ pub async fn lease_expired_job_is_rescued<S: Storage>(storage: S) {
     assert_eq!((again[0].id, again[0].attempts), (short.id, 2));
 }
 
+/// A rescue takes every expired lease, however many (a crashed worker may
+/// have held thousands of claimed jobs), not one batch of them.
+pub async fn lease_rescue_takes_every_expired_lease<S: Storage>(storage: S) {
+    const CLAIMED: usize = 2_500;
+    let jobs: Vec<Job> = (0..CLAIMED)
+        .map(|i| Job::new("crashed", json!(i)))
+        .collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    let t = now();
+    let claimed = storage
+        .claim_jobs(ClaimParams::new("crashed", CLAIMED as u32, t, t + secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), CLAIMED);
+    assert_eq!(
+        storage.rescue_expired_jobs(t + secs(11)).await.unwrap(),
+        CLAIMED as u64
+    );
+    let counts = storage.queue_counts("crashed").await.unwrap();
+    assert_eq!((counts.pending, counts.running), (CLAIMED as u64, 0));
+}
+
 /// A heartbeat moves the lease forward so the rescuer leaves the job alone; a
 /// heartbeat for a stale attempt extends nothing.
 pub async fn lease_heartbeat_extends_lease<S: Storage>(storage: S) {

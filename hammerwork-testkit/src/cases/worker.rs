@@ -510,13 +510,15 @@ pub async fn worker_schedules_successor_when_recurring_job_settles<S: Storage + 
 /// fast and cannot start soon, so other workers can take it: with its one
 /// slot held, the jobs it has leased (running in the store) come down to the
 /// one running and the starting claim size (10) within a bounded wait. Each
-/// job still runs once.
+/// job still runs once, and a job given back has not had its attempt
+/// counted.
 pub async fn worker_gives_back_surplus_when_jobs_turn_slow<S: Storage + Clone>(storage: S) {
     const TOTAL: usize = 3_000;
     const FAST: usize = 2_000;
     let jobs: Vec<Job> = (0..TOTAL)
         .map(|i| Job::new("turns_slow", json!(i)))
         .collect();
+    let ids: Vec<_> = jobs.iter().map(|job| job.id).collect();
     storage.enqueue_many(jobs).await.unwrap();
     let started = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
@@ -548,6 +550,11 @@ pub async fn worker_gives_back_surplus_when_jobs_turn_slow<S: Storage + Clone>(s
     .await;
     running.shutdown().await;
     assert_eq!(started.load(Ordering::SeqCst), TOTAL, "a job ran twice");
+    let stored = storage.get_jobs(&ids).await.unwrap();
+    assert!(
+        stored.iter().all(|job| job.attempts == 1),
+        "a job given back had an attempt counted"
+    );
 }
 
 /// Of two workers, one leads the scheduler role while they run (a third
