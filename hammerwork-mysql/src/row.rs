@@ -176,7 +176,7 @@ fn numbered(name: &'static str) -> Result<(&'static str, &'static [usize])> {
 fn renumber(sql: &str) -> std::result::Result<(String, Vec<usize>), String> {
     let bytes = sql.as_bytes();
     let (mut text, mut order) = (String::with_capacity(sql.len()), Vec::new());
-    let mut numbered = Vec::new();
+    let (mut numbered, mut plain) = (false, false);
     let (mut i, mut copied) = (0, 0);
     while i < bytes.len() {
         let skip_to = |from: usize, pat: char, past: usize| {
@@ -193,16 +193,21 @@ fn renumber(sql: &str) -> std::result::Result<(String, Vec<usize>), String> {
                 text.push_str(&sql[copied..=i]);
                 order.push(match sql[i + 1..end].parse::<usize>() {
                     Ok(0) => return Err("parameters are numbered from ?1".into()),
-                    Ok(n) => n - 1,
-                    Err(_) => order.len(),
+                    Ok(n) => {
+                        numbered = true;
+                        n - 1
+                    }
+                    Err(_) => {
+                        plain = true;
+                        order.len()
+                    }
                 });
-                numbered.push(end > i + 1);
                 (i, copied) = (end, end);
             }
             _ => i += 1,
         }
     }
-    if numbered.contains(&true) && numbered.contains(&false) {
+    if numbered && plain {
         return Err("mixes numbered (?1) and plain (?) parameters".into());
     }
     text.push_str(&sql[copied..]);

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
     job_id_from_row, reset_job_from_row, stored_parent_from_row, transition_from_row,
     workflow_id_from_row, FromRow, Param, Released, ResetJob, SettleRecord, StoredRow, Transaction,
-    Transition,
+    Transition, EDGE_CHUNK,
 };
 use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
@@ -27,10 +27,6 @@ use crate::insert;
 use crate::keyed::Keyed;
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
 use crate::row::{at, bound, fetch, hex, hex_ids, hex_list};
-
-/// Edges per INSERT of a graft into the edge table (about 70 bytes each),
-/// as many as the engine's `insert_dependencies` default writes at once.
-const EDGE_CHUNK: usize = 20_000;
 
 /// rescue_expired_jobs.sql, by key.
 static RESCUE_EXPIRED_JOBS: Keyed = Keyed::new(include_str!("../queries/rescue_expired_jobs.sql"));

@@ -213,8 +213,8 @@ impl<S: Storage + Clone> Worker<S> {
     /// queue runs dry. Jobs beyond the starting size still waiting a second
     /// after the last claim came back (jobs turned slow) go back to the
     /// queue for other workers. Slow jobs thus keep the starting size, and
-    /// no-op jobs reach thousands per claim. Set a size to hold fewer jobs per process (fairer
-    /// sharing of long jobs between processes) or more.
+    /// no-op jobs reach thousands per claim. Set a size to hold fewer jobs
+    /// per process (fairer sharing of long jobs between processes) or more.
     pub fn with_batch_size(mut self, n: u32) -> Self {
         self.batch_size = Some(n.max(1));
         self
@@ -511,8 +511,8 @@ impl<S: Storage + Clone> Worker<S> {
                             };
                             hold(&leases, &jobs);
                             buffer.extend(jobs);
-                            if shrunk && buffer.len() > size.floor() as usize {
-                                give_back(&outbox, buffer.drain(size.floor() as usize..));
+                            if shrunk && buffer.len() > floor {
+                                give_back(&outbox, buffer.drain(floor..));
                             }
                             filled = Some((Instant::now(), buffer.len(), sent_at.elapsed()));
                         }

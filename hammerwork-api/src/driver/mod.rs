@@ -25,9 +25,9 @@
 //! four methods (look the statement up with [`statements!`](crate::statements),
 //! bind each `Param` in its own encoding), writes `queries/<name>.sql` for
 //! each default it keeps, and overrides the primitives its database does
-//! differently (a shortcut, a lock order, no `RETURNING`). A default whose statement the driver lacks fails at run time with
-//! an error naming it, so run the conformance suite, which calls every
-//! primitive. `hammerwork-memory`, which has no statements, implements every
+//! differently (a shortcut, a lock order, no `RETURNING`). A default whose
+//! statement the driver lacks fails at run time with an error naming it, so
+//! run the conformance suite, which calls every primitive. `hammerwork-memory`, which has no statements, implements every
 //! primitive itself.
 
 //! # Conventions
@@ -71,6 +71,11 @@ pub use row::{
 pub use statement::{no_statement, FromRow, Migrations, Param};
 
 use statement::params;
+
+/// Edges written by one statement at most (the `insert_dependencies`
+/// default; a driver's own edge inserts may take it too): about 1.4 MB of
+/// ids as JSON text.
+pub const EDGE_CHUNK: usize = 20_000;
 
 /// Decodes a transition from a statement that does not return
 /// `has_dependents`.
@@ -259,8 +264,8 @@ pub trait Driver: Send + Sync + 'static {
     fn capabilities(&self) -> Capabilities;
 
     /// The schema this driver's database needs, as
-    /// `hammerwork_engine::Engine::migrate`
-    /// applies it. By default none: a driver without a schema (hammerwork-memory).
+    /// `hammerwork_engine::Engine::migrate` applies it. By default none: a
+    /// driver without a schema (hammerwork-memory).
     fn migrations(&self) -> Migrations {
         Migrations::NONE
     }
@@ -620,9 +625,9 @@ pub trait Transaction: Send {
     /// Inserts one edge row per `(parent, dependent)` (a repeated edge once).
     ///
     /// Statement `insert_dependencies`: the edges ([`Param::Edges`]), at most
-    /// 20,000 per statement.
+    /// [`EDGE_CHUNK`] per statement.
     async fn insert_dependencies(&mut self, edges: &[(JobId, JobId)]) -> Result<()> {
-        for chunk in edges.chunks(20_000) {
+        for chunk in edges.chunks(EDGE_CHUNK) {
             self.run("insert_dependencies", params![chunk]).await?;
         }
         Ok(())
