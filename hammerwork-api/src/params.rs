@@ -354,11 +354,28 @@ pub enum WakeupScope {
 pub struct Capabilities {
     /// Reach of [`Storage::listen`](crate::Storage::listen).
     pub wakeups: WakeupScope,
+    /// How many batches of outcomes a worker writes at once
+    /// ([`Storage::settle_jobs`](crate::Storage::settle_jobs) calls in
+    /// flight; at least 1). More than one suits a database that runs
+    /// concurrent transactions on several cores faster than one (PostgreSQL);
+    /// one suits a single writer (SQLite) or a database whose concurrent
+    /// updates of neighbouring index entries wait for each other (InnoDB).
+    pub settle_batches: usize,
 }
 
 impl Capabilities {
-    /// A backend with the given wakeup reach.
+    /// A backend with the given wakeup reach, writing one batch of outcomes
+    /// at a time.
     pub fn new(wakeups: WakeupScope) -> Self {
-        Capabilities { wakeups }
+        Capabilities {
+            wakeups,
+            settle_batches: 1,
+        }
+    }
+
+    /// Writes up to `n` batches of outcomes at once (at least 1).
+    pub fn with_settle_batches(mut self, n: usize) -> Self {
+        self.settle_batches = n.max(1);
+        self
     }
 }

@@ -96,7 +96,9 @@ impl Driver for PgDriver {
     type Tx = PgTx<'static>;
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::new(WakeupScope::Cluster)
+        // Two batches of outcomes at once: processing of no-op jobs rose
+        // from a median 32.9k to 41.7k jobs/s (README, "Performance").
+        Capabilities::new(WakeupScope::Cluster).with_settle_batches(2)
     }
 
     fn migrations(&self) -> Migrations {

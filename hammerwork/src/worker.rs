@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use futures::FutureExt;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use hammerwork_api::retention::{RetentionPolicy, MAINTENANCE_ROLE, PRUNE_BATCH};
 use hammerwork_api::schedule::{SeriesBackoff, SCHEDULER_ROLE};
 use hammerwork_api::{
@@ -359,16 +360,19 @@ impl<S: Storage + Clone> Worker<S> {
             stop_aux.clone(),
         ));
         let completer = tokio::spawn(complete_loop(
-            self.storage.clone(),
-            settle_rx,
-            leases.clone(),
-            self.clock.clone(),
-            Nudges {
-                claim: wake.clone(),
-                scheduler: scheduler_nudge.clone(),
-                recurring: recurring.clone(),
+            Completer {
+                storage: self.storage.clone(),
+                senders: settle_tx.downgrade(),
+                leases: leases.clone(),
+                clock: self.clock.clone(),
+                nudges: Nudges {
+                    claim: wake.clone(),
+                    scheduler: scheduler_nudge.clone(),
+                    recurring: recurring.clone(),
+                },
+                metrics: metrics.clone(),
             },
-            metrics.clone(),
+            settle_rx,
         ));
         let heartbeat = tokio::spawn(heartbeat_loop(
             self.storage.clone(),
@@ -838,6 +842,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Whom [`complete_loop`] wakes once a batch is written.
+#[derive(Clone)]
 struct Nudges {
     /// The claim loop, when a retry waits for its backoff.
     claim: Arc<Notify>,
@@ -848,38 +853,77 @@ struct Nudges {
     recurring: Recurring,
 }
 
-/// Writes outcomes in batches: whatever has arrived while the previous batch
-/// was being written goes in the next one. A failed write is retried, never
-/// dropped (until the leases expire, the jobs are ours).
-async fn complete_loop<S: Storage>(
+/// What writing a batch of outcomes needs, shared by the batches in flight.
+#[derive(Clone)]
+struct Completer<S> {
     storage: S,
-    mut rx: mpsc::UnboundedReceiver<Settlement>,
+    /// The settle queue's senders, held weakly: none left means shutdown.
+    senders: mpsc::WeakUnboundedSender<Settlement>,
     leases: Leases,
     clock: Clock,
     nudges: Nudges,
     metrics: Arc<QueueMetrics>,
+}
+
+/// Writes outcomes in batches, as many at once as the backend's
+/// [`Capabilities::settle_batches`](hammerwork_api::Capabilities::settle_batches):
+/// whatever has arrived while the batches in flight were being written goes
+/// in the next one, on another connection. Two batches never hold the same
+/// attempt, so they change different job rows; what they may share (a
+/// workflow, a parent) the engine locks in one order, retrying a deadlock. A
+/// failed write is retried, never dropped (until the leases expire, the jobs
+/// are ours).
+async fn complete_loop<S: Storage + Clone + 'static>(
+    completer: Completer<S>,
+    mut rx: mpsc::UnboundedReceiver<Settlement>,
 ) {
-    let mut batch = Vec::with_capacity(MAX_SETTLE_BATCH);
-    while rx.recv_many(&mut batch, MAX_SETTLE_BATCH).await > 0 {
+    let in_flight = completer.storage.capabilities().settle_batches.max(1);
+    // Polled by this task (no task per batch: a chain of jobs settles one at
+    // a time, and a hop to another task would add to each step).
+    let mut writing = FuturesUnordered::new();
+    loop {
+        if writing.len() >= in_flight {
+            writing.next().await;
+            continue;
+        }
+        let mut batch = Vec::new();
+        tokio::select! {
+            biased;
+            Some(()) = writing.next() => {}
+            // Cancel-safe: nothing is taken unless it completes.
+            received = rx.recv_many(&mut batch, MAX_SETTLE_BATCH) => {
+                if received == 0 {
+                    break;
+                }
+                writing.push(completer.clone().write(batch));
+            }
+        }
+    }
+    while writing.next().await.is_some() {}
+}
+
+impl<S: Storage> Completer<S> {
+    /// Writes one batch, then releases its leases and wakes whom it concerns.
+    async fn write(self, mut batch: Vec<Settlement>) {
         let mut backoff = Duration::from_millis(50);
         let mut tries = 0;
         loop {
             let started = std::time::Instant::now();
-            match storage.settle_jobs(&batch, clock.now()).await {
+            match self.storage.settle_jobs(&batch, self.clock.now()).await {
                 Ok(_) => {
-                    metrics.settled(&batch, Some(started.elapsed()));
+                    self.metrics.settled(&batch, Some(started.elapsed()));
                     break;
                 }
                 // A result the database refuses (e.g. JSON it cannot store)
                 // must not hold back the rest of the batch: settle one by one,
                 // failing the job whose result cannot be stored.
                 Err(Error::InvalidPayload(_)) => {
-                    settle_one_by_one(&storage, &batch, &clock, &metrics).await;
+                    settle_one_by_one(&self.storage, &batch, &self.clock, &self.metrics).await;
                     break;
                 }
                 // Shutting down with the database unreachable: stop trying. The
                 // leases expire and the jobs are rescued and run again.
-                Err(err) if rx.is_closed() && tries >= SHUTDOWN_SETTLE_TRIES => {
+                Err(err) if self.senders.strong_count() == 0 && tries >= SHUTDOWN_SETTLE_TRIES => {
                     tracing::error!(error = %err, jobs = batch.len(), "could not write outcomes before shutdown; the jobs will be rescued when their leases expire");
                     break;
                 }
@@ -903,7 +947,11 @@ async fn complete_loop<S: Storage>(
             )
         });
         let recurring_settled = {
-            let mut recurring = nudges.recurring.lock().expect("recurring set poisoned");
+            let mut recurring = self
+                .nudges
+                .recurring
+                .lock()
+                .expect("recurring set poisoned");
             !recurring.is_empty()
                 && batch
                     .iter()
@@ -912,13 +960,13 @@ async fn complete_loop<S: Storage>(
                     > 0
         };
         for settlement in batch.drain(..) {
-            release(&leases, settlement.lease);
+            release(&self.leases, settlement.lease);
         }
         if retrying {
-            nudges.claim.notify_one();
+            self.nudges.claim.notify_one();
         }
         if recurring_settled {
-            nudges.scheduler.notify_one();
+            self.nudges.scheduler.notify_one();
         }
     }
 }
