@@ -1,9 +1,10 @@
 -- Locks, by primary key, those of the jobs rescue_candidates.sql found that
 -- are still running with an ended lease, skipping rows a worker is settling
 -- or heartbeating right now.
+-- FORCE INDEX (PRIMARY): see keyed.rs.
 -- Params: now, then the ids (the list as keyed.rs expands its marker).
 SELECT id
-FROM hammerwork_jobs
+FROM hammerwork_jobs FORCE INDEX (PRIMARY)
 WHERE status = 'running'
   AND lease_expires_at < ?
   AND id IN (/* ids */)

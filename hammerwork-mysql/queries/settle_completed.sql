@@ -7,9 +7,10 @@
 -- each row with a list of (id, claim) pairs, one by one, took MariaDB a
 -- third of the update's time). MariaDB reads JSON_TABLE rows and updates
 -- through a join far slower than this.
+-- FORCE INDEX (PRIMARY): see keyed.rs.
 -- Params: now, claim, then the ids (the list as keyed.rs expands its
 -- marker).
-UPDATE hammerwork_jobs
+UPDATE hammerwork_jobs FORCE INDEX (PRIMARY)
 SET status = 'completed',
     result = NULL,
     completed_at = ?,
