@@ -97,7 +97,7 @@ impl Driver for PgDriver {
 
     fn capabilities(&self) -> Capabilities {
         // Two batches of outcomes at once: processing of no-op jobs rose
-        // from a median 32.9k to 41.7k jobs/s (README, "Performance").
+        // from a median 32.9k to 41.7k jobs/s (README, "Benchmarks").
         Capabilities::new(WakeupScope::Cluster).with_settle_batches(2)
     }
 

@@ -882,16 +882,14 @@ async fn complete_loop<S: Storage + Clone + 'static>(
     // a time, and a hop to another task would add to each step).
     let mut writing = FuturesUnordered::new();
     loop {
-        if writing.len() >= in_flight {
-            writing.next().await;
-            continue;
-        }
         let mut batch = Vec::new();
+        // One branch is always on: with every batch slot taken, a write is
+        // in flight.
         tokio::select! {
             biased;
-            Some(()) = writing.next() => {}
+            Some(()) = writing.next(), if !writing.is_empty() => {}
             // Cancel-safe: nothing is taken unless it completes.
-            received = rx.recv_many(&mut batch, MAX_SETTLE_BATCH) => {
+            received = rx.recv_many(&mut batch, MAX_SETTLE_BATCH), if writing.len() < in_flight => {
                 if received == 0 {
                     break;
                 }

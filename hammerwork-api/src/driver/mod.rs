@@ -27,8 +27,9 @@
 //! each default it keeps, and overrides the primitives its database does
 //! differently (a shortcut, a lock order, no `RETURNING`). A default whose
 //! statement the driver lacks fails at run time with an error naming it, so
-//! run the conformance suite, which calls every primitive. `hammerwork-memory`, which has no statements, implements every
-//! primitive itself.
+//! run the conformance suite, which calls every primitive.
+//! `hammerwork-memory`, which has no statements, implements every primitive
+//! itself.
 
 //! # Conventions
 //! - Ids given to a primitive that locks rows are sorted by the engine; a
