@@ -36,12 +36,13 @@ mod retry;
 mod storage;
 mod wakeups;
 
+use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 
 use chrono::Utc;
 use coalesce::Coalescer;
 use hammerwork_api::driver::{Driver, Transaction};
-use hammerwork_api::{EnqueueBatch, JobId, Limits, Result};
+use hammerwork_api::{EnqueueBatch, Job, JobId, Limits, Result};
 
 pub use migrate::apply_migrations;
 pub use wakeups::LocalWakeups;
@@ -64,6 +65,8 @@ pub struct Engine<D> {
     driver: Arc<D>,
     limits: Limits,
     coalescer: Arc<Coalescer>,
+    /// Dead row versions the last reclaim left (see `reclaim_space`).
+    dead_after_reclaim: Arc<AtomicI64>,
 }
 
 impl<D> Clone for Engine<D> {
@@ -72,6 +75,7 @@ impl<D> Clone for Engine<D> {
             driver: self.driver.clone(),
             limits: self.limits,
             coalescer: self.coalescer.clone(),
+            dead_after_reclaim: self.dead_after_reclaim.clone(),
         }
     }
 }
@@ -83,6 +87,7 @@ impl<D: Driver> Engine<D> {
             driver: Arc::new(driver),
             limits: Limits::default(),
             coalescer: Arc::default(),
+            dead_after_reclaim: Arc::default(),
         }
     }
 
@@ -98,21 +103,24 @@ impl<D: Driver> Engine<D> {
     }
 }
 
-/// Enqueues `batch` in a transaction the caller holds (and commits), as
-/// [`Storage::enqueue_jobs`](hammerwork_api::Storage::enqueue_jobs) would:
-/// for a backend's `enqueue_jobs_in`, which writes jobs in the user's own
-/// transaction. Wakeups are asked of `tx` and delivered as its commit
-/// delivers them. `limits` are the storage's.
+/// Enqueues `jobs` in `tx`, a savepoint of a transaction the caller holds
+/// (and commits), as [`Storage::enqueue_jobs`](hammerwork_api::Storage::enqueue_jobs)
+/// would, then commits `tx` (releases the savepoint; on an error it is
+/// dropped, which rolls back to it): for a backend's `enqueue_jobs_in`, which
+/// writes jobs in the user's own transaction. Wakeups are asked of `tx` and
+/// delivered as its commit delivers them. `limits` are the storage's.
 pub async fn enqueue_in<T: Transaction>(
-    tx: &mut T,
-    batch: EnqueueBatch<'_>,
+    mut tx: T,
+    jobs: &[Job],
     limits: &Limits,
 ) -> Result<Vec<JobId>> {
+    let batch = EnqueueBatch::jobs(jobs);
     hammerwork_api::validate::validate_batch(&batch, limits)?;
-    let mut work = follow::Work::new(tx, Utc::now());
+    let mut work = follow::Work::new(&mut tx, Utc::now());
     enqueue::write_batch(&mut work, batch, false).await?;
     work.finish().await?;
-    Ok(batch.jobs.iter().map(|job| job.id).collect())
+    tx.commit().await?;
+    Ok(jobs.iter().map(|job| job.id).collect())
 }
 
 /// Implements [`Storage`](hammerwork_api::Storage) for a backend's storage

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -797,8 +798,26 @@ impl<D: Driver> Storage for Engine<D> {
         retry("prune", || self.prune_once(policy, &queues, now, limit)).await
     }
 
+    /// Once 50,000 plus a tenth of the live rows more dead versions than
+    /// the last reclaim left have piled up, unless the connection may not,
+    /// one is running, or one ended in the last 2 s (so versions that a long
+    /// transaction holds back are not reclaimed again every second).
     async fn reclaim_space(&self) -> Result<bool> {
-        self.driver.reclaim_space().await
+        let Some(stats) = self.driver.dead_rows().await? else {
+            return Ok(false);
+        };
+        // Fewer dead now than the last reclaim left: others reclaimed since.
+        let left = self
+            .dead_after_reclaim
+            .fetch_min(stats.dead, Ordering::Relaxed);
+        let piled_up = stats.dead - left.min(stats.dead);
+        if !stats.allowed || stats.running || stats.recent || piled_up < 50_000 + stats.live / 10 {
+            return Ok(false);
+        }
+        self.driver.reclaim_space().await?;
+        let left = self.driver.dead_rows().await?.map_or(0, |after| after.dead);
+        self.dead_after_reclaim.store(left, Ordering::Relaxed);
+        Ok(true)
     }
 
     async fn resign(&self, role: &str, holder: &str) -> Result<()> {

@@ -1,7 +1,6 @@
--- Params: now, id.
-UPDATE hammerwork_jobs
-SET status = 'cancelled',
-    error_message = 'cancelled',
-    completed_at = ?,
-    lease_expires_at = NULL
-WHERE id = ? AND status IN ('pending', 'retrying', 'running')
+-- Job ?1 if it has not finished, locked, as cancel_job_apply.sql leaves it.
+-- Params: id, now.
+SELECT id, 'cancelled' AS status, workflow_id
+FROM hammerwork_jobs
+WHERE id = ?1 AND status IN ('pending', 'retrying', 'running')
+FOR UPDATE

@@ -1,8 +1,13 @@
--- The held dependents (locked by graft_children_held.sql) wait for the children
--- too: their pending count grows by the number of children
--- (graft_children_edges.sql writes the edges; depends_on keeps what was
--- declared).
--- Params: dependents (JSON array of hex ids, sorted), number of children.
-UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(32) PATH '$')) AS t
-STRAIGHT_JOIN hammerwork_jobs AS j ON j.id = UNHEX(t.id)
-SET j.pending_dependencies = j.pending_dependencies + ?
+-- The dependents of a job that are still waiting for their dependencies,
+-- locked (in id order: the edge table's primary key range of the job) so none
+-- is released or ended before graft_children_apply.sql has added its new
+-- dependencies.
+-- Params: job id, children (unused).
+SELECT j.id, JSON_QUOTE(HEX(j.id)) AS to_apply
+FROM hammerwork_job_dependencies AS d
+STRAIGHT_JOIN hammerwork_jobs AS j ON j.id = d.job_id
+WHERE d.parent_id = ?
+  AND j.status IN ('pending', 'retrying')
+  AND j.dependency_status = 'waiting'
+ORDER BY j.id
+FOR UPDATE

@@ -1,5 +1,5 @@
 -- How many parents of each pending job of the workflow, and of each spawned
--- job outside it that reset_workflow_jobs_awaited.sql found and that was just
+-- job outside it that reset_workflow_jobs.sql found (its second part) and that was just
 -- reset, have not completed. Each branch of the UNION is an index lookup (by
 -- workflow; by primary key); UNION drops a job listed by both. The rows read are share-locked: a parent
 -- completing concurrently is waited for and then read as completed (its own
@@ -12,7 +12,9 @@
 -- Params: workflow id, reset spawned jobs (JSON array of hex ids).
 -- Through hammerwork_jobs_workflow_status, forced: with ORDER BY id the
 -- optimizer may walk the primary key instead, reading (and locking) every job.
-SELECT d.job_id, CAST(SUM(p.status <> 'completed') AS SIGNED) AS open_parents,
+SELECT d.job_id AS id, CAST(SUM(p.status <> 'completed') AS SIGNED) AS pending_dependencies,
+       JSON_OBJECT('id', HEX(d.job_id), 'open', CAST(SUM(p.status <> 'completed') AS SIGNED),
+                   'conditional', MIN(child.`condition`) IS NOT NULL) AS to_apply,
        MIN(child.workflow_id) AS workflow_id, MIN(child.queue_name) AS queue_name,
        MIN(child.`condition`) AS `condition`
 FROM (

@@ -1,7 +1,8 @@
 -- Stores the counts recount_dependencies.sql found. A job with a condition
 -- stays 'waiting' at zero until the caller has evaluated it.
--- Params: counts (JSON array of {id, open}).
-UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
+-- Params: workflow id and reset spawned jobs (unused), counts (JSON array of
+-- {id, open, conditional}).
+UPDATE JSON_TABLE(?3, '$[*]' COLUMNS (
            id           CHAR(32) PATH '$.id',
            open_parents INT      PATH '$.open',
            conditional  INT      PATH '$.conditional'

@@ -1,8 +1,8 @@
 -- Writes the counts left of release_dependents.sql's rows (which the
 -- transaction still locks): a dependent at zero without a condition is
 -- satisfied; one with a condition stays waiting for resolve_conditions.sql.
--- Params: dependents (JSON array of {id (hex), pending}).
-UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
+-- Params: parents (unused), dependents (JSON array of {id (hex), pending}).
+UPDATE JSON_TABLE(?2, '$[*]' COLUMNS (
            id      CHAR(32) PATH '$.id',
            pending INT      PATH '$.pending'
        )) AS t

@@ -1,7 +1,7 @@
 -- Job ?, locked, if it can start over: dead or cancelled, outside any
--- workflow, its dependencies (if any) all completed. reset_workflow_jobs_apply.sql
--- then resets it. Params: id.
-SELECT id, status AS previous, workflow_id, queue_name
+-- workflow, its dependencies (if any) all completed. reset_job_apply.sql
+-- then resets it. Params: id, now.
+SELECT id, status AS previous, workflow_id, queue_name, JSON_QUOTE(HEX(id)) AS to_apply
 FROM hammerwork_jobs
 WHERE id = ?
   AND status IN ('dead', 'cancelled')

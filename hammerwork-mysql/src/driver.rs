@@ -31,11 +31,11 @@ use crate::tx::MySqlTx;
 pub(crate) const BEGIN_READ_COMMITTED: &str =
     "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
 
-/// settle_attempts.sql for outcomes that need nothing else done: jobs
+/// settle_attempts_apply.sql for outcomes that need nothing else done: jobs
 /// outside any workflow that nothing depends on (has_dependents is set under
 /// the job's row lock, so the restriction is checked against the latest row).
 const SETTLE_INDEPENDENT: &str = concat!(
-    include_str!("../queries/settle_attempts.sql"),
+    include_str!("../queries/settle_attempts_apply.sql"),
     "  AND j.has_dependents = 0 AND j.workflow_id IS NULL\n"
 );
 

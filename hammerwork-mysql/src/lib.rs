@@ -66,7 +66,7 @@ mod tx;
 mod version;
 
 use hammerwork_api::validate::distinct_queues;
-use hammerwork_api::{EnqueueBatch, Job, JobId, Result, Storage};
+use hammerwork_api::{Job, JobId, Result, Storage};
 use hammerwork_engine::Engine;
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{Connection, MySqlConnection, MySqlPool};
@@ -211,15 +211,8 @@ impl MySqlStorage {
         jobs: &[Job],
     ) -> Result<Vec<JobId>> {
         let tx = conn.begin().await.map_err(map_err)?;
-        let mut tx = MySqlTx::new(tx, None);
-        let ids = hammerwork_engine::enqueue_in(
-            &mut tx,
-            EnqueueBatch::jobs(jobs),
-            &Storage::limits(self),
-        )
-        .await?;
-        hammerwork_api::driver::Transaction::commit(tx).await?;
-        Ok(ids)
+        let tx = MySqlTx::new(tx, None);
+        hammerwork_engine::enqueue_in(tx, jobs, &Storage::limits(self)).await
     }
 
     /// Wakes this process's listeners (workers of this storage and its clones)

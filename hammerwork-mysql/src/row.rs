@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{Param, StoredRow};
+use hammerwork_api::driver::{positional, Param, StoredRow};
 use hammerwork_api::{Error, JobId, Result};
 use serde_json::json;
 use serde_json::Value;
@@ -90,7 +90,14 @@ pub(crate) fn at(time: DateTime<Utc>) -> chrono::NaiveDateTime {
 }
 
 hammerwork_api::statements! {
-    "add_workflow_counts", "applied_migrations", "awaited_children", "cancel_workflow",
+    "add_workflow_counts", "applied_migrations", "awaited_children", "cancel_job",
+    "cancel_job_apply", "cancel_workflow", "fail_expired_workflows", "fail_expired_workflows_apply",
+    "release_dependents", "release_dependents_apply", "recount_dependencies",
+    "recount_dependencies_apply", "reopen_workflow", "reopen_workflow_apply", "reset_job",
+    "reset_job_apply", "settle_attempts", "settle_attempts_apply", "lock_stored_parents",
+    "lock_stored_parents_apply", "cancel_workflow_jobs", "cancel_workflow_jobs_apply",
+    "reset_workflow_jobs", "reset_workflow_jobs_apply" => "reset_job_apply", "graft_children",
+    "graft_children_apply",
     "dependents", "ended_parents", "get_ancestors", "get_dependencies", "get_descendants",
     "get_jobs", "get_spawn_operation", "get_workflow", "heartbeat_jobs", "insert_dependencies",
     "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
@@ -104,114 +111,98 @@ hammerwork_api::statements! {
 /// The statement `name` with `params` bound as MySQL takes them (ids as
 /// `BINARY(16)`, lists as JSON arrays of hex ids, sorted and distinct).
 /// A statement names its parameters `?1`, `?2`, ... as on SQLite, so it may
-/// use one twice (see [`numbered`]), or takes them in order with plain `?`.
+/// use one twice, or takes them in order with plain `?` (see
+/// [`positional`]).
 pub(crate) fn bound<'q>(
-    name: &'static str,
+    name: &str,
     params: &[Param<'q>],
 ) -> Result<Query<'q, MySql, MySqlArguments>> {
-    let (sql, order) = numbered(name)?;
-    let mut query = sqlx::query(sql);
-    for &n in order {
-        let param = params.get(n).ok_or_else(|| {
-            Error::backend(format!(
-                "statement `{name}` takes parameter {}, given {}",
-                n + 1,
-                params.len()
-            ))
-        })?;
-        query = match *param {
-            Param::Text(v) => query.bind(v),
-            Param::Int(v) => query.bind(v),
-            Param::Bool(v) => query.bind(v),
-            Param::Time(v) => query.bind(v.map(at)),
-            Param::Json(v) => query.bind(v.map(Value::to_string)),
-            Param::Job(v) => query.bind(v.map(|id| id.0)),
-            Param::Workflow(v) => query.bind(v.map(|id| id.0)),
-            Param::Jobs(ids) => query.bind(hex_ids(&distinct(ids))),
-            Param::Workflows(ids) => query.bind(hex_list(distinct(ids).iter().map(|id| id.0))),
-            Param::Ints(v) => query.bind(json!(v).to_string()),
-            Param::Edges(edges) => {
-                let edges: Vec<_> = edges.iter().map(|(p, d)| [hex(p.0), hex(d.0)]).collect();
-                query.bind(json!(edges).to_string())
-            }
-            Param::Leases(leases) => {
-                let leases: Vec<_> = leases
-                    .iter()
-                    .map(|l| json!({"id": hex(l.id.0), "claim": l.claim}))
-                    .collect();
-                query.bind(json!(leases).to_string())
-            }
-            Param::Decisions(pairs) => {
-                let pairs: Vec<_> = pairs
-                    .iter()
-                    .map(|(id, runs)| json!({"id": hex(id.0), "runs": i32::from(*runs)}))
-                    .collect();
-                query.bind(json!(pairs).to_string())
-            }
-        };
+    let mut parts = bound_parts(name, params)?;
+    match parts.len() {
+        1 => Ok(parts.remove(0)),
+        n => Err(Error::backend(format!("statement `{name}` has {n} parts"))),
     }
-    Ok(query)
 }
 
-/// The statement `name` as MySQL takes it (each `?N` made a plain `?`), and
-/// which parameter (from 0) each `?` binds, in order; worked out once per
-/// statement.
-fn numbered(name: &'static str) -> Result<(&'static str, &'static [usize])> {
-    type Forms = Mutex<HashMap<&'static str, (&'static str, &'static [usize])>>;
-    static FORMS: OnceLock<Forms> = OnceLock::new();
-    let forms = FORMS.get_or_init(Forms::default);
-    if let Some(form) = forms.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
-        return Ok(*form);
+/// The statement `name`, each of its parts (separated by a line holding
+/// only `;`) with `params` bound as [`bound`] binds them.
+pub(crate) fn bound_parts<'q>(
+    name: &str,
+    params: &[Param<'q>],
+) -> Result<Vec<Query<'q, MySql, MySqlArguments>>> {
+    let mut parts = Vec::new();
+    for &(sql, order) in numbered(name)? {
+        let mut query = sqlx::query(sql);
+        for &n in order {
+            let param = params.get(n).ok_or_else(|| {
+                Error::backend(format!(
+                    "statement `{name}` takes parameter {}, given {}",
+                    n + 1,
+                    params.len()
+                ))
+            })?;
+            query = bind(query, param);
+        }
+        parts.push(query);
     }
-    let (sql, order) = renumber(statement(name)?)
-        .map_err(|why| Error::backend(format!("statement `{name}`: {why}")))?;
-    let form: (&'static str, &'static [usize]) = (sql.leak(), order.leak());
-    let mut forms = forms.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(*forms.entry(name).or_insert(form))
+    Ok(parts)
 }
 
-/// `sql` with each `?N` (outside `--` comments and `'` quotes) made a plain
-/// `?`, and the parameter each `?` binds: N - 1, or for a plain `?` the next
-/// in order. A statement uses one kind or the other, and numbers from 1.
-fn renumber(sql: &str) -> std::result::Result<(String, Vec<usize>), String> {
-    let bytes = sql.as_bytes();
-    let (mut text, mut order) = (String::with_capacity(sql.len()), Vec::new());
-    let (mut numbered, mut plain) = (false, false);
-    let (mut i, mut copied) = (0, 0);
-    while i < bytes.len() {
-        let skip_to = |from: usize, pat: char, past: usize| {
-            sql[from..]
-                .find(pat)
-                .map_or(bytes.len(), |n| from + n + past)
-        };
-        match bytes[i] {
-            b'-' if bytes.get(i + 1) == Some(&b'-') => i = skip_to(i, '\n', 0),
-            b'\'' => i = skip_to(i + 1, '\'', 1),
-            b'?' => {
-                let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit());
-                let end = i + 1 + digits.count();
-                text.push_str(&sql[copied..=i]);
-                order.push(match sql[i + 1..end].parse::<usize>() {
-                    Ok(0) => return Err("parameters are numbered from ?1".into()),
-                    Ok(n) => {
-                        numbered = true;
-                        n - 1
-                    }
-                    Err(_) => {
-                        plain = true;
-                        order.len()
-                    }
-                });
-                (i, copied) = (end, end);
-            }
-            _ => i += 1,
+/// `query` with `param` bound as MySQL takes it.
+fn bind<'q>(
+    query: Query<'q, MySql, MySqlArguments>,
+    param: &Param<'q>,
+) -> Query<'q, MySql, MySqlArguments> {
+    match *param {
+        Param::Text(v) => query.bind(v),
+        Param::Int(v) => query.bind(v),
+        Param::Bool(v) => query.bind(v),
+        Param::Time(v) => query.bind(v.map(at)),
+        Param::Json(v) => query.bind(v.map(Value::to_string)),
+        Param::Job(v) => query.bind(v.map(|id| id.0)),
+        Param::Workflow(v) => query.bind(v.map(|id| id.0)),
+        Param::Jobs(ids) => query.bind(hex_ids(&distinct(ids))),
+        Param::Workflows(ids) => query.bind(hex_list(distinct(ids).iter().map(|id| id.0))),
+        Param::Ints(v) => query.bind(json!(v).to_string()),
+        Param::Edges(edges) => {
+            let edges: Vec<_> = edges.iter().map(|(p, d)| [hex(p.0), hex(d.0)]).collect();
+            query.bind(json!(edges).to_string())
+        }
+        Param::Leases(leases) => {
+            let leases: Vec<_> = leases
+                .iter()
+                .map(|l| json!({"id": hex(l.id.0), "claim": l.claim}))
+                .collect();
+            query.bind(json!(leases).to_string())
+        }
+        Param::Decisions(pairs) => {
+            let pairs: Vec<_> = pairs
+                .iter()
+                .map(|(id, runs)| json!({"id": hex(id.0), "runs": i32::from(*runs)}))
+                .collect();
+            query.bind(json!(pairs).to_string())
         }
     }
-    if numbered && plain {
-        return Err("mixes numbered (?1) and plain (?) parameters".into());
+}
+
+/// The parts of statement `name` as MySQL takes them (see [`positional`]);
+/// worked out once per statement.
+fn numbered(name: &str) -> Result<&'static [(&'static str, &'static [usize])]> {
+    type Parts = &'static [(&'static str, &'static [usize])];
+    static FORMS: OnceLock<Mutex<HashMap<String, Parts>>> = OnceLock::new();
+    let forms = FORMS.get_or_init(Mutex::default);
+    if let Some(parts) = forms.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        return Ok(parts);
     }
-    text.push_str(&sql[copied..]);
-    Ok((text, order))
+    let mut parts = Vec::new();
+    for part in statement(name)?.split("\n;\n") {
+        let (sql, order) =
+            positional(part).map_err(|why| Error::backend(format!("statement `{name}`: {why}")))?;
+        parts.push((&*sql.leak(), &*order.leak()));
+    }
+    let parts: Parts = parts.leak();
+    let mut forms = forms.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(forms.entry(name.to_owned()).or_insert(parts))
 }
 
 /// `ids` sorted, each once.
@@ -224,30 +215,12 @@ fn distinct<T: Ord + Copy>(ids: &[T]) -> Vec<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{numbered, renumber, STATEMENTS};
+    use super::{numbered, STATEMENTS};
 
     #[test]
     fn every_statement_takes_its_parameters_in_one_way() {
         for name in STATEMENTS {
             numbered(name).unwrap();
         }
-        assert!(renumber("a = ?1 AND b = ?").is_err());
-        assert!(renumber("a = ?0").is_err());
-    }
-
-    #[test]
-    fn numbered_parameters_become_plain_ones_in_use_order() {
-        let (sql, order) = renumber(
-            "-- ?9 in a comment\nSELECT '?3', x FROM t WHERE (?1 IS NULL OR a = ?1) AND b = ?12 LIMIT ?2",
-        )
-        .unwrap();
-        assert_eq!(
-            sql,
-            "-- ?9 in a comment\nSELECT '?3', x FROM t WHERE (? IS NULL OR a = ?) AND b = ? LIMIT ?"
-        );
-        assert_eq!(order, [0, 0, 11, 1]);
-        let (sql, order) = renumber("UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'").unwrap();
-        assert_eq!(sql, "UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'");
-        assert_eq!(order, [0, 1]);
     }
 }

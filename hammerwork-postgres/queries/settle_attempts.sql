@@ -1,6 +1,8 @@
 -- Applies a batch of attempt outcomes, each only if its attempt is still the
--- job's running one. Per outcome ($3 kind): completed (result $4); failed
--- (error $5, retry at $6: retrying while attempts are left, else dead);
+-- job's running one, as hammerwork_api::driver::SettleRecord flattens it.
+-- Per outcome ($3 kind): completed (result $4, JSON text); failed (error
+-- $5, retry at $6 in microseconds: retrying while attempts are left, else
+-- dead);
 -- cancelled (reason $5); given_back ($7: whether the handler started; an
 -- attempt that never started is not counted, one interrupted on the last
 -- attempt ends dead, as a lease rescue would make it). $8 is the clock.
@@ -23,7 +25,7 @@ SET status = CASE t.kind
             CASE WHEN t.started AND j.attempts >= j.max_attempts THEN 'dead' ELSE 'pending' END
         ELSE t.kind
     END,
-    result = CASE WHEN t.kind = 'completed' THEN t.result ELSE j.result END,
+    result = CASE WHEN t.kind = 'completed' THEN t.result::jsonb ELSE j.result END,
     error_message = CASE
         WHEN t.kind IN ('failed', 'cancelled') THEN t.message
         WHEN t.kind = 'given_back' AND t.started AND j.attempts >= j.max_attempts
@@ -37,13 +39,18 @@ SET status = CASE t.kind
         ELSE j.failed_at
     END,
     scheduled_at = CASE t.kind
-        WHEN 'failed' THEN COALESCE(t.retry_at, j.scheduled_at)
+        WHEN 'failed' THEN
+            -- Whole seconds, then the rest: exact to the microsecond up to
+            -- the year 9999, where a float of microseconds is not.
+            COALESCE(to_timestamp(t.retry_at / 1000000)
+                         + (t.retry_at % 1000000) * interval '1 microsecond',
+                     j.scheduled_at)
         WHEN 'given_back' THEN $8
         ELSE j.scheduled_at
     END,
     attempts = CASE WHEN t.kind = 'given_back' AND NOT t.started THEN j.attempts - 1 ELSE j.attempts END,
     lease_expires_at = NULL
-FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::bool[])
+FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bool[])
     AS t(id, claim, kind, result, message, retry_at, started)
 WHERE j.id = t.id
   AND CASE WHEN j.claims = t.claim AND j.status = 'running'

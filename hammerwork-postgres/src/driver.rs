@@ -1,12 +1,13 @@
 //! [`Driver`] on PostgreSQL: claims, heartbeats, reads, LISTEN, and the
 //! one-statement enqueue and settle of independent jobs.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{short_name, Driver, FromRow, Migrations, Param};
+use hammerwork_api::driver::{
+    dead_rows_from_row, short_name, DeadRows, Driver, FromRow, Migrations, Param,
+};
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Capabilities, Error, Job, Result, Settlement, WakeupListener, WakeupScope};
 use sqlx::PgPool;
@@ -39,9 +40,6 @@ pub struct PgDriver {
     pub(crate) pool: PgPool,
     pub(crate) channel: Arc<str>,
     listen: Arc<Listen>,
-    /// Dead row versions of the jobs table right after this driver's last
-    /// vacuum of it.
-    dead_after_vacuum: Arc<AtomicI64>,
 }
 
 impl PgDriver {
@@ -60,34 +58,7 @@ impl PgDriver {
             pool,
             channel,
             listen,
-            dead_after_vacuum: Arc::default(),
         })
-    }
-}
-
-/// reclaim_space.sql's row.
-struct VacuumStats {
-    dead: i64,
-    live: i64,
-    allowed: bool,
-    running: bool,
-    recent: bool,
-}
-
-impl PgDriver {
-    /// The jobs table's vacuum statistics (`None` before it has any).
-    async fn vacuum_stats(&self) -> Result<Option<VacuumStats>> {
-        let rows = fetch(&self.pool, sql!("reclaim_space"), |row| {
-            let int = |column| -> Result<i64> { Ok(row.int(column)?.unwrap_or(0)) };
-            Ok(VacuumStats {
-                dead: int("dead")?,
-                live: int("live")?,
-                allowed: int("allowed")? != 0,
-                running: int("running")? != 0,
-                recent: int("recent")? != 0,
-            })
-        });
-        Ok(rows.await?.pop())
     }
 }
 
@@ -140,7 +111,7 @@ impl Driver for PgDriver {
         settlements: &[Settlement],
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let query = SettleColumns::of(settlements).bind(sqlx::query(SETTLE_INDEPENDENT), now);
+        let query = SettleColumns::of(settlements)?.bind(sqlx::query(SETTLE_INDEPENDENT), now);
         let done = query.execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected())
     }
@@ -163,27 +134,16 @@ impl Driver for PgDriver {
         Ok(())
     }
 
-    async fn reclaim_space(&self) -> Result<bool> {
-        let Some(stats) = self.vacuum_stats().await? else {
-            return Ok(false);
-        };
-        // Dead versions a vacuum could not remove (an old snapshot holds
-        // them) count again only once as many more have piled up.
-        // Fewer than that: someone else vacuumed since, from there on.
-        let baseline = self
-            .dead_after_vacuum
-            .fetch_min(stats.dead, Ordering::Relaxed);
-        let piled_up = stats.dead - baseline.min(stats.dead);
-        if !stats.allowed || stats.running || stats.recent || piled_up < 50_000 + stats.live / 10 {
-            return Ok(false);
-        }
+    async fn dead_rows(&self) -> Result<Option<DeadRows>> {
+        let stats = fetch(&self.pool, sql!("dead_rows"), dead_rows_from_row);
+        Ok(stats.await?.pop())
+    }
+
+    async fn reclaim_space(&self) -> Result<()> {
         // SKIP_LOCKED: when autovacuum (or another leader) holds the table,
         // leave it to them rather than wait or cancel it.
         let vacuum = sqlx::raw_sql("VACUUM (SKIP_LOCKED) hammerwork_jobs");
-        vacuum.execute(&self.pool).await.map_err(map_err)?;
-        let left = self.vacuum_stats().await?.map_or(0, |after| after.dead);
-        self.dead_after_vacuum.store(left, Ordering::Relaxed);
-        Ok(true)
+        vacuum.execute(&self.pool).await.map_err(map_err).map(drop)
     }
 
     async fn listen(&self) -> Result<Option<Box<dyn WakeupListener>>> {

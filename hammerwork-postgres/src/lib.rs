@@ -34,7 +34,7 @@ mod migrate;
 mod row;
 mod tx;
 
-use hammerwork_api::{EnqueueBatch, Job, JobId, Result, Storage};
+use hammerwork_api::{Job, JobId, Result, Storage};
 use hammerwork_engine::Engine;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -148,14 +148,7 @@ impl PostgresStorage {
     ) -> Result<Vec<JobId>> {
         let tx = conn.begin().await.map_err(map_err)?;
         let driver = self.engine.driver();
-        let mut tx = PgTx::new(tx, driver.pool.clone(), driver.channel.clone());
-        let ids = hammerwork_engine::enqueue_in(
-            &mut tx,
-            EnqueueBatch::jobs(jobs),
-            &Storage::limits(self),
-        )
-        .await?;
-        hammerwork_api::driver::Transaction::commit(tx).await?;
-        Ok(ids)
+        let tx = PgTx::new(tx, driver.pool.clone(), driver.channel.clone());
+        hammerwork_engine::enqueue_in(tx, jobs, &Storage::limits(self)).await
     }
 }

@@ -7,11 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
     job_id_from_row, released_from_row, stored_parent_from_row, transition_from_row, FromRow,
-    Param, Released, StoredRow, Transaction, Transition, WorkflowCounts,
+    Param, Released, SettleRecord, Transaction, Transition, WorkflowCounts,
 };
 use hammerwork_api::workflow::{PlannedJob, StoredParent};
-use hammerwork_api::{Job, JobId, Outcome, Result, Settlement};
-use serde_json::Value;
+use hammerwork_api::{Job, JobId, Result, Settlement};
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
@@ -29,10 +28,6 @@ pub struct PgTx<'c> {
     pool: PgPool,
     /// The NOTIFY channel of the schema.
     channel: Arc<str>,
-}
-
-fn transition(row: &dyn StoredRow) -> Result<Transition> {
-    transition_from_row(row, false)
 }
 
 impl<'c> PgTx<'c> {
@@ -153,11 +148,11 @@ impl Transaction for PgTx<'_> {
         settlements: &[Settlement],
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>> {
-        let c = SettleColumns::of(settlements);
+        let c = SettleColumns::of(settlements)?;
         fetch(
             &mut *self.tx,
             c.bind(sqlx::query(SETTLE_ATTEMPTS), now),
-            transition,
+            |row| transition_from_row(row, false),
         )
         .await
     }
@@ -214,40 +209,33 @@ const SETTLE_ATTEMPTS: &str = concat!(
     "RETURNING j.id, j.status, j.workflow_id\n"
 );
 
-/// Settlements as the column arrays of settle_attempts.sql.
+/// Settlements as the column arrays of settle_attempts.sql, each flattened
+/// as [`SettleRecord`] flattens it.
 #[derive(Default)]
 pub(crate) struct SettleColumns<'a> {
     ids: Vec<Uuid>,
     claims: Vec<i64>,
     kinds: Vec<&'static str>,
-    results: Vec<Option<&'a Value>>,
-    messages: Vec<Option<&'a String>>,
-    retry_at: Vec<Option<DateTime<Utc>>>,
+    results: Vec<Option<String>>,
+    messages: Vec<Option<&'a str>>,
+    retry_at: Vec<Option<i64>>,
     started: Vec<Option<bool>>,
 }
 
 impl<'a> SettleColumns<'a> {
-    pub(crate) fn of(settlements: &'a [Settlement]) -> Self {
+    pub(crate) fn of(settlements: &'a [Settlement]) -> Result<Self> {
         let mut c = SettleColumns::default();
         for s in settlements {
-            let (kind, result, message, retry_at, started) = match &s.outcome {
-                Outcome::Completed { result } => ("completed", result.as_ref(), None, None, None),
-                Outcome::Failed { error, retry_at } => {
-                    ("failed", None, Some(error), *retry_at, None)
-                }
-                Outcome::Cancelled { reason } => ("cancelled", None, Some(reason), None, None),
-                Outcome::GiveBack { started } => ("given_back", None, None, None, Some(*started)),
-                _ => unreachable!("every Outcome variant is handled"),
-            };
-            c.ids.push(s.lease.id.0);
-            c.claims.push(s.lease.claim);
-            c.kinds.push(kind);
-            c.results.push(result);
-            c.messages.push(message);
-            c.retry_at.push(retry_at);
-            c.started.push(started);
+            let r = SettleRecord::new(s)?;
+            c.ids.push(r.id);
+            c.claims.push(r.claim);
+            c.kinds.push(r.kind);
+            c.results.push(r.result);
+            c.messages.push(r.message);
+            c.retry_at.push(r.retry_at);
+            c.started.push(r.started);
         }
-        c
+        Ok(c)
     }
 
     /// `query` (settle_attempts.sql and its variants) with these columns and

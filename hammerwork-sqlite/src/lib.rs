@@ -68,7 +68,7 @@ mod tx;
 use std::str::FromStr;
 use std::time::Duration;
 
-use hammerwork_api::{EnqueueBatch, Error, Job, JobId, Result, Storage};
+use hammerwork_api::{Error, Job, JobId, Result, Storage};
 use hammerwork_engine::Engine;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Connection, SqliteConnection, SqlitePool};
@@ -234,15 +234,8 @@ impl SqliteStorage {
             conn.begin_with(BEGIN_IMMEDIATE).await
         }
         .map_err(map_err)?;
-        let mut tx = SqliteTx::new(tx, None);
-        let ids = hammerwork_engine::enqueue_in(
-            &mut tx,
-            EnqueueBatch::jobs(jobs),
-            &Storage::limits(self),
-        )
-        .await?;
-        hammerwork_api::driver::Transaction::commit(tx).await?;
-        Ok(ids)
+        let tx = SqliteTx::new(tx, None);
+        hammerwork_engine::enqueue_in(tx, jobs, &Storage::limits(self)).await
     }
 }
 

@@ -25,7 +25,8 @@
 //! four methods (look the statement up with [`statements!`](crate::statements),
 //! bind each `Param` in its own encoding), writes `queries/<name>.sql` for
 //! each default it keeps, and overrides the primitives its database does
-//! differently (a shortcut, a lock order, no `RETURNING`). A default whose
+//! differently (a shortcut, a lock order); a database without `RETURNING`
+//! overrides [`Transaction::rows_changed`] once instead. A default whose
 //! statement the driver lacks fails at run time with an error naming it, so
 //! run the conformance suite, which calls every primitive.
 //! `hammerwork-memory`, which has no statements, implements every primitive
@@ -63,13 +64,13 @@ use crate::{
 
 pub use record::{json_array, micros, millis, short_name, JobRecord, SettleRecord};
 pub use row::{
-    claimed_job_from_row, job_from_row, job_id_from_row, job_id_pair_from_row,
+    claimed_job_from_row, dead_rows_from_row, job_from_row, job_id_from_row, job_id_pair_from_row,
     parent_result_from_row, policy_from_row, pruned_from_row, queue_count_from_row,
     released_from_row, reset_job_from_row, spawn_operation_from_row, spawn_stats_from_row,
     stored_parent_from_row, transition_from_row, workflow_from_row, workflow_id_from_row,
     StoredRow,
 };
-pub use statement::{no_statement, FromRow, Migrations, Param};
+pub use statement::{no_statement, positional, FromRow, Migrations, Param};
 
 use statement::params;
 
@@ -203,6 +204,23 @@ impl ResetJob {
     }
 }
 
+/// What [`Driver::dead_rows`] reports of the jobs table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeadRows {
+    /// Dead row versions, by the database's statistics.
+    pub dead: i64,
+    /// Live rows, by the same statistics.
+    pub live: i64,
+    /// Whether this connection may reclaim them (on PostgreSQL: its role
+    /// owns the table, or is a superuser).
+    pub allowed: bool,
+    /// Whether a reclaim (a vacuum) of the table is running now.
+    pub running: bool,
+    /// Whether one ended in the last 2 seconds.
+    pub recent: bool,
+}
+
 /// Changes to one workflow's stored counters (each may be negative).
 ///
 /// A workflow row stores its total and its terminal counts; `running` is
@@ -324,14 +342,22 @@ pub trait Driver: Send + Sync + 'static {
         Ok(queues.await?.into_iter().flatten().collect())
     }
 
-    /// Gives the database back the space of rows that finished or were
-    /// deleted, when enough has piled up for claims to notice (see
-    /// [`Storage::reclaim_space`](crate::Storage::reclaim_space)). Returns
-    /// whether it did anything. The default does nothing: right for a
-    /// database that reclaims on its own (InnoDB's purge, SQLite's free
-    /// pages, memory).
-    async fn reclaim_space(&self) -> Result<bool> {
-        Ok(false)
+    /// The jobs table's dead and live row versions and whether it may be
+    /// vacuumed now, by which the engine decides when to call
+    /// [`reclaim_space`](Self::reclaim_space) (see
+    /// [`Storage::reclaim_space`](crate::Storage::reclaim_space)). `None`,
+    /// the default, for a database that reclaims on its own (InnoDB's purge,
+    /// SQLite's free pages, memory).
+    async fn dead_rows(&self) -> Result<Option<DeadRows>> {
+        Ok(None)
+    }
+
+    /// Gives the database back the space of the jobs table's dead row
+    /// versions (on PostgreSQL a `VACUUM`); the engine calls it when
+    /// [`dead_rows`](Self::dead_rows) says enough has piled up. By default
+    /// nothing.
+    async fn reclaim_space(&self) -> Result<()> {
+        Ok(())
     }
 
     /// Gives up `role` if `holder` leads it (one delete of its row), so
@@ -581,13 +607,34 @@ pub trait Transaction: Send {
         Err(no_statement(name))
     }
 
+    /// Runs the statement `name`, which changes rows and returns them as
+    /// they are after the change; maps each with `from_row`. Every default
+    /// primitive that changes rows and reports them (cancel a job, reset one,
+    /// reopen a workflow, fail expired workflows, count off or recount
+    /// dependents) goes through here.
+    ///
+    /// By default [`rows`](Self::rows): one `UPDATE ... RETURNING`. A
+    /// database without `RETURNING` overrides this once rather than each of
+    /// those primitives: `<name>.sql` is then a locking read of the rows the
+    /// change will make, as they will be, and `<name>_apply.sql` the change,
+    /// given the same parameters and then what the read returned (MySQL's
+    /// driver passes a JSON array of each row's `change` column).
+    async fn rows_changed<T: Send + 'static>(
+        &mut self,
+        name: &'static str,
+        params: &[Param<'_>],
+        from_row: FromRow<T>,
+    ) -> Result<Vec<T>> {
+        self.rows(name, params, from_row).await
+    }
+
     /// Reads the stored jobs `ids` (sorted) that a batch depends on, locking
     /// each so that none can finish until this transaction ends (a parent
     /// settled later sees the new edges). Returns those that exist. A driver
     /// that overrides [`Driver::settle_independent`] also flags them here as
     /// having dependents, under the same lock.
     async fn lock_stored_parents(&mut self, ids: &[JobId]) -> Result<Vec<(JobId, StoredParent)>> {
-        self.rows("lock_stored_parents", params![ids], stored_parent_from_row)
+        self.rows_changed("lock_stored_parents", params![ids], stored_parent_from_row)
             .await
     }
 
@@ -640,11 +687,22 @@ pub trait Transaction: Send {
     /// else `Dead`), cancelled, or given back (`Pending`; an unstarted
     /// attempt not counted, one started on the last attempt `Dead`). Stale
     /// ones change nothing. Returns a transition per job changed.
+    ///
+    /// Statement `settle_attempts` (through [`rows_changed`](Self::rows_changed)):
+    /// the settlements as [`SettleRecord::encode`] writes them (text), then
+    /// `now`; returns `id, status, workflow_id, has_dependents` of each job
+    /// changed.
     async fn settle_attempts(
         &mut self,
         settlements: &[Settlement],
         now: DateTime<Utc>,
-    ) -> Result<Vec<Transition>>;
+    ) -> Result<Vec<Transition>> {
+        let outcomes = SettleRecord::encode(settlements)?;
+        let params = params![outcomes.as_str(), now];
+        let transition = |row: &dyn StoredRow| transition_from_row(row, true);
+        self.rows_changed("settle_attempts", params, transition)
+            .await
+    }
 
     /// Up to `limit` running jobs whose lease ended before `now` (locked,
     /// skipping locked ones) go back to `Pending` at `now`, their attempt
@@ -665,7 +723,7 @@ pub trait Transaction: Send {
     /// condition stays waiting for [`resolve_conditions`](Self::resolve_conditions).
     /// Returns every dependent counted, with its count left.
     async fn release_dependents(&mut self, parents: &[JobId]) -> Result<Vec<Released>> {
-        self.rows("release_dependents", params![parents], released_from_row)
+        self.rows_changed("release_dependents", params![parents], released_from_row)
             .await
     }
 
@@ -767,7 +825,7 @@ pub trait Transaction: Send {
     /// running attempt's outcome is then ignored). Returns its transition.
     async fn cancel_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Transition>> {
         Ok(self
-            .rows("cancel_job", params![id, now], transition)
+            .rows_changed("cancel_job", params![id, now], transition)
             .await?
             .pop())
     }
@@ -784,7 +842,7 @@ pub trait Transaction: Send {
     /// all completed, locking its row. Returns it when it did.
     async fn reset_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<ResetJob>> {
         let params = params![id, now];
-        let reset = self.rows("reset_job", params, reset_job_from_row);
+        let reset = self.rows_changed("reset_job", params, reset_job_from_row);
         Ok(reset.await?.pop())
     }
 
@@ -815,7 +873,8 @@ pub trait Transaction: Send {
         now: DateTime<Utc>,
     ) -> Result<Vec<Transition>> {
         let params = params![ids, why, now];
-        self.rows("cancel_workflow_jobs", params, transition).await
+        self.rows_changed("cancel_workflow_jobs", params, transition)
+            .await
     }
 
     /// Up to `limit` jobs of `queue` in the final `status` that ended
@@ -891,7 +950,7 @@ pub trait Transaction: Send {
     /// that have jobs left to run, locking them in id order; returns them.
     async fn fail_expired_workflows(&mut self, now: DateTime<Utc>) -> Result<Vec<WorkflowId>> {
         let params = params![now];
-        let expired = self.rows("fail_expired_workflows", params, workflow_id_from_row);
+        let expired = self.rows_changed("fail_expired_workflows", params, workflow_id_from_row);
         let mut expired = expired.await?;
         expired.sort_unstable();
         Ok(expired)
@@ -900,7 +959,9 @@ pub trait Transaction: Send {
     /// Marks workflow `id` `Running` whatever its state, locking its row;
     /// `false` when there is no such workflow.
     async fn reopen_workflow(&mut self, id: WorkflowId) -> Result<bool> {
-        exists(self, "reopen_workflow", params![id]).await
+        let params = params![id];
+        let found = self.rows_changed("reopen_workflow", params, |_| Ok(()));
+        Ok(!found.await?.is_empty())
     }
 
     /// Puts workflow `id`'s `Dead` and `Cancelled` jobs, and the `Dead` and
@@ -912,7 +973,7 @@ pub trait Transaction: Send {
         now: DateTime<Utc>,
     ) -> Result<Vec<ResetJob>> {
         let params = params![id, now];
-        self.rows("reset_workflow_jobs", params, reset_job_from_row)
+        self.rows_changed("reset_workflow_jobs", params, reset_job_from_row)
             .await
     }
 
@@ -926,7 +987,7 @@ pub trait Transaction: Send {
         also: &[JobId],
     ) -> Result<Vec<Released>> {
         let params = params![id, also];
-        self.rows("recount_dependencies", params, released_from_row)
+        self.rows_changed("recount_dependencies", params, released_from_row)
             .await
     }
 
@@ -965,7 +1026,7 @@ pub trait Transaction: Send {
     /// keeps what was declared). Returns the dependents held.
     async fn graft_children(&mut self, parent: JobId, children: &[JobId]) -> Result<Vec<JobId>> {
         let params = params![parent, children];
-        self.rows("graft_children", params, |row| job_id_from_row(row, "id"))
+        self.rows_changed("graft_children", params, |row| job_id_from_row(row, "id"))
             .await
     }
 

@@ -292,6 +292,18 @@ pub fn reset_job_from_row(row: &dyn StoredRow) -> Result<ResetJob> {
     ))
 }
 
+/// [`DeadRows`](super::DeadRows) as `dead, live, allowed, running, recent`
+/// (the last three 0 or 1).
+pub fn dead_rows_from_row(row: &dyn StoredRow) -> Result<super::DeadRows> {
+    Ok(super::DeadRows {
+        dead: int(row, "dead")?,
+        live: int(row, "live")?,
+        allowed: int(row, "allowed")? != 0,
+        running: int(row, "running")? != 0,
+        recent: int(row, "recent")? != 0,
+    })
+}
+
 /// One line of `queue_counts` as `status, count`.
 pub fn queue_count_from_row(row: &dyn StoredRow) -> Result<(JobStatus, u64)> {
     Ok((text(row, "status")?.parse()?, count(row, "count")?))

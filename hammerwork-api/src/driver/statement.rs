@@ -102,25 +102,33 @@ pub fn no_statement(name: &str) -> Error {
 /// [`no_statement`](crate::driver::no_statement) for any other; and
 /// `const STATEMENTS: &[&str]`, the names listed, for the backend's tests.
 ///
+/// A name may read another's file (`"a" => "b"`: statement `a` is
+/// `queries/b.sql`).
+///
 /// ```text
-/// hammerwork_api::statements! { "get_jobs", "list_jobs", "cancel_job" }
+/// hammerwork_api::statements! { "get_jobs", "list_jobs", "cancel_job", "retry_job" => "reset_job" }
 /// ```
 #[macro_export]
 macro_rules! statements {
-    ($($name:literal),* $(,)?) => {
+    (@file $file:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/queries/", $file, ".sql"))
+    };
+    ($($name:literal $(=> $file:literal)?),* $(,)?) => {
         /// The names of the statements [`statement`] knows.
         #[allow(dead_code)]
         const STATEMENTS: &[&str] = &[$($name),*];
 
-        /// The SQL of the statement `name`: `queries/<name>.sql`.
+        /// The SQL of the statement `name`: `queries/<name>.sql`, or the
+        /// file listed for it.
         fn statement(name: &str) -> $crate::Result<&'static str> {
             match name {
-                $($name => Ok(include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"), "/queries/", $name, ".sql"
-                ))),)*
+                $($name => Ok($crate::statements!(@file $($file)? $name)),)*
                 _ => Err($crate::driver::no_statement(name)),
             }
         }
+    };
+    (@file $file:literal $name:literal) => {
+        $crate::statements!(@file $file)
     };
 }
 
@@ -165,6 +173,54 @@ macro_rules! migrations {
     };
 }
 
+/// `sql` as a database that binds plain `?` placeholders in order takes it
+/// (MySQL, MariaDB), written with numbered ones as SQLite takes them: each
+/// `?N` outside `--` comments and `'` quotes made a plain `?`, and the
+/// parameter (from 0) each `?` binds, in order: N - 1, or for a plain `?`
+/// the next in order. A statement numbered so may use a parameter twice, or
+/// none of the last ones. It uses one kind or the other, numbered from 1;
+/// the error says which rule it breaks.
+pub fn positional(sql: &str) -> std::result::Result<(String, Vec<usize>), String> {
+    let bytes = sql.as_bytes();
+    let (mut text, mut order) = (String::with_capacity(sql.len()), Vec::new());
+    let (mut numbered, mut plain) = (false, false);
+    let (mut i, mut copied) = (0, 0);
+    while i < bytes.len() {
+        let skip_to = |from: usize, pat: char, past: usize| {
+            sql[from..]
+                .find(pat)
+                .map_or(bytes.len(), |n| from + n + past)
+        };
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => i = skip_to(i, '\n', 0),
+            b'\'' => i = skip_to(i + 1, '\'', 1),
+            b'?' => {
+                let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit());
+                let end = i + 1 + digits.count();
+                text.push_str(&sql[copied..=i]);
+                order.push(match sql[i + 1..end].parse::<usize>() {
+                    Ok(0) => return Err("parameters are numbered from ?1".into()),
+                    Ok(n) => {
+                        numbered = true;
+                        n - 1
+                    }
+                    Err(_) => {
+                        plain = true;
+                        order.len()
+                    }
+                });
+                (i, copied) = (end, end);
+            }
+            _ => i += 1,
+        }
+    }
+    if numbered && plain {
+        return Err("mixes numbered (?1) and plain (?) parameters".into());
+    }
+    text.push_str(&sql[copied..]);
+    Ok((text, order))
+}
+
 /// The parameters of a statement, each converted with [`Param::from`].
 macro_rules! params {
     ($($value:expr),* $(,)?) => {
@@ -175,6 +231,26 @@ pub(crate) use params;
 
 #[cfg(test)]
 mod tests {
+    use super::positional;
+
+    #[test]
+    fn numbered_parameters_become_plain_ones_in_use_order() {
+        let (sql, order) = positional(
+            "-- ?9 in a comment\nSELECT '?3', x FROM t WHERE (?1 IS NULL OR a = ?1) AND b = ?12 LIMIT ?2",
+        )
+        .unwrap();
+        assert_eq!(
+            sql,
+            "-- ?9 in a comment\nSELECT '?3', x FROM t WHERE (? IS NULL OR a = ?) AND b = ? LIMIT ?"
+        );
+        assert_eq!(order, [0, 0, 11, 1]);
+        let (sql, order) = positional("UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'").unwrap();
+        assert_eq!(sql, "UPDATE t SET a = ? WHERE b = ? AND c = 'it''s?'");
+        assert_eq!(order, [0, 1]);
+        assert!(positional("a = ?1 AND b = ?").is_err());
+        assert!(positional("a = ?0").is_err());
+    }
+
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
 
