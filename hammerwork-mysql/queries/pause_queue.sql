@@ -1,3 +1,8 @@
--- Marks the queue paused unless it is paused already (after
--- pause_queue_row.sql). Params: paused_at, name.
-UPDATE hammerwork_queues SET paused_at = ? WHERE name = ? AND paused_at IS NULL
+-- Gives queue ?1 its row in hammerwork_queues if it has none (a no-op
+-- otherwise); then that row, locked, unless the queue is paused already
+-- (pause_queue_apply.sql then pauses it).
+-- Params: name, paused_at.
+INSERT INTO hammerwork_queues (name) VALUES (?1)
+ON DUPLICATE KEY UPDATE name = name
+;
+SELECT name FROM hammerwork_queues WHERE name = ?1 AND paused_at IS NULL FOR UPDATE

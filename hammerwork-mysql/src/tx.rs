@@ -3,14 +3,11 @@
 //! first (`queries/<primitive>.sql`, in id order), then changes exactly those
 //! by id (`<primitive>_apply.sql`), or reads them back after (transitions.sql).
 
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hammerwork_api::driver::{
     job_id_from_row, transition_from_row, FromRow, Param, StoredRow, Transaction, Transition,
 };
-use hammerwork_api::retention::Pruned;
 use hammerwork_api::spawn::SpawnOperation;
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Job, JobId, JobStatus, Result, WorkflowId};
@@ -24,7 +21,7 @@ use hammerwork_engine::LocalWakeups;
 use crate::insert;
 use crate::keyed::Keyed;
 use crate::map_err::{error_number, explain_insert_error, map_err, ER_DUP_ENTRY};
-use crate::row::{at, bound, bound_parts, fetch, hex_ids, hex_list, text, Stored};
+use crate::row::{at, bound, bound_parts, fetch, hex_ids, text, Stored};
 
 /// rescue_expired_jobs.sql, by key.
 static RESCUE_EXPIRED_JOBS: Keyed = Keyed::new(include_str!("../queries/rescue_expired_jobs.sql"));
@@ -41,10 +38,6 @@ pub struct MySqlTx<'c> {
 
 fn transition(row: &dyn StoredRow) -> Result<Transition> {
     transition_from_row(row, true)
-}
-
-fn workflow_hex(ids: &[WorkflowId]) -> String {
-    hex_list(ids.iter().map(|id| id.0))
 }
 
 impl<'c> MySqlTx<'c> {
@@ -198,55 +191,6 @@ impl Transaction for MySqlTx<'_> {
             self.execute(query).await?;
         }
         Ok(ending)
-    }
-
-    async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
-        let name = queue.as_bytes();
-        self.execute(sql!("pause_queue_row", name)).await?;
-        Ok(self.execute(sql!("pause_queue", at(now), name)).await? > 0)
-    }
-
-    async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<Pruned> {
-        let kept = fetch(
-            &mut *self.tx,
-            sql!("delete_jobs_kept", hex_ids(ids)),
-            |row| job_id_from_row(row, "id"),
-        );
-        let kept: HashSet<JobId> = kept.await?.into_iter().collect();
-        let doomed: Vec<&JobId> = ids.iter().filter(|id| !kept.contains(id)).collect();
-        if doomed.is_empty() {
-            return Ok(Pruned::default());
-        }
-        let ids = hex_ids(doomed);
-        self.execute(sql!("delete_jobs_edges", &ids)).await?;
-        let spawn_operations = self.execute(sql!("delete_jobs_operations", &ids)).await?;
-        let jobs = self.execute(sql!("delete_jobs", &ids)).await?;
-        Ok(Pruned {
-            jobs,
-            workflows: 0,
-            spawn_operations,
-        })
-    }
-
-    async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<Pruned> {
-        let workflows = workflow_hex(ids);
-        let jobs = fetch(
-            &mut *self.tx,
-            sql!("delete_workflows_jobs", &workflows),
-            |row| job_id_from_row(row, "id"),
-        );
-        let jobs = hex_ids(&jobs.await?);
-        self.execute(sql!("delete_jobs_edges", &jobs)).await?;
-        self.execute(sql!("delete_jobs_parent_edges", &jobs))
-            .await?;
-        let spawn_operations = self.execute(sql!("delete_jobs_operations", &jobs)).await?;
-        let jobs = self.execute(sql!("delete_jobs", &jobs)).await?;
-        let workflows = self.execute(sql!("delete_workflows", &workflows)).await?;
-        Ok(Pruned {
-            jobs,
-            workflows,
-            spawn_operations,
-        })
     }
 
     async fn insert_spawn_operation(&mut self, op: &SpawnOperation) -> Result<bool> {

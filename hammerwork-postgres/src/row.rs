@@ -125,6 +125,7 @@ hammerwork_api::statements! {
     "graft_children", "heartbeat_jobs", "insert_dependencies", "insert_spawn_operation",
     "insert_workflow", "list_jobs", "list_queues", "list_recurring_jobs",
     "list_recurring_workflows", "list_spawn_operations", "list_workflows", "lock_running_attempt",
+    "lock_stored_parents_mark", "unflagged_parents",
     "mark_finished_workflows", "mark_job_recurrence", "mark_workflow_recurrence", "next_due",
     "parent_results", "pause_queue", "paused_queues", "prunable_jobs", "prunable_workflows",
     "queue_counts", "record_migration", "recount_dependencies", "reopen_workflow",

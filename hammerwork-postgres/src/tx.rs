@@ -107,23 +107,18 @@ impl Transaction for PgTx<'_> {
         // flagged is locked exclusively from the start (all of the batch's,
         // in id order): two transactions that share-locked it and then both
         // flagged it would deadlock.
-        let ids = uuids(ids);
-        let unflagged = sql!("unflagged_parents", &ids);
-        let unflagged = fetch(&mut *self.tx, unflagged, |row| row.int("unflagged")).await?;
-        let unflagged = unflagged.first() == Some(&Some(1));
+        let params = [Param::Jobs(ids)];
+        let unflagged = self.rows("unflagged_parents", &params, |row| row.int("unflagged"));
+        let unflagged = unflagged.await?.first() == Some(&Some(1));
         let lock = if unflagged {
             LOCK_PARENTS_EXCLUSIVE
         } else {
             LOCK_PARENTS_SHARED
         };
-        let parents = fetch(
-            &mut *self.tx,
-            sqlx::query(lock).bind(&ids),
-            stored_parent_from_row,
-        );
-        let parents = parents.await?;
+        let query = sqlx::query(lock).bind(uuids(ids));
+        let parents = fetch(&mut *self.tx, query, stored_parent_from_row).await?;
         if unflagged {
-            self.execute(sql!("lock_stored_parents_mark", &ids)).await?;
+            self.run("lock_stored_parents_mark", &params).await?;
         }
         Ok(parents)
     }

@@ -94,6 +94,16 @@ async fn exists<T: Transaction + ?Sized>(
     Ok(!tx.rows(name, params, |_| Ok(())).await?.is_empty())
 }
 
+/// The counts of `rows` added up: a statement may count in one row (as
+/// PostgreSQL's do) or in one row per thing deleted.
+fn sum_pruned(rows: Vec<crate::retention::Pruned>) -> crate::retention::Pruned {
+    let mut total = crate::retention::Pruned::default();
+    for row in rows {
+        total += row;
+    }
+    total
+}
+
 /// Puts claimed jobs in claim order (priority, then `scheduled_at`, then id),
 /// for a database whose `UPDATE ... RETURNING` does not keep the order it
 /// claimed them in.
@@ -850,7 +860,9 @@ pub trait Transaction: Send {
     /// if it has none) unless it is paused already, locking the row.
     /// Returns whether it changed.
     async fn pause_queue(&mut self, queue: &str, now: DateTime<Utc>) -> Result<bool> {
-        exists(self, "pause_queue", params![queue, now]).await
+        let params = params![queue, now];
+        let changed = self.rows_changed("pause_queue", params, |_| Ok(()));
+        Ok(!changed.await?.is_empty())
     }
 
     /// Clears the pause of `queue`, locking its row. Returns whether it was
@@ -905,8 +917,8 @@ pub trait Transaction: Send {
     /// returns how many jobs and records it deleted.
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<crate::retention::Pruned> {
         let params = params![ids];
-        let pruned = self.rows("delete_jobs", params, pruned_from_row);
-        Ok(pruned.await?.pop().unwrap_or_default())
+        let rows = self.rows_changed("delete_jobs", params, pruned_from_row);
+        Ok(sum_pruned(rows.await?))
     }
 
     /// Stamps `now` as the time those of workflows `ids` (sorted, locked by
@@ -942,8 +954,8 @@ pub trait Transaction: Send {
     /// of each it deleted.
     async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<crate::retention::Pruned> {
         let params = params![ids];
-        let pruned = self.rows("delete_workflows", params, pruned_from_row);
-        Ok(pruned.await?.pop().unwrap_or_default())
+        let rows = self.rows_changed("delete_workflows", params, pruned_from_row);
+        Ok(sum_pruned(rows.await?))
     }
 
     /// Marks `Failed` the open workflows whose deadline is before `now` and
