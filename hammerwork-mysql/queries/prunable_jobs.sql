@@ -4,7 +4,7 @@
 -- not the occurrence a recurring series continues from, not a parent of any
 -- stored job and not the spawner of any stored job. One range of
 -- hammerwork_jobs_finished. Locked, skipping locked rows; the edge test is
--- repeated once they are locked (delete_jobs_kept.sql). Params: queue,
+-- repeated once they are locked (delete_jobs.sql). Params: queue,
 -- status, ended before, limit.
 SELECT j.id
 FROM hammerwork_jobs AS j FORCE INDEX (hammerwork_jobs_finished)

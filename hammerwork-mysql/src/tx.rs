@@ -1,7 +1,8 @@
 //! [`Transaction`] on MySQL / MariaDB. MySQL has no `UPDATE ... RETURNING`,
-//! so a primitive that must report the rows it changes locks and reads them
-//! first (`queries/<primitive>.sql`, in id order), then changes exactly those
-//! by id (`<primitive>_apply.sql`), or reads them back after (transitions.sql).
+//! so a primitive that must report the rows it changes goes through
+//! [`rows_changed`](Transaction::rows_changed): it locks and reads them first
+//! (`queries/<primitive>.sql`, as the change will leave them), then changes
+//! exactly those (`<primitive>_apply.sql`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use hammerwork_api::{Job, JobId, JobStatus, Result, WorkflowId};
 use serde_json::Value;
 use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
-use sqlx::MySql;
+use sqlx::{MySql, Row};
 
 use hammerwork_engine::LocalWakeups;
 
@@ -97,9 +98,12 @@ impl Transaction for MySqlTx<'_> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let to_apply: Vec<String> = (rows.iter())
-            .filter_map(|row| text(row, "to_apply").ok().flatten())
-            .collect();
+        // A read without the column (a part that only counts) passes
+        // nothing; a value that cannot be read is an error, never skipped.
+        let mut to_apply = Vec::new();
+        for row in rows.iter().filter(|row| row.try_column("to_apply").is_ok()) {
+            to_apply.extend(text(row, "to_apply")?);
+        }
         let to_apply = format!("[{}]", to_apply.join(","));
         let mut params = params.to_vec();
         params.push(to_apply.as_str().into());

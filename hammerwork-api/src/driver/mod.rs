@@ -628,7 +628,7 @@ pub trait Transaction: Send {
     /// those primitives: `<name>.sql` is then a locking read of the rows the
     /// change will make, as they will be, and `<name>_apply.sql` the change,
     /// given the same parameters and then what the read returned (MySQL's
-    /// driver passes a JSON array of each row's `change` column).
+    /// driver passes a JSON array of each row's `to_apply` column).
     async fn rows_changed<T: Send + 'static>(
         &mut self,
         name: &'static str,
