@@ -161,3 +161,13 @@ impl std::ops::AddAssign for Pruned {
         self.spawn_operations += other.spawn_operations;
     }
 }
+
+impl std::iter::Sum for Pruned {
+    fn sum<I: Iterator<Item = Pruned>>(iter: I) -> Pruned {
+        let mut total = Pruned::default();
+        for pruned in iter {
+            total += pruned;
+        }
+        total
+    }
+}

@@ -94,16 +94,6 @@ async fn exists<T: Transaction + ?Sized>(
     Ok(!tx.rows(name, params, |_| Ok(())).await?.is_empty())
 }
 
-/// The counts of `rows` added up: a statement may count in one row (as
-/// PostgreSQL's do) or in one row per thing deleted.
-fn sum_pruned(rows: Vec<crate::retention::Pruned>) -> crate::retention::Pruned {
-    let mut total = crate::retention::Pruned::default();
-    for row in rows {
-        total += row;
-    }
-    total
-}
-
 /// Puts claimed jobs in claim order (priority, then `scheduled_at`, then id),
 /// for a database whose `UPDATE ... RETURNING` does not keep the order it
 /// claimed them in.
@@ -619,9 +609,10 @@ pub trait Transaction: Send {
 
     /// Runs the statement `name`, which changes rows and returns them as
     /// they are after the change; maps each with `from_row`. Every default
-    /// primitive that changes rows and reports them (cancel a job, reset one,
-    /// reopen a workflow, fail expired workflows, count off or recount
-    /// dependents) goes through here.
+    /// primitive that changes rows and reports them goes through here
+    /// (settling attempts, cancelling, resetting, reopening and failing,
+    /// counting off and recounting dependents, locking stored parents,
+    /// grafting children, pausing a queue, pruning).
     ///
     /// By default [`rows`](Self::rows): one `UPDATE ... RETURNING`. A
     /// database without `RETURNING` overrides this once rather than each of
@@ -917,8 +908,9 @@ pub trait Transaction: Send {
     /// returns how many jobs and records it deleted.
     async fn delete_jobs(&mut self, ids: &[JobId]) -> Result<crate::retention::Pruned> {
         let params = params![ids];
+        // One row of counts (PostgreSQL) or one per thing deleted (MySQL).
         let rows = self.rows_changed("delete_jobs", params, pruned_from_row);
-        Ok(sum_pruned(rows.await?))
+        Ok(rows.await?.into_iter().sum())
     }
 
     /// Stamps `now` as the time those of workflows `ids` (sorted, locked by
@@ -954,8 +946,9 @@ pub trait Transaction: Send {
     /// of each it deleted.
     async fn delete_workflows(&mut self, ids: &[WorkflowId]) -> Result<crate::retention::Pruned> {
         let params = params![ids];
+        // One row of counts (PostgreSQL) or one per thing deleted (MySQL).
         let rows = self.rows_changed("delete_workflows", params, pruned_from_row);
-        Ok(sum_pruned(rows.await?))
+        Ok(rows.await?.into_iter().sum())
     }
 
     /// Marks `Failed` the open workflows whose deadline is before `now` and
