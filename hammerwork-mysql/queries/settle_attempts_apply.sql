@@ -6,6 +6,9 @@
 -- while attempts are left, else dead); cancelled (message); given_back
 -- (started: an attempt that never started is not counted, one interrupted on
 -- the last attempt ends dead, as a lease rescue would make it).
+-- The rest of the row's room goes (claim_jobs_apply.sql): a job that ends
+-- takes phase_rank and phase_at (10 bytes) and a longer phase, and the row
+-- would otherwise grow in its full page.
 -- Params: outcomes (JSON array), now.
 UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
            id       CHAR(36)    PATH '$.id',
@@ -48,5 +51,6 @@ SET j.status = CASE t.kind
     END,
     j.attempts = CASE WHEN t.kind = 'given_back' AND t.started = 'false'
         THEN j.attempts - 1 ELSE j.attempts END,
-    j.lease_expires_at = NULL
+    j.lease_expires_at = NULL,
+    j.room = NULL
 WHERE j.claims = t.claim AND j.status = 'running'

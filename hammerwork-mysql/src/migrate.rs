@@ -33,6 +33,7 @@ const MIGRATIONS: Migrations = Migrations {
         14 => "0014_queues",
         15 => "0015_stable_indexes",
         16 => "0016_lean_transitions",
+        17 => "0017_phase_index",
     ],
 };
 

@@ -87,7 +87,7 @@ async fn migrate_concurrently_and_idempotently() {
         .fetch_all(db.storage.pool())
         .await
         .unwrap();
-    assert_eq!(versions, (1..=16).collect::<Vec<i64>>());
+    assert_eq!(versions, (1..=17).collect::<Vec<i64>>());
     let sqlx_table: Option<String> = sqlx::query_scalar(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
@@ -196,8 +196,9 @@ async fn unstorable_json_is_invalid_payload() {
     db.finish().await;
 }
 
-/// The claim walks the ready index in claim order: no filesort, which under
-/// FOR UPDATE would lock every ready job and serialise claimers.
+/// The claim walks the queue's ready entries of the phase index in claim
+/// order: no filesort, which under FOR UPDATE would lock every ready job and
+/// serialise claimers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claim_reads_the_ready_index_in_order() {
     let db = Db::migrated("claim_plan").await;
@@ -214,7 +215,7 @@ async fn claim_reads_the_ready_index_in_order() {
         .unwrap();
     let key: Option<String> = plan.try_get_unchecked("key").unwrap();
     let extra: Option<String> = plan.try_get_unchecked("Extra").unwrap();
-    assert_eq!(key.as_deref(), Some("hammerwork_jobs_ready"));
+    assert_eq!(key.as_deref(), Some("hammerwork_jobs_phase"));
     assert!(
         !extra.unwrap_or_default().contains("filesort"),
         "the claim sorts instead of reading the index in order"
@@ -222,8 +223,119 @@ async fn claim_reads_the_ready_index_in_order() {
     db.finish().await;
 }
 
-/// The rescuer finds running jobs per queue from the queue_status index (the
-/// queues by a loose scan of it), not the finished ones, since no lease
+/// Retention and counting read the phase index (migration 17), not the
+/// table: pruning walks (queue, status, outside workflows) oldest first with
+/// no sort, and a queue is counted from its entries alone. A status that sits
+/// in two phases (pending and ready, pending and waiting on a dependency) is
+/// counted and listed whole, in id order. (Listing by queue and status may
+/// read the index or the table in id order, as the server's estimates say.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_and_counts_read_the_phase_index() {
+    let db = Db::migrated("phase_plan").await;
+    let storage = &db.storage;
+    let jobs: Vec<Job> = (0..300).map(|i| Job::new("plan", json!(i))).collect();
+    storage.enqueue_many(jobs).await.unwrap();
+    // An older read view held open: purge keeps every moved entry.
+    let mut reader = storage.pool().acquire().await.unwrap();
+    sqlx::raw_sql(
+        "START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT COUNT(*) FROM hammerwork_jobs",
+    )
+    .execute(&mut *reader)
+    .await
+    .unwrap();
+    for round in 0..3 {
+        let claimed = claim(storage, "plan", 100).await;
+        if round < 2 {
+            for job in &claimed {
+                settle_completed(storage, job).await;
+            }
+        }
+    }
+    let parent = Job::new("plan", json!("parent"));
+    let child = Job::new("plan", json!("child")).depends_on(&parent.id);
+    storage.enqueue_many(vec![parent, child]).await.unwrap();
+    sqlx::query("ANALYZE TABLE hammerwork_jobs")
+        .execute(storage.pool())
+        .await
+        .unwrap();
+    let explain = |rows: Vec<sqlx::mysql::MySqlRow>| -> Vec<(Option<String>, Option<String>)> {
+        rows.iter()
+            .map(|row| {
+                (
+                    row.try_get_unchecked("key").unwrap(),
+                    row.try_get_unchecked("Extra").unwrap(),
+                )
+            })
+            .collect()
+    };
+    let prune = sqlx::query(concat!(
+        "EXPLAIN ",
+        include_str!("../queries/prunable_jobs.sql")
+    ))
+    .bind("plan".as_bytes())
+    .bind("completed")
+    .bind(chrono::Utc::now())
+    .bind(10_u32)
+    .fetch_all(storage.pool())
+    .await
+    .unwrap();
+    let prune = explain(prune);
+    assert_eq!(
+        prune[0].0.as_deref(),
+        Some("hammerwork_jobs_phase"),
+        "{prune:?}"
+    );
+    assert!(
+        !prune[0].1.as_deref().unwrap_or("").contains("filesort"),
+        "pruning sorts: {prune:?}"
+    );
+    let counts = sqlx::query(&format!(
+        "EXPLAIN {}",
+        plain(include_str!("../queries/queue_counts.sql"))
+    ))
+    .bind("plan".as_bytes())
+    .bind("plan".as_bytes())
+    .fetch_all(storage.pool())
+    .await
+    .unwrap();
+    for (key, extra) in explain(counts) {
+        assert_eq!(key.as_deref(), Some("hammerwork_jobs_phase"));
+        assert!(
+            extra.unwrap_or_default().contains("Using index"),
+            "reads rows"
+        );
+    }
+    let counts = storage.queue_counts("plan").await.unwrap();
+    assert_eq!(
+        (counts.pending, counts.running, counts.completed),
+        (2, 100, 200)
+    );
+    for (status, expected) in [
+        (JobStatus::Pending, 2),
+        (JobStatus::Running, 100),
+        (JobStatus::Completed, 200),
+    ] {
+        let listed = storage
+            .list_jobs(
+                ListJobsParams::new()
+                    .queue("plan")
+                    .status(status)
+                    .limit(1000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), expected, "{status:?}");
+        assert!(
+            listed.windows(2).all(|w| w[0].id < w[1].id),
+            "{status:?} not in id order"
+        );
+    }
+    drop(reader);
+    db.finish().await;
+}
+
+/// The rescuer finds running jobs per queue from the phase index (the queues
+/// by a loose scan of it), not the finished ones, since no lease
 /// index moves at each claim, settle and heartbeat (migration 16); and it
 /// still finds an expired lease among finished jobs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,7 +370,7 @@ async fn rescue_reads_running_jobs_per_queue() {
     assert!(
         plan.iter()
             .any(|(table, key, _)| table.as_deref() == Some("j")
-                && key.as_deref() == Some("hammerwork_jobs_queue_status")),
+                && key.as_deref() == Some("hammerwork_jobs_phase")),
         "{plan:?}"
     );
     assert!(
@@ -277,7 +389,7 @@ async fn rescue_reads_running_jobs_per_queue() {
     let rescued = db.storage.get_job(expired[0].id).await.unwrap().unwrap();
     assert_eq!(rescued.status, JobStatus::Pending);
     // Claimed again, the job takes the rest of its room (the first claim
-    // took 16 of its 24 bytes): its row does not grow.
+    // took 8 of its 24 bytes): its row does not grow.
     let room = || async {
         sqlx::query_scalar::<_, Option<i64>>(
             "SELECT CAST(LENGTH(room) AS SIGNED) FROM hammerwork_jobs WHERE id = ?",
@@ -287,7 +399,7 @@ async fn rescue_reads_running_jobs_per_queue() {
         .await
         .unwrap()
     };
-    assert_eq!(room().await, Some(8));
+    assert_eq!(room().await, Some(16));
     let again = db
         .storage
         .claim_jobs(ClaimParams::new("plan", 200, later, later))
@@ -300,7 +412,7 @@ async fn rescue_reads_running_jobs_per_queue() {
 
 /// While a rescue holds the jobs it found, a heartbeat of a live job goes
 /// through: the rescue locks only the expired jobs, by key (on MariaDB a
-/// locking read through the queue_status index kept every running job it
+/// locking read through the phase index kept every running job it
 /// passed locked until the rescue committed).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rescue_leaves_live_jobs_unlocked() {
@@ -400,8 +512,8 @@ async fn completions_by_key_count_each_job_once() {
         let stored = db.storage.get_job(job.id).await.unwrap().unwrap();
         assert_eq!(stored.status, status, "{}", job.id);
     }
-    // Each row keeps room for its claim's writes (migration 16): 24 bytes
-    // when new, 8 while running, none once settled.
+    // Each row keeps room for its claim's writes (migrations 16 and 17): 24
+    // bytes when new, 16 while running, none once settled.
     db.storage
         .enqueue(Job::new("keys", json!("new")))
         .await
@@ -421,7 +533,7 @@ async fn completions_by_key_count_each_job_once() {
             ("completed", None),
             ("completed", None),
             ("pending", Some(24)),
-            ("running", Some(8)),
+            ("running", Some(16)),
         ]
     );
     db.finish().await;
@@ -498,8 +610,8 @@ async fn keyed_statements_range_only_the_primary_key() {
     db.finish().await;
 }
 
-/// A job waiting on a dependency is out of the claim index (ready_queue is
-/// NULL) until its parent completes.
+/// A job waiting on a dependency is out of the claim range of the phase
+/// index (its phase is its status, not `ready`) until its parent completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_jobs_are_outside_the_claim_index() {
     let db = Db::migrated("waiting_index").await;
@@ -510,19 +622,18 @@ async fn waiting_jobs_are_outside_the_claim_index() {
         .enqueue_many(vec![parent.clone(), child.clone()])
         .await
         .unwrap();
-    let ready_queue = |id: hammerwork_api::JobId| {
+    let phase = |id: hammerwork_api::JobId| {
         let pool = storage.pool().clone();
         async move {
-            let row = sqlx::query("SELECT ready_queue FROM hammerwork_jobs WHERE id = ?")
+            let row = sqlx::query("SELECT phase FROM hammerwork_jobs WHERE id = ?")
                 .bind(id.0)
                 .fetch_one(&pool)
                 .await
                 .unwrap();
-            row.try_get_unchecked::<Option<Vec<u8>>, _>("ready_queue")
-                .unwrap()
+            row.try_get_unchecked::<String, _>("phase").unwrap()
         }
     };
-    assert_eq!(ready_queue(child.id).await, None);
+    assert_eq!(phase(child.id).await, "pending");
     let now = chrono::Utc::now();
     let claimed = storage
         .claim_jobs(ClaimParams::new(
@@ -535,7 +646,7 @@ async fn waiting_jobs_are_outside_the_claim_index() {
         .unwrap();
     assert_eq!(claimed.len(), 1);
     settle_completed(storage, &claimed[0]).await;
-    assert_eq!(ready_queue(child.id).await, Some(b"idx".to_vec()));
+    assert_eq!(phase(child.id).await, "ready");
     db.finish().await;
 }
 
