@@ -836,6 +836,83 @@ async fn workflow_lookups_read_the_workflow_status_index() {
     db.finish().await;
 }
 
+/// A workflow's running jobs, counted through its status index, and its jobs
+/// listed by status are exact while other jobs churn beside it (claims and
+/// completions in another queue, so InnoDB purges moved index entries while
+/// the workflow is read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workflow_reads_are_exact_under_churn() {
+    let db = Db::migrated("workflow_churn").await;
+    let storage = db.storage.clone();
+    let group = JobGroup::new("churn")
+        .add_parallel_jobs((0..300).map(|i| Job::new("wf", json!(i))).collect());
+    let id = storage.enqueue_workflow(group).await.unwrap();
+    for round in 0..3 {
+        let claimed = claim(&storage, "wf", 100).await;
+        if round < 2 {
+            let now = chrono::Utc::now();
+            let settlements: Vec<Settlement> = claimed
+                .iter()
+                .map(|job| Settlement::new(Lease::of(job), Outcome::Completed { result: None }))
+                .collect();
+            assert_eq!(storage.settle_jobs(&settlements, now).await.unwrap(), 100);
+        }
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let storage = storage.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let jobs: Vec<Job> = (0..200).map(|i| Job::new("other", json!(i))).collect();
+                storage.enqueue_many(jobs).await.unwrap();
+                let now = chrono::Utc::now();
+                let claimed = storage
+                    .claim_jobs(ClaimParams::new(
+                        "other",
+                        200,
+                        now,
+                        now + chrono::Duration::seconds(60),
+                    ))
+                    .await
+                    .unwrap();
+                let settlements: Vec<Settlement> = claimed
+                    .iter()
+                    .map(|job| Settlement::new(Lease::of(job), Outcome::Completed { result: None }))
+                    .collect();
+                storage.settle_jobs(&settlements, now).await.unwrap();
+            }
+        })
+    };
+    let mut wrong = Vec::new();
+    for _ in 0..100 {
+        let workflow = storage.get_workflow(id).await.unwrap().unwrap();
+        let (running, completed) = (workflow.stats.running_jobs, workflow.stats.completed_jobs);
+        let listed = storage
+            .list_jobs(
+                ListJobsParams::new()
+                    .workflow(id)
+                    .status(JobStatus::Completed)
+                    .limit(1000),
+            )
+            .await
+            .unwrap()
+            .len();
+        if (running, completed, listed) != (100, 200, 200) {
+            wrong.push((running, completed, listed));
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.await.unwrap();
+    assert!(
+        wrong.is_empty(),
+        "{} of 100 reads wrong: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+    db.finish().await;
+}
+
 /// Listing the recurrences to continue reads the cron_live indexes, not the
 /// tables.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
