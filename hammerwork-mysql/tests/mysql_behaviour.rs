@@ -542,9 +542,9 @@ async fn completions_by_key_count_each_job_once() {
 /// The statements over a list of keys consider only the primary key for
 /// their ranges. InnoDB appends the key to every secondary index, and without
 /// `FORCE INDEX (PRIMARY)` the optimizer built the list's ranges for each of
-/// the jobs table's seven secondary indexes too (the optimizer trace lists
-/// them as usable), which took MariaDB 2.5 times as long before it read a
-/// row (see keyed.rs).
+/// the jobs table's secondary indexes too (the optimizer trace lists them as
+/// usable), which took MariaDB 2.5 times as long, with seven of them, before
+/// it read a row (see keyed.rs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_statements_range_only_the_primary_key() {
     let db = Db::migrated("keyed_ranges").await;
@@ -851,10 +851,7 @@ async fn workflow_reads_are_exact_under_churn() {
         let claimed = claim(&storage, "wf", 100).await;
         if round < 2 {
             let now = chrono::Utc::now();
-            let settlements: Vec<Settlement> = claimed
-                .iter()
-                .map(|job| Settlement::new(Lease::of(job), Outcome::Completed { result: None }))
-                .collect();
+            let settlements = completions(&claimed);
             assert_eq!(storage.settle_jobs(&settlements, now).await.unwrap(), 100);
         }
     }
@@ -876,10 +873,7 @@ async fn workflow_reads_are_exact_under_churn() {
                     ))
                     .await
                     .unwrap();
-                let settlements: Vec<Settlement> = claimed
-                    .iter()
-                    .map(|job| Settlement::new(Lease::of(job), Outcome::Completed { result: None }))
-                    .collect();
+                let settlements = completions(&claimed);
                 storage.settle_jobs(&settlements, now).await.unwrap();
             }
         })
@@ -1048,6 +1042,13 @@ async fn claim(storage: &MySqlStorage, queue: &str, count: usize) -> Vec<Job> {
 
 fn lease_of(job: &Job) -> Lease {
     Lease::of(job)
+}
+
+/// Each of `jobs` completed without a result.
+fn completions(jobs: &[Job]) -> Vec<Settlement> {
+    jobs.iter()
+        .map(|job| Settlement::new(Lease::of(job), Outcome::Completed { result: None }))
+        .collect()
 }
 
 async fn spawn_operations(storage: &MySqlStorage) -> i64 {
@@ -1660,10 +1661,7 @@ async fn heartbeat_and_settle_in_opposite_orders_do_not_deadlock() {
         assert_eq!(claimed.len(), 400, "round {round}");
         let mut reversed: Vec<Lease> = claimed.iter().map(Lease::of).collect();
         reversed.sort_by_key(|l| std::cmp::Reverse(l.id));
-        let settlements: Vec<Settlement> = claimed
-            .iter()
-            .map(|j| Settlement::new(Lease::of(j), Outcome::Completed { result: None }))
-            .collect();
+        let settlements = completions(&claimed);
         let until = now + chrono::Duration::seconds(120);
         let (beat, settled) = tokio::join!(
             storage.heartbeat_jobs(&reversed, until),
