@@ -473,31 +473,32 @@ impl<D: Driver> Storage for Engine<D> {
             return Ok(Vec::new());
         }
         let claimed = retry("claim", || self.driver.claim_jobs(&params)).await?;
+        if claimed.iter().all(|job| job.rejection().is_none()) {
+            return Ok(claimed);
+        }
         // A row that could not be read ends alone, dead with the reason, and
         // its batch-mates run (running it without, say, its retry policy
         // would be guessing).
         let (unreadable, jobs): (Vec<Job>, Vec<Job>) = claimed
             .into_iter()
             .partition(|job| job.rejection().is_some());
-        if !unreadable.is_empty() {
-            let ends: Vec<Settlement> = unreadable
-                .iter()
-                .map(|job| {
-                    let error = job.rejection().unwrap_or_default().to_string();
-                    tracing::error!(job_id = %job.id, queue = %params.queue, "{error}");
-                    let outcome = Outcome::Failed {
-                        error,
-                        retry_at: None,
-                    };
-                    Settlement::new(Lease::of(job), outcome)
-                })
-                .collect();
-            // The good claims are committed: return them whatever happens
-            // here (an unsettled bad row is rescued when its lease ends, and
-            // ended then by the claim that reads it next).
-            if let Err(error) = self.settle_jobs(&ends, params.now).await {
-                tracing::warn!(error = %error, "ending unreadable jobs failed");
-            }
+        let ends: Vec<Settlement> = unreadable
+            .iter()
+            .map(|job| {
+                let error = job.rejection().unwrap_or_default().to_string();
+                tracing::error!(job_id = %job.id, queue = %params.queue, "{error}");
+                let outcome = Outcome::Failed {
+                    error,
+                    retry_at: None,
+                };
+                Settlement::new(Lease::of(job), outcome)
+            })
+            .collect();
+        // The good claims are committed: return them whatever happens
+        // here (an unsettled bad row is rescued when its lease ends, and
+        // ended then by the claim that reads it next).
+        if let Err(error) = self.settle_jobs(&ends, params.now).await {
+            tracing::warn!(error = %error, "ending unreadable jobs failed");
         }
         Ok(jobs)
     }

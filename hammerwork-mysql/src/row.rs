@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{positional, Param, StoredRow};
+use hammerwork_api::driver::{positional, ColumnCursor, Param, StoredRow};
 use hammerwork_api::{Error, JobId, Result};
 use serde_json::json;
 use serde_json::Value;
@@ -14,28 +14,66 @@ use sqlx::mysql::MySqlArguments;
 use sqlx::mysql::MySqlRow;
 use sqlx::query::Query;
 use sqlx::MySql;
-use sqlx::Row;
+use sqlx::{Column, Row};
 use uuid::Uuid;
 
 use crate::map_err::map_err;
 
 /// A MySQL row, read as [`StoredRow`].
-pub(crate) struct Stored<'r>(pub(crate) &'r MySqlRow);
+pub(crate) struct Stored<'r> {
+    row: &'r MySqlRow,
+    cursor: ColumnCursor,
+}
+
+impl<'r> Stored<'r> {
+    pub(crate) fn new(row: &'r MySqlRow) -> Self {
+        Self {
+            row,
+            cursor: ColumnCursor::default(),
+        }
+    }
+
+    /// Column `name`'s position.
+    fn at(&self, name: &str) -> Result<usize> {
+        let columns = self.row.columns();
+        let at = self.cursor.find(
+            name,
+            |i| columns.get(i).map(|c| c.name()),
+            || self.row.try_column(name).map(|c| c.ordinal()),
+        );
+        at.map_err(Error::backend)
+    }
+
+    /// Column `name` as `T`; on failure read again by name, for an error
+    /// that names the column.
+    fn get<T>(&self, name: &str) -> Result<T>
+    where
+        T: sqlx::Decode<'r, MySql> + sqlx::Type<MySql>,
+    {
+        let value = self.row.try_get(self.at(name)?);
+        value
+            .or_else(|_| self.row.try_get(name))
+            .map_err(Error::backend)
+    }
+}
 
 impl StoredRow for Stored<'_> {
     /// Read without sqlx's type check: the server flags columns with a binary
     /// collation (and our VARBINARY queue names) as binary, which sqlx
     /// refuses to decode as `String` although the bytes are UTF-8 we wrote.
     fn text(&self, column: &str) -> Result<Option<String>> {
-        self.0.try_get_unchecked(column).map_err(Error::backend)
+        let value = self.row.try_get_unchecked(self.at(column)?);
+        value
+            .or_else(|_| self.row.try_get_unchecked(column))
+            .map_err(Error::backend)
     }
 
     fn int(&self, column: &str) -> Result<Option<i64>> {
-        self.0.try_get(column).map_err(Error::backend)
+        self.get(column)
     }
 
     fn uuid(&self, column: &str) -> Result<Option<Uuid>> {
-        self.0.try_get(column).map_err(Error::backend)
+        self.get(column)
     }
 
     /// Read as text: MySQL sends its JSON type and MariaDB a LONGTEXT, and
@@ -47,7 +85,7 @@ impl StoredRow for Stored<'_> {
     }
 
     fn time(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
-        self.0.try_get(column).map_err(Error::backend)
+        self.get(column)
     }
 }
 
@@ -59,12 +97,12 @@ pub(crate) async fn fetch<'e, 'c: 'e, 'q: 'e, T>(
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {
     let rows = query.fetch_all(executor).await.map_err(map_err)?;
-    rows.iter().map(|row| from_row(&Stored(row))).collect()
+    hammerwork_api::driver::decode_rows(&rows, |row| from_row(&Stored::new(row)))
 }
 
 /// Text column `column` of `row` (see [`Stored::text`]).
 pub(crate) fn text(row: &MySqlRow, column: &str) -> Result<Option<String>> {
-    Stored(row).text(column)
+    Stored::new(row).text(column)
 }
 
 /// `["<32 hex digits>", ...]`, for `JSON_TABLE(? ... COLUMNS (id CHAR(32) PATH '$'))`.

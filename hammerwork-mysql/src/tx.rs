@@ -110,7 +110,7 @@ impl Transaction for MySqlTx<'_> {
         for part in bound_parts(&format!("{name}_apply"), &params)? {
             self.execute(part).await?;
         }
-        rows.iter().map(|row| from_row(&Stored(row))).collect()
+        hammerwork_api::driver::decode_rows(&rows, |row| from_row(&Stored::new(row)))
     }
 
     async fn wake(&mut self, queues: &[String]) -> Result<()> {

@@ -3,11 +3,11 @@
 //! column arrays.
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{millis, Param, StoredRow};
+use hammerwork_api::driver::{millis, ColumnCursor, Param, StoredRow};
 use hammerwork_api::workflow::PlannedJob;
 use hammerwork_api::{Error, Job, JobId, Result};
 use serde_json::Value;
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::{PgArguments, PgColumn, PgRow};
 use sqlx::query::Query;
 use sqlx::{Column, Postgres, Row, TypeInfo};
 use uuid::Uuid;
@@ -15,41 +15,77 @@ use uuid::Uuid;
 use crate::map_err::map_err;
 
 /// A PostgreSQL row, read as [`StoredRow`].
-pub(crate) struct Stored<'r>(pub(crate) &'r PgRow);
+pub(crate) struct Stored<'r> {
+    row: &'r PgRow,
+    cursor: ColumnCursor,
+}
 
-/// Column `name` of `row`.
-pub(crate) fn get<'r, T>(row: &'r PgRow, name: &str) -> Result<T>
-where
-    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-{
-    row.try_get(name).map_err(Error::backend)
+impl<'r> Stored<'r> {
+    pub(crate) fn new(row: &'r PgRow) -> Self {
+        Self {
+            row,
+            cursor: ColumnCursor::default(),
+        }
+    }
+
+    /// Column `name`.
+    fn column(&self, name: &str) -> Result<&'r PgColumn> {
+        let columns = self.row.columns();
+        let at = self.cursor.find(
+            name,
+            |i| columns.get(i).map(|c| c.name()),
+            || self.row.try_column(name).map(|c| c.ordinal()),
+        );
+        Ok(&columns[at.map_err(Error::backend)?])
+    }
+
+    /// Column `name` as `T`.
+    fn get<T>(&self, name: &str) -> Result<T>
+    where
+        T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+    {
+        self.read(self.column(name)?, name)
+    }
+
+    /// `column` (named `name`) as `T`.
+    fn read<T>(&self, column: &PgColumn, name: &str) -> Result<T>
+    where
+        T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+    {
+        let value = self.row.try_get(column.ordinal());
+        // Read again by name on failure, for an error that names the column.
+        value
+            .or_else(|_| self.row.try_get(name))
+            .map_err(Error::backend)
+    }
 }
 
 impl StoredRow for Stored<'_> {
     fn text(&self, column: &str) -> Result<Option<String>> {
-        get(self.0, column)
+        self.get(column)
     }
 
     fn int(&self, column: &str) -> Result<Option<i64>> {
-        let kind = self.0.try_column(column).map_err(Error::backend)?;
-        Ok(match kind.type_info().name() {
-            "INT2" => get::<Option<i16>>(self.0, column)?.map(i64::from),
-            "INT4" => get::<Option<i32>>(self.0, column)?.map(i64::from),
-            "BOOL" => get::<Option<bool>>(self.0, column)?.map(i64::from),
-            _ => get(self.0, column)?,
+        let name = column;
+        let column = self.column(name)?;
+        Ok(match column.type_info().name() {
+            "INT2" => self.read::<Option<i16>>(column, name)?.map(i64::from),
+            "INT4" => self.read::<Option<i32>>(column, name)?.map(i64::from),
+            "BOOL" => self.read::<Option<bool>>(column, name)?.map(i64::from),
+            _ => self.read(column, name)?,
         })
     }
 
     fn uuid(&self, column: &str) -> Result<Option<Uuid>> {
-        get(self.0, column)
+        self.get(column)
     }
 
     fn json(&self, column: &str) -> Result<Option<Value>> {
-        get(self.0, column)
+        self.get(column)
     }
 
     fn time(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
-        get(self.0, column)
+        self.get(column)
     }
 }
 
@@ -61,7 +97,7 @@ pub(crate) async fn fetch<'e, 'c: 'e, 'q: 'e, T>(
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {
     let rows = query.fetch_all(executor).await.map_err(map_err)?;
-    rows.iter().map(|row| from_row(&Stored(row))).collect()
+    hammerwork_api::driver::decode_rows(&rows, |row| from_row(&Stored::new(row)))
 }
 
 /// Rows per `INSERT ... UNNEST` statement: large enough to amortise the round

@@ -3,27 +3,48 @@
 //! `hammerwork_api::driver::*_from_row`), and how a batch is passed.
 
 use chrono::{DateTime, Utc};
-use hammerwork_api::driver::{micros, Param, StoredRow};
+use hammerwork_api::driver::{micros, ColumnCursor, Param, StoredRow};
 use hammerwork_api::{Error, Result};
 use serde_json::{json, Value};
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 use sqlx::Sqlite;
+use sqlx::{Column, Row};
 use uuid::Uuid;
 
 use crate::map_err::map_err;
 
 /// A SQLite row, read as [`StoredRow`].
-pub(crate) struct Stored<'r>(pub(crate) &'r SqliteRow);
+pub(crate) struct Stored<'r> {
+    row: &'r SqliteRow,
+    cursor: ColumnCursor,
+}
 
-impl Stored<'_> {
-    fn get<'r, T>(&'r self, column: &str) -> Result<Option<T>>
+impl<'r> Stored<'r> {
+    pub(crate) fn new(row: &'r SqliteRow) -> Self {
+        Self {
+            row,
+            cursor: ColumnCursor::default(),
+        }
+    }
+
+    /// Column `column`; on failure read again by name, for an error that
+    /// names the column.
+    fn get<T>(&self, column: &str) -> Result<Option<T>>
     where
         T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
     {
-        self.0.try_get(column).map_err(Error::backend)
+        let columns = self.row.columns();
+        let at = self.cursor.find(
+            column,
+            |i| columns.get(i).map(|c| c.name()),
+            || self.row.try_column(column).map(|c| c.ordinal()),
+        );
+        let value = self.row.try_get(at.map_err(Error::backend)?);
+        value
+            .or_else(|_| self.row.try_get(column))
+            .map_err(Error::backend)
     }
 }
 
@@ -67,7 +88,7 @@ pub(crate) async fn fetch<'e, 'c: 'e, 'q: 'e, T>(
     from_row: impl Fn(&dyn StoredRow) -> Result<T>,
 ) -> Result<Vec<T>> {
     let rows = query.fetch_all(executor).await.map_err(map_err)?;
-    rows.iter().map(|row| from_row(&Stored(row))).collect()
+    hammerwork_api::driver::decode_rows(&rows, |row| from_row(&Stored::new(row)))
 }
 
 /// Jobs per `INSERT ... FROM json_each(?)` statement: large enough to amortise

@@ -641,7 +641,9 @@ impl<S: Storage + Clone> Worker<S> {
         let in_workflow = job.workflow_id.is_some();
         let ctx = JobContext::new(job, storage.clone());
         let clock = self.clock.clone();
-        let handle: AbortHandle = tasks.spawn(
+        // Boxed once here: the attempt's future holds the whole job, and
+        // unboxed it would be copied again at each move into tokio's task.
+        let handle: AbortHandle = tasks.spawn(Box::pin(
             async move {
                 let attempt = async {
                     let mut outcome =
@@ -696,7 +698,7 @@ impl<S: Storage + Clone> Worker<S> {
                 }
             }
             .instrument(span),
-        );
+        ));
         running.insert(handle.id(), lease);
     }
 }

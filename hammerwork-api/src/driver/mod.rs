@@ -64,11 +64,11 @@ use crate::{
 
 pub use record::{json_array, micros, millis, short_name, JobRecord, SettleRecord};
 pub use row::{
-    claimed_job_from_row, dead_rows_from_row, job_from_row, job_id_from_row, job_id_pair_from_row,
-    parent_result_from_row, policy_from_row, pruned_from_row, queue_count_from_row,
-    released_from_row, reset_job_from_row, spawn_operation_from_row, spawn_stats_from_row,
-    stored_parent_from_row, transition_from_row, workflow_from_row, workflow_id_from_row,
-    StoredRow,
+    claimed_job_from_row, dead_rows_from_row, decode_rows, job_from_row, job_id_from_row,
+    job_id_pair_from_row, parent_result_from_row, policy_from_row, pruned_from_row,
+    queue_count_from_row, released_from_row, reset_job_from_row, spawn_operation_from_row,
+    spawn_stats_from_row, stored_parent_from_row, transition_from_row, workflow_from_row,
+    workflow_id_from_row, ColumnCursor, StoredRow,
 };
 pub use statement::{no_statement, positional, FromRow, Migrations, Param};
 

@@ -3,6 +3,7 @@
 //! ([`StoredRow`]); the column names and their meaning are the same
 //! everywhere.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -28,6 +29,42 @@ pub trait StoredRow {
     fn json(&self, column: &str) -> Result<Option<Value>>;
     /// A timestamp column, in UTC.
     fn time(&self, column: &str) -> Result<Option<DateTime<Utc>>>;
+}
+
+/// Finds a row's columns by name for a [`StoredRow`], looking first at the
+/// position after the column read last: the decoders here read a row's
+/// columns mostly in the order `SELECT *` returns them, and a hit there
+/// saves hashing the name. One cursor per row.
+#[derive(Debug, Default)]
+pub struct ColumnCursor(Cell<usize>);
+
+impl ColumnCursor {
+    /// The position of column `name`: the next position when `name_at`
+    /// says it holds `name`, else what `lookup` finds.
+    pub fn find<'n, E>(
+        &self,
+        name: &str,
+        name_at: impl Fn(usize) -> Option<&'n str>,
+        lookup: impl FnOnce() -> std::result::Result<usize, E>,
+    ) -> std::result::Result<usize, E> {
+        let next = self.0.get();
+        let at = match name_at(next) {
+            Some(found) if found == name => next,
+            _ => lookup()?,
+        };
+        self.0.set(at + 1);
+        Ok(at)
+    }
+}
+
+/// `decode` of every row of `rows`, into a vector sized once (collecting
+/// results would grow it step by step, copying every decoded job).
+pub fn decode_rows<R, T>(rows: &[R], decode: impl Fn(&R) -> Result<T>) -> Result<Vec<T>> {
+    let mut decoded = Vec::with_capacity(rows.len());
+    for row in rows {
+        decoded.push(decode(row)?);
+    }
+    Ok(decoded)
 }
 
 /// A column that may not be `NULL`.
@@ -116,24 +153,23 @@ impl Unreadable for Lenient {
     }
 }
 
+/// Reads the columns in the table's order (see [`ColumnCursor`]).
 fn decode_job(row: &dyn StoredRow, soft: &mut impl Unreadable) -> Result<Job> {
     let id = JobId(required(row.uuid("id")?, "id")?);
-    let attempts = narrow(int(row, "attempts")?, "attempts")?;
+    let queue = soft.or(text(row, "queue_name"), String::new())?;
     let payload = row.json("payload").and_then(|p| required(p, "payload"));
     let payload = soft.or(payload, Value::Null)?;
-    let queue = soft.or(text(row, "queue_name"), String::new())?;
     // Columns that do not read (lenient decoding) fall back to the epoch.
     let mut job = Job::with_id_at(id, queue, payload, DateTime::<Utc>::UNIX_EPOCH);
-    job.attempts = attempts;
-    job.claims = int(row, "claims")?;
     job.status = soft.or(
         text(row, "status").and_then(|s| s.parse()),
         JobStatus::Running,
     )?;
     let priority = int(row, "priority").and_then(|p| narrow(p, "priority"));
     job.priority = JobPriority::from_i16(soft.or(priority, JobPriority::Normal.as_i16())?);
+    job.attempts = narrow(int(row, "attempts")?, "attempts")?;
     let max_attempts = int(row, "max_attempts").and_then(|m| narrow(m, "max_attempts"));
-    job.max_attempts = soft.or(max_attempts, attempts)?;
+    job.max_attempts = soft.or(max_attempts, job.attempts)?;
     job.created_at = soft.or(time(row, "created_at"), job.created_at)?;
     job.scheduled_at = soft.or(time(row, "scheduled_at"), job.scheduled_at)?;
     job.started_at = soft.or(row.time("started_at"), None)?;
@@ -161,6 +197,7 @@ fn decode_job(row: &dyn StoredRow, soft: &mut impl Unreadable) -> Result<Job> {
     job.spawn_operation_id = soft.or(row.text("spawn_operation_id"), None)?;
     let depth = int(row, "spawn_depth").map(|d| d.clamp(0, i64::from(u32::MAX)) as u32);
     job.spawn_depth = soft.or(depth, 0)?;
+    job.claims = int(row, "claims")?;
     Ok(job)
 }
 
@@ -316,4 +353,61 @@ pub fn spawn_stats_from_row(row: &dyn StoredRow) -> Result<SpawnStats> {
         count(row, "children")?,
         count(row, "failed_children")?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::ColumnCursor;
+
+    const COLUMNS: [&str; 4] = ["id", "queue_name", "payload", "status"];
+
+    /// Finds `name` in `COLUMNS` with `cursor`, counting the lookups by name.
+    fn find(cursor: &ColumnCursor, name: &str, lookups: &Cell<u32>) -> Result<usize, String> {
+        cursor.find(
+            name,
+            |i| COLUMNS.get(i).copied(),
+            || {
+                lookups.set(lookups.get() + 1);
+                COLUMNS
+                    .iter()
+                    .position(|c| *c == name)
+                    .ok_or_else(|| format!("no column {name}"))
+            },
+        )
+    }
+
+    #[test]
+    fn columns_read_in_order_need_no_lookup() {
+        let (cursor, lookups) = (ColumnCursor::default(), Cell::new(0));
+        for (at, name) in COLUMNS.iter().enumerate() {
+            assert_eq!(find(&cursor, name, &lookups), Ok(at));
+        }
+        assert_eq!(lookups.get(), 0);
+    }
+
+    #[test]
+    fn a_column_out_of_order_is_looked_up_and_reading_goes_on_from_it() {
+        let (cursor, lookups) = (ColumnCursor::default(), Cell::new(0));
+        assert_eq!(find(&cursor, "payload", &lookups), Ok(2));
+        assert_eq!(lookups.get(), 1);
+        assert_eq!(find(&cursor, "status", &lookups), Ok(3));
+        assert_eq!(lookups.get(), 1, "the column after the last one read");
+        assert_eq!(find(&cursor, "id", &lookups), Ok(0));
+        assert_eq!(find(&cursor, "id", &lookups), Ok(0), "read twice");
+        assert_eq!(lookups.get(), 3);
+    }
+
+    #[test]
+    fn an_unknown_column_is_the_lookups_error() {
+        let (cursor, lookups) = (ColumnCursor::default(), Cell::new(0));
+        assert_eq!(
+            find(&cursor, "nope", &lookups),
+            Err("no column nope".to_string())
+        );
+        // Past the last column the lookup answers.
+        let _ = find(&cursor, "status", &lookups);
+        assert_eq!(find(&cursor, "status", &lookups), Ok(3));
+    }
 }
