@@ -44,16 +44,13 @@ impl<'r> Stored<'r> {
         at.map_err(Error::backend)
     }
 
-    /// Column `name` as `T`; on failure read again by name, for an error
-    /// that names the column.
+    /// Column `name` as `T` (an error names the column).
     fn get<T>(&self, name: &str) -> Result<T>
     where
         T: sqlx::Decode<'r, MySql> + sqlx::Type<MySql>,
     {
         let value = self.row.try_get(self.at(name)?);
-        value
-            .or_else(|_| self.row.try_get(name))
-            .map_err(Error::backend)
+        value.map_err(|e| Error::backend(format!("column {name}: {e}")))
     }
 }
 
@@ -63,9 +60,7 @@ impl StoredRow for Stored<'_> {
     /// refuses to decode as `String` although the bytes are UTF-8 we wrote.
     fn text(&self, column: &str) -> Result<Option<String>> {
         let value = self.row.try_get_unchecked(self.at(column)?);
-        value
-            .or_else(|_| self.row.try_get_unchecked(column))
-            .map_err(Error::backend)
+        value.map_err(|e| Error::backend(format!("column {column}: {e}")))
     }
 
     fn int(&self, column: &str) -> Result<Option<i64>> {

@@ -53,10 +53,7 @@ impl<'r> Stored<'r> {
         T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
     {
         let value = self.row.try_get(column.ordinal());
-        // Read again by name on failure, for an error that names the column.
-        value
-            .or_else(|_| self.row.try_get(name))
-            .map_err(Error::backend)
+        value.map_err(|e| Error::backend(format!("column {name}: {e}")))
     }
 }
 

@@ -206,7 +206,6 @@ const SETTLE_ATTEMPTS: &str = concat!(
 
 /// Settlements as the column arrays of settle_attempts.sql, each flattened
 /// as [`SettleRecord`] flattens it.
-#[derive(Default)]
 pub(crate) struct SettleColumns<'a> {
     ids: Vec<Uuid>,
     claims: Vec<i64>,
@@ -219,7 +218,16 @@ pub(crate) struct SettleColumns<'a> {
 
 impl<'a> SettleColumns<'a> {
     pub(crate) fn of(settlements: &'a [Settlement]) -> Result<Self> {
-        let mut c = SettleColumns::default();
+        let n = settlements.len();
+        let mut c = SettleColumns {
+            ids: Vec::with_capacity(n),
+            claims: Vec::with_capacity(n),
+            kinds: Vec::with_capacity(n),
+            results: Vec::with_capacity(n),
+            messages: Vec::with_capacity(n),
+            retry_at: Vec::with_capacity(n),
+            started: Vec::with_capacity(n),
+        };
         for s in settlements {
             let r = SettleRecord::new(s)?;
             c.ids.push(r.id);

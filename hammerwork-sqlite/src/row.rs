@@ -29,8 +29,7 @@ impl<'r> Stored<'r> {
         }
     }
 
-    /// Column `column`; on failure read again by name, for an error that
-    /// names the column.
+    /// Column `column` (an error names it).
     fn get<T>(&self, column: &str) -> Result<Option<T>>
     where
         T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
@@ -42,9 +41,7 @@ impl<'r> Stored<'r> {
             || self.row.try_column(column).map(|c| c.ordinal()),
         );
         let value = self.row.try_get(at.map_err(Error::backend)?);
-        value
-            .or_else(|_| self.row.try_get(column))
-            .map_err(Error::backend)
+        value.map_err(|e| Error::backend(format!("column {column}: {e}")))
     }
 }
 

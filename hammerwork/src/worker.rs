@@ -706,9 +706,16 @@ impl<S: Storage + Clone> Worker<S> {
 /// Stops heartbeating `lease`, unless the job has been claimed again since
 /// (by this worker: the entry is then the newer claim's).
 fn release(leases: &Leases, lease: Lease) {
+    release_all(leases, [lease]);
+}
+
+/// [`release`] of each lease, under one lock.
+fn release_all(leases: &Leases, released: impl IntoIterator<Item = Lease>) {
     let mut held = leases.lock().expect("lease map poisoned");
-    if held.get(&lease.id) == Some(&lease.claim) {
-        held.remove(&lease.id);
+    for lease in released {
+        if held.get(&lease.id) == Some(&lease.claim) {
+            held.remove(&lease.id);
+        }
     }
 }
 
@@ -904,7 +911,7 @@ async fn complete_loop<S: Storage + Clone + 'static>(
 
 impl<S: Storage> Completer<S> {
     /// Writes one batch, then releases its leases and wakes whom it concerns.
-    async fn write(self, mut batch: Vec<Settlement>) {
+    async fn write(self, batch: Vec<Settlement>) {
         let mut backoff = Duration::from_millis(50);
         let mut tries = 0;
         loop {
@@ -959,9 +966,7 @@ impl<S: Storage> Completer<S> {
                     .count()
                     > 0
         };
-        for settlement in batch.drain(..) {
-            release(&self.leases, settlement.lease);
-        }
+        release_all(&self.leases, batch.iter().map(|s| s.lease));
         if retrying {
             self.nudges.claim.notify_one();
         }

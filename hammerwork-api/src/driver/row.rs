@@ -32,15 +32,20 @@ pub trait StoredRow {
 }
 
 /// Finds a row's columns by name for a [`StoredRow`], looking first at the
-/// position after the column read last: the decoders here read a row's
-/// columns mostly in the order `SELECT *` returns them, and a hit there
-/// saves hashing the name. One cursor per row.
+/// two positions after the column read last (the next, or the one after an
+/// unread column): the decoders here read a row's columns in the order
+/// `SELECT *` returns them, and a hit there saves hashing the name. One
+/// cursor per row.
+///
+/// A result's columns must have distinct names: of two with one name, the
+/// cursor finds the first when reading in order, a lookup by name (sqlx's)
+/// the last.
 #[derive(Debug, Default)]
 pub struct ColumnCursor(Cell<usize>);
 
 impl ColumnCursor {
-    /// The position of column `name`: the next position when `name_at`
-    /// says it holds `name`, else what `lookup` finds.
+    /// The position of column `name`: the next position or the one after
+    /// it when `name_at` says it holds `name`, else what `lookup` finds.
     pub fn find<'n, E>(
         &self,
         name: &str,
@@ -48,9 +53,9 @@ impl ColumnCursor {
         lookup: impl FnOnce() -> std::result::Result<usize, E>,
     ) -> std::result::Result<usize, E> {
         let next = self.0.get();
-        let at = match name_at(next) {
-            Some(found) if found == name => next,
-            _ => lookup()?,
+        let at = match (next..next + 2).find(|&i| name_at(i) == Some(name)) {
+            Some(at) => at,
+            None => lookup()?,
         };
         self.0.set(at + 1);
         Ok(at)
@@ -397,6 +402,14 @@ mod tests {
         assert_eq!(find(&cursor, "id", &lookups), Ok(0));
         assert_eq!(find(&cursor, "id", &lookups), Ok(0), "read twice");
         assert_eq!(lookups.get(), 3);
+    }
+
+    #[test]
+    fn one_unread_column_is_skipped_without_a_lookup() {
+        let (cursor, lookups) = (ColumnCursor::default(), Cell::new(0));
+        assert_eq!(find(&cursor, "queue_name", &lookups), Ok(1));
+        assert_eq!(find(&cursor, "status", &lookups), Ok(3));
+        assert_eq!(lookups.get(), 0);
     }
 
     #[test]
