@@ -56,12 +56,18 @@ struct Cli {
     bench: Bench,
 }
 
+/// A count of 1 or more.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 #[derive(Subcommand)]
 enum Bench {
     /// Bulk-enqueue N no-op jobs, then drain them with W concurrent handlers.
     Throughput {
-        /// Jobs to enqueue and process.
-        #[arg(long, default_value_t = 50_000)]
+        /// Jobs to enqueue and process (at least 1: the run is timed from
+        /// the first job's start).
+        #[arg(long, default_value_t = 50_000, value_parser = at_least_one())]
         jobs: usize,
         /// Concurrent handlers (the worker's concurrency).
         #[arg(long, default_value_t = 16)]
